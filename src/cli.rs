@@ -1,0 +1,201 @@
+//! Command-line types. Every kubectl flag is declared here, once.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+/// Install, diagnose and repair the llm-d inference gateway stack.
+#[derive(Debug, Parser)]
+#[command(
+    name = "kubectl llmd",
+    bin_name = "kubectl llmd",
+    version,
+    about = "Install, diagnose and repair the llm-d inference gateway stack",
+    long_about = "kubectl llmd takes an llm-d cluster from empty to inference traffic that routes:\n\
+                  it installs the Gateway API and Inference Extension CRDs and a gateway control plane,\n\
+                  diagnoses every link from Gateway to model-server pods, and repairs what it can.\n\n\
+                  Exit codes: 0 success or nothing found, 1 findings at or above --fail-on, 2 could not run.",
+    propagate_version = true,
+    arg_required_else_help = true
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalFlags,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// kubectl's connection and output flags, accepted before or after the subcommand.
+#[derive(Debug, Clone, Args, Default)]
+pub struct GlobalFlags {
+    /// Path to the kubeconfig file to use (else $KUBECONFIG, else ~/.kube/config).
+    #[arg(long, global = true, value_name = "PATH")]
+    pub kubeconfig: Option<PathBuf>,
+    /// The name of the kubeconfig context to use.
+    #[arg(long, global = true, value_name = "NAME")]
+    pub context: Option<String>,
+    /// The name of the kubeconfig cluster to use.
+    #[arg(long, global = true, value_name = "NAME")]
+    pub cluster: Option<String>,
+    /// The name of the kubeconfig user to use.
+    #[arg(long, global = true, value_name = "NAME")]
+    pub user: Option<String>,
+    /// Namespace scope (default: the context's namespace, else "default"; doctor: all namespaces).
+    #[arg(short = 'n', long, global = true, value_name = "NS")]
+    pub namespace: Option<String>,
+    /// All namespaces.
+    #[arg(short = 'A', long, global = true, conflicts_with = "namespace")]
+    pub all_namespaces: bool,
+    /// Output format.
+    #[arg(short = 'o', long, global = true, value_enum, default_value_t = OutputFormat::Table)]
+    pub output: OutputFormat,
+    /// Time to wait for one server request ("30s", "1m", "500ms"; a bare number is seconds; 0 = no limit).
+    #[arg(long, global = true, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
+    pub request_timeout: std::time::Duration,
+    /// Never colour the output (colour is used only on a terminal; NO_COLOR is honoured too).
+    #[arg(long, global = true)]
+    pub no_color: bool,
+    /// More detail on stderr (-v: requests and timings, -vv: debug).
+    #[arg(short = 'v', long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+}
+
+/// Output formats, as kubectl names them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum OutputFormat {
+    #[default]
+    Table,
+    Wide,
+    Json,
+    Yaml,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Diagnose CRD versions, GatewayClasses and InferencePool routing.
+    Doctor(DoctorArgs),
+    /// Install, inspect or remove the Gateway API / Inference Extension CRDs and a gateway control plane.
+    #[command(subcommand)]
+    Gateway(GatewayCommand),
+    /// InferencePool routing status.
+    #[command(subcommand)]
+    Pool(PoolCommand),
+    /// Print the plugin version and the server's version.
+    Version,
+    /// Print a shell completion script.
+    Completion(CompletionArgs),
+}
+
+/// Severity threshold for a non-zero exit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    Error,
+    Warning,
+    Info,
+    Never,
+}
+
+/// `doctor` flags.
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    /// Exit 1 when a finding of this severity or worse is found.
+    #[arg(long, value_enum, default_value_t = FailOn::Error)]
+    pub fail_on: FailOn,
+    /// Version profile to check against (llm-d-prereq, current, or GATEWAY_API@GAIE such as v1.5.1@v1.5.0).
+    #[arg(long, value_name = "PROFILE")]
+    pub profile: Option<String>,
+    /// Check manifests offline instead of the cluster (files, directories, - for stdin; repeatable).
+    #[arg(short = 'f', long = "filename", value_name = "PATH")]
+    pub files: Vec<PathBuf>,
+    /// Repair what can be repaired (optionally only these codes, comma-separated).
+    #[arg(long, value_name = "CODES", num_args = 0..=1, require_equals = true, default_missing_value = "all")]
+    pub fix: Option<String>,
+    /// With --fix: apply without asking.
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// With --fix: show the plan, validated by server-side dry run, and change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// `gateway` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum GatewayCommand {
+    /// Install the CRDs and a gateway control plane.
+    Install,
+    /// Remove what install added.
+    Uninstall,
+    /// Installed bundle versions, providers and GatewayClasses.
+    Status,
+}
+
+/// `pool` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum PoolCommand {
+    /// The routing picture of every InferencePool.
+    Status,
+}
+
+/// `completion` flags.
+#[derive(Debug, Args)]
+pub struct CompletionArgs {
+    /// Shell to generate the script for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+/// Parse "30s", "1m30s", "500ms", "2h" or a bare number of seconds.
+pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    let s = s.trim();
+    if let Ok(secs) = s.parse::<u64>() {
+        return Ok(std::time::Duration::from_secs(secs));
+    }
+    let mut total = std::time::Duration::ZERO;
+    let mut rest = s;
+    if rest.is_empty() {
+        return Err("empty duration".into());
+    }
+    while !rest.is_empty() {
+        let digits = rest.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(rest.len());
+        if digits == 0 {
+            return Err(format!("invalid duration {s:?}: expected a number such as 30s, 1m or 500ms"));
+        }
+        let value: f64 = rest[..digits]
+            .parse()
+            .map_err(|_| format!("invalid duration {s:?}: expected a number such as 30s, 1m or 500ms"))?;
+        rest = &rest[digits..];
+        let unit_len = rest.find(|c: char| c.is_ascii_digit()).unwrap_or(rest.len());
+        let factor = match &rest[..unit_len] {
+            "ms" => 0.001,
+            "s" => 1.0,
+            "m" => 60.0,
+            "h" => 3600.0,
+            other => return Err(format!("invalid duration {s:?}: unknown unit {other:?} (use ms, s, m or h)")),
+        };
+        total += std::time::Duration::from_secs_f64(value * factor);
+        rest = &rest[unit_len..];
+    }
+    Ok(total)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn durations_parse_like_kubectl() {
+        assert_eq!(parse_duration("30s").unwrap(), Duration::from_secs(30));
+        assert_eq!(parse_duration("5").unwrap(), Duration::from_secs(5));
+        assert_eq!(parse_duration("1m30s").unwrap(), Duration::from_secs(90));
+        assert_eq!(parse_duration("500ms").unwrap(), Duration::from_millis(500));
+        assert!(parse_duration("soon").is_err());
+        assert!(parse_duration("5d").is_err());
+    }
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+}

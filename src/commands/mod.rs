@@ -1,0 +1,27 @@
+//! One module per subcommand. Each returns `Result<ExitCode>`; only `main` exits.
+
+pub mod completion;
+pub mod version;
+
+use crate::cli::{Cli, Command};
+use crate::error::{Failure, Result};
+use std::process::ExitCode;
+
+/// Run the parsed command line.
+pub async fn run(cli: Cli) -> Result<ExitCode> {
+    match cli.command {
+        Command::Version => version::run(&cli.global).await,
+        Command::Completion(args) => completion::run(args.shell),
+        Command::Doctor(_) => not_landed("doctor", 3),
+        Command::Gateway(_) => not_landed("gateway", 4),
+        Command::Pool(_) => not_landed("pool status", 5),
+    }
+}
+
+/// A subcommand whose issue has not landed: say so, never print invented output.
+fn not_landed(name: &str, issue: u32) -> Result<ExitCode> {
+    Err(Failure::with_hint(
+        format!("`kubectl llmd {name}` is not implemented yet (tracked in issue {issue})"),
+        "run `kubectl llmd --help` for the commands available in this build",
+    ))
+}
