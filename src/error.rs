@@ -62,7 +62,11 @@ pub fn explain_kube_error(action: &str, server: &str, err: &kube::Error) -> Fail
             let lower = cause.to_lowercase();
             let hint = if lower.contains("timed out") || lower.contains("elapsed") || lower.contains("timeout") {
                 "the server did not answer in time: check that it is up and reachable, or raise --request-timeout"
-            } else if lower.contains("refused") || lower.contains("dns") || lower.contains("resolve") || lower.contains("unreachable") {
+            } else if lower.contains("refused")
+                || lower.contains("dns")
+                || lower.contains("resolve")
+                || lower.contains("unreachable")
+            {
                 "the server is unreachable: check that the cluster is running and the kubeconfig's server address"
             } else if lower.contains("certificate") || lower.contains("tls") || lower.contains("handshake") {
                 "TLS failed: check certificate-authority-data in your kubeconfig"

@@ -3,8 +3,14 @@
 //! Every command is the same pipeline: collect → Snapshot → pure checks → Findings → render | fix.
 //! See docs/architecture.md.
 
+pub mod catalog;
+pub mod checks;
 pub mod cli;
 pub mod cluster;
+pub mod collect;
 pub mod commands;
 pub mod error;
+pub mod findings;
+pub mod model;
 pub mod render;
+pub mod snapshot;

@@ -153,7 +153,8 @@ pub async fn connect(flags: &GlobalFlags) -> Result<Connection> {
         }
     }
 
-    let options = KubeConfigOptions { context: flags.context.clone(), cluster: flags.cluster.clone(), user: flags.user.clone() };
+    let options =
+        KubeConfigOptions { context: flags.context.clone(), cluster: flags.cluster.clone(), user: flags.user.clone() };
     let mut config = kube::Config::from_custom_kubeconfig(kubeconfig, &options).await.map_err(|e| {
         Failure::with_hint(
             format!("invalid kubeconfig {files} (context {context_name:?}): {}", one_line(&e.to_string())),
@@ -166,7 +167,8 @@ pub async fn connect(flags: &GlobalFlags) -> Result<Connection> {
     config.connect_timeout = Some(timeout.map_or(Duration::from_secs(30), |t| t.min(Duration::from_secs(30))));
     let server = config.cluster_url.to_string().trim_end_matches('/').to_string();
     let namespace = flags.namespace.clone().unwrap_or_else(|| config.default_namespace.clone());
-    let client = kube::Client::try_from(config).map_err(|e| explain_kube_error("cannot create a client", &server, &e))?;
+    let client =
+        kube::Client::try_from(config).map_err(|e| explain_kube_error("cannot create a client", &server, &e))?;
     Ok(Connection { client, server, context: context_name, namespace, requests: Arc::new(AtomicUsize::new(0)) })
 }
 

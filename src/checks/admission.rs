@@ -1,0 +1,6 @@
+//! Checks: admission.
+
+use super::Check;
+
+/// Checks of this area.
+pub static CHECKS: &[Check] = &[];

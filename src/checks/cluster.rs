@@ -1,0 +1,6 @@
+//! Checks: cluster.
+
+use super::Check;
+
+/// Checks of this area.
+pub static CHECKS: &[Check] = &[];

@@ -1,0 +1,6 @@
+//! Checks: endpoint_picker.
+
+use super::Check;
+
+/// Checks of this area.
+pub static CHECKS: &[Check] = &[];

@@ -1,0 +1,60 @@
+//! Small fixtures for unit tests: YAML written here → a live-looking Snapshot.
+
+use crate::catalog::{profiles, Profile};
+use crate::snapshot::{Collected, Snapshot};
+
+/// A live snapshot holding exactly the objects in `yaml` (multi-document); every kind is
+/// "listed" (empty unless present), the server is v1.36.3.
+pub fn snapshot(yaml: &str) -> Snapshot {
+    let objects = crate::collect::offline::parse_manifests(yaml, "fixture").expect("fixture YAML");
+    let mut snap = Snapshot {
+        live: true,
+        server_version: Collected::Listed(vec!["v1.36.3".into()]),
+        crds: Collected::Listed(vec![]),
+        gateway_classes: Collected::Listed(vec![]),
+        gateways: Collected::Listed(vec![]),
+        http_routes: Collected::Listed(vec![]),
+        reference_grants: Collected::Listed(vec![]),
+        pools: Collected::Listed(vec![]),
+        pools_x: Collected::Listed(vec![]),
+        objectives: Collected::Listed(vec![]),
+        services: Collected::Listed(vec![]),
+        endpoint_slices: Collected::Listed(vec![]),
+        deployments: Collected::Listed(vec![]),
+        pods: Collected::Listed(vec![]),
+        destination_rules: Collected::Listed(vec![]),
+        admission_policies: Collected::Listed(vec![]),
+        webhooks: Collected::Listed(vec![]),
+        ..Snapshot::default()
+    };
+    for obj in &objects {
+        assert!(snap.insert(obj), "fixture object not understood: {obj}");
+    }
+    snap
+}
+
+/// The default profile (llm-d prerequisite pins).
+pub fn prereq() -> Profile {
+    profiles::llm_d_prereq()
+}
+
+/// The current guides' profile.
+pub fn current() -> Profile {
+    profiles::current()
+}
+
+/// Run one module's checks against a snapshot and return (code, object name, severity) triples.
+pub fn run(
+    checks: &[super::Check],
+    snap: &Snapshot,
+    profile: &Profile,
+) -> Vec<(String, String, crate::findings::Severity)> {
+    let ctx = super::CheckContext { snapshot: snap, profile };
+    let mut out = Vec::new();
+    for c in checks {
+        for i in (c.run)(&ctx) {
+            out.push((c.code.to_string(), i.object.name.clone(), i.severity));
+        }
+    }
+    out
+}

@@ -1,0 +1,6 @@
+//! Checks: gateways.
+
+use super::Check;
+
+/// Checks of this area.
+pub static CHECKS: &[Check] = &[];

@@ -1,0 +1,6 @@
+//! Checks: model_servers.
+
+use super::Check;
+
+/// Checks of this area.
+pub static CHECKS: &[Check] = &[];

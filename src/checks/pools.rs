@@ -1,0 +1,6 @@
+//! Checks: pools.
+
+use super::Check;
+
+/// Checks of this area.
+pub static CHECKS: &[Check] = &[];

@@ -1,0 +1,6 @@
+//! Checks: routes.
+
+use super::Check;
+
+/// Checks of this area.
+pub static CHECKS: &[Check] = &[];

@@ -1,0 +1,1 @@
+//! The live collector (written next).

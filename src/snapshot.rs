@@ -1,0 +1,181 @@
+//! The Snapshot: everything the checks may read, collected once from a cluster or from files.
+
+use crate::model::*;
+use k8s_openapi::api::admissionregistration::v1::{ValidatingAdmissionPolicy, ValidatingWebhookConfiguration};
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::core::v1::{Pod, Service};
+use k8s_openapi::api::discovery::v1::EndpointSlice;
+use serde::Serialize;
+
+/// What we know about one kind.
+#[derive(Debug, Clone, Default)]
+pub enum Collected<T> {
+    /// Listed (possibly empty).
+    Listed(Vec<T>),
+    /// The kind is not served by this cluster (its CRD is not installed).
+    #[default]
+    Absent,
+    /// The user may not list it: `verb` on `resource` is missing.
+    Forbidden { verb: String, resource: String },
+    /// Cannot be known (offline mode, or the list failed for another reason).
+    Unknown { reason: String },
+}
+
+impl<T> Collected<T> {
+    /// The items; empty unless listed.
+    pub fn items(&self) -> &[T] {
+        match self {
+            Collected::Listed(v) => v,
+            _ => &[],
+        }
+    }
+
+    /// Why checks needing this kind must be skipped, if they must.
+    pub fn skip_reason(&self) -> Option<String> {
+        match self {
+            Collected::Forbidden { verb, resource } => Some(format!("forbidden: cannot {verb} {resource}")),
+            Collected::Unknown { reason } => Some(reason.clone()),
+            _ => None,
+        }
+    }
+
+    /// True when the kind is served (listed, even if empty).
+    pub fn is_listed(&self) -> bool {
+        matches!(self, Collected::Listed(_))
+    }
+}
+
+/// Where a snapshot came from.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "type", rename_all = "camelCase")]
+pub enum Source {
+    /// A live cluster.
+    Cluster { server: String, context: String },
+    /// Manifests on disk or stdin.
+    Files { paths: Vec<String> },
+}
+
+/// Every kind a check may need, named for skip messages and the collector.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Kind {
+    Crds,
+    GatewayClasses,
+    Gateways,
+    HttpRoutes,
+    ReferenceGrants,
+    InferencePools,
+    InferencePoolsX,
+    InferenceObjectives,
+    Services,
+    EndpointSlices,
+    Deployments,
+    Pods,
+    DestinationRules,
+    AdmissionPolicies,
+    Webhooks,
+    ServerVersion,
+    /// Object status written by controllers (unknown offline).
+    LiveStatus,
+}
+
+/// The collected state. Namespaced kinds hold only the namespaces in scope.
+#[derive(Debug, Clone, Default)]
+pub struct Snapshot {
+    /// Cluster or files.
+    pub source: Option<Source>,
+    /// Namespace scope: None = all namespaces.
+    pub namespace: Option<String>,
+    /// True for a live cluster: object status (conditions) is meaningful.
+    pub live: bool,
+    /// The server's gitVersion ("v1.36.3"), when known.
+    pub server_version: Collected<String>,
+    pub crds: Collected<CrdView>,
+    pub gateway_classes: Collected<GatewayClassView>,
+    pub gateways: Collected<GatewayView>,
+    pub http_routes: Collected<HttpRouteView>,
+    pub reference_grants: Collected<ReferenceGrantView>,
+    /// inference.networking.k8s.io InferencePools.
+    pub pools: Collected<InferencePoolView>,
+    /// inference.networking.x-k8s.io InferencePools.
+    pub pools_x: Collected<InferencePoolView>,
+    /// InferenceObjectives and InferenceModels of every group, listed together.
+    pub objectives: Collected<InferenceObjectiveView>,
+    pub services: Collected<Service>,
+    pub endpoint_slices: Collected<EndpointSlice>,
+    pub deployments: Collected<Deployment>,
+    pub pods: Collected<Pod>,
+    pub destination_rules: Collected<DestinationRuleView>,
+    pub admission_policies: Collected<ValidatingAdmissionPolicy>,
+    pub webhooks: Collected<ValidatingWebhookConfiguration>,
+}
+
+impl Snapshot {
+    /// The collected state of one kind, type-erased to its skip reason.
+    pub fn skip_reason(&self, kind: Kind) -> Option<String> {
+        match kind {
+            Kind::Crds => self.crds.skip_reason(),
+            Kind::GatewayClasses => self.gateway_classes.skip_reason(),
+            Kind::Gateways => self.gateways.skip_reason(),
+            Kind::HttpRoutes => self.http_routes.skip_reason(),
+            Kind::ReferenceGrants => self.reference_grants.skip_reason(),
+            Kind::InferencePools => self.pools.skip_reason(),
+            Kind::InferencePoolsX => self.pools_x.skip_reason(),
+            Kind::InferenceObjectives => self.objectives.skip_reason(),
+            Kind::Services => self.services.skip_reason(),
+            Kind::EndpointSlices => self.endpoint_slices.skip_reason(),
+            Kind::Deployments => self.deployments.skip_reason(),
+            Kind::Pods => self.pods.skip_reason(),
+            Kind::DestinationRules => self.destination_rules.skip_reason(),
+            Kind::AdmissionPolicies => self.admission_policies.skip_reason(),
+            Kind::Webhooks => self.webhooks.skip_reason(),
+            Kind::ServerVersion => self.server_version.skip_reason(),
+            Kind::LiveStatus => (!self.live).then(|| "object status cannot be known offline".to_string()),
+        }
+    }
+
+    /// True when objects of `namespace` were collected (so a missing object there is really missing).
+    pub fn in_scope(&self, namespace: &str) -> bool {
+        self.namespace.as_deref().is_none_or(|ns| ns == namespace)
+    }
+
+    /// Both pool APIs together.
+    pub fn all_pools(&self) -> impl Iterator<Item = &InferencePoolView> {
+        self.pools.items().iter().chain(self.pools_x.items())
+    }
+
+    /// A CRD by its full name (plural.group).
+    pub fn crd(&self, name: &str) -> Option<&CrdView> {
+        self.crds.items().iter().find(|c| c.metadata.name == name)
+    }
+
+    /// The Service `name` in `namespace`.
+    pub fn service(&self, namespace: &str, name: &str) -> Option<&Service> {
+        self.services
+            .items()
+            .iter()
+            .find(|s| s.metadata.namespace.as_deref() == Some(namespace) && s.metadata.name.as_deref() == Some(name))
+    }
+
+    /// The Gateway `name` in `namespace`.
+    pub fn gateway(&self, namespace: &str, name: &str) -> Option<&GatewayView> {
+        self.gateways.items().iter().find(|g| g.metadata.ns() == namespace && g.metadata.name == name)
+    }
+
+    /// The GatewayClass `name`.
+    pub fn gateway_class(&self, name: &str) -> Option<&GatewayClassView> {
+        self.gateway_classes.items().iter().find(|g| g.metadata.name == name)
+    }
+
+    /// Pods in `namespace` whose labels include every `selector` pair (empty selector matches none).
+    pub fn pods_matching<'a>(
+        &'a self,
+        namespace: &'a str,
+        selector: &'a std::collections::BTreeMap<String, String>,
+    ) -> impl Iterator<Item = &'a Pod> + 'a {
+        self.pods.items().iter().filter(move |p| {
+            !selector.is_empty()
+                && p.metadata.namespace.as_deref() == Some(namespace)
+                && p.metadata.labels.as_ref().is_some_and(|l| selector.iter().all(|(k, v)| l.get(k) == Some(v)))
+        })
+    }
+}
