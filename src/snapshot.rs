@@ -109,7 +109,56 @@ pub struct Snapshot {
     pub webhooks: Collected<ValidatingWebhookConfiguration>,
 }
 
+/// The state of a kind without its items, used by collectors to mark a slot.
+#[derive(Debug, Clone)]
+pub enum SlotState {
+    /// Listed; items are added with `Snapshot::insert`.
+    Listed,
+    Absent,
+    Forbidden {
+        verb: String,
+        resource: String,
+    },
+    Unknown {
+        reason: String,
+    },
+}
+
+impl SlotState {
+    fn apply<T>(&self, slot: &mut Collected<T>) {
+        *slot = match self.clone() {
+            SlotState::Listed => Collected::Listed(Vec::new()),
+            SlotState::Absent => Collected::Absent,
+            SlotState::Forbidden { verb, resource } => Collected::Forbidden { verb, resource },
+            SlotState::Unknown { reason } => Collected::Unknown { reason },
+        }
+    }
+}
+
 impl Snapshot {
+    /// Reset one kind's slot to `state` (dropping its items).
+    pub fn set_state(&mut self, kind: Kind, state: &SlotState) {
+        match kind {
+            Kind::Crds => state.apply(&mut self.crds),
+            Kind::GatewayClasses => state.apply(&mut self.gateway_classes),
+            Kind::Gateways => state.apply(&mut self.gateways),
+            Kind::HttpRoutes => state.apply(&mut self.http_routes),
+            Kind::ReferenceGrants => state.apply(&mut self.reference_grants),
+            Kind::InferencePools => state.apply(&mut self.pools),
+            Kind::InferencePoolsX => state.apply(&mut self.pools_x),
+            Kind::InferenceObjectives => state.apply(&mut self.objectives),
+            Kind::Services => state.apply(&mut self.services),
+            Kind::EndpointSlices => state.apply(&mut self.endpoint_slices),
+            Kind::Deployments => state.apply(&mut self.deployments),
+            Kind::Pods => state.apply(&mut self.pods),
+            Kind::DestinationRules => state.apply(&mut self.destination_rules),
+            Kind::AdmissionPolicies => state.apply(&mut self.admission_policies),
+            Kind::Webhooks => state.apply(&mut self.webhooks),
+            Kind::ServerVersion => state.apply(&mut self.server_version),
+            Kind::LiveStatus => {}
+        }
+    }
+
     /// The collected state of one kind, type-erased to its skip reason.
     pub fn skip_reason(&self, kind: Kind) -> Option<String> {
         match kind {

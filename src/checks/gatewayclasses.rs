@@ -1,6 +1,922 @@
-//! Checks: gatewayclasses.
+//! Checks: GatewayClasses and the gateway providers behind them (DOMAIN C, D; E9, E10, E30–E32,
+//! E34–E38).
 
-use super::Check;
+use super::{Check, CheckContext, Issue};
+use crate::catalog::providers::{provider_for_controller, InferenceSwitch, Provider, ProviderId, PROVIDERS};
+use crate::catalog::releases::parse_version;
+use crate::findings::Category;
+use crate::model::{condition, groups, GatewayClassView, ObjectRef};
+use crate::snapshot::{Kind, Snapshot};
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::core::v1::Container;
 
 /// Checks of this area.
-pub static CHECKS: &[Check] = &[];
+pub static CHECKS: &[Check] = &[
+    Check {
+        code: "LLMD-GWC-001",
+        title: "A GatewayClass of an InferencePool-capable provider exists",
+        category: Category::GatewayClasses,
+        needs: &[Kind::GatewayClasses, Kind::Gateways, Kind::InferencePools, Kind::InferencePoolsX],
+        run: check_provider_class_exists,
+    },
+    Check {
+        code: "LLMD-GWC-002",
+        title: "Every Gateway's gatewayClassName names an existing GatewayClass",
+        category: Category::GatewayClasses,
+        needs: &[Kind::GatewayClasses, Kind::Gateways],
+        run: check_gateway_class_refs,
+    },
+    Check {
+        code: "LLMD-GWC-003",
+        title: "Every GatewayClass is Accepted by its controller",
+        category: Category::GatewayClasses,
+        needs: &[Kind::GatewayClasses, Kind::Gateways, Kind::LiveStatus],
+        run: check_class_accepted,
+    },
+    Check {
+        code: "LLMD-GWC-004",
+        title: "Every GatewayClass controller supports the installed Gateway API version",
+        category: Category::GatewayClasses,
+        needs: &[Kind::GatewayClasses, Kind::LiveStatus],
+        run: check_supported_version,
+    },
+    Check {
+        code: "LLMD-GWC-005",
+        title: "Gateway controllers have InferencePool support switched on",
+        category: Category::GatewayClasses,
+        needs: &[Kind::GatewayClasses, Kind::Deployments, Kind::InferencePools, Kind::InferencePoolsX],
+        run: check_inference_switch,
+    },
+    Check {
+        code: "LLMD-GWC-006",
+        title: "Gateway controller versions route InferencePool v1 and have no known InferencePool bug",
+        category: Category::GatewayClasses,
+        needs: &[Kind::GatewayClasses, Kind::Deployments, Kind::InferencePools, Kind::InferencePoolsX],
+        run: check_controller_version,
+    },
+    Check {
+        code: "LLMD-GWC-007",
+        title: "GKE clusters with gke-l7 GatewayClasses are new enough for InferencePool v1",
+        category: Category::GatewayClasses,
+        needs: &[Kind::GatewayClasses, Kind::ServerVersion, Kind::Crds],
+        run: check_gke_prerequisites,
+    },
+];
+
+fn class_ref(name: &str) -> ObjectRef {
+    ObjectRef::new("GatewayClass", groups::GATEWAY, "", name)
+}
+
+/// The provider behind a class: by controllerName, else by the class names a provider installs.
+pub(super) fn provider_of_class(class: &GatewayClassView) -> Option<&'static Provider> {
+    provider_for_controller(&class.spec.controller_name)
+        .or_else(|| PROVIDERS.iter().find(|p| p.class_names.contains(&class.metadata.name.as_str())))
+}
+
+/// The value `kubectl llmd gateway install --provider` takes for a provider.
+pub(super) fn provider_arg(id: ProviderId) -> &'static str {
+    match id {
+        ProviderId::Istio => "istio",
+        ProviderId::Agentgateway => "agentgateway",
+        ProviderId::Kgateway => "kgateway",
+        ProviderId::Gke => "gke",
+        ProviderId::NginxGatewayFabric => "nginx-gateway-fabric",
+        ProviderId::EnvoyAiGateway => "envoy-ai-gateway",
+    }
+}
+
+/// The command that installs a provider's control plane (ours when we have a recipe).
+pub(super) fn install_hint(p: &Provider) -> String {
+    if p.charts.is_empty() {
+        p.enable_hint.to_string()
+    } else {
+        format!("kubectl llmd gateway install --provider {}", provider_arg(p.id))
+    }
+}
+
+/// Providers with at least one GatewayClass in the snapshot, in catalog order.
+fn present_providers(snap: &Snapshot) -> Vec<&'static Provider> {
+    let mut out: Vec<&'static Provider> = Vec::new();
+    for class in snap.gateway_classes.items() {
+        if let Some(p) = provider_of_class(class) {
+            if !out.iter().any(|q| q.id == p.id) {
+                out.push(p);
+            }
+        }
+    }
+    out.sort_by_key(|p| p.id);
+    out
+}
+
+fn containers(d: &Deployment) -> &[Container] {
+    d.spec.template.spec.as_ref().map_or(&[], |p| p.containers.as_slice())
+}
+
+fn deployment_name(d: &Deployment) -> &str {
+    d.metadata.name.as_deref().unwrap_or("")
+}
+
+fn deployment_ns(d: &Deployment) -> &str {
+    d.metadata.namespace.as_deref().unwrap_or("")
+}
+
+/// Gateway proxies (data planes) carry the gateway-name label; they are not the controller.
+fn is_gateway_proxy(d: &Deployment) -> bool {
+    d.metadata.labels.as_ref().is_some_and(|l| {
+        l.contains_key("gateway.networking.k8s.io/gateway-name") || l.contains_key("istio.io/gateway-name")
+    })
+}
+
+/// The controller Deployments of a provider: by name prefix, else by image.
+pub(super) fn controller_deployments<'a>(snap: &'a Snapshot, p: &Provider) -> Vec<&'a Deployment> {
+    let candidates: Vec<&Deployment> = snap.deployments.items().iter().filter(|d| !is_gateway_proxy(d)).collect();
+    let by_name: Vec<&Deployment> = candidates
+        .iter()
+        .copied()
+        .filter(|d| {
+            let n = deployment_name(d);
+            p.deployment_names.iter().any(|prefix| n == *prefix || n.starts_with(&format!("{prefix}-")))
+        })
+        .collect();
+    if !by_name.is_empty() || p.image_markers.is_empty() {
+        return by_name;
+    }
+    candidates
+        .into_iter()
+        .filter(|d| {
+            containers(d).iter().any(|c| {
+                let image = c.image.as_deref().unwrap_or("");
+                p.image_markers.iter().any(|m| image.contains(m))
+            })
+        })
+        .collect()
+}
+
+/// The container that runs the controller: the one whose image matches, else the first.
+fn controller_container<'a>(d: &'a Deployment, p: &Provider) -> Option<&'a Container> {
+    let cs = containers(d);
+    cs.iter()
+        .find(|c| {
+            let image = c.image.as_deref().unwrap_or("");
+            p.image_markers.iter().any(|m| image.contains(m))
+        })
+        .or_else(|| cs.first())
+}
+
+/// "docker.io/istio/pilot:1.28.0-distroless@sha256:…" → (tag "1.28.0-distroless", 1.28.0).
+fn image_version(image: &str) -> Option<(String, semver::Version)> {
+    let without_digest = image.split('@').next()?;
+    let last = without_digest.rsplit('/').next()?;
+    let (_, tag) = last.split_once(':')?;
+    let v = parse_version(tag)?;
+    Some((tag.to_string(), semver::Version::new(v.major, v.minor, v.patch)))
+}
+
+/// Whether a controller Deployment has inference support on: Some(false) off, None unknowable.
+fn switch_state(d: &Deployment, p: &Provider) -> Option<bool> {
+    match p.inference_switch {
+        InferenceSwitch::Env(var) => {
+            let mut seen_unknown = false;
+            for c in containers(d) {
+                for e in c.env.iter().flatten().filter(|e| e.name == var) {
+                    match &e.value {
+                        Some(v) if v.trim().eq_ignore_ascii_case("true") => return Some(true),
+                        Some(_) => {}
+                        None if e.value_from.is_some() => seen_unknown = true,
+                        None => {}
+                    }
+                }
+            }
+            if seen_unknown {
+                None
+            } else {
+                Some(false)
+            }
+        }
+        InferenceSwitch::Arg(arg) => {
+            let on = containers(d).iter().any(|c| {
+                c.args
+                    .iter()
+                    .chain(c.command.iter())
+                    .flatten()
+                    .any(|a| a == arg || a.strip_prefix(arg).is_some_and(|rest| rest.eq_ignore_ascii_case("=true")))
+            });
+            Some(on)
+        }
+        InferenceSwitch::Builtin | InferenceSwitch::Config(_) => None,
+    }
+}
+
+/// True when a controller Deployment of `p` is found with inference support switched off.
+pub(super) fn inference_switch_off(snap: &Snapshot, p: &Provider) -> bool {
+    controller_deployments(snap, p).iter().any(|d| switch_state(d, p) == Some(false))
+}
+
+fn any_pools(snap: &Snapshot) -> bool {
+    snap.all_pools().next().is_some()
+}
+
+// LLMD-GWC-001 (E30): no class of any known provider.
+fn check_provider_class_exists(ctx: &CheckContext) -> Vec<Issue> {
+    let snap = ctx.snapshot;
+    if snap.gateway_classes.items().iter().any(|c| provider_of_class(c).is_some()) {
+        return vec![];
+    }
+    // A Gateway naming a missing class is reported by LLMD-GWC-002 with a more precise hint.
+    if snap.gateways.items().iter().any(|g| snap.gateway_class(&g.spec.gateway_class_name).is_none()) {
+        return vec![];
+    }
+    let existing: Vec<String> = snap
+        .gateway_classes
+        .items()
+        .iter()
+        .map(|c| format!("{} ({})", c.metadata.name, c.spec.controller_name))
+        .collect();
+    let have = if existing.is_empty() {
+        "no GatewayClass exists".to_string()
+    } else {
+        format!("only {}", existing.join(", "))
+    };
+    let pools = snap.all_pools().count();
+    let hint = "kubectl llmd gateway install --provider istio";
+    if pools > 0 {
+        vec![Issue::error(
+            class_ref("istio"),
+            format!(
+                "{pools} InferencePool(s) exist but no GatewayClass belongs to an InferencePool-capable provider ({have}), so nothing routes to them"
+            ),
+            hint,
+        )]
+    } else {
+        vec![Issue::info(
+            class_ref("istio"),
+            format!("No GatewayClass belongs to an InferencePool-capable provider ({have})"),
+            hint,
+        )]
+    }
+}
+
+fn closest<'a>(name: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+    candidates
+        .map(|c| (strsim::normalized_damerau_levenshtein(name, c), c))
+        .filter(|(s, _)| *s >= 0.4)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, c)| c)
+}
+
+// LLMD-GWC-002 (E30): Gateway names a class that does not exist.
+fn check_gateway_class_refs(ctx: &CheckContext) -> Vec<Issue> {
+    let snap = ctx.snapshot;
+    let mut out = Vec::new();
+    for gw in snap.gateways.items() {
+        let class = &gw.spec.gateway_class_name;
+        if snap.gateway_class(class).is_some() {
+            continue;
+        }
+        let ns = gw.metadata.ns();
+        let name = &gw.metadata.name;
+        let object = ObjectRef::new("Gateway", groups::GATEWAY, ns, name);
+        let message = format!(
+            "Gateway {ns}/{name} uses gatewayClassName {class:?}, but no GatewayClass {class:?} exists, so the Gateway stays Pending (\"Waiting for controller\")"
+        );
+        let hint = if let Some(p) = PROVIDERS.iter().find(|p| p.class_names.contains(&class.as_str())) {
+            install_hint(p)
+        } else {
+            let known = snap
+                .gateway_classes
+                .items()
+                .iter()
+                .filter(|c| provider_of_class(c).is_some())
+                .map(|c| c.metadata.name.as_str())
+                .collect::<Vec<_>>();
+            let all = snap.gateway_classes.items().iter().map(|c| c.metadata.name.as_str());
+            let target = closest(class, known.iter().copied()).or(known.first().copied()).or_else(|| {
+                let all: Vec<&str> = all.collect();
+                closest(class, all.iter().copied()).or(all.first().copied())
+            });
+            match target {
+                Some(t) => format!(
+                    "kubectl patch gateway {name} -n {ns} --type=merge -p '{{\"spec\":{{\"gatewayClassName\":\"{t}\"}}}}'"
+                ),
+                None => "kubectl llmd gateway install --provider istio".to_string(),
+            }
+        };
+        out.push(Issue::error(object, message, hint));
+    }
+    out
+}
+
+fn class_in_use(snap: &Snapshot, class: &str) -> bool {
+    snap.gateways.items().iter().any(|g| g.spec.gateway_class_name == class)
+}
+
+fn controller_hint(p: Option<&Provider>, controller: &str, class: &str) -> String {
+    match p {
+        Some(p) if !p.deployment_names.is_empty() => format!(
+            "start the controller: kubectl rollout restart deployment/{} -n {}, or install it: {}",
+            p.deployment_names[0],
+            p.namespace,
+            install_hint(p)
+        ),
+        Some(p) => install_hint(p),
+        None => format!(
+            "install the controller that implements {controller:?}, or delete the unused class: kubectl delete gatewayclass {class}"
+        ),
+    }
+}
+
+// LLMD-GWC-003 (E31): class not Accepted.
+fn check_class_accepted(ctx: &CheckContext) -> Vec<Issue> {
+    let snap = ctx.snapshot;
+    let mut out = Vec::new();
+    for class in snap.gateway_classes.items() {
+        let name = &class.metadata.name;
+        let controller = &class.spec.controller_name;
+        let provider = provider_of_class(class);
+        let accepted = condition(&class.status.conditions, "Accepted");
+        let in_use = class_in_use(snap, name);
+        match accepted {
+            Some(c) if c.status == "True" => {}
+            Some(c) if c.status == "False" => {
+                if c.reason == "UnsupportedVersion" {
+                    continue; // LLMD-GWC-004
+                }
+                let hint = match c.reason.as_str() {
+                    "InvalidParameters" => format!(
+                        "fix spec.parametersRef of GatewayClass {name} so it names an existing, valid parameters object ({})",
+                        c.message
+                    ),
+                    _ => format!(
+                        "GatewayClass.spec.controllerName is immutable: kubectl delete gatewayclass {name} and recreate it with a controllerName your controller serves{}",
+                        provider.map(|p| format!(" (for {}: {})", p.name, install_hint(p))).unwrap_or_default()
+                    ),
+                };
+                let msg = format!(
+                    "GatewayClass {name} (controller {controller}) is not Accepted: {}{}",
+                    c.reason,
+                    if c.message.is_empty() { String::new() } else { format!(": {}", c.message) }
+                );
+                out.push(if in_use {
+                    Issue::error(class_ref(name), msg, hint)
+                } else {
+                    Issue::warning(class_ref(name), msg, hint)
+                });
+            }
+            other => {
+                let state = other
+                    .map(|c| format!("{} {}", c.status, c.reason).trim().to_string())
+                    .unwrap_or_else(|| "no Accepted condition".into());
+                let msg = format!(
+                    "GatewayClass {name} is not Accepted ({state}): no running controller {controller:?} has processed it"
+                );
+                let hint = controller_hint(provider, controller, name);
+                out.push(if in_use {
+                    Issue::error(class_ref(name), msg, hint)
+                } else {
+                    Issue::warning(class_ref(name), msg, hint)
+                });
+            }
+        }
+    }
+    out
+}
+
+// LLMD-GWC-004 (E32): SupportedVersion=False.
+fn check_supported_version(ctx: &CheckContext) -> Vec<Issue> {
+    let snap = ctx.snapshot;
+    let mut out = Vec::new();
+    for class in snap.gateway_classes.items() {
+        let name = &class.metadata.name;
+        let conds = &class.status.conditions;
+        let accepted = condition(conds, "Accepted");
+        let rejected = accepted.is_some_and(|c| c.status == "False" && c.reason == "UnsupportedVersion");
+        let supported = condition(conds, "SupportedVersion").filter(|c| c.status == "False");
+        let Some(c) = supported.or(accepted.filter(|_| rejected)) else { continue };
+        let msg = format!(
+            "GatewayClass {name} controller {} does not support the installed Gateway API CRD version ({}{})",
+            class.spec.controller_name,
+            c.reason,
+            if c.message.is_empty() { String::new() } else { format!(": {}", c.message) }
+        );
+        let hint = format!(
+            "install the Gateway API CRDs the controller supports: kubectl apply --server-side -f https://github.com/kubernetes-sigs/gateway-api/releases/download/{}/standard-install.yaml",
+            ctx.profile.gateway_api
+        );
+        out.push(if rejected {
+            Issue::error(class_ref(name), msg, hint)
+        } else {
+            Issue::warning(class_ref(name), msg, hint)
+        });
+    }
+    out
+}
+
+fn deployment_ref(d: &Deployment) -> ObjectRef {
+    ObjectRef::new("Deployment", "apps", deployment_ns(d), deployment_name(d))
+}
+
+// LLMD-GWC-005 (E9, E35, E37, E38): inference switch off.
+fn check_inference_switch(ctx: &CheckContext) -> Vec<Issue> {
+    let snap = ctx.snapshot;
+    let pools = any_pools(snap);
+    let mut out = Vec::new();
+    for p in present_providers(snap) {
+        match p.inference_switch {
+            InferenceSwitch::Builtin => {}
+            InferenceSwitch::Config(what) => {
+                for d in controller_deployments(snap, p) {
+                    out.push(Issue::info(
+                        deployment_ref(d),
+                        format!(
+                            "{} keeps InferencePool support in its configuration ({what}), which is not visible from the API, so it could not be verified",
+                            p.name
+                        ),
+                        p.enable_hint,
+                    ));
+                }
+            }
+            InferenceSwitch::Env(_) | InferenceSwitch::Arg(_) => {
+                for d in controller_deployments(snap, p) {
+                    if switch_state(d, p) != Some(false) {
+                        continue;
+                    }
+                    let how = match p.inference_switch {
+                        InferenceSwitch::Env(var) => format!("its containers do not set env {var}=true"),
+                        InferenceSwitch::Arg(arg) => format!("its container args lack {arg}"),
+                        _ => unreachable!("matched above"),
+                    };
+                    let msg = format!(
+                        "{} controller {}/{} has InferencePool support switched off: {how}",
+                        p.name,
+                        deployment_ns(d),
+                        deployment_name(d)
+                    );
+                    out.push(if pools {
+                        Issue::error(deployment_ref(d), msg, p.enable_hint)
+                    } else {
+                        Issue::warning(deployment_ref(d), msg, p.enable_hint)
+                    });
+                }
+            }
+        }
+    }
+    out
+}
+
+fn upgrade_hint(p: &Provider, to: &str) -> String {
+    let chart = p.charts.iter().find(|c| !c.values.is_empty()).or(p.charts.last());
+    match chart {
+        Some(c) => format!(
+            "helm upgrade {} {} -n {} --version {} --reuse-values",
+            c.release,
+            c.chart,
+            p.namespace,
+            to.trim_start_matches(if p.id == ProviderId::Istio { "v" } else { "" })
+        ),
+        // NGF is installed by its own chart (release name as in its enable hint).
+        None if p.id == ProviderId::NginxGatewayFabric => format!(
+            "helm upgrade ngf oci://ghcr.io/nginx/charts/nginx-gateway-fabric -n {} --version {to} --reuse-values",
+            p.namespace
+        ),
+        None => format!("upgrade {} to {to} or newer", p.name),
+    }
+}
+
+fn profile_version(ctx: &CheckContext, p: &Provider) -> String {
+    match p.id {
+        ProviderId::Istio => ctx.profile.istio.clone(),
+        ProviderId::Agentgateway => ctx.profile.agentgateway.clone(),
+        ProviderId::Kgateway => ctx.profile.kgateway.clone(),
+        _ => p.min_inference_version.to_string(),
+    }
+}
+
+// LLMD-GWC-006 (E10, E36): controller too old for v1 pools; known-bad versions.
+fn check_controller_version(ctx: &CheckContext) -> Vec<Issue> {
+    let snap = ctx.snapshot;
+    let v1_pools = snap.pools.items().len();
+    let pools = any_pools(snap);
+    let mut out = Vec::new();
+    for p in present_providers(snap) {
+        // Builtin (GKE) is LLMD-GWC-007; the Envoy Gateway image does not carry the AI Gateway version.
+        if !matches!(p.inference_switch, InferenceSwitch::Env(_) | InferenceSwitch::Arg(_)) {
+            continue;
+        }
+        let Some(min) = parse_version(p.min_inference_version) else { continue };
+        for d in controller_deployments(snap, p) {
+            let Some(image) = controller_container(d, p).and_then(|c| c.image.as_deref()) else { continue };
+            let Some((tag, version)) = image_version(image) else { continue };
+            let target = profile_version(ctx, p);
+            if let Some((_, why)) = p.known_bad.iter().find(|(bad, _)| {
+                parse_version(bad).is_some_and(|b| semver::Version::new(b.major, b.minor, b.patch) == version)
+            }) {
+                let msg = format!(
+                    "{} controller {}/{} runs {tag}, a version with a known InferencePool bug: {why}",
+                    p.name,
+                    deployment_ns(d),
+                    deployment_name(d)
+                );
+                let hint = upgrade_hint(p, &target);
+                out.push(if pools {
+                    Issue::error(deployment_ref(d), msg, hint)
+                } else {
+                    Issue::warning(deployment_ref(d), msg, hint)
+                });
+                continue;
+            }
+            if v1_pools > 0 && version < min {
+                out.push(Issue::error(
+                    deployment_ref(d),
+                    format!(
+                        "{} controller {}/{} runs {tag}, older than {}, the first that routes InferencePool {}/v1; {v1_pools} v1 InferencePool(s) exist",
+                        p.name,
+                        deployment_ns(d),
+                        deployment_name(d),
+                        p.min_inference_version,
+                        groups::INFERENCE
+                    ),
+                    upgrade_hint(p, &target),
+                ));
+            }
+        }
+    }
+    out
+}
+
+/// GKE "v1.34.0-gke.1626000" → ((1,34,0), Some(1626000)).
+fn gke_version(s: &str) -> Option<((u64, u64, u64), Option<u64>)> {
+    let v = parse_version(s)?;
+    let build = v.pre.as_str().strip_prefix("gke.").and_then(|b| b.split('.').next()).and_then(|b| b.parse().ok());
+    Some(((v.major, v.minor, v.patch), build))
+}
+
+fn gke_older(current: &str, min: &str) -> bool {
+    let (Some((cur, cur_build)), Some((req, req_build))) = (gke_version(current), gke_version(min)) else {
+        return false;
+    };
+    if cur != req {
+        return cur < req;
+    }
+    match (cur_build, req_build) {
+        (Some(c), Some(r)) => c < r,
+        _ => false,
+    }
+}
+
+// LLMD-GWC-007 (E34): GKE prerequisites.
+fn check_gke_prerequisites(ctx: &CheckContext) -> Vec<Issue> {
+    let snap = ctx.snapshot;
+    let gke = crate::catalog::providers::provider(ProviderId::Gke);
+    let classes: Vec<&GatewayClassView> = snap
+        .gateway_classes
+        .items()
+        .iter()
+        .filter(|c| provider_of_class(c).is_some_and(|p| p.id == ProviderId::Gke))
+        .collect();
+    let Some(first) = classes.first() else { return vec![] };
+    let Some(server) = snap.server_version.items().first() else { return vec![] };
+    if !gke_older(server, gke.min_inference_version) {
+        return vec![];
+    }
+    let crd_absent = snap.crds.is_listed() && snap.crd(&format!("inferencepools.{}", groups::INFERENCE)).is_none();
+    let names: Vec<&str> = classes.iter().map(|c| c.metadata.name.as_str()).collect();
+    vec![Issue::error(
+        class_ref(&first.metadata.name),
+        format!(
+            "GKE Gateway classes ({}) exist but the cluster runs {server}, older than {}, the first GKE version with built-in InferencePool v1 support{}",
+            names.join(", "),
+            gke.min_inference_version,
+            if crd_absent { "; the inferencepools.inference.networking.k8s.io CRD is absent" } else { "" }
+        ),
+        format!(
+            "gcloud container clusters upgrade CLUSTER_NAME --master --cluster-version={} --location=LOCATION",
+            gke.min_inference_version
+        ),
+    )]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::fixtures;
+    use crate::findings::Severity;
+    use crate::snapshot::Collected;
+
+    fn codes(snap: &Snapshot, code: &str) -> Vec<(String, Severity)> {
+        fixtures::run(CHECKS, snap, &fixtures::prereq())
+            .into_iter()
+            .filter(|(c, _, _)| c == code)
+            .map(|(_, n, s)| (n, s))
+            .collect()
+    }
+
+    fn issues(snap: &Snapshot, code: &str) -> Vec<Issue> {
+        let profile = fixtures::prereq();
+        let ctx = CheckContext { snapshot: snap, profile: &profile };
+        let check = CHECKS.iter().find(|c| c.code == code).expect("code");
+        (check.run)(&ctx)
+    }
+
+    const ISTIO_CLASS: &str = r#"
+apiVersion: gateway.networking.k8s.io/v1
+kind: GatewayClass
+metadata: {name: istio}
+spec: {controllerName: istio.io/gateway-controller}
+status:
+  conditions:
+  - {type: Accepted, status: "True", reason: Accepted}
+"#;
+
+    const V1_POOL: &str = r#"
+apiVersion: inference.networking.k8s.io/v1
+kind: InferencePool
+metadata: {name: qwen, namespace: llm}
+spec:
+  selector: {matchLabels: {app: qwen}}
+  targetPorts: [{number: 8000}]
+  endpointPickerRef: {name: qwen-epp, port: {number: 9002}}
+"#;
+
+    fn istiod(image: &str, env: &str) -> String {
+        format!(
+            r#"
+apiVersion: apps/v1
+kind: Deployment
+metadata: {{name: istiod, namespace: istio-system}}
+spec:
+  selector: {{matchLabels: {{app: istiod}}}}
+  template:
+    metadata: {{labels: {{app: istiod}}}}
+    spec:
+      containers:
+      - name: discovery
+        image: {image}
+        env: {env}
+"#
+        )
+    }
+
+    #[test]
+    fn gwc001_no_provider_class_is_an_error_with_pools_and_info_without() {
+        let other = r#"
+apiVersion: gateway.networking.k8s.io/v1
+kind: GatewayClass
+metadata: {name: cilium}
+spec: {controllerName: io.cilium/gateway-controller}
+"#;
+        let snap = fixtures::snapshot(&format!("{other}\n---\n{V1_POOL}"));
+        assert_eq!(codes(&snap, "LLMD-GWC-001"), vec![("istio".into(), Severity::Error)]);
+        let i = &issues(&snap, "LLMD-GWC-001")[0];
+        assert!(i.message.contains("cilium") && i.hint.contains("gateway install --provider istio"));
+        let snap = fixtures::snapshot(other);
+        assert_eq!(codes(&snap, "LLMD-GWC-001"), vec![("istio".into(), Severity::Info)]);
+        let snap = fixtures::snapshot(&format!("{ISTIO_CLASS}\n---\n{V1_POOL}"));
+        assert!(codes(&snap, "LLMD-GWC-001").is_empty());
+    }
+
+    #[test]
+    fn gwc002_gateway_naming_a_missing_class() {
+        let gw = r#"
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {name: llm-d-inference-gateway, namespace: llm}
+spec:
+  gatewayClassName: agentgateway
+  listeners: [{name: http, port: 80, protocol: HTTP}]
+"#;
+        let snap = fixtures::snapshot(&format!("{ISTIO_CLASS}\n---\n{gw}"));
+        assert_eq!(codes(&snap, "LLMD-GWC-002"), vec![("llm-d-inference-gateway".into(), Severity::Error)]);
+        let i = &issues(&snap, "LLMD-GWC-002")[0];
+        assert!(i.message.contains("agentgateway") && i.hint.contains("--provider agentgateway"), "{i:?}");
+        // Not reported twice: GWC-001 stays silent because GWC-002 names the cause.
+        let snap = fixtures::snapshot(gw);
+        assert!(codes(&snap, "LLMD-GWC-001").is_empty());
+        // An unknown class name → patch to an existing provider class.
+        let snap = fixtures::snapshot(&format!("{ISTIO_CLASS}\n---\n{}", gw.replace("agentgateway", "isito")));
+        assert!(issues(&snap, "LLMD-GWC-002")[0].hint.contains("\"gatewayClassName\":\"istio\""));
+        let snap = fixtures::snapshot(&format!("{ISTIO_CLASS}\n---\n{}", gw.replace("agentgateway", "istio")));
+        assert!(codes(&snap, "LLMD-GWC-002").is_empty());
+    }
+
+    #[test]
+    fn gwc003_class_waiting_for_controller_or_rejected() {
+        let pending = r#"
+apiVersion: gateway.networking.k8s.io/v1
+kind: GatewayClass
+metadata: {name: istio}
+spec: {controllerName: istio.io/gateway-controller}
+status:
+  conditions:
+  - {type: Accepted, status: Unknown, reason: Pending, message: Waiting for controller}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {name: gw, namespace: llm}
+spec: {gatewayClassName: istio}
+"#;
+        let snap = fixtures::snapshot(pending);
+        assert_eq!(codes(&snap, "LLMD-GWC-003"), vec![("istio".into(), Severity::Error)]);
+        let i = &issues(&snap, "LLMD-GWC-003")[0];
+        assert!(
+            i.message.contains("istio.io/gateway-controller") && i.hint.contains("rollout restart deployment/istiod")
+        );
+        let rejected = r#"
+apiVersion: gateway.networking.k8s.io/v1
+kind: GatewayClass
+metadata: {name: agw}
+spec: {controllerName: agentgateway.dev/agentgateway}
+status:
+  conditions:
+  - {type: Accepted, status: "False", reason: InvalidParameters, message: parameters not found}
+"#;
+        let snap = fixtures::snapshot(rejected);
+        assert_eq!(codes(&snap, "LLMD-GWC-003"), vec![("agw".into(), Severity::Warning)]);
+        assert!(issues(&snap, "LLMD-GWC-003")[0].hint.contains("parametersRef"));
+        let snap = fixtures::snapshot(ISTIO_CLASS);
+        assert!(codes(&snap, "LLMD-GWC-003").is_empty());
+    }
+
+    #[test]
+    fn gwc004_supported_version_false() {
+        let yaml = r#"
+apiVersion: gateway.networking.k8s.io/v1
+kind: GatewayClass
+metadata: {name: istio}
+spec: {controllerName: istio.io/gateway-controller}
+status:
+  conditions:
+  - {type: Accepted, status: "True", reason: Accepted}
+  - {type: SupportedVersion, status: "False", reason: UnsupportedVersion, message: "bundle v1.6.0 not supported"}
+"#;
+        let snap = fixtures::snapshot(yaml);
+        assert_eq!(codes(&snap, "LLMD-GWC-004"), vec![("istio".into(), Severity::Warning)]);
+        assert!(issues(&snap, "LLMD-GWC-004")[0].hint.contains("download/v1.3.0/standard-install.yaml"));
+        let rejected = yaml.replace(
+            "{type: Accepted, status: \"True\", reason: Accepted}",
+            "{type: Accepted, status: \"False\", reason: UnsupportedVersion}",
+        );
+        let snap = fixtures::snapshot(&rejected);
+        assert_eq!(codes(&snap, "LLMD-GWC-004"), vec![("istio".into(), Severity::Error)]);
+        assert!(codes(&snap, "LLMD-GWC-003").is_empty(), "reported once");
+        let snap = fixtures::snapshot(ISTIO_CLASS);
+        assert!(codes(&snap, "LLMD-GWC-004").is_empty());
+    }
+
+    #[test]
+    fn gwc005_istiod_without_inference_env() {
+        let off = istiod("docker.io/istio/pilot:1.28.0", "[{name: PILOT_TRACE_SAMPLING, value: \"1\"}]");
+        let snap = fixtures::snapshot(&format!("{ISTIO_CLASS}\n---\n{off}\n---\n{V1_POOL}"));
+        assert_eq!(codes(&snap, "LLMD-GWC-005"), vec![("istiod".into(), Severity::Error)]);
+        let i = &issues(&snap, "LLMD-GWC-005")[0];
+        assert!(i.message.contains("ENABLE_GATEWAY_API_INFERENCE_EXTENSION") && i.hint.contains("helm upgrade istiod"));
+        let snap = fixtures::snapshot(&format!("{ISTIO_CLASS}\n---\n{off}"));
+        assert_eq!(codes(&snap, "LLMD-GWC-005"), vec![("istiod".into(), Severity::Warning)]);
+        let on =
+            istiod("docker.io/istio/pilot:1.28.0", "[{name: ENABLE_GATEWAY_API_INFERENCE_EXTENSION, value: \"true\"}]");
+        let snap = fixtures::snapshot(&format!("{ISTIO_CLASS}\n---\n{on}\n---\n{V1_POOL}"));
+        assert!(codes(&snap, "LLMD-GWC-005").is_empty());
+    }
+
+    #[test]
+    fn gwc005_kgateway_env_ngf_arg_and_envoy_info() {
+        let yaml = r#"
+apiVersion: gateway.networking.k8s.io/v1
+kind: GatewayClass
+metadata: {name: kgateway}
+spec: {controllerName: kgateway.dev/kgateway}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: kgateway, namespace: kgateway-system}
+spec:
+  selector: {matchLabels: {app: kgateway}}
+  template:
+    metadata: {labels: {app: kgateway}}
+    spec:
+      containers: [{name: kgateway, image: cr.kgateway.dev/kgateway-dev/kgateway:v2.1.0}]
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: GatewayClass
+metadata: {name: nginx}
+spec: {controllerName: gateway.nginx.org/nginx-gateway-controller}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: ngf-nginx-gateway-fabric, namespace: nginx-gateway}
+spec:
+  selector: {matchLabels: {app: ngf}}
+  template:
+    metadata: {labels: {app: ngf}}
+    spec:
+      containers:
+      - {name: nginx-gateway, image: ghcr.io/nginx/nginx-gateway-fabric:2.2.0, args: [controller, --gatewayclass=nginx]}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: GatewayClass
+metadata: {name: eg}
+spec: {controllerName: gateway.envoyproxy.io/gatewayclass-controller}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: envoy-gateway, namespace: envoy-gateway-system}
+spec:
+  selector: {matchLabels: {app: eg}}
+  template:
+    metadata: {labels: {app: eg}}
+    spec:
+      containers: [{name: envoy-gateway, image: docker.io/envoyproxy/gateway:v1.5.0}]
+"#;
+        let snap = fixtures::snapshot(&format!("{yaml}\n---\n{V1_POOL}"));
+        let mut got = codes(&snap, "LLMD-GWC-005");
+        got.sort();
+        assert_eq!(
+            got,
+            vec![
+                ("envoy-gateway".into(), Severity::Info),
+                ("kgateway".into(), Severity::Error),
+                ("ngf-nginx-gateway-fabric".into(), Severity::Error)
+            ]
+        );
+        let all = issues(&snap, "LLMD-GWC-005");
+        assert!(all.iter().any(|i| i.message.contains("KGW_ENABLE_INFER_EXT")));
+        assert!(all.iter().any(|i| i.message.contains("--gateway-api-inference-extension")));
+        let fixed = yaml
+            .replace("kgateway:v2.1.0}]", "kgateway:v2.1.0, env: [{name: KGW_ENABLE_INFER_EXT, value: \"true\"}]}]")
+            .replace("--gatewayclass=nginx]", "--gatewayclass=nginx, --gateway-api-inference-extension]");
+        let snap = fixtures::snapshot(&format!("{fixed}\n---\n{V1_POOL}"));
+        assert_eq!(codes(&snap, "LLMD-GWC-005"), vec![("envoy-gateway".into(), Severity::Info)]);
+    }
+
+    #[test]
+    fn gwc006_old_istiod_with_v1_pools_and_known_bad_kgateway() {
+        let env = "[{name: ENABLE_GATEWAY_API_INFERENCE_EXTENSION, value: \"true\"}]";
+        let old = istiod("docker.io/istio/pilot:1.27.3-distroless", env);
+        let snap = fixtures::snapshot(&format!("{ISTIO_CLASS}\n---\n{old}\n---\n{V1_POOL}"));
+        assert_eq!(codes(&snap, "LLMD-GWC-006"), vec![("istiod".into(), Severity::Error)]);
+        let i = &issues(&snap, "LLMD-GWC-006")[0];
+        assert!(i.message.contains("1.27.3") && i.message.contains("1.28.0"), "{}", i.message);
+        assert!(i.hint.contains("helm upgrade istiod istio/istiod -n istio-system --version 1.28.0"), "{}", i.hint);
+        // Without v1 pools an old istiod is fine (it speaks x-k8s).
+        let snap = fixtures::snapshot(&format!("{ISTIO_CLASS}\n---\n{old}"));
+        assert!(codes(&snap, "LLMD-GWC-006").is_empty());
+        let new = istiod("docker.io/istio/pilot:1.28.0", env);
+        let snap = fixtures::snapshot(&format!("{ISTIO_CLASS}\n---\n{new}\n---\n{V1_POOL}"));
+        assert!(codes(&snap, "LLMD-GWC-006").is_empty());
+
+        let kgw = r#"
+apiVersion: gateway.networking.k8s.io/v1
+kind: GatewayClass
+metadata: {name: kgateway}
+spec: {controllerName: kgateway.dev/kgateway}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: kgateway, namespace: kgateway-system}
+spec:
+  selector: {matchLabels: {app: kgateway}}
+  template:
+    metadata: {labels: {app: kgateway}}
+    spec:
+      containers: [{name: kgateway, image: "cr.kgateway.dev/kgateway-dev/kgateway:v2.0.1"}]
+"#;
+        let snap = fixtures::snapshot(kgw);
+        assert_eq!(codes(&snap, "LLMD-GWC-006"), vec![("kgateway".into(), Severity::Warning)]);
+        assert!(issues(&snap, "LLMD-GWC-006")[0].message.contains("kgateway#11239"));
+    }
+
+    #[test]
+    fn gwc007_gke_too_old() {
+        let gke = r#"
+apiVersion: gateway.networking.k8s.io/v1
+kind: GatewayClass
+metadata: {name: gke-l7-rilb}
+spec: {controllerName: networking.gke.io/gateway}
+"#;
+        let mut snap = fixtures::snapshot(gke);
+        snap.server_version = Collected::Listed(vec!["v1.33.5-gke.1080000".into()]);
+        assert_eq!(codes(&snap, "LLMD-GWC-007"), vec![("gke-l7-rilb".into(), Severity::Error)]);
+        let i = &issues(&snap, "LLMD-GWC-007")[0];
+        assert!(i.message.contains("CRD is absent") && i.hint.contains("--cluster-version=1.34.0-gke.1626000"));
+        snap.server_version = Collected::Listed(vec!["v1.34.0-gke.1500000".into()]);
+        assert_eq!(codes(&snap, "LLMD-GWC-007").len(), 1);
+        snap.server_version = Collected::Listed(vec!["v1.34.0-gke.1626000".into()]);
+        assert!(codes(&snap, "LLMD-GWC-007").is_empty());
+        snap.server_version = Collected::Listed(vec!["v1.35.1-gke.100".into()]);
+        assert!(codes(&snap, "LLMD-GWC-007").is_empty());
+        // No GKE class: nothing to say.
+        let mut snap = fixtures::snapshot(ISTIO_CLASS);
+        snap.server_version = Collected::Listed(vec!["v1.30.0-gke.1".into()]);
+        assert!(codes(&snap, "LLMD-GWC-007").is_empty());
+    }
+
+    #[test]
+    fn image_tags_parse() {
+        assert_eq!(image_version("docker.io/istio/pilot:1.28.0").unwrap().1, semver::Version::new(1, 28, 0));
+        assert_eq!(
+            image_version("reg:5000/istio/pilot:1.27.1-distroless@sha256:ab").unwrap().1,
+            semver::Version::new(1, 27, 1)
+        );
+        assert!(image_version("istio/pilot@sha256:ab").is_none());
+        assert!(image_version("istio/pilot:latest").is_none());
+    }
+}

@@ -1,6 +1,510 @@
-//! Checks: istio.
+//! Checks: Istio specifics of InferencePool routing. Istio's gateway speaks TLS to the endpoint
+//! picker only when a DestinationRule for the EPP host says `tls.mode: SIMPLE` with
+//! `insecureSkipVerify: true` (the picker serves a self-signed certificate). These checks run only
+//! for pools served through a Gateway whose class is Istio's.
 
-use super::Check;
+use super::endpoint_picker::{epp_deployments, serves_plaintext};
+use super::pools::{effective_pools, epp_service_name, pool_object, pool_path, route_gateways, routes_referencing};
+use super::{Check, CheckContext, Issue};
+use crate::catalog::providers::provider;
+use crate::catalog::{provider_for_controller, ProviderId};
+use crate::findings::Category;
+use crate::model::{groups, DestinationRuleView, InferencePoolView, ObjectRef};
+use crate::snapshot::{Kind, Snapshot};
+use serde_json::json;
+use std::collections::BTreeSet;
+
+// GatewayClasses are read when collected; offline, Istio's class names stand in (is_istio_gateway).
+const NEEDS: &[Kind] = &[
+    Kind::InferencePools,
+    Kind::InferencePoolsX,
+    Kind::Gateways,
+    Kind::HttpRoutes,
+    Kind::Services,
+    Kind::Deployments,
+    Kind::DestinationRules,
+];
 
 /// Checks of this area.
-pub static CHECKS: &[Check] = &[];
+pub static CHECKS: &[Check] = &[
+    Check {
+        code: "LLMD-IST-001",
+        title: "Every endpoint picker behind an Istio Gateway has a TLS DestinationRule",
+        category: Category::Istio,
+        needs: NEEDS,
+        run: check_rule_exists,
+    },
+    Check {
+        code: "LLMD-IST-002",
+        title: "Every endpoint-picker DestinationRule names an existing Service",
+        category: Category::Istio,
+        needs: NEEDS,
+        run: check_rule_host,
+    },
+    Check {
+        code: "LLMD-IST-003",
+        title: "Every endpoint picker DestinationRule uses tls.mode SIMPLE with insecureSkipVerify",
+        category: Category::Istio,
+        needs: NEEDS,
+        run: check_rule_tls,
+    },
+];
+
+/// An EPP Service that Istio must reach over TLS.
+struct EppTarget<'a> {
+    pool: &'a InferencePoolView,
+    svc: String,
+    ns: String,
+    /// The Istio Gateway (ns/name) that makes this matter.
+    gateway: String,
+}
+
+impl EppTarget<'_> {
+    fn fqdn(&self) -> String {
+        format!("{}.{}.svc.cluster.local", self.svc, self.ns)
+    }
+}
+
+/// True when a Gateway's class is Istio's: by the class's controllerName when GatewayClasses were
+/// collected, else (offline manifests without the class) by the class names Istio installs.
+fn is_istio_gateway(snap: &Snapshot, ns: &str, name: &str) -> bool {
+    let Some(gw) = snap.gateway(ns, name) else { return false };
+    let class = gw.spec.gateway_class_name.as_str();
+    match snap.gateway_class(class) {
+        Some(c) => provider_for_controller(&c.spec.controller_name).is_some_and(|p| p.id == ProviderId::Istio),
+        None if !snap.gateway_classes.is_listed() => provider(ProviderId::Istio).class_names.contains(&class),
+        None => false,
+    }
+}
+
+/// The Istio Gateway serving a pool: a parent of a route to it, else one in the pool's namespace.
+fn istio_gateway_for(snap: &Snapshot, pool: &InferencePoolView) -> Option<String> {
+    let via_route = routes_referencing(snap, pool)
+        .into_iter()
+        .flat_map(route_gateways)
+        .find(|(ns, name)| is_istio_gateway(snap, ns, name));
+    if let Some((ns, name)) = via_route {
+        return Some(format!("{ns}/{name}"));
+    }
+    let ns = pool.metadata.ns();
+    snap.gateways
+        .items()
+        .iter()
+        .find(|g| g.metadata.ns() == ns && is_istio_gateway(snap, ns, &g.metadata.name))
+        .map(|g| format!("{ns}/{}", g.metadata.name))
+}
+
+/// EPP Services behind Istio Gateways that serve TLS (one entry per Service).
+fn epp_targets(snap: &Snapshot) -> Vec<EppTarget<'_>> {
+    let mut seen = BTreeSet::new();
+    let mut out = Vec::new();
+    for pool in effective_pools(snap) {
+        let Some(svc) = epp_service_name(pool) else { continue };
+        let ns = pool.metadata.ns();
+        if !seen.insert((ns.to_string(), svc.to_string())) {
+            continue;
+        }
+        let Some(gateway) = istio_gateway_for(snap, pool) else { continue };
+        // A picker started with --secure-serving=false needs no TLS rule.
+        let plaintext =
+            snap.service(ns, svc).is_some_and(|s| epp_deployments(snap, s).into_iter().any(serves_plaintext));
+        if plaintext {
+            continue;
+        }
+        out.push(EppTarget { pool, svc: svc.to_string(), ns: ns.to_string(), gateway });
+    }
+    out
+}
+
+/// (service, namespace) a DestinationRule host names, for hosts that name one cluster Service.
+fn resolve_host(host: &str, rule_ns: &str) -> Option<(String, String)> {
+    if host.contains('*') || host.is_empty() {
+        return None;
+    }
+    if !host.contains('.') {
+        return Some((host.to_string(), rule_ns.to_string()));
+    }
+    let rest = host.strip_suffix(".svc.cluster.local").or_else(|| host.strip_suffix(".svc"))?;
+    let (svc, ns) = rest.split_once('.')?;
+    (!ns.contains('.')).then(|| (svc.to_string(), ns.to_string()))
+}
+
+fn host_matches(rule: &DestinationRuleView, target: &EppTarget) -> bool {
+    let host = rule.spec.host.as_str();
+    if host == "*" {
+        return true;
+    }
+    if let Some(suffix) = host.strip_prefix('*') {
+        return target.fqdn().ends_with(suffix);
+    }
+    resolve_host(host, rule.metadata.ns()) == Some((target.svc.clone(), target.ns.clone()))
+}
+
+fn tls_ok(rule: &DestinationRuleView) -> bool {
+    let tls = rule.spec.traffic_policy.as_ref().and_then(|t| t.tls.as_ref());
+    tls.is_some_and(|t| t.mode.as_deref() == Some("SIMPLE") && t.insecure_skip_verify == Some(true))
+}
+
+fn tls_text(rule: &DestinationRuleView) -> String {
+    match rule.spec.traffic_policy.as_ref().and_then(|t| t.tls.as_ref()) {
+        None => "no trafficPolicy.tls".into(),
+        Some(t) => format!(
+            "tls.mode {} with insecureSkipVerify {}",
+            t.mode.as_deref().unwrap_or("unset"),
+            t.insecure_skip_verify.map_or("unset".to_string(), |b| b.to_string())
+        ),
+    }
+}
+
+fn rule_object(rule: &DestinationRuleView) -> ObjectRef {
+    ObjectRef::new("DestinationRule", groups::ISTIO_NETWORKING, rule.metadata.ns(), &rule.metadata.name)
+}
+
+fn rules(snap: &Snapshot) -> &[DestinationRuleView] {
+    snap.destination_rules.items()
+}
+
+/// The command creating the DestinationRule Istio needs for a picker.
+fn create_rule_hint(snap: &Snapshot, target: &EppTarget) -> String {
+    let taken = rules(snap).iter().any(|r| r.metadata.ns() == target.ns && r.metadata.name == target.svc);
+    let name = if taken { format!("{}-tls", target.svc) } else { target.svc.clone() };
+    let rule = json!({
+        "apiVersion": format!("{}/v1", groups::ISTIO_NETWORKING),
+        "kind": "DestinationRule",
+        "metadata": {"name": name, "namespace": target.ns},
+        "spec": {"host": target.fqdn(), "trafficPolicy": {"tls": {"mode": "SIMPLE", "insecureSkipVerify": true}}},
+    });
+    format!("echo '{rule}' | kubectl apply -f -")
+}
+
+/// A rule that looks meant for a picker but names a Service that does not exist, paired with the
+/// picker it most likely meant (when exactly one picker in that namespace lacks a rule).
+struct Orphan<'a> {
+    rule: &'a DestinationRuleView,
+    svc: String,
+    ns: String,
+    meant: Option<usize>,
+}
+
+fn orphan_rules<'a>(snap: &'a Snapshot, targets: &[EppTarget]) -> Vec<Orphan<'a>> {
+    if !snap.services.is_listed() {
+        return Vec::new();
+    }
+    let mut orphans: Vec<Orphan> = rules(snap)
+        .iter()
+        .filter_map(|rule| {
+            let (svc, ns) = resolve_host(&rule.spec.host, rule.metadata.ns())?;
+            if !snap.in_scope(&ns) || snap.service(&ns, &svc).is_some() {
+                return None;
+            }
+            let skip_verify = rule
+                .spec
+                .traffic_policy
+                .as_ref()
+                .and_then(|t| t.tls.as_ref())
+                .is_some_and(|t| t.insecure_skip_verify == Some(true));
+            (svc.contains("epp") || skip_verify).then_some(Orphan { rule, svc, ns, meant: None })
+        })
+        .collect();
+    let uncovered: Vec<usize> =
+        (0..targets.len()).filter(|i| !rules(snap).iter().any(|r| host_matches(r, &targets[*i]))).collect();
+    let namespaces: BTreeSet<String> = orphans.iter().map(|o| o.ns.clone()).collect();
+    for ns in namespaces {
+        let in_ns: Vec<usize> = uncovered.iter().copied().filter(|i| targets[*i].ns == ns).collect();
+        let mut here = orphans.iter_mut().filter(|o| o.ns == ns);
+        if let (Some(o), None, [only]) = (here.next(), here.next(), in_ns.as_slice()) {
+            o.meant = Some(*only);
+        }
+    }
+    orphans
+}
+
+/// E11: no DestinationRule for the picker's host.
+fn check_rule_exists(ctx: &CheckContext) -> Vec<Issue> {
+    let snap = ctx.snapshot;
+    let targets = epp_targets(snap);
+    let claimed: BTreeSet<usize> = orphan_rules(snap, &targets).iter().filter_map(|o| o.meant).collect();
+    let mut out = Vec::new();
+    for (i, t) in targets.iter().enumerate() {
+        if claimed.contains(&i) || rules(snap).iter().any(|r| host_matches(r, t)) {
+            continue;
+        }
+        let crd_note =
+            if snap.destination_rules.is_listed() { "" } else { " (the DestinationRule CRD is not installed)" };
+        out.push(
+            Issue::error(
+                pool_object(t.pool),
+                format!(
+                    "InferencePool {} is served by Istio Gateway {} but no DestinationRule for {} sets tls.mode SIMPLE with insecureSkipVerify{crd_note}: Istio will not speak TLS to endpoint picker {}, so requests fail with 5xx or bypass the picker under FailOpen",
+                    pool_path(t.pool),
+                    t.gateway,
+                    t.fqdn(),
+                    t.svc
+                ),
+                create_rule_hint(snap, t),
+            )
+            .fixable(),
+        );
+    }
+    out
+}
+
+/// E12: a picker-like DestinationRule whose host names no existing Service.
+fn check_rule_host(ctx: &CheckContext) -> Vec<Issue> {
+    let snap = ctx.snapshot;
+    let any_istio = snap.gateways.items().iter().any(|g| is_istio_gateway(snap, g.metadata.ns(), &g.metadata.name));
+    if !any_istio {
+        return Vec::new();
+    }
+    let targets = epp_targets(snap);
+    orphan_rules(snap, &targets)
+        .into_iter()
+        .map(|o| {
+            let obj = rule_object(o.rule);
+            match o.meant {
+                Some(i) => {
+                    let t = &targets[i];
+                    Issue::error(
+                        obj.clone(),
+                        format!(
+                            "DestinationRule {}/{} targets host {}, but Service {}/{} does not exist; endpoint picker {} of InferencePool {} has no rule",
+                            obj.namespace,
+                            obj.name,
+                            o.rule.spec.host,
+                            o.ns,
+                            o.svc,
+                            t.svc,
+                            pool_path(t.pool)
+                        ),
+                        format!(
+                            "kubectl patch destinationrule.{}/{} -n {} --type=merge -p '{}'",
+                            groups::ISTIO_NETWORKING,
+                            obj.name,
+                            obj.namespace,
+                            json!({"spec": {"host": t.fqdn()}})
+                        ),
+                    )
+                    .fixable()
+                }
+                None => Issue::warning(
+                    obj.clone(),
+                    format!(
+                        "DestinationRule {}/{} targets host {}, but Service {}/{} does not exist",
+                        obj.namespace, obj.name, o.rule.spec.host, o.ns, o.svc
+                    ),
+                    format!(
+                        "set spec.host in DestinationRule {}/{} to the endpoint picker's <service>.<namespace>.svc.cluster.local, or kubectl delete destinationrule.{}/{} -n {}",
+                        obj.namespace,
+                        obj.name,
+                        groups::ISTIO_NETWORKING,
+                        obj.name,
+                        obj.namespace
+                    ),
+                ),
+            }
+        })
+        .collect()
+}
+
+/// E11 variant: a rule for the picker's host exists, but not with SIMPLE + insecureSkipVerify.
+fn check_rule_tls(ctx: &CheckContext) -> Vec<Issue> {
+    let snap = ctx.snapshot;
+    let mut out = Vec::new();
+    for t in epp_targets(snap) {
+        let mut matching: Vec<&DestinationRuleView> = rules(snap).iter().filter(|r| host_matches(r, &t)).collect();
+        if matching.is_empty() || matching.iter().any(|r| tls_ok(r)) {
+            continue;
+        }
+        // Prefer the rule in the picker's namespace with an exact host.
+        matching.sort_by_key(|r| (r.metadata.ns() != t.ns, r.spec.host.contains('*')));
+        let rule = matching[0];
+        let obj = rule_object(rule);
+        let hint = if rule.spec.host.contains('*') {
+            create_rule_hint(snap, &t)
+        } else {
+            format!(
+                "kubectl patch destinationrule.{}/{} -n {} --type=merge -p '{}'",
+                groups::ISTIO_NETWORKING,
+                obj.name,
+                obj.namespace,
+                json!({"spec": {"trafficPolicy": {"tls": {"mode": "SIMPLE", "insecureSkipVerify": true}}}})
+            )
+        };
+        out.push(
+            Issue::error(
+                obj.clone(),
+                format!(
+                    "DestinationRule {}/{} for endpoint picker {} of InferencePool {} has {}; the picker serves a self-signed certificate, so Istio needs tls.mode SIMPLE with insecureSkipVerify true",
+                    obj.namespace,
+                    obj.name,
+                    t.fqdn(),
+                    pool_path(t.pool),
+                    tls_text(rule)
+                ),
+                hint,
+            )
+            .fixable(),
+        );
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::fixtures;
+    use crate::findings::Severity;
+    use crate::snapshot::Collected;
+
+    fn issues_in(code: &str, snap: &Snapshot) -> Vec<Issue> {
+        let profile = fixtures::prereq();
+        let check = CHECKS.iter().find(|c| c.code == code).expect("code");
+        (check.run)(&CheckContext { snapshot: snap, profile: &profile })
+    }
+
+    fn issues(code: &str, yaml: &str) -> Vec<Issue> {
+        issues_in(code, &fixtures::snapshot(yaml))
+    }
+
+    const BASE: &str = r#"
+apiVersion: gateway.networking.k8s.io/v1
+kind: GatewayClass
+metadata: {name: istio}
+spec: {controllerName: istio.io/gateway-controller}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {name: llm-d-inference-gateway, namespace: llm}
+spec: {gatewayClassName: istio, listeners: [{name: http, port: 80, protocol: HTTP}]}
+---
+apiVersion: inference.networking.k8s.io/v1
+kind: InferencePool
+metadata: {name: qwen, namespace: llm}
+spec:
+  selector: {matchLabels: {app: qwen}}
+  targetPorts: [{number: 8000}]
+  endpointPickerRef: {name: qwen-epp, port: {number: 9002}}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: qwen-epp, namespace: llm}
+spec: {selector: {app: qwen-epp}, ports: [{name: grpc-ext-proc, port: 9002}]}
+"#;
+
+    fn rule(name: &str, host: &str, tls: &str) -> String {
+        format!(
+            "apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {{name: {name}, namespace: llm}}\nspec: {{host: {host}, trafficPolicy: {{tls: {tls}}}}}\n"
+        )
+    }
+
+    const GOOD_TLS: &str = "{mode: SIMPLE, insecureSkipVerify: true}";
+
+    fn docs(parts: &[&str]) -> String {
+        parts.join("\n---\n")
+    }
+
+    #[test]
+    fn missing_rule_behind_istio_is_a_fixable_error() {
+        let found = issues("LLMD-IST-001", BASE);
+        assert_eq!(found.len(), 1);
+        assert_eq!((found[0].severity, found[0].object.name.as_str()), (Severity::Error, "qwen"));
+        assert!(found[0].fixable);
+        assert!(found[0].hint.contains(r#""host":"qwen-epp.llm.svc.cluster.local""#), "{}", found[0].hint);
+        assert!(found[0].hint.contains(r#""insecureSkipVerify":true,"mode":"SIMPLE""#), "{}", found[0].hint);
+    }
+
+    #[test]
+    fn missing_rule_is_reported_when_the_crd_is_absent() {
+        let mut snap = fixtures::snapshot(BASE);
+        snap.destination_rules = Collected::Absent;
+        let found = issues_in("LLMD-IST-001", &snap);
+        assert!(found.len() == 1 && found[0].message.contains("not installed"));
+    }
+
+    #[test]
+    fn any_accepted_host_spelling_passes() {
+        for host in ["qwen-epp.llm.svc.cluster.local", "qwen-epp", "qwen-epp.llm.svc", "\"*.llm.svc.cluster.local\""] {
+            let yaml = docs(&[BASE, &rule("epp", host, GOOD_TLS)]);
+            assert!(issues("LLMD-IST-001", &yaml).is_empty(), "{host}");
+            assert!(issues("LLMD-IST-003", &yaml).is_empty(), "{host}");
+        }
+    }
+
+    #[test]
+    fn no_istio_gateway_no_finding() {
+        let yaml = BASE
+            .replace("controllerName: istio.io/gateway-controller", "controllerName: agentgateway.dev/agentgateway");
+        assert!(issues("LLMD-IST-001", &yaml).is_empty());
+        let yaml = docs(&[&yaml, &rule("epp", "qwen-ep.llm.svc.cluster.local", GOOD_TLS)]);
+        assert!(issues("LLMD-IST-002", &yaml).is_empty());
+    }
+
+    #[test]
+    fn offline_manifests_without_the_class_use_istio_class_names() {
+        let mut snap = fixtures::snapshot(
+            &BASE
+                .replace("kind: GatewayClass\nmetadata: {name: istio}", "kind: GatewayClass\nmetadata: {name: unused}"),
+        );
+        snap.gateway_classes = Collected::Unknown { reason: "offline".into() };
+        assert_eq!(issues_in("LLMD-IST-001", &snap).len(), 1);
+        // A listed class list without "istio" means the Gateway is not Istio's.
+        snap.gateway_classes = Collected::Listed(vec![]);
+        assert!(issues_in("LLMD-IST-001", &snap).is_empty());
+    }
+
+    #[test]
+    fn plaintext_picker_needs_no_rule() {
+        let dep = r#"
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: qwen-epp, namespace: llm}
+spec:
+  selector: {matchLabels: {app: qwen-epp}}
+  template:
+    metadata: {labels: {app: qwen-epp}}
+    spec: {containers: [{name: epp, args: [--pool-name=qwen, --secure-serving=false]}]}
+"#;
+        assert!(issues("LLMD-IST-001", &docs(&[BASE, dep])).is_empty());
+    }
+
+    #[test]
+    fn rule_with_wrong_host_is_paired_with_the_picker() {
+        let yaml = docs(&[BASE, &rule("qwen-epp", "qwen-ep.llm.svc.cluster.local", GOOD_TLS)]);
+        let found = issues("LLMD-IST-002", &yaml);
+        assert_eq!(found.len(), 1);
+        assert_eq!(
+            (found[0].severity, found[0].object.name.as_str(), found[0].object.kind.as_str()),
+            (Severity::Error, "qwen-epp", "DestinationRule")
+        );
+        assert!(found[0].fixable);
+        assert!(found[0].hint.contains(r#"{"spec":{"host":"qwen-epp.llm.svc.cluster.local"}}"#), "{}", found[0].hint);
+        // The same root cause is not reported again as a missing rule.
+        assert!(issues("LLMD-IST-001", &yaml).is_empty());
+        // A correct rule: nothing.
+        assert!(issues("LLMD-IST-002", &docs(&[BASE, &rule("qwen-epp", "qwen-epp", GOOD_TLS)])).is_empty());
+    }
+
+    #[test]
+    fn unpaired_orphan_rule_is_a_warning() {
+        let yaml = docs(&[
+            BASE,
+            &rule("good", "qwen-epp", GOOD_TLS),
+            &rule("stale", "llama-epp.llm.svc.cluster.local", GOOD_TLS),
+        ]);
+        let found = issues("LLMD-IST-002", &yaml);
+        assert_eq!(found.len(), 1);
+        assert_eq!((found[0].severity, found[0].object.name.as_str()), (Severity::Warning, "stale"));
+        assert!(!found[0].fixable);
+    }
+
+    #[test]
+    fn wrong_tls_mode_is_a_fixable_error() {
+        let yaml = docs(&[BASE, &rule("qwen-epp", "qwen-epp.llm.svc.cluster.local", "{mode: ISTIO_MUTUAL}")]);
+        let found = issues("LLMD-IST-003", &yaml);
+        assert_eq!(found.len(), 1);
+        assert_eq!((found[0].severity, found[0].object.name.as_str()), (Severity::Error, "qwen-epp"));
+        assert!(found[0].fixable && found[0].message.contains("ISTIO_MUTUAL"));
+        assert!(found[0].hint.starts_with("kubectl patch destinationrule.networking.istio.io/qwen-epp -n llm"));
+        assert!(issues("LLMD-IST-001", &yaml).is_empty());
+    }
+}

@@ -142,7 +142,7 @@ mod tests {
         let mut seen = HashSet::new();
         for c in all() {
             assert!(seen.insert(c.code), "duplicate code {}", c.code);
-            assert!(c.code.starts_with("LLMD-") && c.code.len() >= 12, "bad code {}", c.code);
+            assert!(c.code.starts_with("LLMD-") && c.code.len() >= 11, "bad code {}", c.code);
         }
     }
 

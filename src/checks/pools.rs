@@ -1,6 +1,809 @@
-//! Checks: pools.
+//! Checks: InferencePools — API migration (x-k8s v1alpha2 → v1), route attachment, controller
+//! status and the spec fields every pool needs. Also holds the pool helpers the endpoint picker,
+//! model server and Istio checks share, so every area agrees on which pools count.
 
-use super::Check;
+use super::{Check, CheckContext, Issue};
+use crate::catalog::{parse_version, provider_for_controller, Profile};
+use crate::findings::Category;
+use crate::model::{groups, HttpRouteView, InferencePoolView, ObjectRef, PoolApi, DEFAULT_EPP_PORT};
+use crate::snapshot::{Kind, Snapshot};
+use serde_json::json;
 
 /// Checks of this area.
-pub static CHECKS: &[Check] = &[];
+pub static CHECKS: &[Check] = &[
+    Check {
+        code: "LLMD-POOL-001",
+        title: "Every x-k8s InferencePool has been migrated to inference.networking.k8s.io/v1",
+        category: Category::Pools,
+        // Crds and GatewayClasses are read when collected; offline the profile decides (see migration_reason).
+        needs: &[Kind::InferencePools, Kind::InferencePoolsX],
+        run: check_migration,
+    },
+    Check {
+        code: "LLMD-POOL-002",
+        title: "No InferencePool name exists in both pool APIs",
+        category: Category::Pools,
+        needs: &[Kind::InferencePools, Kind::InferencePoolsX],
+        run: check_duplicate_api,
+    },
+    Check {
+        code: "LLMD-POOL-003",
+        title: "Every InferencePool is referenced by an HTTPRoute",
+        category: Category::Pools,
+        needs: &[Kind::InferencePools, Kind::InferencePoolsX, Kind::HttpRoutes, Kind::Gateways],
+        run: check_referenced,
+    },
+    Check {
+        code: "LLMD-POOL-004",
+        title: "Every routed InferencePool has been picked up by a gateway controller",
+        category: Category::Pools,
+        needs: &[
+            Kind::Crds,
+            Kind::GatewayClasses,
+            Kind::Gateways,
+            Kind::HttpRoutes,
+            Kind::InferencePools,
+            Kind::InferencePoolsX,
+            Kind::LiveStatus,
+        ],
+        run: check_controller_attached,
+    },
+    Check {
+        code: "LLMD-POOL-005",
+        title: "Every InferencePool is Accepted by its parent Gateways",
+        category: Category::Pools,
+        needs: &[
+            Kind::GatewayClasses,
+            Kind::Gateways,
+            Kind::HttpRoutes,
+            Kind::InferencePools,
+            Kind::InferencePoolsX,
+            Kind::LiveStatus,
+        ],
+        run: check_accepted,
+    },
+    Check {
+        code: "LLMD-POOL-006",
+        title: "Every InferencePool's references resolve (ResolvedRefs=True)",
+        category: Category::Pools,
+        needs: &[Kind::InferencePools, Kind::InferencePoolsX, Kind::Services, Kind::LiveStatus],
+        run: check_resolved_refs,
+    },
+    Check {
+        code: "LLMD-POOL-007",
+        title: "Every InferencePool names its endpoint picker",
+        category: Category::Pools,
+        needs: &[Kind::InferencePools, Kind::InferencePoolsX, Kind::Services],
+        run: check_epp_ref_present,
+    },
+    Check {
+        code: "LLMD-POOL-008",
+        title: "Every InferencePool has a pod selector and target ports",
+        category: Category::Pools,
+        needs: &[Kind::InferencePools, Kind::InferencePoolsX],
+        run: check_selector_and_ports,
+    },
+    Check {
+        code: "LLMD-POOL-009",
+        title: "No InferencePool fails open when its endpoint picker is down",
+        category: Category::Pools,
+        needs: &[Kind::InferencePools, Kind::InferencePoolsX],
+        run: check_fail_open,
+    },
+];
+
+const POOLS_V1_CRD: &str = "inferencepools.inference.networking.k8s.io";
+
+// ---------------------------------------------------------------------------------------------
+// Helpers shared with endpoint_picker, model_servers and istio.
+
+/// True when a v1 pool of the same namespace/name exists next to this x-k8s pool.
+pub(super) fn has_v1_twin(snap: &Snapshot, pool: &InferencePoolView) -> bool {
+    snap.pools.items().iter().any(|p| p.metadata.name == pool.metadata.name && p.metadata.ns() == pool.metadata.ns())
+}
+
+/// The pools the other areas examine: every v1 pool, plus x-k8s pools without a v1 twin
+/// (a leftover alpha copy of a migrated pool would repeat every finding of its twin).
+pub(super) fn effective_pools(snap: &Snapshot) -> Vec<&InferencePoolView> {
+    snap.pools.items().iter().chain(snap.pools_x.items().iter().filter(|p| !has_v1_twin(snap, p))).collect()
+}
+
+/// The pool as findings name it.
+pub(super) fn pool_object(pool: &InferencePoolView) -> ObjectRef {
+    ObjectRef::new("InferencePool", pool.api.group(), pool.metadata.ns(), &pool.metadata.name)
+}
+
+/// "ns/name" of a pool.
+pub(super) fn pool_path(pool: &InferencePoolView) -> String {
+    format!("{}/{}", pool.metadata.ns(), pool.metadata.name)
+}
+
+/// `kubectl patch` of a pool with a merge patch.
+pub(super) fn pool_patch(pool: &InferencePoolView, patch: &serde_json::Value) -> String {
+    let obj = pool_object(pool);
+    format!("kubectl patch {}{} --type=merge -p '{patch}'", obj.kubectl_name(), obj.ns_flag())
+}
+
+/// Merge patch setting the endpoint picker port, in the pool's own API shape.
+pub(super) fn epp_port_patch(pool: &InferencePoolView, port: i64) -> serde_json::Value {
+    match pool.api {
+        PoolApi::V1 => json!({"spec": {"endpointPickerRef": {"port": {"number": port}}}}),
+        PoolApi::V1Alpha2 => json!({"spec": {"extensionRef": {"portNumber": port}}}),
+    }
+}
+
+/// Merge patch setting the target ports, in the pool's own API shape.
+pub(super) fn target_ports_patch(pool: &InferencePoolView, port: i64) -> serde_json::Value {
+    match pool.api {
+        PoolApi::V1 => json!({"spec": {"targetPorts": [{"number": port}]}}),
+        PoolApi::V1Alpha2 => json!({"spec": {"targetPortNumber": port}}),
+    }
+}
+
+/// The EPP Service a pool names (only `kind: Service` in the core group is an EPP Service).
+pub(super) fn epp_service_name(pool: &InferencePoolView) -> Option<&str> {
+    let epp = pool.endpoint_picker.as_ref()?;
+    let core = epp.group.is_empty() || epp.group == "core";
+    (core && epp.kind == "Service" && !epp.name.is_empty()).then_some(epp.name.as_str())
+}
+
+/// HTTPRoutes with a backendRef of kind InferencePool (either group) naming this pool.
+pub(super) fn routes_referencing<'a>(snap: &'a Snapshot, pool: &InferencePoolView) -> Vec<&'a HttpRouteView> {
+    snap.http_routes
+        .items()
+        .iter()
+        .filter(|r| {
+            r.spec.rules.iter().flat_map(|rule| &rule.backend_refs).any(|b| {
+                b.is_inference_pool()
+                    && b.name == pool.metadata.name
+                    && b.namespace.as_deref().unwrap_or(r.metadata.ns()) == pool.metadata.ns()
+            })
+        })
+        .collect()
+}
+
+/// (namespace, name) of the Gateways a route attaches to.
+pub(super) fn route_gateways(route: &HttpRouteView) -> Vec<(String, String)> {
+    route
+        .spec
+        .parent_refs
+        .iter()
+        .filter(|p| p.kind.as_deref().unwrap_or("Gateway") == "Gateway")
+        .map(|p| (p.namespace.clone().unwrap_or_else(|| route.metadata.ns().to_string()), p.name.clone()))
+        .collect()
+}
+
+/// The controllerName behind a Gateway, when its class is known.
+fn gateway_controller<'a>(snap: &'a Snapshot, ns: &str, name: &str) -> Option<(&'a str, &'a str)> {
+    let gw = snap.gateway(ns, name)?;
+    let class = snap.gateway_class(&gw.spec.gateway_class_name)?;
+    Some((class.metadata.name.as_str(), class.spec.controller_name.as_str()))
+}
+
+/// The command that turns inference support on for the controller of a Gateway.
+fn enable_hint_for_gateway(snap: &Snapshot, ns: &str, name: &str) -> Option<String> {
+    let (class, controller) = gateway_controller(snap, ns, name)?;
+    match provider_for_controller(controller) {
+        Some(p) => Some(p.enable_hint.to_string()),
+        None => Some(format!(
+            "enable InferencePool (inference.networking.k8s.io/v1) support in the controller {controller} of GatewayClass {class}"
+        )),
+    }
+}
+
+/// Why an x-k8s pool must be migrated, or None when it need not (or has a v1 twin already).
+/// The installed CRDs and GatewayClasses are read when they were collected; when they are not
+/// (offline), the profile decides: every GAIE release from v1.0 on is routed through v1 pools.
+fn migration_reason(snap: &Snapshot, profile: &Profile, pool: &InferencePoolView) -> Option<String> {
+    if pool.api != PoolApi::V1Alpha2 || has_v1_twin(snap, pool) {
+        return None;
+    }
+    if snap.crd(POOLS_V1_CRD).is_some_and(|c| c.serves("v1")) {
+        return Some(format!("the {} v1 API is served", groups::INFERENCE));
+    }
+    // Every provider we know reads v1 pools in the versions llm-d installs (Istio ≥1.28, agentgateway, NGF ≥2.2…).
+    let by_class = snap.gateway_classes.items().iter().find_map(|gc| {
+        provider_for_controller(&gc.spec.controller_name)
+            .map(|p| format!("GatewayClass {} ({}) reads {} v1 pools", gc.metadata.name, p.name, groups::INFERENCE))
+    });
+    if by_class.is_some() {
+        return by_class;
+    }
+    // A git ref that is not a version (main, a commit) is newer than v1.0 in practice.
+    let ships_v1 = parse_version(&profile.inference_extension).is_none_or(|v| v.major >= 1);
+    ships_v1.then(|| {
+        format!(
+            "profile {} pins GAIE {}, whose gateways and endpoint pickers use {} v1 pools",
+            profile.name,
+            profile.inference_extension,
+            groups::INFERENCE
+        )
+    })
+}
+
+/// The v1 equivalent of an x-k8s pool (E4: selector → matchLabels, targetPortNumber → targetPorts,
+/// extensionRef → endpointPickerRef with port 9002 by default).
+fn converted_v1(pool: &InferencePoolView) -> serde_json::Value {
+    let ports: Vec<_> = pool.target_ports.iter().map(|n| json!({"number": n})).collect();
+    let mut spec = json!({"selector": {"matchLabels": pool.selector}, "targetPorts": ports});
+    if let Some(epp) = &pool.endpoint_picker {
+        let mut r = json!({"name": epp.name, "port": {"number": epp.port.unwrap_or(DEFAULT_EPP_PORT)}});
+        if epp.failure_mode != "FailClose" {
+            r["failureMode"] = json!(epp.failure_mode);
+        }
+        spec["endpointPickerRef"] = r;
+    }
+    json!({
+        "apiVersion": format!("{}/v1", groups::INFERENCE),
+        "kind": "InferencePool",
+        "metadata": {"name": pool.metadata.name, "namespace": pool.metadata.ns()},
+        "spec": spec,
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Checks.
+
+/// E2/E4: x-k8s pools without a v1 twin while something speaks v1.
+fn check_migration(ctx: &CheckContext) -> Vec<Issue> {
+    let snap = ctx.snapshot;
+    // Prefix the CRD install only when the installed CRDs are known to lack v1.
+    let v1_missing = snap.crds.is_listed() && !snap.crd(POOLS_V1_CRD).is_some_and(|c| c.serves("v1"));
+    let mut out = Vec::new();
+    for pool in snap.pools_x.items() {
+        let Some(reason) = migration_reason(snap, ctx.profile, pool) else { continue };
+        let apply = format!("echo '{}' | kubectl apply -f -", converted_v1(pool));
+        let hint = if !v1_missing {
+            apply
+        } else {
+            format!(
+                "kubectl apply --server-side -f https://github.com/kubernetes-sigs/gateway-api-inference-extension/releases/download/{}/manifests.yaml && {apply}",
+                ctx.profile.inference_extension
+            )
+        };
+        let epp_note = if pool.endpoint_picker.is_none() { " (it has no extensionRef to carry over)" } else { "" };
+        out.push(
+            Issue::error(
+                pool_object(pool),
+                format!(
+                    "InferencePool {} exists only as {}/v1alpha2 while {reason}, so v1-speaking gateways will not route to it{epp_note}",
+                    pool_path(pool),
+                    groups::INFERENCE_X
+                ),
+                hint,
+            )
+            .fixable(),
+        );
+    }
+    out
+}
+
+/// A.3.5: the same pool in both APIs makes `kubectl get inferencepool` ambiguous.
+fn check_duplicate_api(ctx: &CheckContext) -> Vec<Issue> {
+    let snap = ctx.snapshot;
+    snap.pools_x
+        .items()
+        .iter()
+        .filter(|p| has_v1_twin(snap, p))
+        .map(|p| {
+            Issue::info(
+                pool_object(p),
+                format!(
+                    "InferencePool {} exists in both {} and {}, so `kubectl get inferencepool {}` shows only one of them",
+                    pool_path(p),
+                    groups::INFERENCE,
+                    groups::INFERENCE_X,
+                    p.metadata.name
+                ),
+                format!(
+                    "once no HTTPRoute references group {} any more: kubectl delete inferencepool.{}/{} -n {}",
+                    groups::INFERENCE_X,
+                    groups::INFERENCE_X,
+                    p.metadata.name,
+                    p.metadata.ns()
+                ),
+            )
+        })
+        .collect()
+}
+
+/// E42: pools no HTTPRoute sends traffic to.
+fn check_referenced(ctx: &CheckContext) -> Vec<Issue> {
+    let snap = ctx.snapshot;
+    if !snap.http_routes.is_listed() {
+        // Gateway API CRDs are missing: the CRD checks report that.
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    for pool in effective_pools(snap) {
+        if !routes_referencing(snap, pool).is_empty() {
+            continue;
+        }
+        let ns = pool.metadata.ns();
+        let gateways = snap.gateways.items();
+        let local: Vec<_> = gateways.iter().filter(|g| g.metadata.ns() == ns).collect();
+        let gw = if local.len() == 1 {
+            Some(local[0])
+        } else if local.is_empty() && gateways.len() == 1 {
+            Some(&gateways[0])
+        } else {
+            None
+        };
+        // A pool about to be migrated (LLMD-POOL-001) is routed through its v1 twin.
+        let group =
+            if migration_reason(snap, ctx.profile, pool).is_some() { groups::INFERENCE } else { pool.api.group() };
+        let backend = json!({"group": group, "kind": "InferencePool", "name": pool.metadata.name});
+        let hint = match gw {
+            Some(g) => {
+                let mut parent = json!({"name": g.metadata.name});
+                if g.metadata.ns() != ns {
+                    parent["namespace"] = json!(g.metadata.ns());
+                }
+                let route = json!({
+                    "apiVersion": format!("{}/v1", groups::GATEWAY),
+                    "kind": "HTTPRoute",
+                    "metadata": {"name": pool.metadata.name, "namespace": ns},
+                    "spec": {"parentRefs": [parent], "rules": [{"backendRefs": [backend]}]},
+                });
+                format!("echo '{route}' | kubectl apply -f -")
+            }
+            None => format!("add backendRefs: [{backend}] to a rule of the HTTPRoute that serves this model"),
+        };
+        let scope = if snap.namespace.is_some() { format!(" in namespace {ns}") } else { String::new() };
+        out.push(Issue::warning(
+            pool_object(pool),
+            format!(
+                "InferencePool {} is referenced by no HTTPRoute backendRef{scope}, so no request reaches it",
+                pool_path(pool)
+            ),
+            hint,
+        ));
+    }
+    out
+}
+
+/// E42: a routed pool whose status.parents is empty — no controller reconciles it.
+fn check_controller_attached(ctx: &CheckContext) -> Vec<Issue> {
+    let snap = ctx.snapshot;
+    let mut out = Vec::new();
+    for pool in effective_pools(snap) {
+        if !pool.parents.is_empty() || migration_reason(snap, ctx.profile, pool).is_some() {
+            continue;
+        }
+        // Only when a route to it is accepted by a Gateway: otherwise the route checks own the cause.
+        let accepted = routes_referencing(snap, pool).into_iter().find_map(|r| {
+            r.status.parents.iter().find(|p| crate::model::is_true(&p.conditions, "Accepted")).map(|p| {
+                (r, p.parent_ref.namespace.clone().unwrap_or_else(|| r.metadata.ns().into()), p.parent_ref.name.clone())
+            })
+        });
+        let Some((route, gw_ns, gw_name)) = accepted else { continue };
+        let hint = enable_hint_for_gateway(snap, &gw_ns, &gw_name)
+            .unwrap_or_else(|| format!("enable InferencePool support in the controller of Gateway {gw_ns}/{gw_name}"));
+        out.push(Issue::error(
+            pool_object(pool),
+            format!(
+                "InferencePool {} has no status.parents although HTTPRoute {}/{} is accepted by Gateway {gw_ns}/{gw_name}: no gateway controller has picked the pool up",
+                pool_path(pool),
+                route.metadata.ns(),
+                route.metadata.name
+            ),
+            hint,
+        ));
+    }
+    out
+}
+
+/// E42/E43: Accepted=False on a pool parent, with the reason.
+fn check_accepted(ctx: &CheckContext) -> Vec<Issue> {
+    let snap = ctx.snapshot;
+    let mut out = Vec::new();
+    for pool in effective_pools(snap) {
+        for parent in &pool.parents {
+            let Some(c) = crate::model::condition(&parent.conditions, "Accepted") else { continue };
+            if c.status != "False" {
+                continue;
+            }
+            // A missing endpointPickerRef is reported by LLMD-POOL-007.
+            if c.reason == "EndpointPickerRefMissing" && pool.endpoint_picker.is_none() {
+                continue;
+            }
+            let gw_ns = parent.parent_ref.namespace.clone().unwrap_or_else(|| pool.metadata.ns().to_string());
+            let gw_name = &parent.parent_ref.name;
+            let hint = match c.reason.as_str() {
+                "HTTPRouteNotAccepted" => {
+                    let routes: Vec<String> = routes_referencing(snap, pool)
+                        .iter()
+                        .map(|r| format!("httproute/{} -n {}", r.metadata.name, r.metadata.ns()))
+                        .collect();
+                    if routes.is_empty() {
+                        format!("attach an HTTPRoute referencing the pool to Gateway {gw_ns}/{gw_name}")
+                    } else {
+                        format!("fix the HTTPRoute's parentRefs so Gateway {gw_ns}/{gw_name} accepts it: kubectl describe {}", routes.join("; kubectl describe "))
+                    }
+                }
+                "NotSupportedByParent" | "NotSupportedByGateway" => enable_hint_for_gateway(snap, &gw_ns, gw_name)
+                    .unwrap_or_else(|| {
+                        format!("enable InferencePool support in the controller of Gateway {gw_ns}/{gw_name}")
+                    }),
+                "EndpointPickerRefMissing" => format!(
+                    "set spec.endpointPickerRef (name, port.number) in InferencePool {} to the endpoint picker Service",
+                    pool_path(pool)
+                ),
+                _ => format!("kubectl describe {}{}", pool_object(pool).kubectl_name(), pool_object(pool).ns_flag()),
+            };
+            let detail = if c.message.is_empty() { String::new() } else { format!(": {}", c.message) };
+            out.push(Issue::error(
+                pool_object(pool),
+                format!(
+                    "InferencePool {} is not Accepted by Gateway {gw_ns}/{gw_name} (reason {}){detail}",
+                    pool_path(pool),
+                    if c.reason.is_empty() { "none" } else { &c.reason }
+                ),
+                hint,
+            ));
+        }
+    }
+    out
+}
+
+/// E13 as the controller sees it: ResolvedRefs=False (InvalidExtensionRef).
+fn check_resolved_refs(ctx: &CheckContext) -> Vec<Issue> {
+    let snap = ctx.snapshot;
+    let mut out = Vec::new();
+    for pool in effective_pools(snap) {
+        let ns = pool.metadata.ns();
+        // A missing EPP Service is reported by LLMD-EPP-001 and a missing ref by LLMD-POOL-007.
+        match epp_service_name(pool) {
+            Some(svc) if snap.services.is_listed() && snap.in_scope(ns) && snap.service(ns, svc).is_none() => continue,
+            None if pool.endpoint_picker.is_none() => continue,
+            _ => {}
+        }
+        for parent in &pool.parents {
+            let Some(c) = crate::model::condition(&parent.conditions, "ResolvedRefs") else { continue };
+            if c.status != "False" {
+                continue;
+            }
+            let gw_ns = parent.parent_ref.namespace.clone().unwrap_or_else(|| ns.to_string());
+            let epp = pool.endpoint_picker.as_ref().map(|e| e.name.as_str()).unwrap_or("");
+            let detail = if c.message.is_empty() { String::new() } else { format!(": {}", c.message) };
+            out.push(Issue::error(
+                pool_object(pool),
+                format!(
+                    "Gateway {gw_ns}/{} cannot resolve the references of InferencePool {} (reason {}){detail}",
+                    parent.parent_ref.name,
+                    pool_path(pool),
+                    if c.reason.is_empty() { "none" } else { &c.reason }
+                ),
+                format!(
+                    "point spec.endpointPickerRef of InferencePool {} at a core Service that exists in namespace {ns} (now {epp:?}): kubectl get service -n {ns}",
+                    pool_path(pool)
+                ),
+            ));
+        }
+    }
+    out
+}
+
+/// E43: endpointPickerRef (v1) / extensionRef (v1alpha2) omitted.
+fn check_epp_ref_present(ctx: &CheckContext) -> Vec<Issue> {
+    let snap = ctx.snapshot;
+    let mut out = Vec::new();
+    for pool in effective_pools(snap).into_iter().filter(|p| p.endpoint_picker.is_none()) {
+        let ns = pool.metadata.ns();
+        let field = if pool.api == PoolApi::V1 { "endpointPickerRef" } else { "extensionRef" };
+        // Suggest the Service llm-d would have created, when exactly one candidate exists.
+        let conventional = format!("{}-epp", pool.metadata.name);
+        let candidates: Vec<_> = snap
+            .services
+            .items()
+            .iter()
+            .filter(|s| s.metadata.namespace.as_deref() == Some(ns))
+            .filter(|s| {
+                s.metadata.name.as_deref() == Some(conventional.as_str())
+                    || s.spec
+                        .as_ref()
+                        .and_then(|sp| sp.ports.as_ref())
+                        .is_some_and(|ports| ports.iter().any(|p| p.name.as_deref() == Some("grpc-ext-proc")))
+            })
+            .filter_map(|s| s.metadata.name.as_deref())
+            .collect();
+        let svc = if candidates.len() == 1 { candidates[0] } else { conventional.as_str() };
+        let patch = match pool.api {
+            PoolApi::V1 => json!({"spec": {"endpointPickerRef": {"name": svc, "port": {"number": DEFAULT_EPP_PORT}}}}),
+            PoolApi::V1Alpha2 => json!({"spec": {"extensionRef": {"name": svc, "portNumber": DEFAULT_EPP_PORT}}}),
+        };
+        let hint = if candidates.len() == 1 {
+            pool_patch(pool, &patch)
+        } else {
+            format!("deploy the endpoint picker Service {svc} in namespace {ns}, then: {}", pool_patch(pool, &patch))
+        };
+        out.push(Issue::error(
+            pool_object(pool),
+            format!(
+                "InferencePool {} has no spec.{field}: gateways reject it (EndpointPickerRefMissing) or route without an endpoint picker",
+                pool_path(pool)
+            ),
+            hint,
+        ));
+    }
+    out
+}
+
+/// Spec completeness: an empty selector selects no model server; no targetPorts means nowhere to send.
+fn check_selector_and_ports(ctx: &CheckContext) -> Vec<Issue> {
+    let mut out = Vec::new();
+    for pool in effective_pools(ctx.snapshot) {
+        if pool.selector.is_empty() {
+            let field = if pool.api == PoolApi::V1 { "spec.selector.matchLabels" } else { "spec.selector" };
+            out.push(Issue::error(
+                pool_object(pool),
+                format!("InferencePool {} has an empty {field}, so it selects no model server pods", pool_path(pool)),
+                format!(
+                    "set {field} in InferencePool {} to the model server pod labels (kubectl get pods -n {} --show-labels)",
+                    pool_path(pool),
+                    pool.metadata.ns()
+                ),
+            ));
+        }
+        if pool.target_ports.is_empty() {
+            let field = if pool.api == PoolApi::V1 { "spec.targetPorts" } else { "spec.targetPortNumber" };
+            out.push(Issue::error(
+                pool_object(pool),
+                format!(
+                    "InferencePool {} has no {field}, so the gateway has no model server port to send to",
+                    pool_path(pool)
+                ),
+                format!(
+                    "{}  # 8000 is vLLM's default; use the port your model server listens on",
+                    pool_patch(pool, &target_ports_patch(pool, 8000))
+                ),
+            ));
+        }
+    }
+    out
+}
+
+/// E44: FailOpen sends traffic around the picker when it is down, silently.
+fn check_fail_open(ctx: &CheckContext) -> Vec<Issue> {
+    let mut out = Vec::new();
+    for pool in effective_pools(ctx.snapshot) {
+        let Some(epp) = &pool.endpoint_picker else { continue };
+        if epp.failure_mode != "FailOpen" {
+            continue;
+        }
+        let patch = match pool.api {
+            PoolApi::V1 => json!({"spec": {"endpointPickerRef": {"failureMode": "FailClose"}}}),
+            PoolApi::V1Alpha2 => json!({"spec": {"extensionRef": {"failureMode": "FailClose"}}}),
+        };
+        out.push(Issue::warning(
+            pool_object(pool),
+            format!(
+                "InferencePool {} uses failureMode FailOpen: when endpoint picker {} is down, requests silently bypass it and load-aware routing stops",
+                pool_path(pool),
+                epp.name
+            ),
+            format!("{}  # or keep FailOpen and alert on the picker's availability", pool_patch(pool, &patch)),
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::fixtures;
+    use crate::findings::Severity;
+
+    fn ctx_issues(check: &Check, yaml: &str) -> Vec<Issue> {
+        let snap = fixtures::snapshot(yaml);
+        let profile = fixtures::prereq();
+        (check.run)(&CheckContext { snapshot: &snap, profile: &profile })
+    }
+
+    fn check(code: &str) -> &'static Check {
+        CHECKS.iter().find(|c| c.code == code).expect("code")
+    }
+
+    const POOL_V1: &str = r#"
+apiVersion: inference.networking.k8s.io/v1
+kind: InferencePool
+metadata: {name: qwen, namespace: llm}
+spec:
+  selector: {matchLabels: {app: qwen}}
+  targetPorts: [{number: 8000}]
+  endpointPickerRef: {name: qwen-epp, port: {number: 9002}}
+"#;
+
+    const POOL_X: &str = r#"
+apiVersion: inference.networking.x-k8s.io/v1alpha2
+kind: InferencePool
+metadata: {name: qwen, namespace: llm}
+spec:
+  selector: {app: qwen}
+  targetPortNumber: 8000
+  extensionRef: {name: qwen-epp, failureMode: FailOpen}
+"#;
+
+    const V1_CRD: &str = r#"
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: inferencepools.inference.networking.k8s.io}
+spec:
+  group: inference.networking.k8s.io
+  names: {kind: InferencePool, plural: inferencepools}
+  scope: Namespaced
+  versions: [{name: v1, served: true, storage: true}]
+"#;
+
+    const ROUTE: &str = r#"
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: r, namespace: llm}
+spec:
+  parentRefs: [{name: gw}]
+  rules: [{backendRefs: [{group: inference.networking.k8s.io, kind: InferencePool, name: qwen}]}]
+status:
+  parents:
+  - parentRef: {name: gw}
+    controllerName: istio.io/gateway-controller
+    conditions: [{type: Accepted, status: "True", reason: Accepted}]
+"#;
+
+    const GATEWAY: &str = r#"
+apiVersion: gateway.networking.k8s.io/v1
+kind: GatewayClass
+metadata: {name: istio}
+spec: {controllerName: istio.io/gateway-controller}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {name: gw, namespace: llm}
+spec: {gatewayClassName: istio, listeners: [{name: http, port: 80, protocol: HTTP}]}
+"#;
+
+    fn docs(parts: &[&str]) -> String {
+        parts.join("\n---\n")
+    }
+
+    #[test]
+    fn alpha_pool_without_v1_twin_needs_migration() {
+        let issues = ctx_issues(check("LLMD-POOL-001"), &docs(&[V1_CRD, POOL_X]));
+        assert_eq!(issues.len(), 1);
+        let i = &issues[0];
+        assert_eq!(
+            (i.severity, i.object.name.as_str(), i.object.group.as_str()),
+            (Severity::Error, "qwen", groups::INFERENCE_X)
+        );
+        assert!(i.fixable);
+        assert!(i.hint.contains(r#""matchLabels":{"app":"qwen"}"#), "{}", i.hint);
+        assert!(i.hint.contains(r#""targetPorts":[{"number":8000}]"#), "{}", i.hint);
+        assert!(i.hint.contains(r#""port":{"number":9002}"#) && i.hint.contains("FailOpen"), "{}", i.hint);
+        assert!(!i.hint.contains('\n'));
+        // Without the v1 CRD but with a v1-speaking controller: still needed, hint installs the CRD first.
+        let issues = ctx_issues(check("LLMD-POOL-001"), &docs(&[GATEWAY, POOL_X]));
+        assert_eq!(issues.len(), 1);
+        assert!(issues[0].hint.contains("releases/download/v1.0.1/manifests.yaml"), "{}", issues[0].hint);
+    }
+
+    #[test]
+    fn migrated_or_unneeded_alpha_pool_passes() {
+        assert!(ctx_issues(check("LLMD-POOL-001"), &docs(&[V1_CRD, POOL_X, POOL_V1])).is_empty());
+        // Nothing speaks v1 and the profile pins GAIE v0.5: an x-k8s pool is what the setup runs.
+        let snap = fixtures::snapshot(POOL_X);
+        let old = Profile { inference_extension: "v0.5.1".into(), ..fixtures::prereq() };
+        assert!((check("LLMD-POOL-001").run)(&CheckContext { snapshot: &snap, profile: &old }).is_empty());
+    }
+
+    #[test]
+    fn offline_alpha_pool_is_judged_by_the_profile() {
+        let mut snap = fixtures::snapshot(POOL_X);
+        snap.crds = crate::snapshot::Collected::Unknown { reason: "offline".into() };
+        snap.gateway_classes = crate::snapshot::Collected::Unknown { reason: "offline".into() };
+        let found = fixtures::run(&CHECKS[0..1], &snap, &fixtures::current());
+        assert_eq!(found, vec![("LLMD-POOL-001".into(), "qwen".into(), Severity::Error)]);
+        let issues = (check("LLMD-POOL-001").run)(&CheckContext { snapshot: &snap, profile: &fixtures::current() });
+        assert!(issues[0].message.contains("v1.5.0") && !issues[0].hint.contains("manifests.yaml"));
+    }
+
+    #[test]
+    fn same_pool_in_both_apis_is_info() {
+        let snap = fixtures::snapshot(&docs(&[POOL_X, POOL_V1]));
+        let found = fixtures::run(&CHECKS[1..2], &snap, &fixtures::prereq());
+        assert_eq!(found, vec![("LLMD-POOL-002".into(), "qwen".into(), Severity::Info)]);
+        assert!(ctx_issues(check("LLMD-POOL-002"), POOL_V1).is_empty());
+    }
+
+    #[test]
+    fn unreferenced_pool_warns_with_route_to_create() {
+        let issues = ctx_issues(check("LLMD-POOL-003"), &docs(&[GATEWAY, POOL_V1]));
+        assert_eq!(issues.len(), 1);
+        assert_eq!((issues[0].severity, issues[0].object.name.as_str()), (Severity::Warning, "qwen"));
+        assert!(issues[0].hint.contains(r#""parentRefs":[{"name":"gw"}]"#), "{}", issues[0].hint);
+        assert!(ctx_issues(check("LLMD-POOL-003"), &docs(&[GATEWAY, POOL_V1, ROUTE])).is_empty());
+    }
+
+    #[test]
+    fn route_with_x_k8s_group_still_counts_as_reference() {
+        let route = ROUTE.replace("group: inference.networking.k8s.io", "group: inference.networking.x-k8s.io");
+        assert!(ctx_issues(check("LLMD-POOL-003"), &docs(&[POOL_V1, &route])).is_empty());
+    }
+
+    #[test]
+    fn routed_pool_without_parents_has_no_controller() {
+        let issues = ctx_issues(check("LLMD-POOL-004"), &docs(&[GATEWAY, POOL_V1, ROUTE]));
+        assert_eq!(issues.len(), 1);
+        assert_eq!((issues[0].severity, issues[0].object.name.as_str()), (Severity::Error, "qwen"));
+        assert!(issues[0].hint.contains("ENABLE_GATEWAY_API_INFERENCE_EXTENSION=true"), "{}", issues[0].hint);
+        let with_status = format!(
+            "{POOL_V1}status:\n  parents:\n  - parentRef: {{name: gw}}\n    conditions: [{{type: Accepted, status: \"True\", reason: Accepted}}]\n"
+        );
+        assert!(ctx_issues(check("LLMD-POOL-004"), &docs(&[GATEWAY, &with_status, ROUTE])).is_empty());
+    }
+
+    fn with_conditions(conds: &str) -> String {
+        format!("{POOL_V1}status:\n  parents:\n  - parentRef: {{group: gateway.networking.k8s.io, kind: Gateway, name: gw}}\n    conditions: {conds}\n")
+    }
+
+    #[test]
+    fn not_accepted_pool_is_an_error_with_reason() {
+        let pool = with_conditions(
+            r#"[{type: Accepted, status: "False", reason: NotSupportedByParent, message: "inference disabled"}]"#,
+        );
+        let issues = ctx_issues(check("LLMD-POOL-005"), &docs(&[GATEWAY, &pool, ROUTE]));
+        assert_eq!(issues.len(), 1);
+        assert_eq!((issues[0].severity, issues[0].object.name.as_str()), (Severity::Error, "qwen"));
+        assert!(issues[0].message.contains("NotSupportedByParent") && issues[0].message.contains("inference disabled"));
+        assert!(issues[0].hint.contains("ENABLE_GATEWAY_API_INFERENCE_EXTENSION"));
+        let ok = with_conditions(r#"[{type: Accepted, status: "True", reason: Accepted}]"#);
+        assert!(ctx_issues(check("LLMD-POOL-005"), &docs(&[GATEWAY, &ok, ROUTE])).is_empty());
+    }
+
+    #[test]
+    fn unresolved_refs_reported_unless_epp_service_is_missing() {
+        let pool = with_conditions(r#"[{type: ResolvedRefs, status: "False", reason: InvalidExtensionRef}]"#);
+        let svc =
+            "apiVersion: v1\nkind: Service\nmetadata: {name: qwen-epp, namespace: llm}\nspec: {ports: [{port: 9002}]}";
+        let issues = ctx_issues(check("LLMD-POOL-006"), &docs(&[&pool, svc]));
+        assert_eq!(issues.len(), 1);
+        assert_eq!((issues[0].severity, issues[0].object.name.as_str()), (Severity::Error, "qwen"));
+        assert!(issues[0].message.contains("InvalidExtensionRef"));
+        // Service missing: LLMD-EPP-001 owns it.
+        assert!(ctx_issues(check("LLMD-POOL-006"), &pool).is_empty());
+        let ok = with_conditions(r#"[{type: ResolvedRefs, status: "True", reason: ResolvedRefs}]"#);
+        assert!(ctx_issues(check("LLMD-POOL-006"), &docs(&[&ok, svc])).is_empty());
+    }
+
+    #[test]
+    fn missing_endpoint_picker_ref_is_an_error() {
+        let pool = POOL_V1.replace("  endpointPickerRef: {name: qwen-epp, port: {number: 9002}}\n", "");
+        let svc = "apiVersion: v1\nkind: Service\nmetadata: {name: qwen-epp, namespace: llm}\nspec: {ports: [{name: grpc-ext-proc, port: 9002}]}";
+        let issues = ctx_issues(check("LLMD-POOL-007"), &docs(&[&pool, svc]));
+        assert_eq!(issues.len(), 1);
+        assert_eq!((issues[0].severity, issues[0].object.name.as_str()), (Severity::Error, "qwen"));
+        assert!(issues[0].hint.starts_with("kubectl patch inferencepool.inference.networking.k8s.io/qwen -n llm"));
+        assert!(issues[0].hint.contains(r#""name":"qwen-epp""#));
+        // The EndpointPickerRefMissing condition is not reported a second time.
+        let v16 = format!("{pool}status:\n  parents:\n  - parentRef: {{name: gw}}\n    conditions: [{{type: Accepted, status: \"False\", reason: EndpointPickerRefMissing}}]\n");
+        assert!(ctx_issues(check("LLMD-POOL-005"), &v16).is_empty());
+        assert!(ctx_issues(check("LLMD-POOL-007"), POOL_V1).is_empty());
+    }
+
+    #[test]
+    fn empty_selector_and_missing_ports_are_errors() {
+        let pool = POOL_V1.replace("{matchLabels: {app: qwen}}", "{}").replace("  targetPorts: [{number: 8000}]\n", "");
+        let issues = ctx_issues(check("LLMD-POOL-008"), &pool);
+        assert_eq!(issues.len(), 2);
+        assert!(issues.iter().all(|i| i.severity == Severity::Error && i.object.name == "qwen"));
+        assert!(issues[0].message.contains("selector") && issues[1].message.contains("targetPorts"));
+        assert!(ctx_issues(check("LLMD-POOL-008"), POOL_V1).is_empty());
+    }
+
+    #[test]
+    fn fail_open_is_a_warning() {
+        let issues = ctx_issues(check("LLMD-POOL-009"), POOL_X);
+        assert_eq!(issues.len(), 1);
+        assert_eq!((issues[0].severity, issues[0].object.name.as_str()), (Severity::Warning, "qwen"));
+        assert!(issues[0].hint.contains(r#""extensionRef":{"failureMode":"FailClose"}"#));
+        assert!(ctx_issues(check("LLMD-POOL-009"), POOL_V1).is_empty());
+    }
+}

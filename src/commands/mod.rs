@@ -1,6 +1,7 @@
 //! One module per subcommand. Each returns `Result<ExitCode>`; only `main` exits.
 
 pub mod completion;
+pub mod doctor;
 pub mod version;
 
 use crate::cli::{Cli, Command};
@@ -12,7 +13,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Version => version::run(&cli.global).await,
         Command::Completion(args) => completion::run(args.shell),
-        Command::Doctor(_) => not_landed("doctor", 3),
+        Command::Doctor(args) => doctor::run(&cli.global, &args).await,
         Command::Gateway(_) => not_landed("gateway", 4),
         Command::Pool(_) => not_landed("pool status", 5),
     }

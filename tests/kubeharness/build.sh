@@ -22,6 +22,9 @@ ldflags+=" -X k8s.io/component-base/version.gitVersion=$k8s_version"
 ldflags+=" -X k8s.io/component-base/version.gitMajor=1"
 ldflags+=" -X k8s.io/component-base/version.gitMinor=36"
 ldflags+=" -X k8s.io/component-base/version.gitTreeState=clean"
+# No commit hash is available offline; the build date is the v1.36.3 tag time served by the module proxy.
+ldflags+=" -X k8s.io/component-base/version.gitCommit="
+ldflags+=" -X k8s.io/component-base/version.buildDate=2026-07-22T18:07:38Z"
 
 log() { echo "kubeharness/build.sh: $*" >&2; }
 
@@ -36,6 +39,12 @@ compute_stamp() {
 		} | sha256sum | cut -d' ' -f1
 	)
 }
+
+# Serialise concurrent builds into the same OUTDIR (e.g. two test processes starting at once).
+if command -v flock >/dev/null; then
+	exec 9>"$out/.build.lock"
+	flock 9
+fi
 
 want=$(compute_stamp)
 if [[ -x "$out/kubeharness" && -x "$out/kubectl" && -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then

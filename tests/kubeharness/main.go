@@ -107,6 +107,10 @@ func logf(format string, args ...any) {
 }
 
 func run(o options) (retErr error) {
+	// The parent (a test process) may be gone by the time we log our shutdown: writes to a
+	// closed stdout/stderr pipe must fail with EPIPE instead of killing us with SIGPIPE
+	// before the state directory is cleaned up.
+	signal.Ignore(syscall.SIGPIPE)
 	ctx, cancel := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer cancel()
 	if o.exitOnEOF {

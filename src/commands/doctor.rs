@@ -1,0 +1,93 @@
+//! `kubectl llmd doctor`: collect → checks → report.
+
+use crate::catalog::{resolve_profile, Profile};
+use crate::checks::{run_all, CheckContext};
+use crate::cli::{DoctorArgs, FailOn, GlobalFlags, OutputFormat};
+use crate::cluster::connect;
+use crate::collect::{cluster::collect_cluster, offline::collect_files};
+use crate::error::{Failure, Result};
+use crate::findings::{CheckStatus, Report, Severity};
+use crate::render::{doctor::render_table, print_stdout, to_json, to_yaml, Style};
+use crate::snapshot::Snapshot;
+use std::process::ExitCode;
+use std::time::Instant;
+
+/// The profile in effect for doctor and gateway commands.
+pub fn profile_from(flag: Option<&str>) -> Result<Profile> {
+    resolve_profile(flag, &|k| std::env::var(k).ok())
+}
+
+/// Collect the snapshot doctor works on: files with -f, else the cluster.
+pub async fn collect(global: &GlobalFlags, files: &[std::path::PathBuf]) -> Result<(Snapshot, String)> {
+    if !files.is_empty() {
+        return Ok((collect_files(files)?, "files".to_string()));
+    }
+    let conn = connect(global).await?;
+    // doctor looks at every namespace unless -n narrows it.
+    let ns = if global.all_namespaces { None } else { global.namespace.clone() };
+    let started = Instant::now();
+    let snap = collect_cluster(&conn, ns.as_deref()).await?;
+    if global.verbose > 0 {
+        eprintln!(
+            "collected from {} with {} API requests in {:.2}s",
+            conn.server,
+            conn.request_count(),
+            started.elapsed().as_secs_f64()
+        );
+    }
+    Ok((snap, conn.context.clone()))
+}
+
+/// Build the report from a snapshot (pure).
+pub fn diagnose(snapshot: &Snapshot, profile: &Profile, context: String) -> Report {
+    let ctx = CheckContext { snapshot, profile };
+    let (checks, findings) = run_all(&ctx);
+    let label = format!("{} (Gateway API {}, GAIE {})", profile.name, profile.gateway_api, profile.inference_extension);
+    Report::new(context, label, checks, findings)
+}
+
+/// Exit 1 when a finding reaches the threshold.
+pub fn exit_code(report: &Report, fail_on: FailOn) -> ExitCode {
+    let threshold = match fail_on {
+        FailOn::Error => Some(Severity::Error),
+        FailOn::Warning => Some(Severity::Warning),
+        FailOn::Info => Some(Severity::Info),
+        FailOn::Never => None,
+    };
+    match (report.worst(), threshold) {
+        (Some(w), Some(t)) if w >= t => ExitCode::from(1),
+        _ => ExitCode::SUCCESS,
+    }
+}
+
+/// Run doctor.
+pub async fn run(global: &GlobalFlags, args: &DoctorArgs) -> Result<ExitCode> {
+    if args.fix.is_some() {
+        return Err(Failure::with_hint(
+            "`kubectl llmd doctor --fix` is not implemented yet (tracked in issue 6)",
+            "run `kubectl llmd doctor` and apply each finding's hint by hand",
+        ));
+    }
+    let profile = profile_from(args.profile.as_deref())?;
+    let started = Instant::now();
+    let (snapshot, context) = collect(global, &args.files).await?;
+    let report = diagnose(&snapshot, &profile, context);
+    if global.verbose > 0 {
+        eprintln!("{} checks run in {:.2}s in all", report.checks.len(), started.elapsed().as_secs_f64());
+    }
+    match global.output {
+        OutputFormat::Table | OutputFormat::Wide => {
+            print_stdout(&render_table(&report, Style::detect(global.no_color)))
+        }
+        OutputFormat::Json => print_stdout(&to_json(&report)),
+        OutputFormat::Yaml => print_stdout(&to_yaml(&report)),
+    }
+    if !report.checks.is_empty() && report.checks.iter().all(|c| c.status == CheckStatus::Skip) {
+        let reason = report.checks.iter().find_map(|c| c.reason.clone()).unwrap_or_default();
+        return Err(Failure::with_hint(
+            format!("doctor could not run a single check ({reason})"),
+            "use a context whose user may list CRDs, Gateway API and InferencePool objects (ClusterRole `view` or wider)",
+        ));
+    }
+    Ok(exit_code(&report, args.fail_on))
+}
