@@ -178,7 +178,8 @@ impl Snapshot {
             Kind::AdmissionPolicies => self.admission_policies.skip_reason(),
             Kind::Webhooks => self.webhooks.skip_reason(),
             Kind::ServerVersion => self.server_version.skip_reason(),
-            Kind::LiveStatus => (!self.live).then(|| "object status cannot be known offline".to_string()),
+            Kind::LiveStatus => (!self.live)
+                .then(|| "needs a live cluster: object status and installed state are not in manifests".to_string()),
         }
     }
 

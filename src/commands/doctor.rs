@@ -77,7 +77,7 @@ pub async fn run(global: &GlobalFlags, args: &DoctorArgs) -> Result<ExitCode> {
     }
     match global.output {
         OutputFormat::Table | OutputFormat::Wide => {
-            print_stdout(&render_table(&report, Style::detect(global.no_color)))
+            print_stdout(&render_table(&report, Style::detect(global.no_color), global.output == OutputFormat::Wide))
         }
         OutputFormat::Json => print_stdout(&to_json(&report)),
         OutputFormat::Yaml => print_stdout(&to_yaml(&report)),

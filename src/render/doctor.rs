@@ -4,11 +4,13 @@ use super::{Style, FAIL, PASS, SKIP, WARN};
 use crate::findings::{CheckStatus, Report, Severity};
 use std::fmt::Write;
 
-/// Render the report for humans. Findings follow the check that found them.
-pub fn render_table(report: &Report, style: Style) -> String {
+/// Render the report for humans. Findings follow the check that found them. Skipped checks are
+/// listed one by one with `wide`, else folded into one line per category and reason.
+pub fn render_table(report: &Report, style: Style, wide: bool) -> String {
     let mut out = String::new();
     let mut last_category = None;
-    for check in &report.checks {
+    let mut folded: Vec<(String, Vec<&str>)> = Vec::new();
+    for (i, check) in report.checks.iter().enumerate() {
         if last_category != Some(check.category) {
             if last_category.is_some() {
                 out.push('\n');
@@ -16,6 +18,18 @@ pub fn render_table(report: &Report, style: Style) -> String {
             let _ = writeln!(out, "{}", style.bold(check.category.title()));
             let _ = writeln!(out, "{}", style.dim(&"─".repeat(check.category.title().chars().count())));
             last_category = Some(check.category);
+        }
+        if check.status == CheckStatus::Skip && !wide {
+            let reason = check.reason.clone().unwrap_or_else(|| "not run".into());
+            match folded.iter_mut().find(|(r, _)| *r == reason) {
+                Some((_, codes)) => codes.push(&check.code),
+                None => folded.push((reason, vec![&check.code])),
+            }
+            let next_differs = report.checks.get(i + 1).is_none_or(|n| n.category != check.category);
+            if next_differs {
+                flush_folded(&mut out, &mut folded, style);
+            }
+            continue;
         }
         let (symbol, title) = match check.status {
             CheckStatus::Pass => (style.ok(PASS), check.title.clone()),
@@ -34,8 +48,16 @@ pub fn render_table(report: &Report, style: Style) -> String {
                 Severity::Info => style.dim("i"),
             };
             let fix = if f.fixable { style.dim(" (fixable: kubectl llmd doctor --fix)") } else { String::new() };
-            let _ = writeln!(out, "    {mark} {}: {}{fix}", f.object, f.message);
+            // Messages usually start by naming their object; don't say it twice.
+            let object = f.object.to_string();
+            let text =
+                if f.message.starts_with(&object) { f.message.clone() } else { format!("{object}: {}", f.message) };
+            let _ = writeln!(out, "    {mark} {text}{fix}");
             let _ = writeln!(out, "      {} {}", style.dim("hint:"), f.hint);
+        }
+        let next_differs = report.checks.get(i + 1).is_none_or(|n| n.category != check.category);
+        if next_differs {
+            flush_folded(&mut out, &mut folded, style);
         }
     }
     if !report.checks.is_empty() {
@@ -43,6 +65,14 @@ pub fn render_table(report: &Report, style: Style) -> String {
     }
     out.push_str(&verdict(report, style));
     out
+}
+
+fn flush_folded(out: &mut String, folded: &mut Vec<(String, Vec<&str>)>, style: Style) {
+    for (reason, codes) in folded.drain(..) {
+        let n = codes.len();
+        let line = format!("{n} {} skipped ({reason}) [{}]", plural(n, "check"), codes.join(", "));
+        let _ = writeln!(out, "{} {}", style.dim(SKIP), style.dim(&line));
+    }
 }
 
 /// One line: the overall status and counts.

@@ -16,8 +16,9 @@ pub fn go_module_dir(module: &str, version: &str) -> PathBuf {
         .current_dir(std::env::temp_dir())
         .output()
         .expect("go is required for the end-to-end tests");
-    let v: Value = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("go mod download {module}@{version}: {e}: {}", String::from_utf8_lossy(&out.stderr)));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!("go mod download {module}@{version}: {e}: {}", String::from_utf8_lossy(&out.stderr))
+    });
     PathBuf::from(v["Dir"].as_str().unwrap_or_else(|| panic!("no Dir for {module}@{version}: {v}")))
 }
 

@@ -70,6 +70,17 @@ pub fn harness() -> &'static Harness {
     }
 }
 
+static LAB: OnceLock<Result<Mutex<Harness>, String>> = OnceLock::new();
+
+/// A second harness for tests that change cluster-scoped state (CRDs, GatewayClasses, webhooks):
+/// the caller holds it exclusively and must leave it as it found it (no CRDs, no classes).
+pub fn lab() -> std::sync::MutexGuard<'static, Harness> {
+    match LAB.get_or_init(|| start().map(Mutex::new)) {
+        Ok(m) => m.lock().unwrap_or_else(|e| e.into_inner()),
+        Err(e) => panic!("kubeharness (lab) unavailable: {e}"),
+    }
+}
+
 /// The product binary under test.
 pub fn llmd_bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_kubectl-llmd"))

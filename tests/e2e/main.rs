@@ -1,7 +1,10 @@
 //! End-to-end tests against a real kube-apiserver v1.36.3 (see `harness.rs` and `tests/kubeharness`).
 //! One test binary, so the harness is started once and shared; tests isolate by namespace.
 
+mod fixtures;
 mod harness;
+mod run;
+mod version;
 
 use harness::{assert_success, harness};
 

@@ -1,5 +1,6 @@
 //! Running the real kubectl-llmd binary (directly or through kubectl) and reading what it printed.
 
+use crate::harness::llmd_bin;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -33,11 +34,6 @@ impl Run {
         assert_eq!(self.code, code, "exit code\nstdout:\n{}\nstderr:\n{}", self.stdout, self.stderr);
         self
     }
-}
-
-/// The binary under test.
-pub fn llmd_bin() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_kubectl-llmd"))
 }
 
 /// A command for kubectl-llmd with a clean environment: no KUBECONFIG, HOME pointing nowhere useful, no colour.

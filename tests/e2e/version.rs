@@ -95,8 +95,11 @@ fn context_and_kubeconfig_lists_pick_the_right_cluster_and_user() {
 
     // --user picks the user entry: a user without credentials the server accepts is rejected.
     let bad_user = dir.path().join("baduser.yaml");
-    std::fs::write(&bad_user, "apiVersion: v1\nkind: Config\nusers:\n- name: expired\n  user:\n    token: not-a-valid-token\n")
-        .unwrap();
+    std::fs::write(
+        &bad_user,
+        "apiVersion: v1\nkind: Config\nusers:\n- name: expired\n  user:\n    token: not-a-valid-token\n",
+    )
+    .unwrap();
     let list = format!("{}:{}", admin_copy.display(), bad_user.display());
     let rejected = llmd_with_kubeconfig_env(&["version", "--user", "expired"], &list);
     rejected.expect_code(2);
@@ -183,7 +186,17 @@ fn help_reads_like_a_kubectl_plugin() {
     let r = llmd(&["--help"]);
     r.expect_code(0);
     assert!(r.stdout.contains("Usage: kubectl llmd"), "{}", r.stdout);
-    for flag in ["--kubeconfig", "--context", "--cluster", "--user", "--namespace", "--all-namespaces", "--output", "--request-timeout", "--no-color"] {
+    for flag in [
+        "--kubeconfig",
+        "--context",
+        "--cluster",
+        "--user",
+        "--namespace",
+        "--all-namespaces",
+        "--output",
+        "--request-timeout",
+        "--no-color",
+    ] {
         assert!(r.stdout.contains(flag), "missing {flag}");
     }
 }
