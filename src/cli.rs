@@ -84,6 +84,9 @@ pub enum Command {
     Version,
     /// Print a shell completion script.
     Completion(CompletionArgs),
+    /// Completion candidates for the words after `kubectl llmd` (called by `kubectl_complete-llmd`).
+    #[command(hide = true, name = "__complete", disable_help_flag = true, disable_version_flag = true)]
+    Complete(CompleteArgs),
 }
 
 /// Severity threshold for a non-zero exit.
@@ -132,8 +135,24 @@ pub enum GatewayCommand {
 /// `pool` subcommands.
 #[derive(Debug, Subcommand)]
 pub enum PoolCommand {
-    /// The routing picture of every InferencePool.
-    Status,
+    /// The routing picture of every InferencePool (or of NAME) and the first broken link.
+    Status(PoolStatusArgs),
+}
+
+/// `pool status` flags.
+#[derive(Debug, Args)]
+pub struct PoolStatusArgs {
+    /// Show only this InferencePool (shown as a tree).
+    pub name: Option<String>,
+    /// Show the chain GatewayClass → Gateway → HTTPRoute → InferencePool → endpoint picker → pods.
+    #[arg(long)]
+    pub tree: bool,
+    /// Redraw whenever an object in the chain changes, until interrupted.
+    #[arg(long, short = 'w')]
+    pub watch: bool,
+    /// Version profile the underlying checks use (see doctor --profile).
+    #[arg(long, value_name = "PROFILE")]
+    pub profile: Option<String>,
 }
 
 /// `completion` flags.
@@ -142,6 +161,15 @@ pub struct CompletionArgs {
     /// Shell to generate the script for.
     #[arg(value_enum)]
     pub shell: clap_complete::Shell,
+}
+
+/// `__complete` arguments: kubectl's plugin-completion protocol (see `commands::completion`).
+#[derive(Debug, Args)]
+pub struct CompleteArgs {
+    /// The words after `kubectl llmd`; the last is the word being completed ("" for a new word).
+    /// Pass them after `--` so that none is taken for a flag of this command.
+    #[arg(num_args = 0.., allow_hyphen_values = true, trailing_var_arg = true)]
+    pub words: Vec<String>,
 }
 
 /// Parse "30s", "1m30s", "500ms", "2h" or a bare number of seconds.

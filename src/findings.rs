@@ -122,6 +122,11 @@ impl Report {
         Report { context, profile, summary, checks, findings }
     }
 
+    /// A report with nothing in it.
+    pub fn empty() -> Self {
+        Report::new(String::new(), String::new(), Vec::new(), Vec::new())
+    }
+
     /// The worst severity found.
     pub fn worst(&self) -> Option<Severity> {
         self.findings.iter().map(|f| f.severity).max()

@@ -13,4 +13,5 @@ pub mod error;
 pub mod findings;
 pub mod model;
 pub mod render;
+pub mod routing;
 pub mod snapshot;

@@ -99,7 +99,7 @@ fn labels_text(labels: &BTreeMap<String, String>) -> String {
 }
 
 /// Deployments in the Service's namespace whose pod template carries every Service selector label.
-pub(super) fn epp_deployments<'a>(snap: &'a Snapshot, svc: &Service) -> Vec<&'a Deployment> {
+pub(crate) fn epp_deployments<'a>(snap: &'a Snapshot, svc: &Service) -> Vec<&'a Deployment> {
     let selector = service_selector(svc);
     if selector.is_empty() {
         return Vec::new();

@@ -99,7 +99,7 @@ fn uniform_other_port(pool: &InferencePoolView, pods: &[&Pod]) -> Option<i64> {
     common.filter(|c| !pool.target_ports.contains(c))
 }
 
-fn is_ready(p: &Pod) -> bool {
+pub(crate) fn is_ready(p: &Pod) -> bool {
     p.status
         .as_ref()
         .and_then(|s| s.conditions.as_ref())

@@ -98,7 +98,7 @@ const POOLS_V1_CRD: &str = "inferencepools.inference.networking.k8s.io";
 // Helpers shared with endpoint_picker, model_servers and istio.
 
 /// True when a v1 pool of the same namespace/name exists next to this x-k8s pool.
-pub(super) fn has_v1_twin(snap: &Snapshot, pool: &InferencePoolView) -> bool {
+pub(crate) fn has_v1_twin(snap: &Snapshot, pool: &InferencePoolView) -> bool {
     snap.pools.items().iter().any(|p| p.metadata.name == pool.metadata.name && p.metadata.ns() == pool.metadata.ns())
 }
 
@@ -109,7 +109,7 @@ pub(super) fn effective_pools(snap: &Snapshot) -> Vec<&InferencePoolView> {
 }
 
 /// The pool as findings name it.
-pub(super) fn pool_object(pool: &InferencePoolView) -> ObjectRef {
+pub(crate) fn pool_object(pool: &InferencePoolView) -> ObjectRef {
     ObjectRef::new("InferencePool", pool.api.group(), pool.metadata.ns(), &pool.metadata.name)
 }
 
@@ -141,14 +141,14 @@ pub(super) fn target_ports_patch(pool: &InferencePoolView, port: i64) -> serde_j
 }
 
 /// The EPP Service a pool names (only `kind: Service` in the core group is an EPP Service).
-pub(super) fn epp_service_name(pool: &InferencePoolView) -> Option<&str> {
+pub(crate) fn epp_service_name(pool: &InferencePoolView) -> Option<&str> {
     let epp = pool.endpoint_picker.as_ref()?;
     let core = epp.group.is_empty() || epp.group == "core";
     (core && epp.kind == "Service" && !epp.name.is_empty()).then_some(epp.name.as_str())
 }
 
 /// HTTPRoutes with a backendRef of kind InferencePool (either group) naming this pool.
-pub(super) fn routes_referencing<'a>(snap: &'a Snapshot, pool: &InferencePoolView) -> Vec<&'a HttpRouteView> {
+pub(crate) fn routes_referencing<'a>(snap: &'a Snapshot, pool: &InferencePoolView) -> Vec<&'a HttpRouteView> {
     snap.http_routes
         .items()
         .iter()
@@ -163,7 +163,7 @@ pub(super) fn routes_referencing<'a>(snap: &'a Snapshot, pool: &InferencePoolVie
 }
 
 /// (namespace, name) of the Gateways a route attaches to.
-pub(super) fn route_gateways(route: &HttpRouteView) -> Vec<(String, String)> {
+pub(crate) fn route_gateways(route: &HttpRouteView) -> Vec<(String, String)> {
     route
         .spec
         .parent_refs

@@ -2,6 +2,7 @@
 
 pub mod completion;
 pub mod doctor;
+pub mod pool;
 pub mod version;
 
 use crate::cli::{Cli, Command};
@@ -13,9 +14,10 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Version => version::run(&cli.global).await,
         Command::Completion(args) => completion::run(args.shell),
+        Command::Complete(args) => completion::complete(&args.words).await,
         Command::Doctor(args) => doctor::run(&cli.global, &args).await,
         Command::Gateway(_) => not_landed("gateway", 4),
-        Command::Pool(_) => not_landed("pool status", 5),
+        Command::Pool(crate::cli::PoolCommand::Status(args)) => pool::run(&cli.global, &args).await,
     }
 }
 

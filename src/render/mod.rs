@@ -1,6 +1,7 @@
 //! Rendering: colour policy, the one place that writes to stdout, and one renderer per format.
 
 pub mod doctor;
+pub mod pool;
 
 use owo_colors::OwoColorize;
 use std::io::{IsTerminal, Write};

@@ -1,0 +1,277 @@
+//! The routing picture of each InferencePool: GatewayClass → Gateway → HTTPRoute → InferencePool →
+//! endpoint picker → pods, with the findings that break each link. Pure: built from a Snapshot and
+//! the doctor Report, so `pool status` and `doctor` can never disagree.
+
+use crate::checks::endpoint_picker::epp_deployments;
+use crate::checks::model_servers::is_ready;
+use crate::checks::pools::{epp_service_name, has_v1_twin, pool_object, route_gateways, routes_referencing};
+use crate::findings::{Finding, Report, Severity};
+use crate::model::{is_true, InferencePoolView, ObjectRef, PoolApi};
+use crate::snapshot::Snapshot;
+use serde::Serialize;
+
+/// A ready/total pair.
+#[derive(Debug, Clone, Copy, Default, Serialize, PartialEq, Eq)]
+pub struct Count {
+    pub ready: usize,
+    pub total: usize,
+}
+
+impl std::fmt::Display for Count {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.ready, self.total)
+    }
+}
+
+/// Health of one link of the chain.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq, PartialOrd, Ord)]
+#[serde(rename_all = "lowercase")]
+pub enum Health {
+    Ok,
+    Warning,
+    Broken,
+}
+
+/// One node of the routing tree.
+#[derive(Debug, Clone, Serialize)]
+pub struct Node {
+    /// The object (kind, group, namespace, name).
+    pub object: ObjectRef,
+    /// Short detail ("listener http", "rule 0", "port 9002, 1/1 ready").
+    pub detail: String,
+    pub health: Health,
+    /// Findings about this object.
+    pub findings: Vec<Finding>,
+    pub children: Vec<Node>,
+}
+
+/// Everything `pool status` shows about one pool.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PoolStatus {
+    pub namespace: String,
+    pub name: String,
+    /// "v1" or "v1alpha2".
+    pub api: String,
+    /// Programmed / total Gateways in front of the pool.
+    pub gateways: Count,
+    /// Accepted / total HTTPRoutes naming the pool.
+    pub routes: Count,
+    /// The endpoint picker Service name ("" when none).
+    pub epp_service: String,
+    /// Ready endpoints of the EPP Service / desired EPP replicas.
+    pub epp: Count,
+    /// Ready / selected model-server pods.
+    pub endpoints: Count,
+    /// "Ready", or the first broken link in words.
+    pub status: String,
+    pub selector: String,
+    pub target_ports: Vec<i64>,
+    pub failure_mode: String,
+    pub epp_port: Option<i64>,
+    pub app_protocol: String,
+    /// An x-k8s pool that should be migrated to inference.networking.k8s.io/v1.
+    pub needs_migration: bool,
+    /// The chain, from each GatewayClass down to the pods.
+    pub tree: Vec<Node>,
+}
+
+fn node(object: ObjectRef, detail: String, report: &Report, children: Vec<Node>) -> Node {
+    let findings: Vec<Finding> = report.findings.iter().filter(|f| f.object == object).cloned().collect();
+    let health = match findings.iter().map(|f| f.severity).max() {
+        Some(Severity::Error) => Health::Broken,
+        Some(Severity::Warning) => Health::Warning,
+        _ => Health::Ok,
+    };
+    Node { object, detail, health, findings, children }
+}
+
+/// Build the picture for every pool in the snapshot (both APIs), sorted by namespace and name.
+pub fn pool_statuses(snap: &Snapshot, report: &Report) -> Vec<PoolStatus> {
+    let mut out: Vec<PoolStatus> = snap.all_pools().map(|p| pool_status(snap, report, p)).collect();
+    out.sort_by(|a, b| (&a.namespace, &a.name, &a.api).cmp(&(&b.namespace, &b.name, &b.api)));
+    out
+}
+
+fn pool_status(snap: &Snapshot, report: &Report, pool: &InferencePoolView) -> PoolStatus {
+    let ns = pool.metadata.ns();
+    let routes = routes_referencing(snap, pool);
+    let mut gateway_keys: Vec<(String, String)> = routes.iter().flat_map(|r| route_gateways(r)).collect();
+    gateway_keys.sort();
+    gateway_keys.dedup();
+    let gateways: Vec<_> = gateway_keys.iter().filter_map(|(gns, gname)| snap.gateway(gns, gname)).collect();
+    let programmed = gateways.iter().filter(|g| is_true(&g.status.conditions, "Programmed")).count();
+    let accepted =
+        routes.iter().filter(|r| r.status.parents.iter().any(|p| is_true(&p.conditions, "Accepted"))).count();
+
+    // Endpoint picker.
+    let svc_name = epp_service_name(pool).unwrap_or("").to_string();
+    let svc = snap.service(ns, &svc_name);
+    let epp_ready = snap
+        .endpoint_slices
+        .items()
+        .iter()
+        .filter(|s| {
+            s.metadata.namespace.as_deref() == Some(ns)
+                && s.metadata.labels.as_ref().and_then(|l| l.get("kubernetes.io/service-name")) == Some(&svc_name)
+        })
+        .flat_map(|s| s.endpoints.iter().flatten())
+        .filter(|e| e.conditions.as_ref().and_then(|c| c.ready).unwrap_or(false))
+        .count();
+    let deployments = svc.map(|s| epp_deployments(snap, s)).unwrap_or_default();
+    let desired: usize = deployments.iter().map(|d| d.spec.replicas.unwrap_or(1).max(0) as usize).sum();
+
+    // Model servers.
+    let pods: Vec<_> = snap.pods_matching(ns, &pool.selector).collect();
+    let ready_pods = pods.iter().filter(|p| is_ready(p)).count();
+
+    // The tree, bottom-up.
+    let pod_nodes: Vec<Node> = pods
+        .iter()
+        .map(|p| {
+            let name = p.metadata.name.clone().unwrap_or_default();
+            let detail = if is_ready(p) { "Ready" } else { "not Ready" }.to_string();
+            node(ObjectRef::new("Pod", "", ns, &name), detail, report, vec![])
+        })
+        .collect();
+    let deployment_nodes: Vec<Node> = deployments
+        .iter()
+        .map(|d| {
+            let available = d.status.as_ref().and_then(|s| s.available_replicas).unwrap_or(0);
+            let want = d.spec.replicas.unwrap_or(1);
+            let name = d.metadata.name.clone().unwrap_or_default();
+            node(
+                ObjectRef::new("Deployment", "apps", ns, &name),
+                format!("{available}/{want} available"),
+                report,
+                vec![],
+            )
+        })
+        .collect();
+    let pool_ref = pool_object(pool);
+    let epp_port = pool.endpoint_picker.as_ref().and_then(|e| e.port);
+    let mut pool_children = Vec::new();
+    if !svc_name.is_empty() {
+        let detail = format!(
+            "endpoint picker{}, {epp_ready} ready endpoint{}",
+            epp_port.map(|p| format!(" :{p}")).unwrap_or_default(),
+            if epp_ready == 1 { "" } else { "s" }
+        );
+        pool_children.push(node(ObjectRef::new("Service", "", ns, &svc_name), detail, report, deployment_nodes));
+    }
+    let pods_detail = format!("{ready_pods}/{} model-server pods ready", pods.len());
+    let selector = pool.selector.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(",");
+    let mut pods_group = node(ObjectRef::new("Pods", "", ns, &selector), pods_detail, &Report::empty(), pod_nodes);
+    pods_group.health = if pods.is_empty() || ready_pods == 0 {
+        Health::Broken
+    } else if ready_pods < pods.len() {
+        Health::Warning
+    } else {
+        Health::Ok
+    };
+    pool_children.push(pods_group);
+    let ports = pool.target_ports.iter().map(|p| p.to_string()).collect::<Vec<_>>().join(",");
+    let pool_node =
+        node(pool_ref.clone(), format!("{} targetPorts {ports}", pool.api.version()), report, pool_children);
+
+    let mut tree: Vec<Node> = Vec::new();
+    if routes.is_empty() {
+        tree.push(pool_node.clone());
+    }
+    for gw in &gateways {
+        let gw_ref = ObjectRef::new("Gateway", crate::model::groups::GATEWAY, gw.metadata.ns(), &gw.metadata.name);
+        let route_nodes: Vec<Node> = routes
+            .iter()
+            .filter(|r| route_gateways(r).iter().any(|(n, m)| n == gw.metadata.ns() && m == &gw.metadata.name))
+            .map(|r| {
+                let rule = r
+                    .spec
+                    .rules
+                    .iter()
+                    .position(|rule| {
+                        rule.backend_refs.iter().any(|b| b.is_inference_pool() && b.name == pool.metadata.name)
+                    })
+                    .unwrap_or(0);
+                let route_ref =
+                    ObjectRef::new("HTTPRoute", crate::model::groups::GATEWAY, r.metadata.ns(), &r.metadata.name);
+                node(route_ref, format!("rule {rule}"), report, vec![pool_node.clone()])
+            })
+            .collect();
+        let listeners = gw.spec.listeners.iter().map(|l| l.name.as_str()).collect::<Vec<_>>().join(",");
+        let gw_node = node(gw_ref, format!("listeners {listeners}"), report, route_nodes);
+        let class_name = gw.spec.gateway_class_name.clone();
+        let class_ref = ObjectRef::new("GatewayClass", crate::model::groups::GATEWAY, "", &class_name);
+        let class = snap.gateway_class(&class_name);
+        let detail = class.map_or_else(|| "not found".to_string(), |c| c.spec.controller_name.clone());
+        match tree.iter_mut().find(|n| n.object == class_ref) {
+            Some(existing) => existing.children.push(gw_node),
+            None => {
+                let mut class_node = node(class_ref, detail, report, vec![gw_node]);
+                if class.is_none() && snap.gateway_classes.is_listed() {
+                    class_node.health = Health::Broken;
+                }
+                tree.push(class_node)
+            }
+        }
+    }
+    // Routes whose Gateway is missing still show, straight under the pool's chain.
+    for r in routes.iter().filter(|r| route_gateways(r).iter().all(|(n, m)| snap.gateway(n, m).is_none())) {
+        let route_ref = ObjectRef::new("HTTPRoute", crate::model::groups::GATEWAY, r.metadata.ns(), &r.metadata.name);
+        tree.push(node(route_ref, "no Gateway found".into(), report, vec![pool_node.clone()]));
+    }
+
+    let status =
+        first_broken_link(&tree).unwrap_or_else(
+            || {
+                if routes.is_empty() {
+                    "no HTTPRoute".into()
+                } else {
+                    "Ready".into()
+                }
+            },
+        );
+    let needs_migration = pool.api == PoolApi::V1Alpha2 && !has_v1_twin(snap, pool);
+    PoolStatus {
+        namespace: ns.to_string(),
+        name: pool.metadata.name.clone(),
+        api: pool.api.version().to_string(),
+        gateways: Count { ready: programmed, total: gateways.len().max(gateway_keys.len()) },
+        routes: Count { ready: accepted, total: routes.len() },
+        epp_service: svc_name,
+        epp: Count { ready: epp_ready, total: desired },
+        endpoints: Count { ready: ready_pods, total: pods.len() },
+        status,
+        selector,
+        target_ports: pool.target_ports.clone(),
+        failure_mode: pool.endpoint_picker.as_ref().map(|e| e.failure_mode.clone()).unwrap_or_default(),
+        epp_port,
+        app_protocol: pool.app_protocol.clone().unwrap_or_else(|| "http".into()),
+        needs_migration,
+        tree,
+    }
+}
+
+/// Depth-first, the first node that is broken, in words.
+fn first_broken_link(tree: &[Node]) -> Option<String> {
+    for n in tree {
+        if n.health == Health::Broken {
+            let what = match n.object.kind.as_str() {
+                "GatewayClass" if n.detail == "not found" => "GatewayClass not found",
+                "GatewayClass" => "GatewayClass not accepted",
+                "Gateway" => "Gateway not ready",
+                "HTTPRoute" => "HTTPRoute broken",
+                "InferencePool" => "pool not accepted",
+                "Service" => "endpoint picker down",
+                "Deployment" => "endpoint picker unavailable",
+                "Pods" => "no ready model servers",
+                _ => "broken",
+            };
+            let code = n.findings.iter().find(|f| f.severity == Severity::Error).map(|f| format!(" ({})", f.code));
+            return Some(format!("{what}{}", code.unwrap_or_default()));
+        }
+        if let Some(s) = first_broken_link(&n.children) {
+            return Some(s);
+        }
+    }
+    None
+}

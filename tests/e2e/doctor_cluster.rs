@@ -1,0 +1,1106 @@
+//! Cluster-scoped doctor scenarios: CRD bundles, storedVersions, admission policies and webhooks,
+//! GatewayClasses and gateway controllers, on the exclusive lab harness (`harness::lab()`), plus the
+//! permission scenarios (viewer, no grants) on the shared harness.
+//!
+//! Every lab test holds the lab for its whole run through `Lab`, which empties the lab when it is
+//! created and again when it is dropped (also while a failed assertion unwinds): admission policies,
+//! webhooks, Deployments and every CRD (and with them every GatewayClass, pool, route) are deleted,
+//! and the next test starts only once the CRDs are gone.
+//!
+//! Upstream CRDs come from the Go module cache (Gateway API v1.3.0 / v1.5.1, GAIE v0.5.1 / v1.0.1 /
+//! v1.5.0). The only hand-written CRD is the GRPCRoute stand-in of the storedVersions scenario
+//! (`GRPCROUTE_STAND_IN_CRD`), because no upstream release stores grpcroutes at v1alpha2 and also
+//! serves v1 in the shape that scenario needs.
+//!
+//! Not producible on a real API server (proved below rather than faked):
+//! - LLMD-CRD-010 (a stored version missing from the CRD's own spec.versions): the API server
+//!   refuses any CRD or status write that would leave status.storedVersions naming an undefined
+//!   version (`must appear in spec.versions`), so the state only exists on clusters that reached it
+//!   before that validation existed.
+//! - `kubectl annotate` cannot set a ~210 KiB annotation: Linux caps one argv string at 128 KiB
+//!   (MAX_ARG_STRLEN), so the CRD-013 scenario sets it with `kubectl patch --patch-file`, which
+//!   writes the same annotation.
+
+use crate::fixtures::{
+    accepted_status, apply_files, cluster, gaie_crds, gateway_api_crds, go_module_dir, set_status, wait_established,
+};
+use crate::harness::{assert_success, lab, Harness};
+use crate::run::{llmd_command, run, Run};
+use serde_json::{json, Value};
+use std::ops::Deref;
+use std::path::PathBuf;
+use std::sync::MutexGuard;
+use std::time::{Duration, Instant};
+
+// ---------------------------------------------------------------------------------------------
+// The lab, held exclusively and left empty.
+
+/// The lab harness, held for the whole test; empties the lab on creation and on drop.
+struct Lab(MutexGuard<'static, Harness>);
+
+impl Lab {
+    fn new() -> Self {
+        let guard = lab();
+        reset(&guard);
+        Lab(guard)
+    }
+}
+
+impl Deref for Lab {
+    type Target = Harness;
+    fn deref(&self) -> &Harness {
+        &self.0
+    }
+}
+
+impl Drop for Lab {
+    fn drop(&mut self) {
+        // Never panic while a failed assertion unwinds (that would abort the test binary).
+        if std::thread::panicking() {
+            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| reset(&self.0)));
+        } else {
+            reset(&self.0);
+        }
+    }
+}
+
+/// What a lab test may create that outlives namespaces: policies, webhooks, Deployments, CRDs
+/// (deleting a CRD deletes its objects: GatewayClasses, pools, routes). Namespaces are left.
+fn reset(h: &Harness) {
+    let out = h.kubectl(&[
+        "delete",
+        "validatingadmissionpolicybindings,validatingadmissionpolicies,validatingwebhookconfigurations",
+        "--all",
+        "--ignore-not-found",
+    ]);
+    assert_success(&out, "deleting admission policies and webhooks");
+    let policy_deleted = String::from_utf8_lossy(&out.stdout).contains("validatingadmissionpolicy");
+    let out = h.kubectl(&["delete", "deployments", "--all", "--all-namespaces", "--ignore-not-found"]);
+    assert_success(&out, "deleting Deployments");
+    let out = h.kubectl(&["get", "crd", "-o", "name"]);
+    assert_success(&out, "listing CRDs");
+    if !out.stdout.is_empty() {
+        let out = h.kubectl(&["delete", "crd", "--all", "--wait=false"]);
+        assert_success(&out, "deleting CRDs");
+        let out = h.kubectl(&["wait", "--for=delete", "crd", "--all", "--timeout=60s"]);
+        // "no matching resources" when the last one went between delete and wait.
+        if !out.status.success() && !String::from_utf8_lossy(&out.stderr).contains("no matching resources") {
+            assert_success(&out, "kubectl wait --for=delete crd --all");
+        }
+    }
+    if policy_deleted {
+        wait_policy_gone(h);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// CRD files.
+
+/// The Gateway API standard-channel CRDs of a release, without the safe-upgrades policy file.
+fn gateway_standard(version: &str) -> Vec<PathBuf> {
+    gateway_api_crds(version).into_iter().filter(|p| !p.to_string_lossy().contains("_vap_")).collect()
+}
+
+/// One Gateway API file: `channel` "standard" or "experimental", `file` such as "httproutes".
+fn gateway_file(version: &str, channel: &str, file: &str) -> PathBuf {
+    let p = go_module_dir("sigs.k8s.io/gateway-api", version)
+        .join(format!("config/crd/{channel}/gateway.networking.k8s.io_{file}.yaml"));
+    assert!(p.is_file(), "{} missing", p.display());
+    p
+}
+
+/// One GAIE CRD file, e.g. ("v1.0.1", "inference.networking.k8s.io_inferencepools").
+fn gaie_file(version: &str, stem: &str) -> PathBuf {
+    let p = go_module_dir("sigs.k8s.io/gateway-api-inference-extension", version)
+        .join(format!("config/crd/bases/{stem}.yaml"));
+    assert!(p.is_file(), "{} missing", p.display());
+    p
+}
+
+const POOL_V1: &str = "inference.networking.k8s.io_inferencepools";
+const POOL_X: &str = "inference.networking.x-k8s.io_inferencepools";
+const MODELS_X: &str = "inference.networking.x-k8s.io_inferencemodels";
+
+/// Apply files and wait until every CRD is Established.
+fn install(h: &Harness, files: &[PathBuf]) {
+    apply_files(h, files);
+    wait_established(h);
+}
+
+/// The llm-d prerequisite's CRDs: Gateway API v1.3.0 standard + GAIE v1.0.1.
+fn install_prereq(h: &Harness) {
+    let mut files = gateway_standard("v1.3.0");
+    files.extend(gaie_crds("v1.0.1"));
+    install(h, &files);
+}
+
+/// `kubectl apply --server-side --force-conflicts` of files, returning the output (may fail).
+fn try_apply(h: &Harness, files: &[PathBuf], dry_run: bool) -> std::process::Output {
+    let mut args = vec!["apply".to_string(), "--server-side".into(), "--force-conflicts".into()];
+    if dry_run {
+        args.push("--dry-run=server".into());
+    }
+    for f in files {
+        args.push("-f".into());
+        args.push(f.display().to_string());
+    }
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    h.kubectl(&refs)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Objects.
+
+fn ensure_namespace(h: &Harness, ns: &str) {
+    h.apply_yaml(&format!("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {ns}\n"));
+}
+
+fn gateway_class(h: &Harness, name: &str, controller: &str) {
+    h.apply_yaml(&format!(
+        "apiVersion: gateway.networking.k8s.io/v1\nkind: GatewayClass\nmetadata:\n  name: {name}\nspec:\n  controllerName: {controller}\n"
+    ));
+}
+
+/// A GatewayClass its controller has accepted.
+fn accepted_class(h: &Harness, name: &str, controller: &str) {
+    gateway_class(h, name, controller);
+    set_status(h, "gatewayclass.gateway.networking.k8s.io", None, name, &accepted_status(&["Accepted"], &[]));
+}
+
+/// One status condition as a controller writes it.
+fn condition(type_: &str, status: &str, reason: &str, message: &str) -> Value {
+    json!({"type": type_, "status": status, "reason": reason, "message": message,
+        "lastTransitionTime": "2026-01-01T00:00:00Z", "observedGeneration": 1})
+}
+
+/// An inference.networking.k8s.io/v1 InferencePool (needs the GAIE v1 CRD).
+fn v1_pool(h: &Harness, ns: &str, name: &str) {
+    h.apply_yaml(&format!(
+        "apiVersion: inference.networking.k8s.io/v1\nkind: InferencePool\nmetadata:\n  name: {name}\n  namespace: {ns}\n\
+         spec:\n  selector:\n    matchLabels: {{app: {name}}}\n  targetPorts: [{{number: 8000}}]\n  \
+         endpointPickerRef: {{name: {name}-epp, port: {{number: 9002}}}}\n"
+    ));
+}
+
+/// A controller Deployment (one container) in `ns`; `env` as (name, value).
+fn controller(h: &Harness, ns: &str, name: &str, image: &str, env: &[(&str, &str)]) {
+    ensure_namespace(h, ns);
+    let env: String = env.iter().map(|(k, v)| format!("\n        - {{name: {k}, value: \"{v}\"}}")).collect();
+    let env = if env.is_empty() { " []".to_string() } else { env };
+    h.apply_yaml(&format!(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {name}\n  namespace: {ns}\nspec:\n  \
+         selector: {{matchLabels: {{app: {name}}}}}\n  template:\n    metadata: {{labels: {{app: {name}}}}}\n    \
+         spec:\n      containers:\n      - name: controller\n        image: {image}\n        env:{env}\n"
+    ));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Running doctor and reading its report.
+
+/// doctor as admin on every namespace, `-o json`, with extra args and environment; exit 0 or 1.
+fn doctor_env(h: &Harness, extra: &[&str], env: &[(&str, &str)]) -> (Run, Value) {
+    let kc = h.kubeconfig_admin.to_str().expect("utf-8 path");
+    let mut args = vec!["doctor", "--kubeconfig", kc, "-o", "json"];
+    args.extend_from_slice(extra);
+    let mut cmd = llmd_command(&args);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let r = run(cmd);
+    assert!(r.code == 0 || r.code == 1, "doctor could not run ({}):\n{}\n{}", r.code, r.stderr, r.stdout);
+    let v = r.json();
+    (r, v)
+}
+
+fn doctor(h: &Harness, extra: &[&str]) -> (Run, Value) {
+    doctor_env(h, extra, &[])
+}
+
+/// doctor as admin on every namespace, table output.
+fn doctor_table(h: &Harness, extra: &[&str]) -> Run {
+    let kc = h.kubeconfig_admin.to_str().expect("utf-8 path");
+    let mut args = vec!["doctor", "--kubeconfig", kc];
+    args.extend_from_slice(extra);
+    run(llmd_command(&args))
+}
+
+/// Every finding with `code`.
+fn all_with<'a>(report: &'a Value, code: &str) -> Vec<&'a Value> {
+    report["findings"].as_array().map(|a| a.iter().filter(|f| f["code"] == code).collect()).unwrap_or_default()
+}
+
+/// "CODE kind/name severity" of every finding, for failure messages.
+fn summary(report: &Value) -> Vec<String> {
+    report["findings"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|f| {
+                    format!(
+                        "{} {}/{} {}: {}",
+                        f["code"].as_str().unwrap_or(""),
+                        f["object"]["kind"].as_str().unwrap_or(""),
+                        f["object"]["name"].as_str().unwrap_or(""),
+                        f["severity"].as_str().unwrap_or(""),
+                        f["message"].as_str().unwrap_or("")
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The finding with `code` about `kind`/`name`, asserting its severity.
+fn finding<'a>(report: &'a Value, code: &str, kind: &str, name: &str, severity: &str) -> &'a Value {
+    let f = all_with(report, code)
+        .into_iter()
+        .find(|f| f["object"]["kind"] == kind && f["object"]["name"] == name)
+        .unwrap_or_else(|| panic!("expected {code} about {kind}/{name}; got {:#?}", summary(report)));
+    assert_eq!(f["severity"], severity, "{code} severity: {f:#}");
+    f
+}
+
+fn text<'a>(f: &'a Value, field: &str) -> &'a str {
+    f[field].as_str().unwrap_or_else(|| panic!("no {field} in {f:#}"))
+}
+
+/// Assert `f[field]` contains every fragment.
+fn says(f: &Value, field: &str, fragments: &[&str]) {
+    let t = text(f, field);
+    for frag in fragments {
+        assert!(t.contains(frag), "{} {field} lacks {frag:?}: {t}", f["code"]);
+    }
+}
+
+fn assert_no(report: &Value, code: &str) {
+    let found = all_with(report, code);
+    assert!(found.is_empty(), "unexpected {code}: {found:#?}");
+}
+
+/// Findings whose code starts with one of `prefixes` ("LLMD-CRD-").
+fn codes_in(report: &Value, prefixes: &[&str]) -> Vec<String> {
+    summary(report).into_iter().filter(|s| prefixes.iter().any(|p| s.starts_with(p))).collect()
+}
+
+fn check_status<'a>(report: &'a Value, code: &str) -> &'a Value {
+    report["checks"]
+        .as_array()
+        .and_then(|a| a.iter().find(|c| c["code"] == code))
+        .unwrap_or_else(|| panic!("no check {code}"))
+}
+
+fn crd_kind() -> &'static str {
+    "CustomResourceDefinition"
+}
+
+// ---------------------------------------------------------------------------------------------
+// CRDs: missing, alpha-only, objective, profile age, env override.
+
+#[test]
+fn empty_cluster_lacks_gateway_and_pool_crds() {
+    let h = Lab::new();
+    let (r, report) = doctor(&h, &[]);
+    r.expect_code(1);
+    let f = finding(&report, "LLMD-CRD-001", crd_kind(), "gatewayclasses.gateway.networking.k8s.io", "error");
+    says(f, "message", &["No Gateway API CRDs are installed", "v1.3.0", "httproutes"]);
+    says(
+        f,
+        "hint",
+        &[
+            "kubectl apply --server-side -k \"https://github.com/kubernetes-sigs/gateway-api/config/crd?ref=v1.3.0\"",
+            "kubectl llmd gateway install",
+        ],
+    );
+    assert_eq!(f["fixable"], true);
+    let f = finding(&report, "LLMD-CRD-002", crd_kind(), "inferencepools.inference.networking.k8s.io", "error");
+    says(f, "message", &["no matches for kind \"InferencePool\"", "inference.networking.k8s.io/v1"]);
+    says(
+        f,
+        "hint",
+        &[
+            "kubectl apply --server-side -k \"https://github.com/kubernetes-sigs/gateway-api-inference-extension/config/crd?ref=v1.0.1\"",
+            "kubectl llmd gateway install",
+        ],
+    );
+    // The root causes only: no alpha-pool or objective finding on top.
+    assert_no(&report, "LLMD-CRD-004");
+    assert_no(&report, "LLMD-CRD-005");
+
+    let t = doctor_table(&h, &[]);
+    t.expect_code(1);
+    assert!(
+        t.stdout.contains("✖ The profile's Gateway API standard-channel CRDs are installed [LLMD-CRD-001]"),
+        "{}",
+        t.stdout
+    );
+    assert!(t.stdout.contains("✖ An InferencePool CRD is installed [LLMD-CRD-002]"), "{}", t.stdout);
+    assert!(t.stdout.contains("hint: kubectl apply --server-side -k"), "{}", t.stdout);
+}
+
+#[test]
+fn only_alpha_x_k8s_pool_crd_crd_004() {
+    let h = Lab::new();
+    // GAIE v0.5.1 ships only the x-k8s InferencePool (v1alpha2) and carries no bundle annotation.
+    let mut files = gateway_standard("v1.3.0");
+    files.push(gaie_file("v0.5.1", POOL_X));
+    install(&h, &files);
+    let (r, report) = doctor(&h, &[]);
+    r.expect_code(1);
+    let f = finding(&report, "LLMD-CRD-004", crd_kind(), "inferencepools.inference.networking.x-k8s.io", "error");
+    says(
+        f,
+        "message",
+        &["Only the alpha InferencePool API", "GAIE v0.x", "inferencepools.inference.networking.k8s.io is missing"],
+    );
+    says(f, "hint", &["gateway-api-inference-extension/config/crd?ref=v1.0.1", "--fix=LLMD-POOL-001"]);
+    assert_no(&report, "LLMD-CRD-002");
+    assert_eq!(codes_in(&report, &["LLMD-CRD-"]).len(), 1, "{:#?}", summary(&report));
+}
+
+#[test]
+fn no_inference_objective_crd_crd_005() {
+    let h = Lab::new();
+    // Only the v1 pool file of GAIE v1.0.1: InferenceObjective is absent from all three groups.
+    let mut files = gateway_standard("v1.3.0");
+    files.push(gaie_file("v1.0.1", POOL_V1));
+    install(&h, &files);
+    let (r, report) = doctor(&h, &[]);
+    r.expect_code(0); // a warning does not reach --fail-on error
+    let f =
+        finding(&report, "LLMD-CRD-005", crd_kind(), "inferenceobjectives.inference.networking.x-k8s.io", "warning");
+    says(
+        f,
+        "message",
+        &["inference.networking.k8s.io", "inference.networking.x-k8s.io", "llm-d.ai", "endpoint picker waits"],
+    );
+    says(f, "hint", &["gateway-api-inference-extension/config/crd?ref=v1.0.1"]);
+    // GAIE v1.5.0 (the current guides' profile) still ships InferenceObjective in x-k8s.
+    let (_, current) = doctor(&h, &["--profile", "current"]);
+    finding(&current, "LLMD-CRD-005", crd_kind(), "inferenceobjectives.inference.networking.x-k8s.io", "warning");
+    // --fail-on warning turns it into exit 1.
+    doctor(&h, &["--fail-on", "warning"]).0.expect_code(1);
+}
+
+#[test]
+fn crds_older_than_the_profile_crd_006() {
+    let h = Lab::new();
+    install_prereq(&h);
+    let (r, report) = doctor(&h, &["--profile", "current"]);
+    r.expect_code(0);
+    assert!(text(&report, "profile").contains("current (Gateway API v1.5.1, GAIE v1.5.0)"), "{}", report["profile"]);
+    let found = all_with(&report, "LLMD-CRD-006");
+    assert_eq!(found.len(), 2, "{found:#?}");
+    let gw = found.iter().find(|f| text(f, "message").starts_with("Gateway API")).expect("a Gateway API CRD-006");
+    assert_eq!(gw["severity"], "warning");
+    says(gw, "message", &["bundle v1.3.0", "older than the profile's v1.5.1"]);
+    says(gw, "hint", &["gateway-api/config/crd?ref=v1.5.1"]);
+    let gaie = finding(&report, "LLMD-CRD-006", crd_kind(), "inferencepools.inference.networking.k8s.io", "warning");
+    says(gaie, "message", &["bundle v1.0.1", "older than the profile's v1.5.0"]);
+    says(gaie, "hint", &["gateway-api-inference-extension/config/crd?ref=v1.5.0"]);
+
+    // The default profile is the llm-d prerequisite's (v1.3.0 + v1.0.1): nothing is older.
+    let (r, report) = doctor(&h, &[]);
+    r.expect_code(0);
+    assert!(
+        text(&report, "profile").starts_with("llm-d-prereq (Gateway API v1.3.0, GAIE v1.0.1)"),
+        "{}",
+        report["profile"]
+    );
+    assert_no(&report, "LLMD-CRD-006");
+    assert_eq!(check_status(&report, "LLMD-CRD-006")["status"], "pass");
+}
+
+#[test]
+fn gateway_api_crd_revision_env_changes_the_default_profile() {
+    let h = Lab::new();
+    install_prereq(&h);
+    let env = [("GATEWAY_API_CRD_REVISION", "v1.5.1")];
+    let (r, report) = doctor_env(&h, &[], &env);
+    r.expect_code(0);
+    let label = text(&report, "profile");
+    assert!(label.contains("GATEWAY_API_CRD_REVISION") && label.contains("Gateway API v1.5.1, GAIE v1.0.1"), "{label}");
+    let found = all_with(&report, "LLMD-CRD-006");
+    assert_eq!(found.len(), 1, "only the Gateway API bundle is behind: {found:#?}");
+    says(found[0], "message", &["bundle v1.3.0", "older than the profile's v1.5.1"]);
+
+    // The table's verdict line names the profile too.
+    let kc = h.kubeconfig_admin.to_str().unwrap();
+    let mut cmd = llmd_command(&["doctor", "--kubeconfig", kc]);
+    cmd.env("GATEWAY_API_CRD_REVISION", "v1.5.1");
+    let t = run(cmd);
+    t.expect_code(0);
+    let verdict = t.stdout.lines().last().unwrap_or("");
+    assert!(verdict.contains("GATEWAY_API_CRD_REVISION") && verdict.contains("Gateway API v1.5.1"), "{verdict}");
+    assert!(t.stdout.contains("‼ Installed CRD bundles are not older than the profile [LLMD-CRD-006]"), "{}", t.stdout);
+
+    // An explicit --profile is not overridden by the variable.
+    let (_, report) = doctor_env(&h, &["--profile", "llm-d-prereq"], &env);
+    assert!(text(&report, "profile").starts_with("llm-d-prereq (Gateway API v1.3.0"), "{}", report["profile"]);
+    assert_no(&report, "LLMD-CRD-006");
+}
+
+// ---------------------------------------------------------------------------------------------
+// CRDs: skew, channel mix.
+
+#[test]
+fn bundle_skew_crd_007_and_channel_mix_crd_008() {
+    let h = Lab::new();
+    install_prereq(&h);
+    // One CRD of v1.5.1 among the v1.3.0 ones.
+    install(&h, &[gateway_file("v1.5.1", "standard", "httproutes")]);
+    let (r, report) = doctor(&h, &[]);
+    r.expect_code(0);
+    let found = all_with(&report, "LLMD-CRD-007");
+    assert_eq!(found.len(), 1, "{found:#?}");
+    let f = found[0];
+    assert_eq!(f["severity"], "warning");
+    assert_eq!(f["object"]["kind"], crd_kind());
+    assert_ne!(f["object"]["name"], "httproutes.gateway.networking.k8s.io", "the outlier is a v1.3.0 CRD: {f:#}");
+    says(
+        f,
+        "message",
+        &["Gateway API CRDs come from different bundles", "v1.3.0:", "v1.5.1: httproutes.gateway.networking.k8s.io"],
+    );
+    says(f, "hint", &["gateway-api/config/crd?ref=v1.5.1"]);
+    assert_no(&report, "LLMD-CRD-008");
+
+    // Back to one bundle, then one experimental CRD of the same release.
+    install(&h, &[gateway_file("v1.3.0", "standard", "httproutes")]);
+    install(&h, &[gateway_file("v1.3.0", "experimental", "httproutes")]);
+    let (r, report) = doctor(&h, &[]);
+    r.expect_code(0);
+    assert_no(&report, "LLMD-CRD-007");
+    let f = finding(&report, "LLMD-CRD-008", crd_kind(), "httproutes.gateway.networking.k8s.io", "warning");
+    says(
+        f,
+        "message",
+        &["mix release channels", "experimental (httproutes.gateway.networking.k8s.io)", "standard (gatewayclasses"],
+    );
+    says(f, "hint", &["config/crd/experimental?ref=v1.3.0"]);
+    // Without the safe-upgrades policy there is no ADM-002.
+    assert_no(&report, "LLMD-ADM-002");
+}
+
+// ---------------------------------------------------------------------------------------------
+// CRDs: storedVersions.
+
+/// A stand-in GRPCRoute CRD (not the upstream file): group gateway.networking.k8s.io, v1alpha2 and
+/// v1 served, storage `storage`, annotated as Gateway API v1.3.0 standard so doctor compares it
+/// with v1.3.0's grpcroutes (v1 only).
+fn grpcroute_stand_in(storage: &str) -> String {
+    let version = |v: &str| {
+        format!(
+            "  - name: {v}\n    served: true\n    storage: {}\n    schema: {{openAPIV3Schema: {{type: object, x-kubernetes-preserve-unknown-fields: true}}}}\n",
+            v == storage
+        )
+    };
+    format!(
+        "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: grpcroutes.gateway.networking.k8s.io\n  annotations:\n    \
+         kubectl-llmd.test/stand-in: \"GRPCRoute CRD written for tests (storage {storage})\"\n    \
+         gateway.networking.k8s.io/bundle-version: v1.3.0\n    gateway.networking.k8s.io/channel: standard\n\
+         spec:\n  group: gateway.networking.k8s.io\n  scope: Namespaced\n  names: {{kind: GRPCRoute, plural: grpcroutes, singular: grpcroute, listKind: GRPCRouteList}}\n  versions:\n{}{}",
+        version("v1alpha2"),
+        version("v1")
+    )
+}
+
+#[test]
+fn stored_versions_block_the_upgrade_crd_009() {
+    let h = Lab::new();
+    let files: Vec<PathBuf> = gateway_standard("v1.3.0")
+        .into_iter()
+        .filter(|p| !p.ends_with("gateway.networking.k8s.io_grpcroutes.yaml"))
+        .collect();
+    install(&h, &files);
+    h.apply_yaml(&grpcroute_stand_in("v1alpha2"));
+    wait_established(&h);
+    let ns = h.namespace("lab-grpc");
+    h.apply_yaml(&format!(
+        "apiVersion: gateway.networking.k8s.io/v1alpha2\nkind: GRPCRoute\nmetadata:\n  name: legacy\n  namespace: {ns}\nspec: {{}}\n"
+    ));
+    // Switch storage to v1, keeping v1alpha2 served: the API server appends v1 to storedVersions.
+    h.apply_yaml(&grpcroute_stand_in("v1"));
+    let out =
+        h.kubectl(&["get", "crd", "grpcroutes.gateway.networking.k8s.io", "-o", "jsonpath={.status.storedVersions}"]);
+    assert_success(&out, "kubectl get crd grpcroutes");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), r#"["v1alpha2","v1"]"#);
+
+    let (r, report) = doctor(&h, &[]);
+    r.expect_code(1);
+    let f = finding(&report, "LLMD-CRD-009", crd_kind(), "grpcroutes.gateway.networking.k8s.io", "error");
+    says(
+        f,
+        "message",
+        &[
+            "holds v1alpha2",
+            "Gateway API v1.3.0 no longer has",
+            "status.storedVersions[0]: Invalid value: \"v1alpha2\": must appear in spec.versions",
+        ],
+    );
+    says(f, "hint", &["kubectl llmd doctor --fix=LLMD-CRD-009", "[v1]"]);
+    assert_eq!(f["fixable"], true);
+    assert_no(&report, "LLMD-CRD-010");
+
+    // The hazard is real: the API server refuses the real v1.3.0 grpcroutes CRD.
+    let out = try_apply(&h, &[gateway_file("v1.3.0", "standard", "grpcroutes")], false);
+    assert!(!out.status.success(), "applying v1.3.0 grpcroutes over storedVersions [v1alpha2, v1] must fail");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("status.storedVersions[0]: Invalid value: \"v1alpha2\": must appear in spec.versions"),
+        "{stderr}"
+    );
+
+    // LLMD-CRD-010 cannot be produced: the API server also refuses a storedVersions entry the spec
+    // does not define when written through the status subresource.
+    let out = h.kubectl(&[
+        "patch",
+        "crd",
+        "grpcroutes.gateway.networking.k8s.io",
+        "--subresource=status",
+        "--type=merge",
+        "-p",
+        r#"{"status":{"storedVersions":["v1beta9","v1alpha2","v1"]}}"#,
+    ]);
+    assert!(!out.status.success(), "storedVersions naming an undefined version must be refused");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("must appear in spec.versions"), "{out:?}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// CRDs: leftovers, huge last-applied annotation.
+
+#[test]
+fn leftover_inference_models_crd_012_and_crd_011() {
+    let h = Lab::new();
+    install_prereq(&h);
+    // GAIE v0.5.1's InferenceModel CRD left next to GAIE v1.0.1.
+    install(&h, &[gaie_file("v0.5.1", MODELS_X)]);
+    let (r, report) = doctor(&h, &[]);
+    r.expect_code(0);
+    let f = finding(&report, "LLMD-CRD-012", crd_kind(), "inferencemodels.inference.networking.x-k8s.io", "warning");
+    says(f, "message", &["not part of the installed GAIE v1.0.1", "left behind"]);
+    says(f, "hint", &["kubectl delete crd inferencemodels.inference.networking.x-k8s.io"]);
+    assert_no(&report, "LLMD-CRD-011");
+    assert_no(&report, "LLMD-CRD-007");
+
+    let ns = h.namespace("lab-models");
+    h.apply_yaml(&format!(
+        "apiVersion: inference.networking.x-k8s.io/v1alpha2\nkind: InferenceModel\nmetadata:\n  name: chat\n  namespace: {ns}\n\
+         spec:\n  modelName: qwen\n  criticality: Critical\n  poolRef: {{name: qwen-pool}}\n"
+    ));
+    let (r, report) = doctor(&h, &[]);
+    r.expect_code(0);
+    let f = finding(&report, "LLMD-CRD-011", "InferenceModel", "chat", "warning");
+    assert_eq!(f["object"]["namespace"], ns.as_str());
+    assert_eq!(f["object"]["group"], "inference.networking.x-k8s.io");
+    says(f, "message", &["GAIE v1.0 removed InferenceModel"]);
+    says(
+        f,
+        "hint",
+        &[
+            "InferenceObjective",
+            "spec.poolRef.name: qwen-pool",
+            &format!("kubectl delete inferencemodels.inference.networking.x-k8s.io/chat -n {ns}"),
+        ],
+    );
+    let f = finding(&report, "LLMD-CRD-012", crd_kind(), "inferencemodels.inference.networking.x-k8s.io", "warning");
+    says(f, "hint", &["1 InferenceModel object(s) remain", "LLMD-CRD-011"]);
+}
+
+#[test]
+fn leftover_x_k8s_pool_crd_after_gaie_v1_5_crd_012() {
+    let h = Lab::new();
+    // The current guides' bundles, plus the x-k8s InferencePool CRD that GAIE v1.5 no longer ships.
+    let mut files = gateway_standard("v1.5.1");
+    files.extend(gaie_crds("v1.5.0"));
+    files.push(gaie_file("v1.0.1", POOL_X));
+    install(&h, &files);
+    let (r, report) = doctor(&h, &["--profile", "current"]);
+    r.expect_code(0);
+    let f = finding(&report, "LLMD-CRD-012", crd_kind(), "inferencepools.inference.networking.x-k8s.io", "warning");
+    says(f, "message", &["not part of the installed GAIE v1.5.0"]);
+    says(f, "hint", &["kubectl delete crd inferencepools.inference.networking.x-k8s.io"]);
+    // The leftover does not count as bundle skew, and the current bundles are not older than the profile.
+    assert_no(&report, "LLMD-CRD-007");
+    assert_no(&report, "LLMD-CRD-006");
+}
+
+#[test]
+fn huge_last_applied_configuration_crd_013() {
+    let h = Lab::new();
+    install_prereq(&h);
+    // ~210 KiB of last-applied-configuration, as years of client-side applies leave it. Too long for
+    // one argv string (`kubectl annotate` fails with E2BIG), so the same annotation goes in by patch file.
+    let head = r#"{"apiVersion":"apiextensions.k8s.io/v1","kind":"CustomResourceDefinition","metadata":{"name":"httproutes.gateway.networking.k8s.io"},"spec":{"description":""#;
+    let tail = r#""}}"#;
+    let size = 210 * 1024;
+    let value = format!("{head}{}{tail}", "x".repeat(size - head.len() - tail.len()));
+    assert_eq!(value.len(), size);
+    let patch = json!({"metadata": {"annotations": {"kubectl.kubernetes.io/last-applied-configuration": value}}});
+    let file = h.dir.join("crd-013-patch.json");
+    std::fs::write(&file, patch.to_string()).expect("write patch file");
+    let out = h.kubectl(&[
+        "patch",
+        "crd",
+        "httproutes.gateway.networking.k8s.io",
+        "--type=merge",
+        "--patch-file",
+        file.to_str().unwrap(),
+    ]);
+    assert_success(&out, "kubectl patch crd httproutes (last-applied-configuration)");
+    let _ = std::fs::remove_file(&file);
+
+    let (r, report) = doctor(&h, &[]);
+    r.expect_code(0);
+    let f = finding(&report, "LLMD-CRD-013", crd_kind(), "httproutes.gateway.networking.k8s.io", "warning");
+    says(f, "message", &["httproutes.gateway.networking.k8s.io (210 KiB)", "262144"]);
+    says(
+        f,
+        "hint",
+        &["kubectl annotate crd httproutes.gateway.networking.k8s.io kubectl.kubernetes.io/last-applied-configuration-", "--server-side"],
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Admission: the safe-upgrades policy, a leftover webhook.
+
+/// A CRD in gateway.networking.k8s.io annotated v1.3.0: the safe-upgrades policy denies creating it.
+const POLICY_PROBE_CRD: &str = r#"
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: probes.gateway.networking.k8s.io
+  annotations:
+    kubectl-llmd.test/stand-in: "probe for the safe-upgrades policy, only ever dry-run"
+    gateway.networking.k8s.io/bundle-version: v1.3.0
+    gateway.networking.k8s.io/channel: standard
+spec:
+  group: gateway.networking.k8s.io
+  scope: Namespaced
+  names: {kind: Probe, plural: probes}
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema: {openAPIV3Schema: {type: object}}
+"#;
+
+fn probe_denied(h: &Harness) -> Option<String> {
+    let out = h.kubectl_stdin(&["create", "--dry-run=server", "-f", "-"], POLICY_PROBE_CRD);
+    (!out.status.success()).then(|| String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+/// The policy is enforced once the API server's policy informer has it: wait for that.
+fn wait_policy_enforced(h: &Harness) {
+    let start = Instant::now();
+    loop {
+        match probe_denied(h) {
+            Some(e) if e.contains("prohibited") => return,
+            _ if start.elapsed() > Duration::from_secs(30) => panic!("safe-upgrades policy not enforced after 30s"),
+            _ => std::thread::sleep(Duration::from_millis(200)),
+        }
+    }
+}
+
+/// After deleting the policy, wait until the API server stops enforcing it.
+fn wait_policy_gone(h: &Harness) {
+    let start = Instant::now();
+    while let Some(e) = probe_denied(h) {
+        assert!(start.elapsed() < Duration::from_secs(30), "safe-upgrades policy still enforced after 30s: {e}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+#[test]
+fn safe_upgrades_policy_refuses_the_profile_adm_001() {
+    let h = Lab::new();
+    // Gateway API v1.5.1 standard as released, policy and binding included.
+    let files = gateway_api_crds("v1.5.1");
+    assert!(files.iter().any(|p| p.to_string_lossy().contains("_vap_safeupgrades")), "{files:?}");
+    install(&h, &files);
+    let (r, report) = doctor(&h, &[]);
+    r.expect_code(0);
+    let f = finding(
+        &report,
+        "LLMD-ADM-001",
+        "ValidatingAdmissionPolicy",
+        "safe-upgrades.gateway.networking.k8s.io",
+        "warning",
+    );
+    says(
+        f,
+        "message",
+        &["before v1.5.0", "v1.3.0", "Installing CRDs with version before v1.5.0 is prohibited by default."],
+    );
+    says(
+        f,
+        "hint",
+        &["--profile current", "kubectl delete validatingadmissionpolicybinding,validatingadmissionpolicy safe-upgrades.gateway.networking.k8s.io"],
+    );
+    assert_no(&report, "LLMD-ADM-002");
+    // With the current profile (v1.5.1) the policy is no obstacle.
+    let (_, report) = doctor(&h, &["--profile", "current"]);
+    assert_no(&report, "LLMD-ADM-001");
+
+    // The policy is real: applying the profile's v1.3.0 CRD is denied.
+    wait_policy_enforced(&h);
+    let out = try_apply(&h, &[gateway_file("v1.3.0", "standard", "httproutes")], false);
+    assert!(!out.status.success(), "the policy must deny the v1.3.0 httproutes CRD");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("safe-upgrades.gateway.networking.k8s.io"), "{stderr}");
+    assert!(stderr.contains("Installing CRDs with version before v1.5.0 is prohibited by default."), "{stderr}");
+}
+
+#[test]
+fn safe_upgrades_policy_blocks_the_experimental_channel_adm_002() {
+    let h = Lab::new();
+    install(&h, &gateway_api_crds("v1.5.1"));
+    wait_policy_enforced(&h);
+    // A new experimental CRD is admitted (there is no old object to compare channels with).
+    install(&h, &[gateway_file("v1.5.1", "experimental", "tcproutes")]);
+    let (r, report) = doctor(&h, &["--profile", "current"]);
+    r.expect_code(0);
+    let f = finding(
+        &report,
+        "LLMD-ADM-002",
+        "ValidatingAdmissionPolicy",
+        "safe-upgrades.gateway.networking.k8s.io",
+        "warning",
+    );
+    says(
+        f,
+        "message",
+        &[
+            "tcproutes.gateway.networking.k8s.io",
+            "Installing experimental CRDs on top of standard channel CRDs is prohibited by default.",
+        ],
+    );
+    says(
+        f,
+        "hint",
+        &[
+            "kubectl delete validatingadmissionpolicybinding,validatingadmissionpolicy",
+            "config/crd/experimental?ref=v1.5.1",
+        ],
+    );
+    finding(&report, "LLMD-CRD-008", crd_kind(), "tcproutes.gateway.networking.k8s.io", "warning");
+    assert_no(&report, "LLMD-ADM-001");
+
+    // The policy is real: moving httproutes to the experimental channel is denied.
+    let out = try_apply(&h, &[gateway_file("v1.5.1", "experimental", "httproutes")], false);
+    assert!(!out.status.success(), "the policy must deny experimental httproutes over standard");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("Installing experimental CRDs on top of standard channel CRDs is prohibited by default."),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn leftover_gateway_api_admission_webhook_adm_003() {
+    let h = Lab::new();
+    install_prereq(&h);
+    // The Gateway API v1.0 webhook registration, its Service long gone.
+    h.apply_yaml(
+        r#"
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingWebhookConfiguration
+metadata:
+  name: gateway-api-admission
+webhooks:
+- name: validate.gateway.networking.k8s.io
+  admissionReviewVersions: [v1]
+  sideEffects: None
+  failurePolicy: Fail
+  timeoutSeconds: 5
+  clientConfig:
+    service: {name: gateway-api-admission-server, namespace: gateway-system, path: /validate}
+  rules:
+  - apiGroups: [gateway.networking.k8s.io]
+    apiVersions: [v1, v1beta1]
+    operations: [CREATE, UPDATE]
+    resources: [gateways, gatewayclasses, httproutes]
+"#,
+    );
+    let (r, report) = doctor(&h, &[]);
+    r.expect_code(1);
+    let f = finding(&report, "LLMD-ADM-003", "ValidatingWebhookConfiguration", "gateway-api-admission", "error");
+    says(
+        f,
+        "message",
+        &["gateway-system/gateway-api-admission-server", "does not exist", "gatewayclasses, gateways, httproutes"],
+    );
+    says(f, "hint", &["kubectl delete validatingwebhookconfiguration gateway-api-admission"]);
+    assert_eq!(f["fixable"], true);
+
+    // It blocks for real: creating an HTTPRoute fails calling the webhook.
+    let ns = h.namespace("lab-webhook");
+    let out = h.kubectl_stdin(
+        &["create", "-f", "-"],
+        &format!(
+            "apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata:\n  name: r\n  namespace: {ns}\nspec:\n  parentRefs: [{{name: gw}}]\n"
+        ),
+    );
+    assert!(!out.status.success(), "the webhook must block the HTTPRoute");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("failed calling webhook") && stderr.contains("validate.gateway.networking.k8s.io"),
+        "{stderr}"
+    );
+    // Lab drop deletes the webhook.
+}
+
+// ---------------------------------------------------------------------------------------------
+// GatewayClasses.
+
+#[test]
+fn gateway_classes_not_accepted_gwc_003_and_unsupported_version_gwc_004() {
+    let h = Lab::new();
+    install(&h, &gateway_standard("v1.3.0"));
+    // istio: no controller has written status (the CRD's default: Accepted Unknown Pending).
+    gateway_class(&h, "istio", "istio.io/gateway-controller");
+    // kgateway: rejected for its parameters.
+    gateway_class(&h, "kgateway", "kgateway.dev/kgateway");
+    set_status(
+        &h,
+        "gatewayclass.gateway.networking.k8s.io",
+        None,
+        "kgateway",
+        &json!({"conditions": [condition("Accepted", "False", "InvalidParameters", "GatewayParameters kgateway-system/custom not found")]}),
+    );
+    // agentgateway: accepted, but the installed CRDs are a version it does not support.
+    gateway_class(&h, "agentgateway", "agentgateway.dev/agentgateway");
+    set_status(
+        &h,
+        "gatewayclass.gateway.networking.k8s.io",
+        None,
+        "agentgateway",
+        &json!({"conditions": [
+            condition("Accepted", "True", "Accepted", ""),
+            condition("SupportedVersion", "False", "UnsupportedVersion", "Gateway API CRD bundle version v1.3.0 is not supported"),
+        ]}),
+    );
+    let (r, report) = doctor(&h, &[]);
+    r.expect_code(0); // no Gateway uses the classes: warnings
+    let f = finding(&report, "LLMD-GWC-003", "GatewayClass", "istio", "warning");
+    says(f, "message", &["not Accepted (Unknown Pending)", "istio.io/gateway-controller"]);
+    says(f, "hint", &["kubectl rollout restart deployment/istiod -n istio-system"]);
+    let f = finding(&report, "LLMD-GWC-003", "GatewayClass", "kgateway", "warning");
+    says(f, "message", &["InvalidParameters", "GatewayParameters kgateway-system/custom not found"]);
+    says(f, "hint", &["parametersRef"]);
+    let f = finding(&report, "LLMD-GWC-004", "GatewayClass", "agentgateway", "warning");
+    says(f, "message", &["does not support the installed Gateway API CRD version", "UnsupportedVersion"]);
+    says(f, "hint", &["releases/download/v1.3.0/standard-install.yaml"]);
+    assert_eq!(all_with(&report, "LLMD-GWC-003").len(), 2, "{:#?}", summary(&report));
+    assert_eq!(all_with(&report, "LLMD-GWC-004").len(), 1, "{:#?}", summary(&report));
+
+    // A Gateway on the unaccepted class makes it an error.
+    let ns = h.namespace("lab-gwc");
+    h.apply_yaml(&format!(
+        "apiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata:\n  name: gw\n  namespace: {ns}\nspec:\n  gatewayClassName: istio\n  listeners: [{{name: http, port: 80, protocol: HTTP}}]\n"
+    ));
+    let (r, report) = doctor(&h, &[]);
+    r.expect_code(1);
+    finding(&report, "LLMD-GWC-003", "GatewayClass", "istio", "error");
+}
+
+#[test]
+fn no_provider_class_while_a_pool_exists_gwc_001() {
+    let h = Lab::new();
+    install_prereq(&h);
+    accepted_class(&h, "cilium", "io.cilium/gateway-controller");
+    let ns = h.namespace("lab-gwc001");
+    v1_pool(&h, &ns, "qwen");
+    let (_, report) = doctor(&h, &[]);
+    let f = finding(&report, "LLMD-GWC-001", "GatewayClass", "istio", "error");
+    says(f, "message", &["1 InferencePool(s) exist", "only cilium (io.cilium/gateway-controller)"]);
+    says(f, "hint", &["kubectl llmd gateway install --provider istio"]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Gateway controllers.
+
+const ISTIO_ENV: &str = "ENABLE_GATEWAY_API_INFERENCE_EXTENSION";
+
+#[test]
+fn istiod_inference_switch_gwc_005_and_version_gwc_006() {
+    let h = Lab::new();
+    install_prereq(&h);
+    accepted_class(&h, "istio", "istio.io/gateway-controller");
+    let ns = h.namespace("lab-istiod");
+    v1_pool(&h, &ns, "qwen");
+
+    controller(&h, "istio-system", "istiod", "docker.io/istio/pilot:1.28.0", &[("PILOT_TRACE_SAMPLING", "1")]);
+    let (r, report) = doctor(&h, &[]);
+    r.expect_code(1);
+    let f = finding(&report, "LLMD-GWC-005", "Deployment", "istiod", "error");
+    assert_eq!(f["object"]["namespace"], "istio-system");
+    says(f, "message", &["Istio controller istio-system/istiod", "switched off", ISTIO_ENV]);
+    says(f, "hint", &["helm upgrade istiod istio/istiod -n istio-system", &format!("pilot.env.{ISTIO_ENV}=true")]);
+    assert_no(&report, "LLMD-GWC-006");
+
+    // Switched on, but Istio 1.27 does not route InferencePool v1.
+    controller(&h, "istio-system", "istiod", "docker.io/istio/pilot:1.27.3", &[(ISTIO_ENV, "true")]);
+    let (r, report) = doctor(&h, &[]);
+    r.expect_code(1);
+    assert_no(&report, "LLMD-GWC-005");
+    let f = finding(&report, "LLMD-GWC-006", "Deployment", "istiod", "error");
+    says(f, "message", &["runs 1.27.3", "older than 1.28.0", "1 v1 InferencePool(s) exist"]);
+    says(f, "hint", &["helm upgrade istiod istio/istiod -n istio-system --version 1.28.0"]);
+}
+
+#[test]
+fn agentgateway_switch_off_gwc_005_and_kgateway_known_bad_gwc_006() {
+    let h = Lab::new();
+    install_prereq(&h);
+    accepted_class(&h, "agentgateway", "agentgateway.dev/agentgateway");
+    accepted_class(&h, "kgateway", "kgateway.dev/kgateway");
+    let ns = h.namespace("lab-agw");
+    v1_pool(&h, &ns, "qwen");
+    controller(&h, "agentgateway-system", "agentgateway", "cr.agentgateway.dev/controller:v1.1.0", &[]);
+    controller(
+        &h,
+        "kgateway-system",
+        "kgateway",
+        "cr.kgateway.dev/kgateway-dev/kgateway:v2.0.1",
+        &[("KGW_ENABLE_INFER_EXT", "true")],
+    );
+    let (r, report) = doctor(&h, &[]);
+    r.expect_code(1);
+    let f = finding(&report, "LLMD-GWC-005", "Deployment", "agentgateway", "error");
+    assert_eq!(f["object"]["namespace"], "agentgateway-system");
+    says(f, "message", &["agentgateway controller agentgateway-system/agentgateway", "AGW_ENABLE_INFER_EXT=true"]);
+    says(f, "hint", &["--set inferenceExtension.enabled=true"]);
+    let f = finding(&report, "LLMD-GWC-006", "Deployment", "kgateway", "error");
+    assert_eq!(f["object"]["namespace"], "kgateway-system");
+    says(f, "message", &["runs v2.0.1", "known InferencePool bug", "kgateway#11239"]);
+    says(f, "hint", &["helm upgrade kgateway", "--version v2.1.0"]);
+    // kgateway has its switch on; agentgateway's version is fine.
+    assert_eq!(all_with(&report, "LLMD-GWC-005").len(), 1, "{:#?}", summary(&report));
+    assert_eq!(all_with(&report, "LLMD-GWC-006").len(), 1, "{:#?}", summary(&report));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Healthy baseline.
+
+#[test]
+fn healthy_cluster_scoped_baseline() {
+    let h = Lab::new();
+    install_prereq(&h);
+    accepted_class(&h, "istio", "istio.io/gateway-controller");
+    controller(&h, "istio-system", "istiod", "docker.io/istio/pilot:1.28.0", &[(ISTIO_ENV, "true")]);
+    let (r, report) = doctor(&h, &[]);
+    r.expect_code(0);
+    assert_eq!(codes_in(&report, &["LLMD-CRD-", "LLMD-GWC-", "LLMD-ADM-", "LLMD-CLU-"]), Vec::<String>::new());
+    assert_eq!(report["summary"]["errors"], 0, "{:#?}", summary(&report));
+    assert_eq!(report["summary"]["warnings"], 0, "{:#?}", summary(&report));
+    for c in report["checks"].as_array().unwrap() {
+        let code = c["code"].as_str().unwrap();
+        if ["LLMD-CRD-", "LLMD-GWC-", "LLMD-ADM-"].iter().any(|p| code.starts_with(p)) {
+            assert_eq!(c["status"], "pass", "{c:#}");
+        }
+    }
+    let t = doctor_table(&h, &[]);
+    t.expect_code(0);
+    assert!(t.stdout.contains("✔ Every GatewayClass is Accepted by its controller [LLMD-GWC-003]"), "{}", t.stdout);
+    assert!(!t.stdout.contains('✖') && !t.stdout.contains('‼'), "{}", t.stdout);
+    let verdict = t.stdout.lines().last().unwrap_or("");
+    assert!(verdict.starts_with("✔ Status: healthy — 0 errors, 0 warnings"), "{verdict}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Permissions (read-only: the shared harness).
+
+fn doctor_as(kubeconfig: &std::path::Path, extra: &[&str]) -> Run {
+    let kc = kubeconfig.to_str().expect("utf-8 path");
+    let mut args = vec!["doctor", "--kubeconfig", kc];
+    args.extend_from_slice(extra);
+    run(llmd_command(&args))
+}
+
+/// The check's skip reason, asserting it is skipped.
+fn skipped<'a>(report: &'a Value, code: &str) -> &'a str {
+    let c = check_status(report, code);
+    assert_eq!(c["status"], "skip", "{c:#}");
+    c["reason"].as_str().unwrap_or("")
+}
+
+#[test]
+fn viewer_gets_forbidden_skips() {
+    let h = cluster();
+    // All namespaces: the viewer may list nothing cluster-wide.
+    let r = doctor_as(&h.kubeconfig_viewer, &["-o", "json"]);
+    let report = r.json();
+    assert!(
+        skipped(&report, "LLMD-CRD-001").starts_with("forbidden: cannot list customresourcedefinitions"),
+        "{report:#}"
+    );
+    assert!(skipped(&report, "LLMD-GWC-003").starts_with("forbidden: cannot list gatewayclasses"), "{report:#}");
+    assert!(
+        skipped(&report, "LLMD-ADM-001").starts_with("forbidden: cannot list validatingadmissionpolicies"),
+        "{report:#}"
+    );
+    let reason = skipped(&report, "LLMD-POOL-007");
+    assert!(reason.starts_with("forbidden: cannot list ") && reason.ends_with("in all namespaces"), "{reason}");
+    let ran = report["checks"].as_array().unwrap().iter().filter(|c| c["status"] != "skip").count();
+    let t = doctor_as(&h.kubeconfig_viewer, &[]);
+    if ran == 0 {
+        r.expect_code(2);
+        t.expect_code(2);
+    } else {
+        assert_eq!(r.code, t.code, "table and json exit alike");
+    }
+    assert!(t.stdout.contains("skipped (forbidden: cannot list customresourcedefinitions"), "{}", t.stdout);
+
+    // Its own namespace: namespaced checks run there, cluster-wide ones are still skipped.
+    let r = doctor_as(&h.kubeconfig_viewer, &["-n", &h.viewer_namespace, "-o", "json"]);
+    let report = r.json();
+    assert!(
+        skipped(&report, "LLMD-CRD-001").starts_with("forbidden: cannot list customresourcedefinitions"),
+        "{report:#}"
+    );
+    assert!(skipped(&report, "LLMD-GWC-001").starts_with("forbidden: cannot list gatewayclasses"), "{report:#}");
+    let ran: Vec<&str> = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["status"] != "skip")
+        .map(|c| c["code"].as_str().unwrap())
+        .collect();
+    eprintln!("viewer -n {}: ran {ran:?}", h.viewer_namespace);
+    let t = doctor_as(&h.kubeconfig_viewer, &["-n", &h.viewer_namespace]);
+    assert_eq!(r.code, t.code, "table and json exit alike:\n{}\n{}", t.stdout, t.stderr);
+    if ran.is_empty() {
+        r.expect_code(2);
+    } else {
+        r.expect_code(0);
+        assert_eq!(report["summary"]["errors"], 0);
+    }
+}
+
+#[test]
+fn no_grants_user_cannot_run_a_single_check() {
+    let h = cluster();
+    for output in [&["-o", "json"][..], &[][..], &["-o", "yaml"][..]] {
+        let r = doctor_as(&h.kubeconfig_nogrants, output);
+        r.expect_code(2);
+        let lines: Vec<&str> = r.stderr.lines().collect();
+        let errors: Vec<&&str> = lines.iter().filter(|l| l.starts_with("error:")).collect();
+        assert_eq!(errors.len(), 1, "{}", r.stderr);
+        assert!(errors[0].contains("doctor could not run a single check (forbidden: cannot list"), "{}", r.stderr);
+        assert!(lines.iter().any(|l| l.starts_with("hint:") && l.contains("view")), "{}", r.stderr);
+        // The report is still printed, every check skipped.
+        if output.is_empty() {
+            assert!(r.stdout.contains("skipped (forbidden: cannot list customresourcedefinitions"), "{}", r.stdout);
+            assert!(!r.stdout.contains('✔'), "{}", r.stdout);
+        } else if output[1] == "json" {
+            let report = r.json();
+            let checks = report["checks"].as_array().unwrap();
+            assert!(!checks.is_empty());
+            assert!(checks.iter().all(|c| c["status"] == "skip"), "{report:#}");
+            assert_eq!(report["summary"]["skipped"], checks.len());
+            assert!(skipped(&report, "LLMD-CRD-001").starts_with("forbidden: cannot list customresourcedefinitions"));
+        } else {
+            assert!(r.stdout.contains("status: skip") && r.stdout.contains("forbidden: cannot list"), "{}", r.stdout);
+        }
+    }
+}
