@@ -125,11 +125,102 @@ pub struct DoctorArgs {
 #[derive(Debug, Subcommand)]
 pub enum GatewayCommand {
     /// Install the CRDs and a gateway control plane.
-    Install,
+    Install(GatewayInstallArgs),
     /// Remove what install added.
-    Uninstall,
+    Uninstall(GatewayUninstallArgs),
     /// Installed bundle versions, providers and GatewayClasses.
-    Status,
+    Status(GatewayStatusArgs),
+}
+
+/// Gateway control planes `gateway install --provider` knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ProviderArg {
+    Istio,
+    Agentgateway,
+    Kgateway,
+    Gke,
+}
+
+/// `gateway install` flags.
+#[derive(Debug, Args)]
+pub struct GatewayInstallArgs {
+    /// Gateway control plane to install through helm (gke: check the managed prerequisites only).
+    #[arg(long, value_enum)]
+    pub provider: Option<ProviderArg>,
+    /// Version profile (llm-d-prereq, current, or GATEWAY_API@GAIE); default llm-d-prereq, where
+    /// GATEWAY_API_CRD_REVISION and GATEWAY_API_INFERENCE_EXTENSION_CRD_REVISION override the versions.
+    #[arg(long, value_name = "PROFILE")]
+    pub profile: Option<String>,
+    /// Gateway API CRD version (any git ref of kubernetes-sigs/gateway-api).
+    #[arg(long, value_name = "REF")]
+    pub gateway_api_version: Option<String>,
+    /// Inference Extension CRD version (any git ref of kubernetes-sigs/gateway-api-inference-extension).
+    #[arg(long, value_name = "REF")]
+    pub inference_extension_version: Option<String>,
+    /// Install the CRDs from these YAML files (a file or a directory) instead of downloading them.
+    #[arg(long, value_name = "PATH")]
+    pub crds_from: Option<PathBuf>,
+    /// Download the CRDs from this mirror instead of https://raw.githubusercontent.com and https://github.com.
+    #[arg(long, value_name = "URL", env = "LLMD_CRDS_BASE_URL")]
+    pub crds_base_url: Option<String>,
+    /// Install only the CRDs.
+    #[arg(long, conflicts_with = "control_plane_only")]
+    pub crds_only: bool,
+    /// Install only the control plane (needs --provider).
+    #[arg(long, requires = "provider")]
+    pub control_plane_only: bool,
+    /// Show the plan, validated by server-side dry run, and change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Upgrade an existing control plane (otherwise it is left as found).
+    #[arg(long)]
+    pub upgrade: bool,
+    /// Control plane version (default: the profile's).
+    #[arg(long, value_name = "VERSION")]
+    pub provider_version: Option<String>,
+    /// helm binary (default: helm on PATH).
+    #[arg(long, value_name = "PATH")]
+    pub helm: Option<PathBuf>,
+    /// Take each chart from DIR/<chart name> instead of its repository (mirrors, air-gapped clusters).
+    #[arg(long, value_name = "DIR", env = "LLMD_CHART_SOURCE")]
+    pub chart_source: Option<PathBuf>,
+    /// Print the helm commands and do nothing.
+    #[arg(long)]
+    pub print: bool,
+    /// How long to wait for CRDs, the controller and its GatewayClass.
+    #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = parse_duration)]
+    pub timeout: std::time::Duration,
+}
+
+/// `gateway uninstall` flags.
+#[derive(Debug, Args)]
+pub struct GatewayUninstallArgs {
+    /// Control plane to remove (default: every one installed through helm with the catalog's release names).
+    #[arg(long, value_enum)]
+    pub provider: Option<ProviderArg>,
+    /// Remove only the CRDs.
+    #[arg(long, conflicts_with = "control_plane_only")]
+    pub crds_only: bool,
+    /// Remove only the control plane.
+    #[arg(long)]
+    pub control_plane_only: bool,
+    /// Delete CRDs even when custom resources still exist (they are deleted with them).
+    #[arg(long)]
+    pub force: bool,
+    /// Show what would be removed and change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// helm binary (default: helm on PATH).
+    #[arg(long, value_name = "PATH")]
+    pub helm: Option<PathBuf>,
+}
+
+/// `gateway status` flags.
+#[derive(Debug, Args)]
+pub struct GatewayStatusArgs {
+    /// helm binary used to list releases (default: helm on PATH; skipped when absent).
+    #[arg(long, value_name = "PATH")]
+    pub helm: Option<PathBuf>,
 }
 
 /// `pool` subcommands.

@@ -61,6 +61,9 @@ pub struct Finding {
     pub hint: String,
     /// Whether `doctor --fix` can repair it.
     pub fixable: bool,
+    /// What `doctor --fix` does about it, when a repair is automated (not part of the JSON output).
+    #[serde(skip)]
+    pub repair: Option<crate::fix::Repair>,
 }
 
 /// Result of one check.

@@ -11,6 +11,8 @@ pub mod collect;
 pub mod commands;
 pub mod error;
 pub mod findings;
+pub mod fix;
+pub mod install;
 pub mod model;
 pub mod render;
 pub mod routing;

@@ -5,7 +5,7 @@
 use crate::checks::endpoint_picker::epp_deployments;
 use crate::checks::model_servers::is_ready;
 use crate::checks::pools::{epp_service_name, has_v1_twin, pool_object, route_gateways, routes_referencing};
-use crate::findings::{Finding, Report, Severity};
+use crate::findings::{Category, Finding, Report, Severity};
 use crate::model::{is_true, InferencePoolView, ObjectRef, PoolApi};
 use crate::snapshot::Snapshot;
 use serde::Serialize;
@@ -251,22 +251,26 @@ fn pool_status(snap: &Snapshot, report: &Report, pool: &InferencePoolView) -> Po
     }
 }
 
-/// Depth-first, the first node that is broken, in words.
+/// Depth-first, the first node that is broken, in words: named after the area of its first error
+/// (a model-server finding is about the pool object, but the broken link is the model servers).
 fn first_broken_link(tree: &[Node]) -> Option<String> {
     for n in tree {
         if n.health == Health::Broken {
-            let what = match n.object.kind.as_str() {
-                "GatewayClass" if n.detail == "not found" => "GatewayClass not found",
-                "GatewayClass" => "GatewayClass not accepted",
-                "Gateway" => "Gateway not ready",
-                "HTTPRoute" => "HTTPRoute broken",
-                "InferencePool" => "pool not accepted",
-                "Service" => "endpoint picker down",
-                "Deployment" => "endpoint picker unavailable",
-                "Pods" => "no ready model servers",
-                _ => "broken",
+            let error = n.findings.iter().find(|f| f.severity == Severity::Error);
+            let what = match (error.map(|f| f.category), n.object.kind.as_str()) {
+                (Some(Category::GatewayClasses), _) => "GatewayClass not ready",
+                (Some(Category::Gateways), _) => "Gateway not ready",
+                (Some(Category::Routes), _) => "HTTPRoute broken",
+                (Some(Category::Pools), _) => "pool not accepted",
+                (Some(Category::EndpointPicker), _) => "endpoint picker down",
+                (Some(Category::ModelServers), _) => "no ready model servers",
+                (Some(Category::Istio), _) => "Istio cannot reach the endpoint picker",
+                (Some(_), _) => "broken",
+                (None, "GatewayClass") if n.detail == "not found" => "GatewayClass not found",
+                (None, "Pods") => "no ready model servers",
+                (None, _) => "broken",
             };
-            let code = n.findings.iter().find(|f| f.severity == Severity::Error).map(|f| format!(" ({})", f.code));
+            let code = error.map(|f| format!(" ({})", f.code));
             return Some(format!("{what}{}", code.unwrap_or_default()));
         }
         if let Some(s) = first_broken_link(&n.children) {

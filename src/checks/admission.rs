@@ -5,6 +5,7 @@ use super::crds::{core, gateway_install_cmd, newest_gateway_bundle, release_vers
 use super::{Check, CheckContext, Issue};
 use crate::catalog::{self, annotations, GATEWAY_ADMISSION_WEBHOOK, SAFE_UPGRADES_POLICY};
 use crate::findings::Category;
+use crate::fix::Repair;
 use crate::model::{groups, ObjectRef};
 use crate::snapshot::{Kind, Snapshot};
 use k8s_openapi::api::admissionregistration::v1::{ValidatingAdmissionPolicy, ValidatingWebhookConfiguration};
@@ -206,9 +207,12 @@ fn webhooks_reachable(ctx: &CheckContext) -> Vec<Issue> {
                     missing[0]
                 )
             };
-            let issue =
-                if blocking { Issue::error(object, message, hint) } else { Issue::warning(object, message, hint) };
-            out.push(if legacy { issue.fixable() } else { issue });
+            let issue = if blocking {
+                Issue::error(object.clone(), message, hint)
+            } else {
+                Issue::warning(object.clone(), message, hint)
+            };
+            out.push(if legacy { issue.repair(Repair::Delete { target: object }) } else { issue });
             continue;
         }
         // The v1.0 webhook still running next to newer CRDs validates with v1.0's rules.
@@ -217,13 +221,13 @@ fn webhooks_reachable(ctx: &CheckContext) -> Vec<Issue> {
                 if core(&installed) >= (1, 1, 0) {
                     out.push(
                         Issue::warning(
-                            object,
+                            object.clone(),
                             format!(
                                 "The Gateway API v1.0 admission webhook {name} is still registered though the CRDs are at v{installed}: it validates routes with v1.0's rules and may reject fields added since"
                             ),
                             format!("{delete} (validation lives in the CRDs since v1.1)"),
                         )
-                        .fixable(),
+                        .repair(Repair::Delete { target: object }),
                     );
                 }
             }

@@ -5,6 +5,7 @@
 use super::{Check, CheckContext, Issue};
 use crate::catalog::{self, annotations, CrdFact, GaieRelease, GatewayApiRelease, Profile};
 use crate::findings::Category;
+use crate::fix::Repair;
 use crate::model::{groups, CrdView, ObjectRef};
 use crate::snapshot::{Kind, Snapshot};
 use semver::Version;
@@ -682,7 +683,7 @@ fn stored_versions_in_target(ctx: &CheckContext) -> Vec<Issue> {
                     ),
                     ..issue
                 }
-                .fixable(),
+                .repair(Repair::MigrateStoredVersions { crd: name.to_string() }),
             );
             continue;
         }
@@ -722,8 +723,7 @@ fn stored_versions_in_spec(ctx: &CheckContext) -> Vec<Issue> {
         }
         let defined: Vec<&str> = crd.spec.versions.iter().map(|v| v.name.as_str()).collect();
         let storage = crd.storage_version().unwrap_or("the storage version");
-        out.push(
-            Issue::error(
+        let issue = Issue::error(
                 crd_ref(&crd.metadata.name),
                 format!(
                     "status.storedVersions of {} holds {}, which its spec.versions ({}) no longer defines: every update of this CRD, including the next bundle upgrade, is rejected",
@@ -735,9 +735,11 @@ fn stored_versions_in_spec(ctx: &CheckContext) -> Vec<Issue> {
                     "kubectl llmd doctor --fix=LLMD-CRD-010 (rewrites every {} at {storage}, then sets status.storedVersions to [{storage}])",
                     crd.spec.names.kind
                 ),
-            )
-            .fixable(),
-        );
+            );
+        out.push(match crd.storage_version() {
+            Some(_) => issue.repair(Repair::MigrateStoredVersions { crd: crd.metadata.name.clone() }),
+            None => issue.fixable(),
+        });
     }
     out
 }

@@ -4,7 +4,9 @@
 //! E16 (the EPP ServiceAccount's RBAC on pods/inferencepools) is not checked: it needs a
 //! SubjectAccessReview, which a LIST snapshot cannot answer.
 
-use super::pools::{effective_pools, epp_port_patch, epp_service_name, pool_object, pool_patch, pool_path};
+use super::pools::{
+    effective_pools, epp_port_patch, epp_port_repair, epp_service_name, pool_object, pool_patch, pool_path,
+};
 use super::{Check, CheckContext, Issue};
 use crate::catalog::parse_version;
 use crate::findings::Category;
@@ -332,7 +334,8 @@ fn check_service_port(ctx: &CheckContext) -> Vec<Issue> {
         };
         let issue = match choice {
             Some(port) => {
-                Issue::error(pool_object(pool), message, pool_patch(pool, &epp_port_patch(pool, port.into()))).fixable()
+                Issue::error(pool_object(pool), message, pool_patch(pool, &epp_port_patch(pool, port.into())))
+                    .repair(epp_port_repair(pool, port.into()))
             }
             None if ports.is_empty() => Issue::error(
                 pool_object(pool),

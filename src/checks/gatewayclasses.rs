@@ -68,13 +68,13 @@ fn class_ref(name: &str) -> ObjectRef {
 }
 
 /// The provider behind a class: by controllerName, else by the class names a provider installs.
-pub(super) fn provider_of_class(class: &GatewayClassView) -> Option<&'static Provider> {
+pub fn provider_of_class(class: &GatewayClassView) -> Option<&'static Provider> {
     provider_for_controller(&class.spec.controller_name)
         .or_else(|| PROVIDERS.iter().find(|p| p.class_names.contains(&class.metadata.name.as_str())))
 }
 
 /// The value `kubectl llmd gateway install --provider` takes for a provider.
-pub(super) fn provider_arg(id: ProviderId) -> &'static str {
+pub fn provider_arg(id: ProviderId) -> &'static str {
     match id {
         ProviderId::Istio => "istio",
         ProviderId::Agentgateway => "agentgateway",
@@ -128,7 +128,7 @@ fn is_gateway_proxy(d: &Deployment) -> bool {
 }
 
 /// The controller Deployments of a provider: by name prefix, else by image.
-pub(super) fn controller_deployments<'a>(snap: &'a Snapshot, p: &Provider) -> Vec<&'a Deployment> {
+pub fn controller_deployments<'a>(snap: &'a Snapshot, p: &Provider) -> Vec<&'a Deployment> {
     let candidates: Vec<&Deployment> = snap.deployments.items().iter().filter(|d| !is_gateway_proxy(d)).collect();
     let by_name: Vec<&Deployment> = candidates
         .iter()
@@ -153,7 +153,7 @@ pub(super) fn controller_deployments<'a>(snap: &'a Snapshot, p: &Provider) -> Ve
 }
 
 /// The container that runs the controller: the one whose image matches, else the first.
-fn controller_container<'a>(d: &'a Deployment, p: &Provider) -> Option<&'a Container> {
+pub fn controller_container<'a>(d: &'a Deployment, p: &Provider) -> Option<&'a Container> {
     let cs = containers(d);
     cs.iter()
         .find(|c| {
@@ -164,7 +164,7 @@ fn controller_container<'a>(d: &'a Deployment, p: &Provider) -> Option<&'a Conta
 }
 
 /// "docker.io/istio/pilot:1.28.0-distroless@sha256:…" → (tag "1.28.0-distroless", 1.28.0).
-fn image_version(image: &str) -> Option<(String, semver::Version)> {
+pub fn image_version(image: &str) -> Option<(String, semver::Version)> {
     let without_digest = image.split('@').next()?;
     let last = without_digest.rsplit('/').next()?;
     let (_, tag) = last.split_once(':')?;
@@ -173,7 +173,7 @@ fn image_version(image: &str) -> Option<(String, semver::Version)> {
 }
 
 /// Whether a controller Deployment has inference support on: Some(false) off, None unknowable.
-fn switch_state(d: &Deployment, p: &Provider) -> Option<bool> {
+pub fn switch_state(d: &Deployment, p: &Provider) -> Option<bool> {
     match p.inference_switch {
         InferenceSwitch::Env(var) => {
             let mut seen_unknown = false;

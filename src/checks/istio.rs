@@ -9,6 +9,7 @@ use super::{Check, CheckContext, Issue};
 use crate::catalog::providers::provider;
 use crate::catalog::{provider_for_controller, ProviderId};
 use crate::findings::Category;
+use crate::fix::{Op, Repair};
 use crate::model::{groups, DestinationRuleView, InferencePoolView, ObjectRef};
 use crate::snapshot::{Kind, Snapshot};
 use serde_json::json;
@@ -166,6 +167,11 @@ fn rules(snap: &Snapshot) -> &[DestinationRuleView] {
 
 /// The command creating the DestinationRule Istio needs for a picker.
 fn create_rule_hint(snap: &Snapshot, target: &EppTarget) -> String {
+    format!("echo '{}' | kubectl apply -f -", rule_manifest(snap, target))
+}
+
+/// The DestinationRule Istio needs for a picker.
+fn rule_manifest(snap: &Snapshot, target: &EppTarget) -> serde_json::Value {
     let taken = rules(snap).iter().any(|r| r.metadata.ns() == target.ns && r.metadata.name == target.svc);
     let name = if taken { format!("{}-tls", target.svc) } else { target.svc.clone() };
     let rule = json!({
@@ -174,7 +180,7 @@ fn create_rule_hint(snap: &Snapshot, target: &EppTarget) -> String {
         "metadata": {"name": name, "namespace": target.ns},
         "spec": {"host": target.fqdn(), "trafficPolicy": {"tls": {"mode": "SIMPLE", "insecureSkipVerify": true}}},
     });
-    format!("echo '{rule}' | kubectl apply -f -")
+    rule
 }
 
 /// A rule that looks meant for a picker but names a Service that does not exist, paired with the
@@ -243,7 +249,7 @@ fn check_rule_exists(ctx: &CheckContext) -> Vec<Issue> {
                 ),
                 create_rule_hint(snap, t),
             )
-            .fixable(),
+            .repair(Repair::Create { object: rule_manifest(snap, t) }),
         );
     }
     out
@@ -284,7 +290,7 @@ fn check_rule_host(ctx: &CheckContext) -> Vec<Issue> {
                             json!({"spec": {"host": t.fqdn()}})
                         ),
                     )
-                    .fixable()
+                    .repair(Repair::Edit { target: obj.clone(), ops: vec![Op::set("/spec/host", t.fqdn())] })
                 }
                 None => Issue::warning(
                     obj.clone(),
@@ -319,6 +325,17 @@ fn check_rule_tls(ctx: &CheckContext) -> Vec<Issue> {
         matching.sort_by_key(|r| (r.metadata.ns() != t.ns, r.spec.host.contains('*')));
         let rule = matching[0];
         let obj = rule_object(rule);
+        let repair = if rule.spec.host.contains('*') {
+            Repair::Create { object: rule_manifest(snap, &t) }
+        } else {
+            Repair::Edit {
+                target: obj.clone(),
+                ops: vec![
+                    Op::set("/spec/trafficPolicy/tls/mode", "SIMPLE"),
+                    Op::set("/spec/trafficPolicy/tls/insecureSkipVerify", true),
+                ],
+            }
+        };
         let hint = if rule.spec.host.contains('*') {
             create_rule_hint(snap, &t)
         } else {
@@ -343,7 +360,7 @@ fn check_rule_tls(ctx: &CheckContext) -> Vec<Issue> {
                 ),
                 hint,
             )
-            .fixable(),
+            .repair(repair),
         );
     }
     out

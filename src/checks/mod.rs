@@ -3,6 +3,7 @@
 
 use crate::catalog::Profile;
 use crate::findings::{Category, CheckResult, CheckStatus, Finding, Severity};
+use crate::fix::Repair;
 use crate::model::ObjectRef;
 use crate::snapshot::{Kind, Snapshot};
 
@@ -33,27 +34,57 @@ pub struct Issue {
     pub message: String,
     pub hint: String,
     pub fixable: bool,
+    /// The automated repair, when there is one (implies `fixable`).
+    pub repair: Option<Repair>,
 }
 
 impl Issue {
     /// An error.
     pub fn error(object: ObjectRef, message: impl Into<String>, hint: impl Into<String>) -> Self {
-        Issue { severity: Severity::Error, object, message: message.into(), hint: hint.into(), fixable: false }
+        Issue {
+            severity: Severity::Error,
+            object,
+            message: message.into(),
+            hint: hint.into(),
+            fixable: false,
+            repair: None,
+        }
     }
 
     /// A warning.
     pub fn warning(object: ObjectRef, message: impl Into<String>, hint: impl Into<String>) -> Self {
-        Issue { severity: Severity::Warning, object, message: message.into(), hint: hint.into(), fixable: false }
+        Issue {
+            severity: Severity::Warning,
+            object,
+            message: message.into(),
+            hint: hint.into(),
+            fixable: false,
+            repair: None,
+        }
     }
 
     /// Information.
     pub fn info(object: ObjectRef, message: impl Into<String>, hint: impl Into<String>) -> Self {
-        Issue { severity: Severity::Info, object, message: message.into(), hint: hint.into(), fixable: false }
+        Issue {
+            severity: Severity::Info,
+            object,
+            message: message.into(),
+            hint: hint.into(),
+            fixable: false,
+            repair: None,
+        }
     }
 
     /// Mark as repairable by `doctor --fix`.
     pub fn fixable(mut self) -> Self {
         self.fixable = true;
+        self
+    }
+
+    /// Attach the repair `doctor --fix` performs (marks the issue fixable).
+    pub fn repair(mut self, repair: Repair) -> Self {
+        self.fixable = true;
+        self.repair = Some(repair);
         self
     }
 }
@@ -100,6 +131,7 @@ pub fn run_all(ctx: &CheckContext) -> (Vec<CheckResult>, Vec<Finding>) {
                 message: i.message,
                 hint: i.hint,
                 fixable: i.fixable,
+                repair: i.repair,
             }));
             match worst {
                 Some(Severity::Error) => CheckStatus::Fail,

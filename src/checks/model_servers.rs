@@ -1,7 +1,7 @@
 //! Checks: the model server pods an InferencePool selects — that there are some, that they are
 //! Ready, and that they listen on the pool's target ports.
 
-use super::pools::{effective_pools, pool_object, pool_patch, pool_path, target_ports_patch};
+use super::pools::{effective_pools, pool_object, pool_patch, pool_path, target_ports_patch, target_ports_repair};
 use super::{Check, CheckContext, Issue};
 use crate::findings::Category;
 use crate::model::{InferencePoolView, PoolApi};
@@ -295,7 +295,7 @@ fn check_target_ports_match(ctx: &CheckContext) -> Vec<Issue> {
                 ),
                 pool_patch(pool, &target_ports_patch(pool, port)),
             )
-            .fixable(),
+            .repair(target_ports_repair(pool, port)),
         );
     }
     out

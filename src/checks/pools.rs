@@ -5,6 +5,7 @@
 use super::{Check, CheckContext, Issue};
 use crate::catalog::{parse_version, provider_for_controller, Profile};
 use crate::findings::Category;
+use crate::fix::{Op, Repair};
 use crate::model::{groups, HttpRouteView, InferencePoolView, ObjectRef, PoolApi, DEFAULT_EPP_PORT};
 use crate::snapshot::{Kind, Snapshot};
 use serde_json::json;
@@ -130,6 +131,24 @@ pub(super) fn epp_port_patch(pool: &InferencePoolView, port: i64) -> serde_json:
         PoolApi::V1 => json!({"spec": {"endpointPickerRef": {"port": {"number": port}}}}),
         PoolApi::V1Alpha2 => json!({"spec": {"extensionRef": {"portNumber": port}}}),
     }
+}
+
+/// The `doctor --fix` edit setting the endpoint picker port, in the pool's own API shape.
+pub(super) fn epp_port_repair(pool: &InferencePoolView, port: i64) -> Repair {
+    let path = match pool.api {
+        PoolApi::V1 => "/spec/endpointPickerRef/port/number",
+        PoolApi::V1Alpha2 => "/spec/extensionRef/portNumber",
+    };
+    Repair::Edit { target: pool_object(pool), ops: vec![Op::set(path, port)] }
+}
+
+/// The `doctor --fix` edit setting the target ports, in the pool's own API shape.
+pub(super) fn target_ports_repair(pool: &InferencePoolView, port: i64) -> Repair {
+    let op = match pool.api {
+        PoolApi::V1 => Op::set("/spec/targetPorts", json!([{"number": port}])),
+        PoolApi::V1Alpha2 => Op::set("/spec/targetPortNumber", port),
+    };
+    Repair::Edit { target: pool_object(pool), ops: vec![op] }
 }
 
 /// Merge patch setting the target ports, in the pool's own API shape.
@@ -272,7 +291,7 @@ fn check_migration(ctx: &CheckContext) -> Vec<Issue> {
                 ),
                 hint,
             )
-            .fixable(),
+            .repair(Repair::Create { object: converted_v1(pool) }),
         );
     }
     out

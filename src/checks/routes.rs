@@ -6,6 +6,7 @@ use super::gatewayclasses::{inference_switch_off, provider_of_class};
 use super::{Check, CheckContext, Issue};
 use crate::catalog::providers::provider_for_controller;
 use crate::findings::Category;
+use crate::fix::{Op, Repair};
 use crate::model::{
     condition, groups, BackendRef, Condition, GatewayView, HttpRouteView, InferencePoolView, Listener, ObjectRef,
     ParentRef, ReferenceGrantView,
@@ -768,6 +769,8 @@ fn check_backend_group(ctx: &CheckContext) -> Vec<Issue> {
         let current = b.group.as_deref().unwrap_or("\"\" (core)");
         let patch =
             patch_route(route, &format!(r#"[{{"op":"add","path":"{}/group","value":"{to}"}}]"#, backend_path(i, j)));
+        let repair =
+            Repair::Edit { target: route_ref(route), ops: vec![Op::set(format!("{}/group", backend_path(i, j)), to)] };
         let base = format!(
             "HTTPRoute {}/{} rules[{i}].backendRefs[{j}] names InferencePool {ns}/{} in group {current}",
             route.metadata.ns(),
@@ -785,7 +788,7 @@ fn check_backend_group(ctx: &CheckContext) -> Vec<Issue> {
             } else {
                 Issue::error(route_ref(route), msg, patch)
             };
-            issue.fixable()
+            issue.repair(repair)
         } else if b.group_or_core() == groups::INFERENCE {
             Issue::error(
                 route_ref(route),
@@ -802,7 +805,7 @@ fn check_backend_group(ctx: &CheckContext) -> Vec<Issue> {
                 format!("{base}, which is not an InferencePool API group; the pool exists as {to}"),
                 patch,
             )
-            .fixable()
+            .repair(repair)
         };
         out.push(issue);
     }
@@ -833,10 +836,27 @@ fn check_backend_kind(ctx: &CheckContext) -> Vec<Issue> {
                     ),
                 ),
             )
-            .fixable(),
+            .repair(Repair::Edit {
+                target: route_ref(route),
+                ops: vec![Op::set(format!("{path}/group"), group), Op::set(format!("{path}/kind"), "InferencePool")],
+            }),
         );
     }
     out
+}
+
+/// The narrowest grant letting HTTPRoutes of `from_ns` reference pool `pool` of `group` in `grant_ns`
+/// (v1beta1 here; `doctor --fix` writes it at the version the cluster prefers, v1 where served).
+fn grant_object(grant_ns: &str, from_ns: &str, group: &str, pool: &str) -> serde_json::Value {
+    serde_json::json!({
+        "apiVersion": format!("{}/v1beta1", groups::GATEWAY),
+        "kind": "ReferenceGrant",
+        "metadata": {"name": format!("allow-httproutes-from-{from_ns}"), "namespace": grant_ns},
+        "spec": {
+            "from": [{"group": groups::GATEWAY, "kind": "HTTPRoute", "namespace": from_ns}],
+            "to": [{"group": group, "kind": "InferencePool", "name": pool}],
+        },
+    })
 }
 
 fn grant_apply_hint(grant_ns: &str, from_ns: &str, group: &str, pool: &str) -> String {
@@ -861,7 +881,7 @@ fn check_reference_grant(ctx: &CheckContext) -> Vec<Issue> {
                 ),
                 grant_apply_hint(&ns, rns, group, &b.name),
             )
-            .fixable(),
+            .repair(Repair::Create { object: grant_object(&ns, rns, group, &b.name) }),
         );
     }
     out
@@ -885,6 +905,13 @@ fn check_grant_group(ctx: &CheckContext) -> Vec<Issue> {
             if v1.is_empty() {
                 continue;
             }
+            // Already granted for the v1 group as well (e.g. by an earlier `doctor --fix`).
+            let v1_granted = g.spec.to.iter().any(|t| {
+                t.group == groups::INFERENCE && t.kind == "InferencePool" && (t.name.is_none() || t.name == to.name)
+            });
+            if v1_granted {
+                continue;
+            }
             let x_left = snap.pools_x.items().iter().any(|p| matches(&p));
             // Error when a route depends on this grant for a v1 pool right now.
             let blocking = problems.iter().any(|(route, _, _, b, p)| {
@@ -904,6 +931,16 @@ fn check_grant_group(ctx: &CheckContext) -> Vec<Issue> {
                 Some(n) => format!(r#"{{"group":"{}","kind":"InferencePool","name":"{n}"}}"#, groups::INFERENCE),
                 None => format!(r#"{{"group":"{}","kind":"InferencePool"}}"#, groups::INFERENCE),
             };
+            let gref_edit = ObjectRef::new("ReferenceGrant", groups::GATEWAY, ns, &g.metadata.name);
+            let op = if x_left {
+                let mut entry = serde_json::json!({"group": groups::INFERENCE, "kind": "InferencePool"});
+                if let Some(n) = &to.name {
+                    entry["name"] = serde_json::json!(n);
+                }
+                Op::push("/spec/to", entry)
+            } else {
+                Op::set(format!("/spec/to/{idx}/group"), groups::INFERENCE)
+            };
             let hint = if x_left {
                 format!(
                     "kubectl patch referencegrant {} -n {ns} --type=json -p '[{{\"op\":\"add\",\"path\":\"/spec/to/-\",\"value\":{value}}}]'",
@@ -917,7 +954,7 @@ fn check_grant_group(ctx: &CheckContext) -> Vec<Issue> {
                 )
             };
             let issue = if blocking { Issue::error(gref, msg, hint) } else { Issue::warning(gref, msg, hint) };
-            out.push(issue.fixable());
+            out.push(issue.repair(Repair::Edit { target: gref_edit, ops: vec![op] }));
         }
     }
     out

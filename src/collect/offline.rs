@@ -110,7 +110,8 @@ pub fn collect_files(paths: &[PathBuf]) -> Result<Snapshot> {
     Ok(snapshot_from_objects(&objects, names))
 }
 
-fn manifest_files(path: &Path) -> Result<Vec<PathBuf>> {
+/// Every YAML/JSON file of a file or directory (recursively), sorted.
+pub fn manifest_files(path: &Path) -> Result<Vec<PathBuf>> {
     let meta = std::fs::metadata(path).map_err(|e| {
         Failure::with_hint(format!("cannot read {}: {e}", path.display()), "check the path given to -f")
     })?;

@@ -60,13 +60,24 @@ pub fn exit_code(report: &Report, fail_on: FailOn) -> ExitCode {
     }
 }
 
+/// Print a report in the chosen output format.
+pub fn print_report(global: &GlobalFlags, report: &Report) {
+    match global.output {
+        OutputFormat::Table | OutputFormat::Wide => {
+            print_stdout(&render_table(report, Style::detect(global.no_color), global.output == OutputFormat::Wide))
+        }
+        OutputFormat::Json => print_stdout(&to_json(report)),
+        OutputFormat::Yaml => print_stdout(&to_yaml(report)),
+    }
+}
+
 /// Run doctor.
 pub async fn run(global: &GlobalFlags, args: &DoctorArgs) -> Result<ExitCode> {
-    if args.fix.is_some() {
-        return Err(Failure::with_hint(
-            "`kubectl llmd doctor --fix` is not implemented yet (tracked in issue 6)",
-            "run `kubectl llmd doctor` and apply each finding's hint by hand",
-        ));
+    if let Some(codes) = &args.fix {
+        return crate::fix::run::run(global, args, codes).await;
+    }
+    if args.yes || args.dry_run {
+        return Err(Failure::with_hint("--yes and --dry-run only apply with --fix", "add --fix to repair findings"));
     }
     let profile = profile_from(args.profile.as_deref())?;
     let started = Instant::now();
@@ -75,13 +86,7 @@ pub async fn run(global: &GlobalFlags, args: &DoctorArgs) -> Result<ExitCode> {
     if global.verbose > 0 {
         eprintln!("{} checks run in {:.2}s in all", report.checks.len(), started.elapsed().as_secs_f64());
     }
-    match global.output {
-        OutputFormat::Table | OutputFormat::Wide => {
-            print_stdout(&render_table(&report, Style::detect(global.no_color), global.output == OutputFormat::Wide))
-        }
-        OutputFormat::Json => print_stdout(&to_json(&report)),
-        OutputFormat::Yaml => print_stdout(&to_yaml(&report)),
-    }
+    print_report(global, &report);
     if !report.checks.is_empty() && report.checks.iter().all(|c| c.status == CheckStatus::Skip) {
         let reason = report.checks.iter().find_map(|c| c.reason.clone()).unwrap_or_default();
         return Err(Failure::with_hint(

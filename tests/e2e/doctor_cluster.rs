@@ -497,6 +497,7 @@ fn grpcroute_stand_in(storage: &str) -> String {
     format!(
         "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: grpcroutes.gateway.networking.k8s.io\n  annotations:\n    \
          kubectl-llmd.test/stand-in: \"GRPCRoute CRD written for tests (storage {storage})\"\n    \
+         api-approved.kubernetes.io: https://github.com/kubernetes-sigs/gateway-api/pull/2466\n    \
          gateway.networking.k8s.io/bundle-version: v1.3.0\n    gateway.networking.k8s.io/channel: standard\n\
          spec:\n  group: gateway.networking.k8s.io\n  scope: Namespaced\n  names: {{kind: GRPCRoute, plural: grpcroutes, singular: grpcroute, listKind: GRPCRouteList}}\n  versions:\n{}{}",
         version("v1alpha2"),
@@ -671,6 +672,7 @@ metadata:
   name: probes.gateway.networking.k8s.io
   annotations:
     kubectl-llmd.test/stand-in: "probe for the safe-upgrades policy, only ever dry-run"
+    api-approved.kubernetes.io: https://github.com/kubernetes-sigs/gateway-api/pull/2466
     gateway.networking.k8s.io/bundle-version: v1.3.0
     gateway.networking.k8s.io/channel: standard
 spec:
@@ -705,6 +707,7 @@ fn wait_policy_enforced(h: &Harness) {
 fn wait_policy_gone(h: &Harness) {
     let start = Instant::now();
     while let Some(e) = probe_denied(h) {
+        assert!(e.contains("prohibited"), "probe CRD refused for another reason: {e}");
         assert!(start.elapsed() < Duration::from_secs(30), "safe-upgrades policy still enforced after 30s: {e}");
         std::thread::sleep(Duration::from_millis(200));
     }

@@ -569,6 +569,7 @@ fn healthy(shape: Shape) {
     assert!(table.stdout.contains('✔'), "{}", table.stdout);
     assert!(!table.stdout.contains('✖') && !table.stdout.contains('‼'), "{}", table.stdout);
     assert!(table.stdout.contains("Status: healthy"), "{}", table.stdout);
+    eprintln!("TABLE {}\n{}", shape.class(), table.stdout);
 }
 
 #[test]

@@ -1,6 +1,6 @@
 //! Running the real kubectl-llmd binary (directly or through kubectl) and reading what it printed.
 
-use crate::harness::llmd_bin;
+pub use crate::harness::llmd_bin;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};

@@ -1,0 +1,303 @@
+//! The cluster side of an install: read what is installed, check permissions, server-side apply
+//! (dry run first), delete, and wait for CRDs to be Established.
+
+use crate::cluster::Connection;
+use crate::error::{Failure, Result};
+use k8s_openapi::api::authorization::v1::{ResourceAttributes, SelfSubjectAccessReview, SelfSubjectAccessReviewSpec};
+use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+use kube::api::{
+    Api, ApiResource, DeleteParams, DynamicObject, GroupVersionKind, ListParams, Patch, PatchParams, PostParams,
+};
+use serde_json::Value;
+use std::io::IsTerminal;
+use std::time::{Duration, Instant};
+
+/// Field manager of every write.
+pub const FIELD_MANAGER: &str = "kubectl-llmd";
+/// kubectl's client-side-apply annotation: large CRDs overflow it (262144 bytes), so it is never written.
+pub const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
+
+/// One permission to confirm: verb on group/resource (cluster-wide, or in `namespace`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Permission {
+    pub verb: &'static str,
+    pub group: &'static str,
+    pub resource: &'static str,
+    pub namespace: Option<String>,
+}
+
+impl Permission {
+    /// A cluster-wide permission.
+    pub const fn cluster(verb: &'static str, group: &'static str, resource: &'static str) -> Self {
+        Permission { verb, group, resource, namespace: None }
+    }
+}
+
+impl std::fmt::Display for Permission {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let res =
+            if self.group.is_empty() { self.resource.to_string() } else { format!("{}.{}", self.resource, self.group) };
+        match &self.namespace {
+            Some(ns) => write!(f, "{} {res} in namespace {ns}", self.verb),
+            None => write!(f, "{} {res}", self.verb),
+        }
+    }
+}
+
+/// The permissions among `needed` that the user lacks (SelfSubjectAccessReview for each).
+pub async fn missing_permissions(conn: &Connection, needed: &[Permission]) -> Result<Vec<Permission>> {
+    let api: Api<SelfSubjectAccessReview> = Api::all(conn.client.clone());
+    let mut missing = Vec::new();
+    for p in needed {
+        let review = SelfSubjectAccessReview {
+            spec: SelfSubjectAccessReviewSpec {
+                resource_attributes: Some(ResourceAttributes {
+                    verb: Some(p.verb.into()),
+                    group: Some(p.group.into()),
+                    resource: Some(p.resource.into()),
+                    namespace: p.namespace.clone(),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        conn.count_request();
+        let answer = api
+            .create(&PostParams::default(), &review)
+            .await
+            .map_err(|e| conn.explain("cannot check permissions (SelfSubjectAccessReview)", &e))?;
+        if !answer.status.is_some_and(|s| s.allowed) {
+            missing.push(p.clone());
+        }
+    }
+    Ok(missing)
+}
+
+/// Fail, naming every missing permission, when any is missing.
+pub async fn require_permissions(conn: &Connection, needed: &[Permission], what: &str) -> Result<()> {
+    let missing = missing_permissions(conn, needed).await?;
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let list = missing.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ");
+    Err(Failure::with_hint(
+        format!("you may not {what} on {}: missing permission to {list}; nothing was changed", conn.server),
+        "ask a cluster administrator to run this (it needs cluster-admin or equivalent rights), or choose another --context/--user",
+    ))
+}
+
+/// The API of an object's kind, resolved through discovery.
+pub async fn api_for(conn: &Connection, obj: &Value) -> Result<(Api<DynamicObject>, ApiResource)> {
+    let api_version = obj.get("apiVersion").and_then(Value::as_str).unwrap_or("");
+    let kind = obj.get("kind").and_then(Value::as_str).unwrap_or("");
+    let (group, version) = api_version.split_once('/').unwrap_or(("", api_version));
+    let gvk = GroupVersionKind::gvk(group, version, kind);
+    conn.count_request();
+    let (ar, _caps) = kube::discovery::pinned_kind(&conn.client, &gvk)
+        .await
+        .map_err(|e| conn.explain(&format!("cannot find the API of {kind} ({api_version})"), &e))?;
+    let api = match obj.pointer("/metadata/namespace").and_then(Value::as_str) {
+        Some(ns) => Api::namespaced_with(conn.client.clone(), ns, &ar),
+        None => Api::all_with(conn.client.clone(), &ar),
+    };
+    Ok((api, ar))
+}
+
+/// Every CRD of the cluster, as full objects.
+pub async fn list_crds(conn: &Connection) -> Result<Vec<Value>> {
+    let api: Api<CustomResourceDefinition> = Api::all(conn.client.clone());
+    conn.count_request();
+    let list = api.list(&ListParams::default()).await.map_err(|e| conn.explain("cannot list CRDs", &e))?;
+    Ok(list
+        .items
+        .into_iter()
+        .filter_map(|c| {
+            let mut v = serde_json::to_value(c).ok()?;
+            v["apiVersion"] = "apiextensions.k8s.io/v1".into();
+            v["kind"] = "CustomResourceDefinition".into();
+            Some(v)
+        })
+        .collect())
+}
+
+/// The installed copies of non-CRD objects (None where absent).
+pub async fn get_objects(conn: &Connection, objects: &[&Value]) -> Result<Vec<Value>> {
+    let mut out = Vec::new();
+    for obj in objects {
+        let (api, ar) = api_for(conn, obj).await?;
+        let name = obj.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("");
+        conn.count_request();
+        match api.get_opt(name).await {
+            Ok(Some(found)) => {
+                let mut v = serde_json::to_value(found).unwrap_or(Value::Null);
+                v["apiVersion"] = ar.api_version.clone().into();
+                v["kind"] = ar.kind.clone().into();
+                out.push(v);
+            }
+            Ok(None) => {}
+            Err(e) => return Err(conn.explain(&format!("cannot read {} {name}", ar.kind), &e)),
+        }
+    }
+    Ok(out)
+}
+
+/// How many objects a CRD holds (all namespaces, read at its storage version).
+pub async fn count_objects(conn: &Connection, crd: &Value) -> Result<usize> {
+    let name = crd.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("");
+    let group = crd.pointer("/spec/group").and_then(Value::as_str).unwrap_or("");
+    let versions = crd.pointer("/spec/versions").and_then(Value::as_array).cloned().unwrap_or_default();
+    let version = versions
+        .iter()
+        .find(|v| {
+            v.get("served").and_then(Value::as_bool) == Some(true)
+                && v.get("storage").and_then(Value::as_bool) == Some(true)
+        })
+        .or_else(|| versions.iter().find(|v| v.get("served").and_then(Value::as_bool) == Some(true)))
+        .and_then(|v| v.get("name").and_then(Value::as_str));
+    let Some(version) = version else { return Ok(0) };
+    let ar = ApiResource {
+        group: group.into(),
+        version: version.into(),
+        api_version: format!("{group}/{version}"),
+        kind: crd.pointer("/spec/names/kind").and_then(Value::as_str).unwrap_or("").into(),
+        plural: crd.pointer("/spec/names/plural").and_then(Value::as_str).unwrap_or("").into(),
+    };
+    let api: Api<DynamicObject> = Api::all_with(conn.client.clone(), &ar);
+    let mut count = 0;
+    let mut token: Option<String> = None;
+    loop {
+        let mut lp = ListParams::default().limit(500);
+        if let Some(t) = &token {
+            lp = lp.continue_token(t);
+        }
+        conn.count_request();
+        match api.list_metadata(&lp).await {
+            Ok(page) => {
+                count += page.items.len();
+                token = page.metadata.continue_.filter(|t| !t.is_empty());
+                if token.is_none() {
+                    return Ok(count);
+                }
+            }
+            Err(kube::Error::Api(s)) if s.code == 404 => return Ok(count),
+            Err(e) => return Err(conn.explain(&format!("cannot count the objects of {name}"), &e)),
+        }
+    }
+}
+
+/// The object as we apply it: no status, no client-side-apply annotation, no server fields.
+pub fn prepare(obj: &Value) -> Value {
+    let mut v = obj.clone();
+    if let Some(m) = v.as_object_mut() {
+        m.remove("status");
+    }
+    if let Some(meta) = v.get_mut("metadata").and_then(Value::as_object_mut) {
+        for f in ["creationTimestamp", "resourceVersion", "uid", "managedFields", "generation"] {
+            meta.remove(f);
+        }
+        if let Some(a) = meta.get_mut("annotations").and_then(Value::as_object_mut) {
+            a.remove(LAST_APPLIED);
+        }
+    }
+    v
+}
+
+/// Server-side apply one object (dry run when asked).
+///
+/// Conflicts are forced: the bundle owns every field of its CRDs (no controller co-manages them),
+/// the plan was shown and checked first, and a CRD installed earlier with `kubectl apply` would
+/// otherwise conflict on every field the new release changes.
+pub async fn apply(conn: &Connection, obj: &Value, installed: Option<&Value>, dry_run: bool) -> Result<()> {
+    let (api, ar) = api_for(conn, obj).await?;
+    let name = obj.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("").to_string();
+    let mut params = PatchParams::apply(FIELD_MANAGER).force();
+    params.dry_run = dry_run;
+    let mode = if dry_run { " (server-side dry run)" } else { "" };
+    // A client-side-applied copy carries the annotation that big CRDs overflow: remove it.
+    if installed.and_then(|i| i.pointer("/metadata/annotations")).and_then(|a| a.get(LAST_APPLIED)).is_some() {
+        let strip = serde_json::json!({"metadata": {"annotations": {LAST_APPLIED: null}}});
+        let mut p = PatchParams::default();
+        p.field_manager = Some(FIELD_MANAGER.into());
+        p.dry_run = dry_run;
+        conn.count_request();
+        api.patch(&name, &p, &Patch::Merge(&strip))
+            .await
+            .map_err(|e| conn.explain(&format!("cannot remove {LAST_APPLIED} from {} {name}{mode}", ar.kind), &e))?;
+    }
+    conn.count_request();
+    api.patch(&name, &params, &Patch::Apply(prepare(obj)))
+        .await
+        .map_err(|e| conn.explain(&format!("cannot apply {} {name}{mode}", ar.kind), &e))?;
+    Ok(())
+}
+
+/// Delete one object by kind and name (dry run when asked). Absent is fine.
+pub async fn delete(conn: &Connection, obj: &Value, dry_run: bool) -> Result<()> {
+    let (api, ar) = api_for(conn, obj).await?;
+    let name = obj.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("");
+    let dp = DeleteParams { dry_run, ..DeleteParams::default() };
+    conn.count_request();
+    match api.delete(name, &dp).await {
+        Ok(_) => Ok(()),
+        Err(kube::Error::Api(s)) if s.code == 404 => Ok(()),
+        Err(e) => Err(conn.explain(&format!("cannot delete {} {name}", ar.kind), &e)),
+    }
+}
+
+/// A spinner on stderr, only on a terminal.
+pub fn spinner(message: String) -> Option<indicatif::ProgressBar> {
+    if !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let pb = indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stderr());
+    pb.set_style(
+        indicatif::ProgressStyle::with_template("{spinner} {msg} ({elapsed})")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+    );
+    pb.set_message(message);
+    pb.enable_steady_tick(Duration::from_millis(120));
+    Some(pb)
+}
+
+/// Wait until every named CRD is Established; fail naming those that are not after `timeout`.
+pub async fn wait_established(conn: &Connection, names: &[String], timeout: Duration) -> Result<Duration> {
+    let started = Instant::now();
+    let api: Api<CustomResourceDefinition> = Api::all(conn.client.clone());
+    let pb = spinner(format!("waiting for {} CRD(s) to be Established", names.len()));
+    let mut pending: Vec<String> = names.to_vec();
+    loop {
+        let mut still = Vec::new();
+        for name in &pending {
+            conn.count_request();
+            let crd = api.get_opt(name).await.map_err(|e| conn.explain(&format!("cannot read CRD {name}"), &e))?;
+            let established = crd
+                .and_then(|c| c.status)
+                .and_then(|s| s.conditions)
+                .is_some_and(|cs| cs.iter().any(|c| c.type_ == "Established" && c.status == "True"));
+            if !established {
+                still.push(name.clone());
+            }
+        }
+        pending = still;
+        if let Some(pb) = &pb {
+            pb.set_message(format!("waiting for {} CRD(s) to be Established", pending.len()));
+        }
+        if pending.is_empty() {
+            if let Some(pb) = pb {
+                pb.finish_and_clear();
+            }
+            return Ok(started.elapsed());
+        }
+        if started.elapsed() >= timeout {
+            if let Some(pb) = pb {
+                pb.finish_and_clear();
+            }
+            return Err(Failure::with_hint(
+                format!("CRDs not Established after {}s: {}", timeout.as_secs(), pending.join(", ")),
+                "check `kubectl get crd NAME -o yaml` (status.conditions NamesAccepted/Established), or raise --timeout",
+            ));
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}

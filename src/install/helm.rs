@@ -1,0 +1,209 @@
+//! Gateway control planes through helm, exactly as the catalog's recipes say (charts, values,
+//! namespaces), and what helm already has installed.
+
+use crate::catalog::providers::{Provider, ProviderId};
+use crate::cli::GlobalFlags;
+use crate::error::{Failure, Result};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+/// Environment variable mapping chart references to local charts (see `--chart-source`).
+pub const CHART_SOURCE_ENV: &str = "LLMD_CHART_SOURCE";
+
+/// The helm repository the `istio/...` chart references come from.
+const ISTIO_REPO: (&str, &str) = ("istio", "https://istio-release.storage.googleapis.com/charts");
+
+/// One `helm upgrade --install`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HelmStep {
+    pub release: String,
+    /// Chart reference as helm takes it (repo/chart, oci://…, or a local directory).
+    pub chart: String,
+    pub namespace: String,
+    pub version: String,
+    /// `--set` values.
+    pub values: Vec<(String, String)>,
+}
+
+impl HelmStep {
+    /// The arguments after `helm`.
+    pub fn args(&self) -> Vec<String> {
+        let mut a = vec![
+            "upgrade".to_string(),
+            "--install".into(),
+            self.release.clone(),
+            self.chart.clone(),
+            "--namespace".into(),
+            self.namespace.clone(),
+            "--create-namespace".into(),
+            "--version".into(),
+            self.version.clone(),
+        ];
+        for (k, v) in &self.values {
+            a.push("--set".into());
+            a.push(format!("{k}={v}"));
+        }
+        a
+    }
+
+    /// The command line, as a user would type it.
+    pub fn command_line(&self) -> String {
+        format!("helm {}", self.args().join(" "))
+    }
+}
+
+/// The helm steps installing `provider` at `version`; `chart_source` maps each chart to `DIR/<chart name>`.
+pub fn steps(provider: &Provider, version: &str, chart_source: Option<&Path>) -> Result<Vec<HelmStep>> {
+    let mut out = Vec::new();
+    for chart in provider.charts {
+        let name = chart.chart.rsplit('/').next().unwrap_or(chart.chart);
+        let chart_ref = match chart_source {
+            Some(dir) => {
+                let local = dir.join(name);
+                if !local.join("Chart.yaml").is_file() {
+                    return Err(Failure::with_hint(
+                        format!("chart source {} has no chart {name} (for {})", dir.display(), chart.chart),
+                        format!("put the chart in {} or drop --chart-source", local.display()),
+                    ));
+                }
+                local.display().to_string()
+            }
+            None => chart.chart.to_string(),
+        };
+        out.push(HelmStep {
+            release: chart.release.into(),
+            chart: chart_ref,
+            namespace: provider.namespace.into(),
+            version: version.into(),
+            values: chart.values.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+        });
+    }
+    Ok(out)
+}
+
+/// The commands to print: repository set-up (Istio's charts live in a helm repo) and each step.
+pub fn command_lines(provider: &Provider, steps: &[HelmStep]) -> Vec<String> {
+    let mut lines = Vec::new();
+    if provider.id == ProviderId::Istio && steps.iter().any(|s| s.chart.starts_with("istio/")) {
+        lines.push(format!("helm repo add {} {}", ISTIO_REPO.0, ISTIO_REPO.1));
+        lines.push("helm repo update".into());
+    }
+    lines.extend(steps.iter().map(HelmStep::command_line));
+    lines
+}
+
+/// helm: `--helm PATH`, else `helm` on PATH.
+pub fn find_helm(flag: Option<&Path>) -> Option<PathBuf> {
+    if let Some(p) = flag {
+        return p.is_file().then(|| p.to_path_buf());
+    }
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path).map(|d| d.join("helm")).find(|p| p.is_file())
+}
+
+/// One release as `helm list -o json` prints it.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(default)]
+pub struct HelmRelease {
+    pub name: String,
+    pub namespace: String,
+    pub chart: String,
+    pub app_version: String,
+    pub status: String,
+}
+
+impl HelmRelease {
+    /// The chart version from "chart-name-1.2.3".
+    pub fn chart_version(&self) -> &str {
+        self.chart.rsplit_once('-').map_or("", |(_, v)| v)
+    }
+}
+
+/// Runs helm with the user's kubeconfig, context and verbosity.
+pub struct Helm {
+    pub path: PathBuf,
+    kube_args: Vec<String>,
+}
+
+impl Helm {
+    /// helm at `path`, pointed at the cluster the global flags select.
+    pub fn new(path: PathBuf, global: &GlobalFlags) -> Self {
+        let mut kube_args = Vec::new();
+        if let Some(k) = &global.kubeconfig {
+            kube_args.push("--kubeconfig".into());
+            kube_args.push(k.display().to_string());
+        }
+        if let Some(c) = &global.context {
+            kube_args.push("--kube-context".into());
+            kube_args.push(c.clone());
+        }
+        Helm { path, kube_args }
+    }
+
+    async fn run(&self, args: &[String]) -> Result<String> {
+        let mut cmd = tokio::process::Command::new(&self.path);
+        cmd.args(args).args(&self.kube_args).stdin(std::process::Stdio::null());
+        tracing::info!("{} {}", self.path.display(), args.join(" "));
+        let out = cmd.output().await.map_err(|e| Failure::new(format!("cannot run {}: {e}", self.path.display())))?;
+        if !out.status.success() {
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            return Err(Failure::with_hint(
+                format!("helm {} failed: {}", args.join(" "), stderr.trim()),
+                "fix the cause above and rerun; helm upgrade --install is safe to repeat",
+            ));
+        }
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    }
+
+    /// Every release in every namespace.
+    pub async fn list(&self) -> Result<Vec<HelmRelease>> {
+        let out = self.run(&["list".into(), "--all-namespaces".into(), "--output".into(), "json".into()]).await?;
+        serde_json::from_str(out.trim()).map_err(|e| Failure::new(format!("cannot read `helm list -o json`: {e}")))
+    }
+
+    /// Run one step.
+    pub async fn install(&self, step: &HelmStep) -> Result<()> {
+        self.run(&step.args()).await.map(|_| ())
+    }
+
+    /// `helm uninstall RELEASE -n NS`.
+    pub async fn uninstall(&self, release: &str, namespace: &str) -> Result<()> {
+        self.run(&["uninstall".into(), release.into(), "--namespace".into(), namespace.into()]).await.map(|_| ())
+    }
+}
+
+/// The releases of `provider` among `releases`: by the catalog's release names in its namespace.
+pub fn provider_releases<'a>(provider: &Provider, releases: &'a [HelmRelease]) -> Vec<&'a HelmRelease> {
+    releases
+        .iter()
+        .filter(|r| provider.charts.iter().any(|c| c.release == r.name) && r.namespace == provider.namespace)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::providers::provider;
+
+    #[test]
+    fn istio_steps_follow_the_catalog() {
+        let s = steps(provider(ProviderId::Istio), "1.28.0", None).unwrap();
+        assert_eq!(s.len(), 2);
+        assert_eq!(
+            s[1].command_line(),
+            "helm upgrade --install istiod istio/istiod --namespace istio-system --create-namespace --version 1.28.0 --set pilot.env.ENABLE_GATEWAY_API_INFERENCE_EXTENSION=true"
+        );
+        let lines = command_lines(provider(ProviderId::Istio), &s);
+        assert!(lines[0].starts_with("helm repo add istio "));
+        let a = steps(provider(ProviderId::Agentgateway), "v1.1.0", None).unwrap();
+        assert_eq!(a[0].chart, "oci://cr.agentgateway.dev/charts/agentgateway-crds");
+        assert_eq!(a[1].values, vec![("inferenceExtension.enabled".to_string(), "true".to_string())]);
+        assert!(steps(provider(ProviderId::Kgateway), "v2.1.0", Some(Path::new("/nonexistent"))).is_err());
+    }
+
+    #[test]
+    fn chart_version_from_helm_list() {
+        let r = HelmRelease { chart: "istiod-1.28.0".into(), ..Default::default() };
+        assert_eq!(r.chart_version(), "1.28.0");
+    }
+}
