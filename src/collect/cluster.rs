@@ -252,14 +252,28 @@ async fn collect_pods(conn: &Connection, snap: &mut Snapshot) -> Result<()> {
     snap.set_state(Kind::Pods, &SlotState::Listed);
     let mut seen = BTreeSet::new();
     let mut items = Vec::new();
-    for r in results {
+    // Namespaces where a selector matched nothing: their pods are listed too, so that LLMD-POD-001
+    // can name the closest pod's differing labels (checks only read pods through the selectors).
+    let mut unmatched = BTreeSet::new();
+    for ((ns, _), r) in selectors.iter().zip(results) {
         match r? {
-            Listing::Items(pods) => items.extend(pods),
+            Listing::Items(pods) => {
+                if pods.is_empty() {
+                    unmatched.insert(ns.clone());
+                }
+                items.extend(pods)
+            }
             Listing::Forbidden { verb, resource } => {
                 snap.set_state(Kind::Pods, &SlotState::Forbidden { verb, resource });
                 return Ok(());
             }
             Listing::Absent => {}
+        }
+    }
+    let jobs = unmatched.iter().map(|ns| list_target(conn, &pod_target, "v1", Some(ns), None));
+    for r in join_all(jobs).await {
+        if let Listing::Items(pods) = r? {
+            items.extend(pods);
         }
     }
     for p in items {

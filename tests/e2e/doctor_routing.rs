@@ -569,7 +569,6 @@ fn healthy(shape: Shape) {
     assert!(table.stdout.contains('✔'), "{}", table.stdout);
     assert!(!table.stdout.contains('✖') && !table.stdout.contains('‼'), "{}", table.stdout);
     assert!(table.stdout.contains("Status: healthy"), "{}", table.stdout);
-    eprintln!("TABLE {}\n{}", shape.class(), table.stdout);
 }
 
 #[test]
@@ -1138,10 +1137,24 @@ fn epp_006_picker_watches_the_wrong_group() {
 
 #[test]
 fn pod_001_selector_matches_no_pod() {
-    let o = Opts::istio().patch("Pod", json!({"metadata": {"labels": {"app": "vllm-qwen"}}}));
+    // One label off: the pool wants the 8B model, the pods serve the 70B one.
+    let o = Opts::istio()
+        .patch("InferencePool", json!({"spec": {"selector": {"matchLabels": {"llm-d.ai/model": "llama-3-8b"}}}}))
+        .patch("Pod", json!({"metadata": {"labels": {"llm-d.ai/model": "llama-3-70b"}}}));
     let (ns, r, v) = scenario("pod-001", &o);
     r.expect_code(1);
-    expect(&v, "LLMD-POD-001", "error", pool(&ns), &[&format!("app={MODEL}"), "no pod in namespace"]);
+    expect(
+        &v,
+        "LLMD-POD-001",
+        "error",
+        pool(&ns),
+        &[
+            "llm-d.ai/model=llama-3-8b",
+            "no pod in namespace",
+            "closest pod vllm-0",
+            "llm-d.ai/model=llama-3-70b (not llama-3-8b)",
+        ],
+    );
 }
 
 #[test]
