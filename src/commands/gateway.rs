@@ -635,9 +635,8 @@ pub fn gateway_status(snap: &Snapshot, releases: &[helm::HelmRelease], context: 
             .find_map(|d| deployment_version(d, p))
             .or_else(|| rels.last().map(|r| r.chart_version().to_string()));
         let states: Vec<Option<bool>> = deployments.iter().map(|d| switch_state(d, p)).collect();
-        let inference = if matches!(p.inference_switch, InferenceSwitch::Builtin) && has_class {
-            "on"
-        } else if states.contains(&Some(true)) {
+        let builtin_on = matches!(p.inference_switch, InferenceSwitch::Builtin) && has_class;
+        let inference = if builtin_on || states.contains(&Some(true)) {
             "on"
         } else if !states.is_empty() && states.iter().all(|s| *s == Some(false)) {
             "off"

@@ -217,9 +217,7 @@ pub async fn apply(conn: &Connection, obj: &Value, installed: Option<&Value>, dr
     // A client-side-applied copy carries the annotation that big CRDs overflow: remove it.
     if installed.and_then(|i| i.pointer("/metadata/annotations")).and_then(|a| a.get(LAST_APPLIED)).is_some() {
         let strip = serde_json::json!({"metadata": {"annotations": {LAST_APPLIED: null}}});
-        let mut p = PatchParams::default();
-        p.field_manager = Some(FIELD_MANAGER.into());
-        p.dry_run = dry_run;
+        let p = PatchParams { field_manager: Some(FIELD_MANAGER.into()), dry_run, ..Default::default() };
         conn.count_request();
         api.patch(&name, &p, &Patch::Merge(&strip))
             .await
