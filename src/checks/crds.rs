@@ -247,7 +247,14 @@ fn target_fact(profile: &Profile, crd: &CrdView) -> Option<(&'static CrdFact, St
     let name = crd.metadata.name.as_str();
     if is_gateway_group(&crd.spec.group) {
         let r = gateway_target(profile)?;
-        all_facts(r).find(|f| f.name() == name).map(|f| (f, format!("Gateway API {}", profile.gateway_api)))
+        // A standard-channel CRD is only replaced by the standard bundle: a kind the target ships only in
+        // its experimental channel (e.g. BackendTLSPolicy before v1.4) is never applied over it.
+        let fact = if crd.annotation(annotations::GATEWAY_CHANNEL) == Some("standard") {
+            r.standard.iter().find(|f| f.name() == name)
+        } else {
+            all_facts(r).find(|f| f.name() == name)
+        };
+        fact.map(|f| (f, format!("Gateway API {}", profile.gateway_api)))
     } else if is_gaie_group(&crd.spec.group) {
         let r = gaie_target(profile)?;
         r.crds.iter().find(|f| f.name() == name).map(|f| (f, format!("GAIE {}", profile.inference_extension)))
@@ -628,6 +635,20 @@ fn one_channel(ctx: &CheckContext) -> Vec<Issue> {
 // ---------------------------------------------------------------------------------------------
 // LLMD-CRD-009
 
+/// The API server's refusal of a CRD whose status.storedVersions names a version missing from
+/// spec.versions, worded as the server will word it (Kubernetes 1.33 changed the text).
+fn stored_version_refusal(snap: &Snapshot, index: usize, version: &str) -> String {
+    let head = format!("status.storedVersions[{index}]: Invalid value: \"{version}\": ");
+    let current = format!(
+        "missing from spec.versions; {version} was previously a storage version, and must remain in spec.versions until a storage migration ensures no data remains persisted in {version} and removes {version} from status.storedVersions"
+    );
+    match snap.server_version.items().first().and_then(|v| catalog::parse_version(v)) {
+        Some(v) if (v.major, v.minor) >= (1, 33) => format!("{head}{current}"),
+        Some(_) => format!("{head}must appear in spec.versions"),
+        None => format!("{head}{current} (before Kubernetes 1.33: must appear in spec.versions)"),
+    }
+}
+
 fn stored_versions_in_target(ctx: &CheckContext) -> Vec<Issue> {
     let (snap, profile) = (ctx.snapshot, ctx.profile);
     let mut out = Vec::new();
@@ -660,8 +681,9 @@ fn stored_versions_in_target(ctx: &CheckContext) -> Vec<Issue> {
             Some((index, version)) => Issue::error(
                 crd_ref(name),
                 format!(
-                    "status.storedVersions of {name} holds {}, which {bundle} no longer has: applying that bundle fails with status.storedVersions[{index}]: Invalid value: \"{version}\": must appear in spec.versions",
-                    join(&removed.iter().map(|(_, v)| *v).collect::<Vec<_>>())
+                    "status.storedVersions of {name} holds {}, which {bundle} no longer has: applying that bundle fails with {}",
+                    join(&removed.iter().map(|(_, v)| *v).collect::<Vec<_>>()),
+                    stored_version_refusal(snap, *index, version)
                 ),
                 String::new(),
             ),
@@ -1151,6 +1173,42 @@ mod tests {
         let found = issues("LLMD-CRD-009", &btls, &profile("v1.3.0", "v1.0.1"));
         assert!(!found[0].fixable);
         assert!(found[0].hint.contains("no release converts v1alpha2 to v1alpha3 in place"), "{}", found[0].hint);
+    }
+
+    #[test]
+    fn crd_009_quotes_the_refusal_as_the_server_words_it() {
+        let ann = [(annotations::GATEWAY_BUNDLE, "v1.1.0"), (annotations::GATEWAY_CHANNEL, "standard")];
+        let yaml =
+            crd("grpcroutes.gateway.networking.k8s.io", "GRPCRoute", &["v1", "!v1alpha2"], &["v1alpha2", "v1"], &ann);
+        let refusal = |server: Option<&str>| {
+            let mut snap = fixtures::snapshot(&yaml);
+            snap.server_version = match server {
+                Some(v) => crate::snapshot::Collected::Listed(vec![v.to_string()]),
+                None => crate::snapshot::Collected::Unknown { reason: "offline".into() },
+            };
+            let profile = fixtures::prereq();
+            let ctx = CheckContext { snapshot: &snap, profile: &profile };
+            let found = stored_versions_in_target(&ctx);
+            assert_eq!(found.len(), 1, "{found:?}");
+            found[0].message.clone()
+        };
+        let new = "status.storedVersions[0]: Invalid value: \"v1alpha2\": missing from spec.versions; v1alpha2 was previously a storage version";
+        let old = "status.storedVersions[0]: Invalid value: \"v1alpha2\": must appear in spec.versions";
+        assert!(refusal(Some("v1.36.3")).contains(new));
+        assert!(refusal(Some("v1.32.4-gke.100")).contains(old));
+        let unknown = refusal(None);
+        assert!(unknown.contains(new) && unknown.contains("before Kubernetes 1.33: must appear in spec.versions"));
+    }
+
+    #[test]
+    fn crd_009_ignores_standard_crds_the_target_ships_only_as_experimental() {
+        // v1.5.1 standard (BackendTLSPolicy and TLSRoute at v1) checked against v1.3.0, whose standard
+        // channel has neither: re-applying v1.3.0 standard never touches them.
+        assert!(issues("LLMD-CRD-009", &gateway_standard("v1.5.1"), &fixtures::prereq()).is_empty());
+        // The same CRDs from the experimental channel are replaced by v1.3.0 experimental (v1alpha3 only).
+        let exp = gateway_standard("v1.5.1").replace("channel: \"standard\"", "channel: \"experimental\"");
+        let found = issues("LLMD-CRD-009", &exp, &fixtures::prereq());
+        assert!(found.iter().any(|i| i.object.name == "backendtlspolicies.gateway.networking.k8s.io"), "{found:?}");
     }
 
     /// The document of `name` in a fixture string (to replace it).

@@ -11,7 +11,7 @@ use kube::core::TypeMeta;
 use std::time::{Duration, Instant};
 
 /// Writes in flight at once: enough to hide round trips, few enough not to swamp the server.
-const CONCURRENCY: usize = 16;
+const CONCURRENCY: usize = 32;
 /// Attempts per object when it keeps changing under us.
 const ATTEMPTS: usize = 10;
 

@@ -231,6 +231,9 @@ pub fn apply_ops(object: &mut Value, ops: &[Op]) -> Result<(), String> {
         for t in parents {
             cur = step(cur, t, op.path())?;
         }
+        if cur.is_null() {
+            *cur = Value::Object(Default::default());
+        }
         match op {
             Op::Set { value, .. } => match cur {
                 Value::Object(m) => {

@@ -4,7 +4,9 @@
 mod completion;
 mod doctor_cluster;
 mod doctor_routing;
+mod fix;
 mod fixtures;
+mod gateway;
 mod harness;
 mod krew;
 mod pool;
