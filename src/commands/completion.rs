@@ -262,16 +262,19 @@ pub fn plan(words: &[String]) -> Plan {
             return filtered(plan);
         }
         // `-n<TAB>` is a flag; `-nfoo` is a value glued to a short flag.
-        if cur.starts_with('-') {
-            if cur.len() > 2 && !cur.starts_with("--") {
-                if let Some(arg) = cur[1..].chars().next().and_then(|c| find_short(cmd, c)) {
-                    if arg.get_action().takes_values() {
-                        let split = 1 + arg.get_short().map_or(1, char::len_utf8);
-                        plan.glue = cur[..split].to_string();
-                        plan.prefix = cur[split..].trim_start_matches('=').to_string();
-                        if cur[split..].starts_with('=') {
-                            plan.glue.push('=');
-                        }
+        if let Some(shorts) = cur.strip_prefix('-') {
+            let mut chars = shorts.chars();
+            if let (Some(c), rest) = (chars.next(), chars.as_str()) {
+                if c != '-' && !rest.is_empty() {
+                    if let Some(arg) = find_short(cmd, c).filter(|a| a.get_action().takes_values()) {
+                        plan.glue = format!("-{c}");
+                        plan.prefix = match rest.strip_prefix('=') {
+                            Some(value) => {
+                                plan.glue.push('=');
+                                value.to_string()
+                            }
+                            None => rest.to_string(),
+                        };
                         values_of(arg, &mut plan);
                         return filtered(plan);
                     }
@@ -282,7 +285,7 @@ pub fn plan(words: &[String]) -> Plan {
                 if let Some(long) = arg.get_long() {
                     plan.words.push((format!("--{long}"), help.clone()));
                 }
-                if cur.len() < 2 {
+                if shorts.is_empty() {
                     if let Some(short) = arg.get_short() {
                         plan.words.push((format!("-{short}"), help));
                     }
