@@ -7,7 +7,7 @@ pub mod pool;
 pub mod version;
 
 use crate::cli::{Cli, Command};
-use crate::error::{Failure, Result};
+use crate::error::Result;
 use std::process::ExitCode;
 
 /// Run the parsed command line.
@@ -20,13 +20,4 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Gateway(cmd) => gateway::run(&cli.global, cmd).await,
         Command::Pool(crate::cli::PoolCommand::Status(args)) => pool::run(&cli.global, &args).await,
     }
-}
-
-/// A subcommand whose issue has not landed: say so, never print invented output.
-#[allow(dead_code)] // every subcommand has landed for now; kept for the next one
-fn not_landed(name: &str, issue: u32) -> Result<ExitCode> {
-    Err(Failure::with_hint(
-        format!("`kubectl llmd {name}` is not implemented yet (tracked in issue {issue})"),
-        "run `kubectl llmd --help` for the commands available in this build",
-    ))
 }

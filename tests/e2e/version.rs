@@ -174,14 +174,6 @@ fn bad_kubeconfigs_get_one_line_and_a_hint() {
 }
 
 #[test]
-fn unimplemented_subcommands_say_so_and_exit_2() {
-    let r = llmd(&["pool", "status"]);
-    r.expect_code(2);
-    assert!(r.stdout.is_empty());
-    assert!(r.stderr.contains("not implemented yet"), "{}", r.stderr);
-}
-
-#[test]
 fn help_reads_like_a_kubectl_plugin() {
     let r = llmd(&["--help"]);
     r.expect_code(0);
