@@ -86,6 +86,9 @@ pub struct CheckResult {
     /// Why it was skipped.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// Whether the check reads cluster objects (not only the server version, which anyone may read).
+    #[serde(skip, default)]
+    pub reads_objects: bool,
 }
 
 /// Counts for the verdict line and -o json.
@@ -128,6 +131,12 @@ impl Report {
     /// A report with nothing in it.
     pub fn empty() -> Self {
         Report::new(String::new(), String::new(), Vec::new(), Vec::new())
+    }
+
+    /// True when every check that reads cluster objects was skipped: doctor looked at nothing.
+    pub fn nothing_checked(&self) -> bool {
+        let mut looked = self.checks.iter().filter(|c| c.reads_objects).peekable();
+        looked.peek().is_some() && looked.all(|c| c.status == CheckStatus::Skip)
     }
 
     /// The worst severity found.

@@ -110,6 +110,7 @@ pub fn run_all(ctx: &CheckContext) -> (Vec<CheckResult>, Vec<Finding>) {
     let mut results = Vec::new();
     let mut findings = Vec::new();
     for check in all() {
+        let reads_objects = check.needs.iter().any(|k| *k != Kind::ServerVersion);
         let skip = check.needs.iter().find_map(|k| ctx.snapshot.skip_reason(*k));
         let status = if let Some(reason) = skip {
             results.push(CheckResult {
@@ -118,6 +119,7 @@ pub fn run_all(ctx: &CheckContext) -> (Vec<CheckResult>, Vec<Finding>) {
                 category: check.category,
                 status: CheckStatus::Skip,
                 reason: Some(reason),
+                reads_objects,
             });
             continue;
         } else {
@@ -145,6 +147,7 @@ pub fn run_all(ctx: &CheckContext) -> (Vec<CheckResult>, Vec<Finding>) {
             category: check.category,
             status,
             reason: None,
+            reads_objects,
         });
     }
     (results, findings)

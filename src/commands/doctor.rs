@@ -6,9 +6,9 @@ use crate::cli::{DoctorArgs, FailOn, GlobalFlags, OutputFormat};
 use crate::cluster::connect;
 use crate::collect::{cluster::collect_cluster, offline::collect_files};
 use crate::error::{Failure, Result};
-use crate::findings::{CheckStatus, Report, Severity};
+use crate::findings::{Report, Severity};
 use crate::render::{doctor::render_table, print_stdout, to_json, to_yaml, Style};
-use crate::snapshot::{Kind, Snapshot};
+use crate::snapshot::Snapshot;
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -87,16 +87,9 @@ pub async fn run(global: &GlobalFlags, args: &DoctorArgs) -> Result<ExitCode> {
         eprintln!("{} checks run in {:.2}s in all", report.checks.len(), started.elapsed().as_secs_f64());
     }
     print_report(global, &report);
-    // Every authenticated user may read the server version: a check reading nothing else (LLMD-CLU-001)
-    // passing does not mean doctor could look at the cluster.
-    let reads_objects = |code: &str| {
-        crate::checks::all()
-            .iter()
-            .find(|c| c.code == code)
-            .is_none_or(|c| c.needs.iter().any(|k| *k != Kind::ServerVersion))
-    };
-    let mut looked = report.checks.iter().filter(|c| reads_objects(&c.code)).peekable();
-    if looked.peek().is_some() && looked.all(|c| c.status == CheckStatus::Skip) {
+    // Every authenticated user may read the server version: checks reading nothing else passing
+    // does not mean doctor could look at the cluster.
+    if report.nothing_checked() {
         let reason = report.checks.iter().find_map(|c| c.reason.clone()).unwrap_or_default();
         return Err(Failure::with_hint(
             format!("doctor could not run a single check ({reason})"),

@@ -90,6 +90,8 @@ pub fn verdict(report: &Report, style: Style) -> String {
     let line = match report.worst() {
         Some(Severity::Error) => style.bad(&format!("{FAIL} Status: broken — {counts}")),
         Some(Severity::Warning) => style.warn(&format!("{WARN} Status: degraded — {counts}")),
+        _ if report.nothing_checked() => style.dim(&format!("{SKIP} Status: unknown — no check could run ({counts})")),
+        _ if s.skipped > 0 => style.ok(&format!("{PASS} Status: healthy as far as checked — {counts}")),
         _ => style.ok(&format!("{PASS} Status: healthy — {counts}")),
     };
     format!("{line} {}\n", style.dim(&format!("(profile {})", report.profile)))

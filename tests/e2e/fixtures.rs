@@ -147,29 +147,3 @@ pub fn doctor_json(h: &Harness, namespace: &str, extra: &[&str]) -> (Run, Value)
     let v = r.json();
     (r, v)
 }
-
-/// (code, object name) of every finding.
-pub fn findings(report: &Value) -> Vec<(String, String, String)> {
-    report["findings"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .map(|f| {
-                    (
-                        f["code"].as_str().unwrap_or("").to_string(),
-                        f["object"]["name"].as_str().unwrap_or("").to_string(),
-                        f["severity"].as_str().unwrap_or("").to_string(),
-                    )
-                })
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-/// Assert a finding with `code` about `name` exists; return it.
-pub fn expect_finding<'a>(report: &'a Value, code: &str, name: &str) -> &'a Value {
-    report["findings"]
-        .as_array()
-        .and_then(|a| a.iter().find(|f| f["code"] == code && f["object"]["name"] == name))
-        .unwrap_or_else(|| panic!("expected {code} about {name}; got {:#?}", findings(report)))
-}
