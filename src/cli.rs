@@ -119,6 +119,12 @@ pub struct DoctorArgs {
     /// With --fix: show the plan, validated by server-side dry run, and change nothing.
     #[arg(long)]
     pub dry_run: bool,
+    /// With --fix: install CRD bundles from these YAML files (a file or a directory) instead of downloading them.
+    #[arg(long, value_name = "PATH", requires = "fix")]
+    pub crds_from: Option<PathBuf>,
+    /// With --fix: download CRD bundles from this mirror instead of https://raw.githubusercontent.com and https://github.com.
+    #[arg(long, value_name = "URL", env = "LLMD_CRDS_BASE_URL")]
+    pub crds_base_url: Option<String>,
 }
 
 /// `gateway` subcommands.

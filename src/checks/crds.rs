@@ -6,6 +6,7 @@ use super::{Check, CheckContext, Issue};
 use crate::catalog::{self, annotations, CrdFact, GaieRelease, GatewayApiRelease, Profile};
 use crate::findings::Category;
 use crate::fix::Repair;
+use crate::install::source::BundleKind;
 use crate::model::{groups, CrdView, ObjectRef};
 use crate::snapshot::{Kind, Snapshot};
 use semver::Version;
@@ -328,6 +329,24 @@ fn stale_crds(snap: &Snapshot) -> Vec<StaleCrd<'_>> {
     out
 }
 
+/// The repair installing (or upgrading to) the profile's bundle of `kind` through `gateway install`'s code path.
+fn install_repair(profile: &Profile, kind: BundleKind) -> Repair {
+    let git_ref = match kind {
+        BundleKind::GatewayApi => &profile.gateway_api,
+        BundleKind::Gaie => &profile.inference_extension,
+    };
+    Repair::InstallCrds { bundles: vec![(kind, git_ref.clone())] }
+}
+
+/// Attach the install repair of `kind` (the profile's standard-channel Gateway API bundle cannot
+/// repair experimental-channel CRDs: those stay fixable by hand).
+fn with_install(issue: Issue, snap: &Snapshot, profile: &Profile, kind: BundleKind) -> Issue {
+    if kind == BundleKind::GatewayApi && mostly_experimental(snap) {
+        return issue.fixable();
+    }
+    issue.repair(install_repair(profile, kind))
+}
+
 fn join(names: &[impl AsRef<str>]) -> String {
     names.iter().map(AsRef::as_ref).collect::<Vec<_>>().join(", ")
 }
@@ -380,7 +399,7 @@ fn gateway_crds_installed(ctx: &CheckContext) -> Vec<Issue> {
             Issue::warning(crd_ref(first), message, hint)
         }
     };
-    vec![issue.fixable()]
+    vec![with_install(issue, snap, profile, BundleKind::GatewayApi)]
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -396,14 +415,14 @@ fn pool_crd_installed(ctx: &CheckContext) -> Vec<Issue> {
     } else {
         (POOL_X_CRD, "inference.networking.x-k8s.io/v1alpha2")
     };
-    vec![Issue::error(
+    let issue = Issue::error(
         crd_ref(name),
         format!(
             "The Gateway API Inference Extension CRDs are not installed (no {name}): applying an InferencePool fails with no matches for kind \"InferencePool\" in version \"{api}\""
         ),
         format!("{} (or kubectl llmd gateway install)", gaie_install_cmd(&profile.inference_extension)),
-    )
-    .fixable()]
+    );
+    vec![with_install(issue, snap, profile, BundleKind::Gaie)]
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -417,7 +436,7 @@ fn pool_v1_served(ctx: &CheckContext) -> Vec<Issue> {
     }
     let served = crd.served_versions();
     let served = if served.is_empty() { "none".to_string() } else { join(&served) };
-    vec![Issue::error(
+    let issue = Issue::error(
         crd_ref(POOL_V1_CRD),
         format!(
             "CRD {POOL_V1_CRD} is installed but does not serve v1 (served: {served}), so inference.networking.k8s.io/v1 InferencePools cannot be read or written"
@@ -426,8 +445,8 @@ fn pool_v1_served(ctx: &CheckContext) -> Vec<Issue> {
             "kubectl llmd doctor --fix=LLMD-CRD-003, or {}",
             gaie_install_cmd(&profile.inference_extension)
         ),
-    )
-    .fixable()]
+    );
+    vec![with_install(issue, snap, profile, BundleKind::Gaie)]
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -444,7 +463,7 @@ fn not_only_alpha_pool(ctx: &CheckContext) -> Vec<Issue> {
         Some(v) => format!("GAIE {v}"),
         None => format!("GAIE v0.x: no {} annotation", annotations::INFERENCE_BUNDLE),
     };
-    vec![Issue::error(
+    let issue = Issue::error(
         crd_ref(POOL_X_CRD),
         format!(
             "Only the alpha InferencePool API is installed ({POOL_X_CRD}, {installed}); {POOL_V1_CRD} is missing, so gateways that speak only v1 (Istio 1.28+, agentgateway, NGINX Gateway Fabric 2.2+) route to no pool and v1 InferencePools cannot be created"
@@ -453,8 +472,8 @@ fn not_only_alpha_pool(ctx: &CheckContext) -> Vec<Issue> {
             "{} (or kubectl llmd doctor --fix=LLMD-CRD-004), then convert the alpha pools with kubectl llmd doctor --fix=LLMD-POOL-001",
             gaie_install_cmd(&profile.inference_extension)
         ),
-    )
-    .fixable()]
+    );
+    vec![with_install(issue, snap, profile, BundleKind::Gaie)]
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -480,7 +499,7 @@ fn objective_crd_installed(ctx: &CheckContext) -> Vec<Issue> {
             format!("{} (or kubectl llmd gateway install)", gaie_install_cmd(&profile.inference_extension)),
         )
     };
-    vec![Issue::warning(
+    let issue = Issue::warning(
         crd_ref(name),
         format!(
             "No InferenceObjective CRD is installed (looked in {}, {} and {}): the endpoint picker waits for it at startup and never becomes ready",
@@ -489,8 +508,16 @@ fn objective_crd_installed(ctx: &CheckContext) -> Vec<Issue> {
             groups::LLMD
         ),
         hint,
-    )
-    .fixable()]
+    );
+    // The GAIE bundle repairs it only when the profile's release ships the CRD (v1.0–v1.5); from v1.6
+    // on it lives in llm-d-router, which `gateway install` does not install.
+    let in_profile_bundle = !profile_objective_in_llmd(profile)
+        && gaie_target(profile).is_some_and(|r| r.crds.iter().any(|f| OBJECTIVE_CRDS.contains(&f.name().as_str())));
+    if in_profile_bundle {
+        vec![issue.repair(install_repair(profile, BundleKind::Gaie))]
+    } else {
+        vec![issue.fixable()]
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -508,7 +535,7 @@ fn bundles_not_older_than_profile(ctx: &CheckContext) -> Vec<Issue> {
         if let Some((installed, crd)) = oldest {
             if core(&installed) < core(&target) {
                 let experimental = mostly_experimental(snap);
-                out.push(
+                out.push(with_install(
                     Issue::warning(
                         crd_ref(&crd.metadata.name),
                         format!(
@@ -519,16 +546,18 @@ fn bundles_not_older_than_profile(ctx: &CheckContext) -> Vec<Issue> {
                             "kubectl llmd doctor --fix=LLMD-CRD-006, or {}",
                             gateway_install_cmd(&profile.gateway_api, experimental)
                         ),
-                    )
-                    .fixable(),
-                );
+                    ),
+                    snap,
+                    profile,
+                    BundleKind::GatewayApi,
+                ));
             }
         }
     }
     if let (Some(target), Some(crd)) = (release_version(&profile.inference_extension), snap.crd(POOL_V1_CRD)) {
         if let Some(installed) = bundle_version(crd, annotations::INFERENCE_BUNDLE) {
             if core(&installed) < core(&target) {
-                out.push(
+                out.push(with_install(
                     Issue::warning(
                         crd_ref(POOL_V1_CRD),
                         format!(
@@ -539,9 +568,11 @@ fn bundles_not_older_than_profile(ctx: &CheckContext) -> Vec<Issue> {
                             "kubectl llmd doctor --fix=LLMD-CRD-006, or {}",
                             gaie_install_cmd(&profile.inference_extension)
                         ),
-                    )
-                    .fixable(),
-                );
+                    ),
+                    snap,
+                    profile,
+                    BundleKind::Gaie,
+                ));
             }
         }
     }
@@ -588,14 +619,32 @@ fn bundle_versions_agree(ctx: &CheckContext) -> Vec<Issue> {
         } else {
             gateway_install_cmd(&newest_ref, mostly_experimental(snap))
         };
-        out.push(
-            Issue::warning(
-                crd_ref(outliers[0]),
-                format!("{project} CRDs come from different bundles ({summary}); controllers may reject the mix (SupportedVersion=False)"),
-                format!("kubectl llmd doctor --fix=LLMD-CRD-007, or re-apply the whole bundle: {cmd}"),
-            )
-            .fixable(),
+        let issue = Issue::warning(
+            crd_ref(outliers[0]),
+            format!("{project} CRDs come from different bundles ({summary}); controllers may reject the mix (SupportedVersion=False)"),
+            format!("kubectl llmd doctor --fix=LLMD-CRD-007, or re-apply the whole bundle: {cmd}"),
         );
+        // Re-applying the profile's bundle evens the mix out only when it is not older than the newest
+        // CRD (an older one would be a refused downgrade).
+        let (kind, target) = if project == "GAIE" {
+            (BundleKind::Gaie, &ctx.profile.inference_extension)
+        } else {
+            (BundleKind::GatewayApi, &ctx.profile.gateway_api)
+        };
+        let shipped: Vec<String> = match kind {
+            BundleKind::Gaie => gaie_target(ctx.profile).map(|r| r.crds.iter().map(CrdFact::name).collect()),
+            BundleKind::GatewayApi => {
+                gateway_target(ctx.profile).map(|r| r.standard.iter().map(CrdFact::name).collect())
+            }
+        }
+        .unwrap_or_default();
+        // ...and when that bundle holds every outlier (a kind it does not ship keeps its old version).
+        let evens_out = outliers.iter().all(|o| shipped.iter().any(|n| n == o));
+        if evens_out && release_version(target).is_some_and(|t| core(&t) >= core(&newest)) {
+            out.push(with_install(issue, snap, ctx.profile, kind));
+        } else {
+            out.push(issue.fixable());
+        }
     }
     out
 }
@@ -1095,6 +1144,50 @@ mod tests {
         let i = &issues("LLMD-CRD-007", &yaml, &fixtures::prereq())[0];
         assert!(i.message.contains("v1.2.1") && i.message.contains("v1.3.0"));
         assert!(i.hint.contains("ref=v1.3.0"));
+    }
+
+    fn install_of(i: &Issue) -> Option<Vec<(BundleKind, String)>> {
+        match &i.repair {
+            Some(Repair::InstallCrds { bundles }) => Some(bundles.clone()),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn crd_installs_are_repaired_through_the_profiles_bundles() {
+        let ga = |v: &str| vec![(BundleKind::GatewayApi, v.to_string())];
+        let ie = |v: &str| vec![(BundleKind::Gaie, v.to_string())];
+        let prereq = fixtures::prereq();
+        assert_eq!(install_of(&issues("LLMD-CRD-001", "", &prereq)[0]), Some(ga("v1.3.0")));
+        assert_eq!(install_of(&issues("LLMD-CRD-002", "", &prereq)[0]), Some(ie("v1.0.1")));
+        assert_eq!(install_of(&issues("LLMD-CRD-004", &gaie("v0.5.1"), &prereq)[0]), Some(ie("v1.0.1")));
+        let not_served =
+            crd(POOL_V1_CRD, "InferencePool", &["!v1"], &["v1"], &[(annotations::INFERENCE_BUNDLE, "v1.0.1")]);
+        assert_eq!(install_of(&issues("LLMD-CRD-003", &not_served, &prereq)[0]), Some(ie("v1.0.1")));
+        let old = gateway_standard("v1.3.0") + &gaie("v1.0.1");
+        let found = issues("LLMD-CRD-006", &old, &fixtures::current());
+        let repairs: Vec<_> = found.iter().map(install_of).collect();
+        assert_eq!(repairs, vec![Some(ga("v1.5.1")), Some(ie("v1.5.0"))]);
+
+        // InferenceObjective: the GAIE bundle has it before v1.6 only (then it is llm-d-router's).
+        let pool_only =
+            crd(POOL_V1_CRD, "InferencePool", &["v1"], &["v1"], &[(annotations::INFERENCE_BUNDLE, "v1.0.1")]);
+        assert_eq!(install_of(&issues("LLMD-CRD-005", &pool_only, &prereq)[0]), Some(ie("v1.0.1")));
+        let i = &issues("LLMD-CRD-005", &gaie("v1.6.0"), &profile("v1.5.1", "v1.6.0"))[0];
+        assert!(i.fixable && i.repair.is_none());
+
+        // Skew: the profile's bundle evens it out when it is not older than the newest CRD...
+        let skew = gateway_standard("v1.3.0").replacen("bundle-version: \"v1.3.0\"", "bundle-version: \"v1.2.1\"", 1);
+        assert_eq!(install_of(&issues("LLMD-CRD-007", &skew, &prereq)[0]), Some(ga("v1.3.0")));
+        // ...and is left to the hint when the profile is older (that would be a downgrade).
+        let newer = gateway_standard("v1.5.1").replacen("bundle-version: \"v1.5.1\"", "bundle-version: \"v1.3.0\"", 1);
+        let i = &issues("LLMD-CRD-007", &newer, &prereq)[0];
+        assert!(i.fixable && i.repair.is_none());
+
+        // Experimental-channel CRDs are not replaced by the standard bundle.
+        let experimental = gateway_standard("v1.3.0").replace("channel: \"standard\"", "channel: \"experimental\"");
+        let i = &issues("LLMD-CRD-006", &experimental, &fixtures::current())[0];
+        assert!(i.fixable && i.repair.is_none());
     }
 
     #[test]

@@ -16,9 +16,9 @@ use crate::commands::doctor::{diagnose, profile_from};
 use crate::error::{Failure, Result};
 use crate::findings::CheckStatus;
 use crate::install::apply::{self, Permission, FIELD_MANAGER};
+use crate::install::crds::{self, CrdPlan};
 use crate::install::helm::{self, Helm};
-use crate::install::plan::{self, Action, ClusterFacts, Plan};
-use crate::install::source::{self, Bundle, BundleKind, CrdSource};
+use crate::install::source::{Bundle, BundleKind, CrdSource};
 use crate::model::{condition, groups};
 use crate::render::{print_stdout, to_json, to_yaml, Style, FAIL, PASS, WARN};
 use crate::snapshot::Snapshot;
@@ -75,7 +75,6 @@ fn out(line: impl AsRef<str>) {
 
 const CRD_RESOURCE: &str = "customresourcedefinitions";
 const APIEXT: &str = "apiextensions.k8s.io";
-const ADMISSION: &str = "admissionregistration.k8s.io";
 
 // ---------------------------------------------------------------------------------------------
 // install
@@ -154,45 +153,28 @@ async fn install_crds(
     profile: &Profile,
     snap: &Snapshot,
 ) -> Result<Vec<Bundle>> {
-    let bundles = match &args.crds_from {
-        Some(path) => source::read_files(path)?,
-        None => {
-            let src = CrdSource::upstream(args.crds_base_url.as_deref());
-            let timeout = args.timeout.min(Duration::from_secs(120));
-            vec![
-                source::fetch_bundle(&src, BundleKind::GatewayApi, &profile.gateway_api, timeout).await?,
-                source::fetch_bundle(&src, BundleKind::Gaie, &profile.inference_extension, timeout).await?,
-            ]
-        }
+    let src = match &args.crds_from {
+        Some(path) => CrdSource::Files(path.clone()),
+        None => CrdSource::upstream(args.crds_base_url.as_deref()),
     };
+    let wanted = [
+        (BundleKind::GatewayApi, profile.gateway_api.clone()),
+        (BundleKind::Gaie, profile.inference_extension.clone()),
+    ];
+    let bundles = crds::load_bundles(&src, &wanted, args.timeout.min(Duration::from_secs(120))).await?;
     for b in &bundles {
-        eprintln!("{} {}: {} object(s) from {}", b.kind.label(), b.git_ref, b.objects.len(), origin_summary(&b.origin));
+        eprintln!(
+            "{} {}: {} object(s) from {}",
+            b.kind.label(),
+            b.git_ref,
+            b.objects.len(),
+            crds::origin_summary(&b.origin)
+        );
     }
 
-    let mut installed = apply::list_crds(conn).await?;
-    let others: Vec<&Value> = bundles
-        .iter()
-        .flat_map(|b| &b.objects)
-        .filter(|o| o.get("kind").and_then(Value::as_str) != Some("CustomResourceDefinition"))
-        .collect();
-    installed.extend(apply::get_objects(conn, &others).await?);
-    let mut facts = ClusterFacts {
-        safe_upgrades_policy: snap
-            .admission_policies
-            .items()
-            .iter()
-            .any(|p| p.metadata.name.as_deref() == Some(SAFE_UPGRADES_POLICY)),
-        ..Default::default()
-    };
-    for name in plan::removed_crds(&installed, &bundles) {
-        if let Some(crd) = installed.iter().find(|c| c.pointer("/metadata/name").and_then(Value::as_str) == Some(&name))
-        {
-            facts.object_counts.insert(name.clone(), apply::count_objects(conn, crd).await?);
-        }
-    }
-    let plan = plan::plan(&installed, &bundles, &facts);
-    let label = bundles.iter().map(|b| format!("{} {}", b.kind.label(), b.git_ref)).collect::<Vec<_>>().join(", ");
-    out(render_plan(&plan, &label));
+    let crd_plan = crds::plan_crds(conn, bundles, crds::safe_upgrades_policy(snap)).await?;
+    out(crd_plan.render());
+    let CrdPlan { bundles, plan, .. } = &crd_plan;
 
     let refused = plan.refusals().count();
     if refused > 0 {
@@ -203,118 +185,33 @@ async fn install_crds(
     }
     if plan.is_noop() {
         out("CRDs: nothing to do, every object is already installed as the bundles have it");
-        return Ok(bundles);
+        return Ok(bundles.clone());
     }
 
     // Permissions for what this plan writes besides CRD create/patch.
-    let mut needed = Vec::new();
-    if plan.items.iter().any(|i| matches!(i.action, Action::Remove { .. })) {
-        needed.push(Permission::cluster("delete", APIEXT, CRD_RESOURCE));
-    }
-    for item in plan.items.iter().filter(|i| i.writes() && i.kind != "CustomResourceDefinition") {
-        let resource = match item.kind.as_str() {
-            "ValidatingAdmissionPolicy" => "validatingadmissionpolicies",
-            "ValidatingAdmissionPolicyBinding" => "validatingadmissionpolicybindings",
-            _ => continue,
-        };
-        for verb in ["create", "patch"] {
-            let p = Permission::cluster(verb, ADMISSION, resource);
-            if !needed.contains(&p) {
-                needed.push(p);
-            }
-        }
-    }
-    apply::require_permissions(conn, &needed, "install the gateway CRDs").await?;
+    apply::require_permissions(conn, &crd_plan.extra_permissions(), "install the gateway CRDs").await?;
 
     // Server-side dry run of every write first: nothing is written unless the server accepts all.
     let started = Instant::now();
-    for item in plan.items.iter().filter(|i| i.writes()) {
-        write_item(conn, item, &installed, true)
-            .await
-            .map_err(|f| Failure { message: format!("{}; nothing was changed", f.message), hint: f.hint })?;
-    }
+    crds::write(conn, &crd_plan, true)
+        .await
+        .map_err(|f| Failure { message: format!("{}; nothing was changed", f.message), hint: f.hint })?;
     if args.dry_run {
         out("dry run: the API server accepted every change (server-side dry run)");
-        return Ok(bundles);
+        return Ok(bundles.clone());
     }
-    for item in plan.items.iter().filter(|i| i.writes()) {
-        write_item(conn, item, &installed, false).await?;
-    }
+    crds::write(conn, &crd_plan, false).await?;
     let applied = started.elapsed();
-    let names: Vec<String> = plan
-        .items
-        .iter()
-        .filter(|i| {
-            i.kind == "CustomResourceDefinition"
-                && matches!(i.action, Action::Create | Action::Upgrade { .. } | Action::Update { .. })
-        })
-        .map(|i| i.name.clone())
-        .collect();
+    let names = crd_plan.established_names();
     let waited = apply::wait_established(conn, &names, args.timeout).await?;
     out(format!(
         "CRDs: {} change(s) applied in {:.1}s; {} CRD(s) Established after {:.1}s more",
-        plan.items.iter().filter(|i| i.writes()).count(),
+        crd_plan.writes().count(),
         applied.as_secs_f64(),
         names.len(),
         waited.as_secs_f64()
     ));
-    Ok(bundles)
-}
-
-async fn write_item(conn: &Connection, item: &plan::PlanItem, installed: &[Value], dry_run: bool) -> Result<()> {
-    let current = installed.iter().find(|o| {
-        o.get("kind").and_then(Value::as_str) == Some(item.kind.as_str())
-            && o.pointer("/metadata/name").and_then(Value::as_str) == Some(item.name.as_str())
-    });
-    match (&item.action, &item.object) {
-        (Action::Remove { .. }, _) => match current {
-            Some(obj) => apply::delete(conn, obj, dry_run).await,
-            None => Ok(()),
-        },
-        (_, Some(obj)) => apply::apply(conn, obj, current, dry_run).await,
-        _ => Ok(()),
-    }
-}
-
-fn origin_summary(origin: &[String]) -> String {
-    match origin {
-        [] => "nowhere".into(),
-        [one] => one.clone(),
-        [first, ..] => {
-            let dir = first.rsplit_once('/').map_or(first.as_str(), |(d, _)| d);
-            format!("{} files under {dir}/", origin.len())
-        }
-    }
-}
-
-/// The plan as the user reads it.
-pub fn render_plan(plan: &Plan, label: &str) -> String {
-    let mut s = format!("CRD plan ({label}):\n");
-    let width = plan.items.iter().map(|i| i.name.len()).max().unwrap_or(0);
-    for item in &plan.items {
-        let (symbol, what) = match &item.action {
-            Action::Create => ("+", "create".to_string()),
-            Action::Upgrade { from, to } => ("↑", format!("upgrade {from} → {to}")),
-            Action::Update { version } => ("~", format!("update (same version {version}, content differs)")),
-            Action::Unchanged => ("=", "unchanged".to_string()),
-            Action::Downgrade { from, to } => (FAIL, format!("downgrade {from} → {to} refused")),
-            Action::Remove { objects } => ("-", format!("remove (no longer in the bundle; {objects} object(s))")),
-        };
-        let symbol = if item.refusal.is_some() { FAIL } else { symbol };
-        let name = if item.kind == "CustomResourceDefinition" {
-            item.name.clone()
-        } else {
-            format!("{} {}", item.kind, item.name)
-        };
-        s.push_str(&format!("  {symbol} {name:<width$}  {what}\n"));
-        for w in &item.warnings {
-            s.push_str(&format!("      {WARN} {w}\n"));
-        }
-        if let Some(r) = &item.refusal {
-            s.push_str(&format!("      refused: {}\n      way out: {}\n", r.reason, r.way_out));
-        }
-    }
-    s.trim_end().to_string()
+    Ok(bundles.clone())
 }
 
 // ---------------------------------------------------------------------------------------------

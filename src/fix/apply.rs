@@ -1,15 +1,31 @@
 //! The I/O half of `doctor --fix`: read each planned object live, compute and show its diff, check
 //! permissions (SelfSubjectAccessReview) before anything is written, validate with a server-side
-//! dry run, then write with server-side apply (field manager `kubectl-llmd`), delete, or migrate.
+//! dry run, then write with server-side apply (field manager `kubectl-llmd`), delete, migrate, or
+//! install CRD bundles through `gateway install`'s code path (`crate::install::crds`).
 
 use super::{apply_ops, diff, merge_union, migrate, touched_fields, Change, Plan, Repair, FIELD_MANAGER};
 use crate::cluster::Connection;
-use crate::error::Result;
+use crate::error::{Failure, Result};
+use crate::install::crds::{self, CrdPlan};
+use crate::install::source::{BundleKind, CrdSource};
 use k8s_openapi::api::authorization::v1::{ResourceAttributes, SelfSubjectAccessReview, SelfSubjectAccessReviewSpec};
 use kube::api::{Api, ApiResource, DeleteParams, DynamicObject, Patch, PatchParams, PostParams};
 use kube::discovery::{self, ApiCapabilities, ApiGroup, Scope};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+
+/// How long a bundle download, and the wait for installed CRDs to be Established, may take.
+const CRD_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// What `prepare` needs besides the connection and the plan.
+#[derive(Debug, Clone)]
+pub struct Inputs {
+    /// Where CRD bundles come from (`--crds-from`, `--crds-base-url` / LLMD_CRDS_BASE_URL, upstream).
+    pub crd_source: CrdSource,
+    /// The safe-upgrades ValidatingAdmissionPolicy is installed (from doctor's snapshot).
+    pub safe_upgrades_policy: bool,
+}
 
 /// One permission a change needs.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -51,6 +67,10 @@ pub struct Prepared {
     pub after: Option<Value>,
     /// The migration, for storedVersions repairs.
     pub migration: Option<migrate::MigrationPlan>,
+    /// The install plan, for CRD bundle repairs.
+    pub crds: Option<CrdPlan>,
+    /// The server-side dry run accepted every write of the install plan.
+    pub validated: bool,
     /// Why it cannot be applied (shown instead of applying).
     pub refused: Option<String>,
     /// Nothing to do: the object is already as the repair wants it.
@@ -67,6 +87,8 @@ impl Prepared {
             patch: None,
             after: None,
             migration: None,
+            crds: None,
+            validated: false,
             refused: None,
             noop: false,
             needs: Vec::new(),
@@ -91,8 +113,31 @@ impl Prepared {
     /// The diff (or the migration's description) as the plan shows it.
     pub fn render(&self) -> String {
         let mut out = format!("── {}\n", self.change.title());
+        if let Some(plan) = &self.crds {
+            for b in &plan.bundles {
+                out.push_str(&format!(
+                    "   {} {}: {} object(s) from {}\n",
+                    b.kind.label(),
+                    b.git_ref,
+                    b.objects.len(),
+                    crds::origin_summary(&b.origin)
+                ));
+            }
+            for line in plan.render().lines() {
+                out.push_str(&format!("   {line}\n"));
+            }
+            if self.validated {
+                out.push_str(&format!(
+                    "   server-side dry run: the API server accepted all {} write(s)\n",
+                    plan.writes().count()
+                ));
+            }
+        }
         if let Some(why) = &self.refused {
             out.push_str(&format!("   refused: {why}\n"));
+            return out;
+        }
+        if self.crds.is_some() {
             return out;
         }
         if let Some(m) = &self.migration {
@@ -197,16 +242,80 @@ pub fn apply_body(object: &Value, ar: &ApiResource, namespaced: bool, fields: &B
 }
 
 /// Read everything a plan needs and compute each change's apply body (no write, no dry run yet).
-pub async fn prepare(conn: &Connection, plan: &Plan) -> Vec<Prepared> {
+pub async fn prepare(conn: &Connection, plan: &Plan, inputs: &Inputs) -> Vec<Prepared> {
     let client = &conn.client;
     let mut resolver = Resolver::default();
     let mut out = Vec::new();
     for change in &plan.changes {
         let mut p = Prepared::new(change.clone());
-        prepare_one(client, &mut resolver, &mut p).await;
+        if let Repair::InstallCrds { bundles } = &change.repair {
+            prepare_install(conn, inputs, bundles, &mut p).await;
+        } else {
+            prepare_one(client, &mut resolver, &mut p).await;
+        }
         out.push(p);
     }
     out
+}
+
+fn failure_text(f: &Failure) -> String {
+    match f.hint.as_deref().filter(|h| !h.is_empty()) {
+        Some(hint) => format!("{} (hint: {hint})", f.message),
+        None => f.message.clone(),
+    }
+}
+
+fn crd_access(verb: &str) -> Access {
+    access(verb, "apiextensions.k8s.io", "customresourcedefinitions", "", "")
+}
+
+/// Read the bundles the findings need and plan them over the cluster, as `gateway install` does.
+async fn prepare_install(conn: &Connection, inputs: &Inputs, wanted: &[(BundleKind, String)], p: &mut Prepared) {
+    let loaded = match crds::load_bundles(&inputs.crd_source, wanted, CRD_TIMEOUT).await {
+        Ok(b) => b,
+        Err(f) => {
+            p.refused = Some(failure_text(&f));
+            return;
+        }
+    };
+    // Files may hold both bundles: install only those the findings need.
+    let bundles: Vec<_> = loaded.into_iter().filter(|b| wanted.iter().any(|(k, _)| *k == b.kind)).collect();
+    if let Some((missing, _)) = wanted.iter().find(|(k, _)| !bundles.iter().any(|b| b.kind == *k)) {
+        let from = match &inputs.crd_source {
+            CrdSource::Files(path) => path.display().to_string(),
+            CrdSource::Upstream { .. } => "the source".into(),
+        };
+        p.refused = Some(format!("{from} holds no {} CRDs; add them to --crds-from", missing.label()));
+        return;
+    }
+    let plan = match crds::plan_crds(conn, bundles, inputs.safe_upgrades_policy).await {
+        Ok(plan) => plan,
+        Err(f) => {
+            // Reading CRDs may be what the user lacks: the permission check then names it.
+            p.needs = vec![crd_access("list"), crd_access("create"), crd_access("patch")];
+            p.refused = Some(failure_text(&f));
+            return;
+        }
+    };
+    let refusals: Vec<&str> =
+        plan.plan.refusals().filter_map(|i| i.refusal.as_ref()).map(|r| r.reason.as_str()).collect();
+    if let Some(first) = refusals.first() {
+        p.refused = Some(format!(
+            "the CRD plan refuses {} object(s), so nothing of it is applied: {first}{}",
+            refusals.len(),
+            if refusals.len() > 1 { " (and more: see each refused line above)" } else { "" }
+        ));
+    } else if plan.plan.is_noop() {
+        p.noop = true;
+    }
+    if p.writable() {
+        p.needs = plan
+            .permissions()
+            .into_iter()
+            .map(|perm| access(perm.verb, perm.group, perm.resource, "", perm.namespace.as_deref().unwrap_or("")))
+            .collect();
+    }
+    p.crds = Some(plan);
 }
 
 async fn prepare_one(client: &kube::Client, resolver: &mut Resolver, p: &mut Prepared) {
@@ -316,7 +425,7 @@ async fn prepare_one(client: &kube::Client, resolver: &mut Resolver, p: &mut Pre
             }
             p.needs.push(access("delete", &ar.group, &ar.plural, "", &ns));
         }
-        Repair::MigrateStoredVersions { .. } => {}
+        Repair::MigrateStoredVersions { .. } | Repair::InstallCrds { .. } => {}
     }
 }
 
@@ -367,6 +476,13 @@ pub async fn missing_permissions(conn: &Connection, prepared: &[Prepared]) -> Re
 pub async fn dry_run(conn: &Connection, prepared: &mut [Prepared]) {
     let client = &conn.client;
     for p in prepared.iter_mut().filter(|p| p.writable()) {
+        if let Some(plan) = &p.crds {
+            match crds::write(conn, plan, true).await {
+                Ok(()) => p.validated = true,
+                Err(f) => p.refused = Some(format!("server-side dry run failed: {}", failure_text(&f))),
+            }
+            continue;
+        }
         if let Some(m) = &p.migration {
             if let Err(e) = migrate::dry_run(client, m).await {
                 p.refused = Some(e);
@@ -413,7 +529,9 @@ pub async fn apply(conn: &Connection, prepared: &[Prepared]) -> Vec<Applied> {
     for p in prepared.iter().filter(|p| p.writable()) {
         let title = p.change.title();
         let target = p.change.repair.target();
-        let result = if let Some(m) = &p.migration {
+        let result = if let Some(plan) = &p.crds {
+            install(conn, plan, &title).await
+        } else if let Some(m) = &p.migration {
             match migrate::run(client, &m.crd).await {
                 Ok(o) => {
                     let gone = if o.gone > 0 { format!(" ({} deleted meanwhile)", o.gone) } else { String::new() };
@@ -454,4 +572,35 @@ pub async fn apply(conn: &Connection, prepared: &[Prepared]) -> Vec<Applied> {
         out.push(Applied { title, result });
     }
     out
+}
+
+/// Apply an install plan and wait for its CRDs to be Established. `title`: the change's title
+/// (the bundles' versions are repeated only when the files read carry other ones).
+async fn install(conn: &Connection, plan: &CrdPlan, title: &str) -> std::result::Result<String, String> {
+    use crate::install::plan::Action;
+    crds::write(conn, plan, false).await.map_err(|f| failure_text(&f))?;
+    let names = plan.established_names();
+    let waited =
+        crate::install::apply::wait_established(conn, &names, CRD_TIMEOUT).await.map_err(|f| failure_text(&f))?;
+    let mut done = Vec::new();
+    for (what, want) in [
+        ("created", (|a: &Action| matches!(a, Action::Create)) as fn(&Action) -> bool),
+        ("upgraded", |a| matches!(a, Action::Upgrade { .. })),
+        ("updated", |a| matches!(a, Action::Update { .. })),
+        ("removed", |a| matches!(a, Action::Remove { .. })),
+    ] {
+        let n = plan.writes().filter(|i| want(&i.action)).count();
+        if n > 0 {
+            done.push(format!("{n} {what}"));
+        }
+    }
+    let label = plan.label();
+    let which = if title.ends_with(&label) { String::new() } else { format!("{label}: ") };
+    Ok(format!(
+        "{which}{} object(s) {}; {} CRD(s) Established after {:.1}s",
+        plan.writes().count(),
+        done.join(", "),
+        names.len(),
+        waited.as_secs_f64()
+    ))
 }

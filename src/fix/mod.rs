@@ -12,6 +12,7 @@ pub mod migrate;
 pub mod run;
 
 use crate::findings::{Finding, Report};
+use crate::install::source::BundleKind;
 use crate::model::ObjectRef;
 use serde_json::Value;
 use std::collections::BTreeSet;
@@ -58,6 +59,9 @@ pub enum Repair {
     Delete { target: ObjectRef },
     /// Rewrite every object of the CRD at its storage version, then set status.storedVersions to it.
     MigrateStoredVersions { crd: String },
+    /// Install or upgrade CRD bundles (kind, git ref) through `gateway install`'s code path: its
+    /// sources, its planner (with its refusals), server-side apply, wait for Established.
+    InstallCrds { bundles: Vec<(BundleKind, String)> },
 }
 
 impl Repair {
@@ -69,6 +73,8 @@ impl Repair {
             Repair::MigrateStoredVersions { crd } => {
                 ObjectRef::new("CustomResourceDefinition", "apiextensions.k8s.io", "", crd)
             }
+            // One change installs every bundle the findings need: one target for all of them.
+            Repair::InstallCrds { .. } => ObjectRef::new("CustomResourceDefinition", "apiextensions.k8s.io", "", ""),
         }
     }
 
@@ -78,6 +84,17 @@ impl Repair {
             Repair::Create { .. } => "apply",
             Repair::Delete { .. } => "delete",
             Repair::MigrateStoredVersions { .. } => "migrate",
+            Repair::InstallCrds { .. } => "install",
+        }
+    }
+
+    /// Where the change runs in the plan: CRD installs first (other repairs may need their kinds),
+    /// migrations last (slow and independent).
+    fn rank(&self) -> u8 {
+        match self {
+            Repair::InstallCrds { .. } => 0,
+            Repair::MigrateStoredVersions { .. } => 2,
+            _ => 1,
         }
     }
 }
@@ -101,6 +118,10 @@ pub struct Change {
 impl Change {
     /// "LLMD-RT-006 · patch HTTPRoute ns/name".
     pub fn title(&self) -> String {
+        if let Repair::InstallCrds { bundles } = &self.repair {
+            let what: Vec<String> = bundles.iter().map(|(k, r)| format!("{} {r}", k.label())).collect();
+            return format!("{} · install CRD bundles {}", self.codes.join(", "), what.join(", "));
+        }
         format!("{} · {} {}", self.codes.join(", "), self.repair.verb(), self.repair.target())
     }
 }
@@ -170,8 +191,8 @@ pub fn build_plan(report: &Report, filter: &CodeFilter) -> Plan {
             None => plan.changes.push(Change { codes: vec![f.code.clone()], repair: repair.clone() }),
         }
     }
-    // Deterministic order: migrations last (they are slow and independent), the rest by object.
-    plan.changes.sort_by_key(|c| (matches!(c.repair, Repair::MigrateStoredVersions { .. }), c.repair.target()));
+    // Deterministic order: CRD installs first, migrations last, the rest by object.
+    plan.changes.sort_by_key(|c| (c.repair.rank(), c.repair.target()));
     plan
 }
 
@@ -189,6 +210,14 @@ fn merge_repair(into: &mut Repair, other: &Repair) {
             }
         }
         (Repair::Create { object }, Repair::Create { object: more }) => merge_union(object, more),
+        (Repair::InstallCrds { bundles }, Repair::InstallCrds { bundles: more }) => {
+            for b in more {
+                if !bundles.iter().any(|(k, _)| *k == b.0) {
+                    bundles.push(b.clone());
+                }
+            }
+            bundles.sort();
+        }
         _ => {}
     }
 }
@@ -376,6 +405,35 @@ mod tests {
         let Repair::Create { object } = &plan.changes[0].repair else { panic!() };
         assert_eq!(object["spec"]["from"].as_array().unwrap().len(), 1);
         assert_eq!(object["spec"]["to"].as_array().unwrap().len(), 2);
+    }
+
+    #[test]
+    fn crd_installs_merge_into_one_change_that_runs_first() {
+        let install = |kind: BundleKind, r: &str| Repair::InstallCrds { bundles: vec![(kind, r.to_string())] };
+        let report = Report::new(
+            "c".into(),
+            "p".into(),
+            vec![],
+            vec![
+                finding("LLMD-RT-007", Some(Repair::Delete { target: route() })),
+                finding("LLMD-CRD-002", Some(install(BundleKind::Gaie, "v1.0.1"))),
+                finding("LLMD-CRD-001", Some(install(BundleKind::GatewayApi, "v1.3.0"))),
+                finding("LLMD-CRD-006", Some(install(BundleKind::Gaie, "v1.0.1"))),
+                finding("LLMD-CRD-009", Some(Repair::MigrateStoredVersions { crd: "a.b".into() })),
+            ],
+        );
+        let plan = build_plan(&report, &CodeFilter::All);
+        assert_eq!(plan.changes.len(), 3);
+        assert_eq!(plan.changes[0].codes, vec!["LLMD-CRD-001", "LLMD-CRD-002", "LLMD-CRD-006"]);
+        assert_eq!(
+            plan.changes[0].title(),
+            "LLMD-CRD-001, LLMD-CRD-002, LLMD-CRD-006 · install CRD bundles Gateway API v1.3.0, GAIE v1.0.1"
+        );
+        assert!(matches!(plan.changes[2].repair, Repair::MigrateStoredVersions { .. }));
+        // Only the GAIE findings chosen: only the GAIE bundle.
+        let only = CodeFilter::parse("CRD-002", &["LLMD-CRD-002"]).unwrap();
+        let plan = build_plan(&report, &only);
+        assert_eq!(plan.changes[0].repair, install(BundleKind::Gaie, "v1.0.1"));
     }
 
     #[test]

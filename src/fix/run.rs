@@ -1,7 +1,7 @@
 //! `kubectl llmd doctor --fix`: the whole pipeline, findings → plan → diff → dry run → confirm →
 //! apply → doctor again.
 
-use super::apply::{apply, dry_run, missing_permissions, prepare};
+use super::apply::{apply, dry_run, missing_permissions, prepare, Inputs};
 use super::{build_plan, CodeFilter};
 use crate::checks;
 use crate::cli::{DoctorArgs, GlobalFlags, OutputFormat};
@@ -9,6 +9,8 @@ use crate::cluster::connect;
 use crate::collect::cluster::collect_cluster;
 use crate::commands::doctor::{diagnose, exit_code, print_report, profile_from};
 use crate::error::{Failure, Result};
+use crate::install::crds::safe_upgrades_policy;
+use crate::install::source::CrdSource;
 use crate::render::print_stdout;
 use std::io::{BufRead, IsTerminal, Write};
 use std::process::ExitCode;
@@ -42,7 +44,14 @@ pub async fn run(global: &GlobalFlags, args: &DoctorArgs, raw_codes: &str) -> Re
         }
     };
 
-    let mut prepared = prepare(&conn, &plan).await;
+    let inputs = Inputs {
+        crd_source: match &args.crds_from {
+            Some(path) => CrdSource::Files(path.clone()),
+            None => CrdSource::upstream(args.crds_base_url.as_deref()),
+        },
+        safe_upgrades_policy: safe_upgrades_policy(&snapshot),
+    };
+    let mut prepared = prepare(&conn, &plan, &inputs).await;
     // Permissions first: a user who may not write gets one clear refusal and nothing is touched.
     let missing = missing_permissions(&conn, &prepared).await?;
     if !missing.is_empty() {

@@ -2,6 +2,7 @@
 //! and gateway control planes through helm.
 
 pub mod apply;
+pub mod crds;
 pub mod helm;
 pub mod plan;
 pub mod source;

@@ -4,13 +4,15 @@
 //!
 //! Namespaced repairs run on the shared harness in their own namespaces, always with `-n` and an
 //! explicit `--fix=CODES`, so they never touch another test's objects. Repairs of cluster-scoped or
-//! cross-namespace state (RT-008 needs `-A`, the admission webhook, the storedVersions migration)
-//! run on the exclusive lab harness and leave it empty.
+//! cross-namespace state (RT-008 needs `-A`, the admission webhook, the storedVersions migration,
+//! CRD installs and upgrades) run on the exclusive lab harness and leave it empty. CRD bundles come
+//! from the Go module cache through the loopback mirror (`mirror.rs`), as `gateway install` reads them.
 
 use crate::doctor_routing::{deploy, Opts, Shape};
 use crate::fixtures::{apply_files, cluster, doctor_json, gaie_crds, gateway_api_crds, wait_established};
 use crate::harness::{assert_success, lab, Harness};
-use crate::run::{llmd, Run};
+use crate::mirror::mirror;
+use crate::run::{llmd, llmd_command, run, Run};
 use serde_json::{json, Value};
 use std::time::Instant;
 
@@ -393,17 +395,51 @@ impl Drop for Lab {
 fn empty(h: &Harness) {
     let out = h.kubectl(&["delete", "validatingwebhookconfigurations", "--all", "--ignore-not-found"]);
     assert_success(&out, "deleting webhooks");
+    // The safe-upgrades policy a Gateway API v1.5 install adds would deny the next test's older CRDs.
+    let out = h.kubectl(&["get", "validatingadmissionpolicies", "-o", "name"]);
+    assert_success(&out, "listing admission policies");
+    if !out.stdout.is_empty() {
+        let out = h.kubectl(&[
+            "delete",
+            "validatingadmissionpolicybindings,validatingadmissionpolicies",
+            "--all",
+            "--ignore-not-found",
+        ]);
+        assert_success(&out, "deleting admission policies");
+        // The policy's admission plugin caches; give it a moment to forget a deleted policy.
+        std::thread::sleep(std::time::Duration::from_millis(1500));
+    }
     let out = h.kubectl(&["delete", "deployments", "--all", "--all-namespaces", "--ignore-not-found"]);
     assert_success(&out, "deleting Deployments");
     let out = h.kubectl(&["get", "crd", "-o", "name"]);
     if !out.stdout.is_empty() {
         let out = h.kubectl(&["delete", "crd", "--all", "--wait=false"]);
         assert_success(&out, "deleting CRDs");
-        let out = h.kubectl(&["wait", "--for=delete", "crd", "--all", "--timeout=120s"]);
-        if !out.status.success() && !String::from_utf8_lossy(&out.stderr).contains("no matching resources") {
-            assert_success(&out, "kubectl wait --for=delete crd --all");
-        }
+        wait_crds_gone(h);
     }
+}
+
+/// Wait until every CRD is gone. A CRD deleted right after an update can stay Terminating with
+/// InstanceDeletionFailed "could not list instances: storage is (re)initializing" while the API
+/// server's finalizer backs off; touching the CRD requeues it, so nudge it between waits.
+fn wait_crds_gone(h: &Harness) {
+    for attempt in 0..6 {
+        let out = h.kubectl(&["wait", "--for=delete", "crd", "--all", "--timeout=20s"]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        if out.status.success() || stderr.contains("no matching resources") {
+            return;
+        }
+        eprintln!("CRDs still Terminating after {}s: touching them to requeue their finalizer", 20 * (attempt + 1));
+        let nudge = format!("kubectl-llmd.test/requeue={attempt}");
+        let _ = h.kubectl(&["annotate", "crd", "--all", "--overwrite", &nudge]);
+    }
+    let left = h.kubectl(&[
+        "get",
+        "crd",
+        "-o",
+        "jsonpath={range .items[*]}{.metadata.name} {.status.conditions[?(@.type==\"Terminating\")].message}{\"\\n\"}{end}",
+    ]);
+    panic!("CRDs not deleted after 2 minutes:\n{}", String::from_utf8_lossy(&left.stdout));
 }
 
 fn install_prereq(h: &Harness) {
@@ -599,4 +635,176 @@ fn stored_versions_are_migrated_over_1000_objects_crd_009() {
     let r = doctor(&h, &["-A", "--fix=LLMD-CRD-009", "--yes"]);
     assert!(r.stdout.contains("nothing to fix"), "{}", r.stdout);
     assert_eq!(versions(&h, &format!("grpcroutes.{GWAPI}"), None), rv);
+}
+
+// ---------------------------------------------------------------------------------------------
+// CRD bundles: installed or upgraded through `gateway install`'s code path.
+
+/// `doctor` as admin with the CRD bundles served by the loopback mirror.
+fn doctor_mirrored(h: &Harness, args: &[&str]) -> Run {
+    let mut cmd = llmd_command(&["doctor"]);
+    cmd.args(args).env("KUBECONFIG", &h.kubeconfig_admin).env("LLMD_CRDS_BASE_URL", &mirror().base);
+    run(cmd)
+}
+
+/// name → resourceVersion of every CRD.
+fn crd_versions(h: &Harness) -> Vec<(String, String)> {
+    versions(h, "customresourcedefinitions", None)
+}
+
+fn bundle_version(h: &Harness, crd: &str, key: &str) -> String {
+    let v = get(h, "crd", None, crd);
+    v["metadata"]["annotations"][key].as_str().unwrap_or("").to_string()
+}
+
+fn crd_codes(report: &Value) -> Vec<String> {
+    codes(report).into_iter().filter(|c| c.starts_with("LLMD-CRD-")).collect()
+}
+
+const GA_BUNDLE: &str = "gateway.networking.k8s.io/bundle-version";
+const GAIE_BUNDLE: &str = "inference.networking.k8s.io/bundle-version";
+
+#[test]
+fn missing_crds_are_installed_at_the_profiles_versions_crd_001_002() {
+    let h = Lab::new();
+    let report = doctor_all(&h);
+    assert!(has_code(&report, "LLMD-CRD-001") && has_code(&report, "LLMD-CRD-002"), "{:?}", codes(&report));
+
+    // --dry-run: the install plan per CRD, validated by the server, and nothing written.
+    let r = doctor_mirrored(&h, &["-A", "--fix", "--dry-run"]);
+    assert!(r.code == 0 || r.code == 1, "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout.contains("LLMD-CRD-001, LLMD-CRD-002 · install CRD bundles Gateway API v1.3.0, GAIE v1.0.1"),
+        "{}\n{}",
+        r.stdout,
+        r.stderr
+    );
+    assert!(r.stdout.contains("CRD plan (Gateway API v1.3.0, GAIE v1.0.1)"), "{}", r.stdout);
+    assert!(r.stdout.contains("+ gatewayclasses.gateway.networking.k8s.io"), "{}", r.stdout);
+    assert!(r.stdout.contains("+ inferencepools.inference.networking.k8s.io"), "{}", r.stdout);
+    assert!(r.stdout.contains("server-side dry run: the API server accepted all"), "{}", r.stdout);
+    assert!(!r.stdout.contains("Not repaired automatically"), "{}", r.stdout);
+    assert!(r.stderr.contains("dry run: nothing was changed"), "{}", r.stderr);
+    assert!(crd_versions(&h).is_empty(), "--dry-run created CRDs: {:?}", crd_versions(&h));
+
+    // No terminal, no --yes: the plan, no write.
+    let r = doctor_mirrored(&h, &["-A", "--fix"]);
+    r.expect_code(1);
+    assert!(r.stderr.contains("add --yes"), "{}", r.stderr);
+    assert!(crd_versions(&h).is_empty(), "unconfirmed --fix created CRDs");
+
+    // --yes: downloaded through the mirror as gateway install does, applied, Established.
+    mirror().requests.lock().unwrap().clear();
+    let started = Instant::now();
+    let r = doctor_mirrored(&h, &["-A", "--fix", "--yes"]);
+    eprintln!(
+        "doctor --fix --yes installing Gateway API v1.3.0 + GAIE v1.0.1: {:.2}s",
+        started.elapsed().as_secs_f64()
+    );
+    assert!(r.code == 0 || r.code == 1, "{}\n{}", r.stdout, r.stderr);
+    assert!(!r.stderr.contains('✖'), "{}", r.stderr);
+    let line =
+        r.stderr.lines().find(|l| l.contains("✔ LLMD-CRD-001, LLMD-CRD-002")).unwrap_or_else(|| panic!("{}", r.stderr));
+    eprintln!("  {line}");
+    assert!(line.contains("created") && line.contains("Established"), "{line}");
+    assert!(r.stderr.contains("Running doctor again"), "{}", r.stderr);
+    let requested = mirror().requests.lock().unwrap().clone();
+    for path in [
+        "/kubernetes-sigs/gateway-api/v1.3.0/config/crd/kustomization.yaml",
+        "/kubernetes-sigs/gateway-api-inference-extension/v1.0.1/config/crd/kustomization.yaml",
+    ] {
+        assert!(requested.iter().any(|p| p == path), "{path} not requested: {requested:?}");
+    }
+    let installed = crd_versions(&h);
+    let names: Vec<&str> = installed.iter().map(|(n, _)| n.rsplit('/').next().unwrap().trim_matches('"')).collect();
+    for crd in [
+        "gatewayclasses.gateway.networking.k8s.io",
+        "gateways.gateway.networking.k8s.io",
+        "httproutes.gateway.networking.k8s.io",
+        "referencegrants.gateway.networking.k8s.io",
+        "inferencepools.inference.networking.k8s.io",
+        "inferenceobjectives.inference.networking.x-k8s.io",
+    ] {
+        assert!(names.contains(&crd), "{crd} not installed: {names:?}");
+    }
+    assert_eq!(bundle_version(&h, "gatewayclasses.gateway.networking.k8s.io", GA_BUNDLE), "v1.3.0");
+    assert_eq!(bundle_version(&h, "inferencepools.inference.networking.k8s.io", GAIE_BUNDLE), "v1.0.1");
+    let out = h.kubectl(&["get", "crd", "httproutes.gateway.networking.k8s.io", "--show-managed-fields", "-o", "json"]);
+    assert_success(&out, "kubectl get crd --show-managed-fields");
+    let route_crd: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        route_crd["metadata"]["managedFields"].as_array().unwrap().iter().any(|m| m["manager"] == "kubectl-llmd"),
+        "{:#}",
+        route_crd["metadata"]["managedFields"]
+    );
+    let report = doctor_all(&h);
+    assert!(crd_codes(&report).is_empty(), "CRD findings after --fix: {:?}", crd_codes(&report));
+
+    // Rerun: nothing to fix, nothing written.
+    let r = doctor_mirrored(&h, &["-A", "--fix", "--yes"]);
+    assert!(r.stdout.contains("nothing to fix"), "{}\n{}", r.stdout, r.stderr);
+    assert_eq!(crd_versions(&h), installed, "the rerun wrote CRDs");
+}
+
+#[test]
+fn older_bundles_are_upgraded_to_the_profile_crd_006() {
+    let h = Lab::new();
+    install_prereq(&h);
+    let profile = ["--profile", "current"];
+    let r = doctor(&h, &["-A", "-o", "json", "--profile", "current"]);
+    let report = r.json();
+    let old: Vec<&Value> =
+        report["findings"].as_array().unwrap().iter().filter(|f| f["code"] == "LLMD-CRD-006").collect();
+    assert_eq!(old.len(), 2, "Gateway API and GAIE older than the profile: {:?}", codes(&report));
+    let before = crd_versions(&h);
+
+    // An alpha pool still on the x-k8s CRD that GAIE v1.5 removes: the install planner refuses,
+    // and --fix shows that refusal for the change and writes nothing.
+    let ns = h.namespace("fix-crd-upgrade");
+    h.apply_yaml(&format!(
+        "apiVersion: {XK8S}/v1alpha2\nkind: InferencePool\nmetadata: {{name: old, namespace: {ns}}}\n\
+         spec:\n  selector: {{app: m}}\n  targetPortNumber: 8000\n  extensionRef: {{name: old-epp}}\n"
+    ));
+    let r = doctor_mirrored(&h, &["-A", "--fix=LLMD-CRD-006", "--yes", profile[0], profile[1]]);
+    r.expect_code(1);
+    assert!(r.stdout.contains("refused: the CRD plan refuses 1 object(s)"), "{}\n{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("1 InferencePool object(s) still use it"), "{}", r.stdout);
+    assert!(r.stdout.contains("nothing to fix (1 change(s) refused above)"), "{}", r.stdout);
+    assert_eq!(crd_versions(&h), before, "a refused install changed CRDs");
+    let out = h.kubectl(&["delete", &format!("inferencepools.{XK8S}"), "old", "-n", &ns]);
+    assert_success(&out, "deleting the alpha pool");
+
+    // --dry-run: each CRD's upgrade, validated, nothing written.
+    let r = doctor_mirrored(&h, &["-A", "--fix=LLMD-CRD-006", "--dry-run", profile[0], profile[1]]);
+    assert!(r.code == 0 || r.code == 1, "{}\n{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("LLMD-CRD-006 · install CRD bundles Gateway API v1.5.1, GAIE v1.5.0"), "{}", r.stdout);
+    assert!(r.stdout.contains("upgrade v1.3.0 → v1.5.1"), "{}", r.stdout);
+    assert!(r.stdout.contains("upgrade v1.0.1 → v1.5.0"), "{}", r.stdout);
+    assert!(r.stdout.contains("- inferencepools.inference.networking.x-k8s.io"), "{}", r.stdout);
+    assert!(r.stdout.contains("+ listenersets.gateway.networking.k8s.io"), "{}", r.stdout);
+    assert!(r.stdout.contains("server-side dry run: the API server accepted all"), "{}", r.stdout);
+    assert_eq!(crd_versions(&h), before, "--dry-run changed CRDs");
+
+    let started = Instant::now();
+    let r = doctor_mirrored(&h, &["-A", "--fix=LLMD-CRD-006", "--yes", profile[0], profile[1]]);
+    eprintln!("doctor --fix upgrading to Gateway API v1.5.1 + GAIE v1.5.0: {:.2}s", started.elapsed().as_secs_f64());
+    assert!(r.code == 0 || r.code == 1, "{}\n{}", r.stdout, r.stderr);
+    assert!(!r.stderr.contains('✖'), "{}", r.stderr);
+    let line = r.stderr.lines().find(|l| l.contains("✔ LLMD-CRD-006")).unwrap_or_else(|| panic!("{}", r.stderr));
+    eprintln!("  {line}");
+    assert!(line.contains("upgraded") && line.contains("1 removed"), "{line}");
+    assert_eq!(bundle_version(&h, "gatewayclasses.gateway.networking.k8s.io", GA_BUNDLE), "v1.5.1");
+    assert_eq!(bundle_version(&h, "inferencepools.inference.networking.k8s.io", GAIE_BUNDLE), "v1.5.0");
+    assert!(exists(&h, "crd", None, "listenersets.gateway.networking.k8s.io"));
+    assert!(!exists(&h, "crd", None, &format!("inferencepools.{XK8S}")));
+    assert!(exists(&h, "validatingadmissionpolicies", None, "safe-upgrades.gateway.networking.k8s.io"));
+    let r = doctor(&h, &["-A", "-o", "json", "--profile", "current"]);
+    let report = r.json();
+    assert!(!has_code(&report, "LLMD-CRD-006"), "{:?}", codes(&report));
+
+    // Rerun: nothing to fix, nothing written.
+    let upgraded = crd_versions(&h);
+    let r = doctor_mirrored(&h, &["-A", "--fix=LLMD-CRD-006", "--yes", profile[0], profile[1]]);
+    assert!(r.stdout.contains("nothing to fix"), "{}\n{}", r.stdout, r.stderr);
+    assert_eq!(crd_versions(&h), upgraded, "the rerun wrote CRDs");
 }

@@ -9,6 +9,7 @@ mod fixtures;
 mod gateway;
 mod harness;
 mod krew;
+mod mirror;
 mod pool;
 mod run;
 mod version;
