@@ -25,74 +25,14 @@
 use crate::fixtures::{
     accepted_status, apply_files, cluster, gaie_crds, gateway_api_crds, go_module_dir, set_status, wait_established,
 };
-use crate::harness::{assert_success, lab, Harness};
+use crate::harness::{assert_success, Harness};
+use crate::lab::{wait_policy_enforced, Lab};
 use crate::run::{llmd_command, run, Run};
 use serde_json::{json, Value};
-use std::ops::Deref;
 use std::path::PathBuf;
-use std::sync::MutexGuard;
-use std::time::{Duration, Instant};
 
 // ---------------------------------------------------------------------------------------------
 // The lab, held exclusively and left empty.
-
-/// The lab harness, held for the whole test; empties the lab on creation and on drop.
-struct Lab(MutexGuard<'static, Harness>);
-
-impl Lab {
-    fn new() -> Self {
-        let guard = lab();
-        reset(&guard);
-        Lab(guard)
-    }
-}
-
-impl Deref for Lab {
-    type Target = Harness;
-    fn deref(&self) -> &Harness {
-        &self.0
-    }
-}
-
-impl Drop for Lab {
-    fn drop(&mut self) {
-        // Never panic while a failed assertion unwinds (that would abort the test binary).
-        if std::thread::panicking() {
-            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| reset(&self.0)));
-        } else {
-            reset(&self.0);
-        }
-    }
-}
-
-/// What a lab test may create that outlives namespaces: policies, webhooks, Deployments, CRDs
-/// (deleting a CRD deletes its objects: GatewayClasses, pools, routes). Namespaces are left.
-fn reset(h: &Harness) {
-    let out = h.kubectl(&[
-        "delete",
-        "validatingadmissionpolicybindings,validatingadmissionpolicies,validatingwebhookconfigurations",
-        "--all",
-        "--ignore-not-found",
-    ]);
-    assert_success(&out, "deleting admission policies and webhooks");
-    let policy_deleted = String::from_utf8_lossy(&out.stdout).contains("validatingadmissionpolicy");
-    let out = h.kubectl(&["delete", "deployments", "--all", "--all-namespaces", "--ignore-not-found"]);
-    assert_success(&out, "deleting Deployments");
-    let out = h.kubectl(&["get", "crd", "-o", "name"]);
-    assert_success(&out, "listing CRDs");
-    if !out.stdout.is_empty() {
-        let out = h.kubectl(&["delete", "crd", "--all", "--wait=false"]);
-        assert_success(&out, "deleting CRDs");
-        let out = h.kubectl(&["wait", "--for=delete", "crd", "--all", "--timeout=60s"]);
-        // "no matching resources" when the last one went between delete and wait.
-        if !out.status.success() && !String::from_utf8_lossy(&out.stderr).contains("no matching resources") {
-            assert_success(&out, "kubectl wait --for=delete crd --all");
-        }
-    }
-    if policy_deleted {
-        wait_policy_gone(h);
-    }
-}
 
 // ---------------------------------------------------------------------------------------------
 // CRD files.
@@ -299,7 +239,7 @@ fn crd_kind() -> &'static str {
 
 #[test]
 fn empty_cluster_lacks_gateway_and_pool_crds() {
-    let h = Lab::new();
+    let h = Lab::take();
     let (r, report) = doctor(&h, &[]);
     r.expect_code(1);
     let f = finding(&report, "LLMD-CRD-001", crd_kind(), "gatewayclasses.gateway.networking.k8s.io", "error");
@@ -340,7 +280,7 @@ fn empty_cluster_lacks_gateway_and_pool_crds() {
 
 #[test]
 fn only_alpha_x_k8s_pool_crd_crd_004() {
-    let h = Lab::new();
+    let h = Lab::take();
     // GAIE v0.5.1 ships only the x-k8s InferencePool (v1alpha2) and carries no bundle annotation.
     let mut files = gateway_standard("v1.3.0");
     files.push(gaie_file("v0.5.1", POOL_X));
@@ -360,7 +300,7 @@ fn only_alpha_x_k8s_pool_crd_crd_004() {
 
 #[test]
 fn no_inference_objective_crd_crd_005() {
-    let h = Lab::new();
+    let h = Lab::take();
     // Only the v1 pool file of GAIE v1.0.1: InferenceObjective is absent from all three groups.
     let mut files = gateway_standard("v1.3.0");
     files.push(gaie_file("v1.0.1", POOL_V1));
@@ -384,7 +324,7 @@ fn no_inference_objective_crd_crd_005() {
 
 #[test]
 fn crds_older_than_the_profile_crd_006() {
-    let h = Lab::new();
+    let h = Lab::take();
     install_prereq(&h);
     let (r, report) = doctor(&h, &["--profile", "current"]);
     r.expect_code(0);
@@ -413,7 +353,7 @@ fn crds_older_than_the_profile_crd_006() {
 
 #[test]
 fn gateway_api_crd_revision_env_changes_the_default_profile() {
-    let h = Lab::new();
+    let h = Lab::take();
     install_prereq(&h);
     let env = [("GATEWAY_API_CRD_REVISION", "v1.5.1")];
     let (r, report) = doctor_env(&h, &[], &env);
@@ -445,7 +385,7 @@ fn gateway_api_crd_revision_env_changes_the_default_profile() {
 
 #[test]
 fn bundle_skew_crd_007_and_channel_mix_crd_008() {
-    let h = Lab::new();
+    let h = Lab::take();
     install_prereq(&h);
     // One CRD of v1.5.1 among the v1.3.0 ones.
     install(&h, &[gateway_file("v1.5.1", "standard", "httproutes")]);
@@ -508,7 +448,7 @@ fn grpcroute_stand_in(storage: &str) -> String {
 
 #[test]
 fn stored_versions_block_the_upgrade_crd_009_and_crd_010() {
-    let h = Lab::new();
+    let h = Lab::take();
     let files: Vec<PathBuf> = gateway_standard("v1.3.0")
         .into_iter()
         .filter(|p| !p.ends_with("gateway.networking.k8s.io_grpcroutes.yaml"))
@@ -588,7 +528,7 @@ fn stored_versions_block_the_upgrade_crd_009_and_crd_010() {
 
 #[test]
 fn leftover_inference_models_crd_012_and_crd_011() {
-    let h = Lab::new();
+    let h = Lab::take();
     install_prereq(&h);
     // GAIE v0.5.1's InferenceModel CRD left next to GAIE v1.0.1.
     install(&h, &[gaie_file("v0.5.1", MODELS_X)]);
@@ -626,7 +566,7 @@ fn leftover_inference_models_crd_012_and_crd_011() {
 
 #[test]
 fn leftover_x_k8s_pool_crd_after_gaie_v1_5_crd_012() {
-    let h = Lab::new();
+    let h = Lab::take();
     // The current guides' bundles, plus the x-k8s InferencePool CRD that GAIE v1.5 no longer ships.
     let mut files = gateway_standard("v1.5.1");
     files.extend(gaie_crds("v1.5.0"));
@@ -644,7 +584,7 @@ fn leftover_x_k8s_pool_crd_after_gaie_v1_5_crd_012() {
 
 #[test]
 fn huge_last_applied_configuration_crd_013() {
-    let h = Lab::new();
+    let h = Lab::take();
     install_prereq(&h);
     // ~210 KiB of last-applied-configuration, as years of client-side applies leave it. Too long for
     // one argv string (`kubectl annotate` fails with E2BIG), so the same annotation goes in by patch file.
@@ -682,57 +622,9 @@ fn huge_last_applied_configuration_crd_013() {
 // Admission: the safe-upgrades policy, a leftover webhook.
 
 /// A CRD in gateway.networking.k8s.io annotated v1.3.0: the safe-upgrades policy denies creating it.
-const POLICY_PROBE_CRD: &str = r#"
-apiVersion: apiextensions.k8s.io/v1
-kind: CustomResourceDefinition
-metadata:
-  name: probes.gateway.networking.k8s.io
-  annotations:
-    kubectl-llmd.test/stand-in: "probe for the safe-upgrades policy, only ever dry-run"
-    api-approved.kubernetes.io: https://github.com/kubernetes-sigs/gateway-api/pull/2466
-    gateway.networking.k8s.io/bundle-version: v1.3.0
-    gateway.networking.k8s.io/channel: standard
-spec:
-  group: gateway.networking.k8s.io
-  scope: Namespaced
-  names: {kind: Probe, plural: probes}
-  versions:
-  - name: v1
-    served: true
-    storage: true
-    schema: {openAPIV3Schema: {type: object}}
-"#;
-
-fn probe_denied(h: &Harness) -> Option<String> {
-    let out = h.kubectl_stdin(&["create", "--dry-run=server", "-f", "-"], POLICY_PROBE_CRD);
-    (!out.status.success()).then(|| String::from_utf8_lossy(&out.stderr).into_owned())
-}
-
-/// The policy is enforced once the API server's policy informer has it: wait for that.
-fn wait_policy_enforced(h: &Harness) {
-    let start = Instant::now();
-    loop {
-        match probe_denied(h) {
-            Some(e) if e.contains("prohibited") => return,
-            _ if start.elapsed() > Duration::from_secs(30) => panic!("safe-upgrades policy not enforced after 30s"),
-            _ => std::thread::sleep(Duration::from_millis(200)),
-        }
-    }
-}
-
-/// After deleting the policy, wait until the API server stops enforcing it.
-fn wait_policy_gone(h: &Harness) {
-    let start = Instant::now();
-    while let Some(e) = probe_denied(h) {
-        assert!(e.contains("prohibited"), "probe CRD refused for another reason: {e}");
-        assert!(start.elapsed() < Duration::from_secs(30), "safe-upgrades policy still enforced after 30s: {e}");
-        std::thread::sleep(Duration::from_millis(200));
-    }
-}
-
 #[test]
 fn safe_upgrades_policy_refuses_the_profile_adm_001() {
-    let h = Lab::new();
+    let h = Lab::take();
     // Gateway API v1.5.1 standard as released, policy and binding included.
     let mut files = gateway_api_crds("v1.5.1");
     assert!(files.iter().any(|p| p.to_string_lossy().contains("_vap_safeupgrades")), "{files:?}");
@@ -776,7 +668,7 @@ fn safe_upgrades_policy_refuses_the_profile_adm_001() {
 
 #[test]
 fn safe_upgrades_policy_blocks_the_experimental_channel_adm_002() {
-    let h = Lab::new();
+    let h = Lab::take();
     let mut files = gateway_api_crds("v1.5.1");
     files.extend(gaie_crds("v1.5.0"));
     install(&h, &files);
@@ -823,7 +715,7 @@ fn safe_upgrades_policy_blocks_the_experimental_channel_adm_002() {
 
 #[test]
 fn leftover_gateway_api_admission_webhook_adm_003() {
-    let h = Lab::new();
+    let h = Lab::take();
     install_prereq(&h);
     // The Gateway API v1.0 webhook registration, its Service long gone.
     h.apply_yaml(
@@ -880,7 +772,7 @@ webhooks:
 
 #[test]
 fn gateway_classes_not_accepted_gwc_003_and_unsupported_version_gwc_004() {
-    let h = Lab::new();
+    let h = Lab::take();
     install_prereq(&h);
     // istio: no controller has written status (the CRD's default: Accepted Unknown Pending).
     gateway_class(&h, "istio", "istio.io/gateway-controller");
@@ -931,7 +823,7 @@ fn gateway_classes_not_accepted_gwc_003_and_unsupported_version_gwc_004() {
 
 #[test]
 fn no_provider_class_while_a_pool_exists_gwc_001() {
-    let h = Lab::new();
+    let h = Lab::take();
     install_prereq(&h);
     accepted_class(&h, "cilium", "io.cilium/gateway-controller");
     let ns = h.namespace("lab-gwc001");
@@ -949,7 +841,7 @@ const ISTIO_ENV: &str = "ENABLE_GATEWAY_API_INFERENCE_EXTENSION";
 
 #[test]
 fn istiod_inference_switch_gwc_005_and_version_gwc_006() {
-    let h = Lab::new();
+    let h = Lab::take();
     install_prereq(&h);
     accepted_class(&h, "istio", "istio.io/gateway-controller");
     let ns = h.namespace("lab-istiod");
@@ -976,7 +868,7 @@ fn istiod_inference_switch_gwc_005_and_version_gwc_006() {
 
 #[test]
 fn agentgateway_switch_off_gwc_005_and_kgateway_known_bad_gwc_006() {
-    let h = Lab::new();
+    let h = Lab::take();
     install_prereq(&h);
     accepted_class(&h, "agentgateway", "agentgateway.dev/agentgateway");
     accepted_class(&h, "kgateway", "kgateway.dev/kgateway");
@@ -1020,7 +912,7 @@ fn agentgateway_switch_off_gwc_005_and_kgateway_known_bad_gwc_006() {
 
 #[test]
 fn healthy_cluster_scoped_baseline() {
-    let h = Lab::new();
+    let h = Lab::take();
     install_prereq(&h);
     accepted_class(&h, "istio", "istio.io/gateway-controller");
     controller(&h, "istio-system", "istiod", "docker.io/istio/pilot:1.28.0", &[(ISTIO_ENV, "true")]);

@@ -10,7 +10,8 @@
 
 use crate::doctor_routing::{deploy, Opts, Shape};
 use crate::fixtures::{apply_files, cluster, doctor_json, gaie_crds, gateway_api_crds, wait_established};
-use crate::harness::{assert_success, lab, Harness};
+use crate::harness::{assert_success, Harness};
+use crate::lab::Lab;
 use crate::mirror::mirror;
 use crate::run::{llmd, llmd_command, run, Run};
 use serde_json::{json, Value};
@@ -364,84 +365,6 @@ fn unknown_codes_and_files_are_refused() {
 // ---------------------------------------------------------------------------------------------
 // The lab: cross-namespace grants, webhooks, storedVersions.
 
-/// The lab harness, emptied when taken and when dropped.
-struct Lab(std::sync::MutexGuard<'static, Harness>);
-
-impl Lab {
-    fn new() -> Self {
-        let g = lab();
-        empty(&g);
-        Lab(g)
-    }
-}
-
-impl std::ops::Deref for Lab {
-    type Target = Harness;
-    fn deref(&self) -> &Harness {
-        &self.0
-    }
-}
-
-impl Drop for Lab {
-    fn drop(&mut self) {
-        if std::thread::panicking() {
-            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| empty(&self.0)));
-        } else {
-            empty(&self.0);
-        }
-    }
-}
-
-fn empty(h: &Harness) {
-    let out = h.kubectl(&["delete", "validatingwebhookconfigurations", "--all", "--ignore-not-found"]);
-    assert_success(&out, "deleting webhooks");
-    // The safe-upgrades policy a Gateway API v1.5 install adds would deny the next test's older CRDs.
-    let out = h.kubectl(&["get", "validatingadmissionpolicies", "-o", "name"]);
-    assert_success(&out, "listing admission policies");
-    if !out.stdout.is_empty() {
-        let out = h.kubectl(&[
-            "delete",
-            "validatingadmissionpolicybindings,validatingadmissionpolicies",
-            "--all",
-            "--ignore-not-found",
-        ]);
-        assert_success(&out, "deleting admission policies");
-        // The policy's admission plugin caches; give it a moment to forget a deleted policy.
-        std::thread::sleep(std::time::Duration::from_millis(1500));
-    }
-    let out = h.kubectl(&["delete", "deployments", "--all", "--all-namespaces", "--ignore-not-found"]);
-    assert_success(&out, "deleting Deployments");
-    let out = h.kubectl(&["get", "crd", "-o", "name"]);
-    if !out.stdout.is_empty() {
-        let out = h.kubectl(&["delete", "crd", "--all", "--wait=false"]);
-        assert_success(&out, "deleting CRDs");
-        wait_crds_gone(h);
-    }
-}
-
-/// Wait until every CRD is gone. A CRD deleted right after an update can stay Terminating with
-/// InstanceDeletionFailed "could not list instances: storage is (re)initializing" while the API
-/// server's finalizer backs off; touching the CRD requeues it, so nudge it between waits.
-fn wait_crds_gone(h: &Harness) {
-    for attempt in 0..6 {
-        let out = h.kubectl(&["wait", "--for=delete", "crd", "--all", "--timeout=20s"]);
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        if out.status.success() || stderr.contains("no matching resources") {
-            return;
-        }
-        eprintln!("CRDs still Terminating after {}s: touching them to requeue their finalizer", 20 * (attempt + 1));
-        let nudge = format!("kubectl-llmd.test/requeue={attempt}");
-        let _ = h.kubectl(&["annotate", "crd", "--all", "--overwrite", &nudge]);
-    }
-    let left = h.kubectl(&[
-        "get",
-        "crd",
-        "-o",
-        "jsonpath={range .items[*]}{.metadata.name} {.status.conditions[?(@.type==\"Terminating\")].message}{\"\\n\"}{end}",
-    ]);
-    panic!("CRDs not deleted after 2 minutes:\n{}", String::from_utf8_lossy(&left.stdout));
-}
-
 fn install_prereq(h: &Harness) {
     let mut files: Vec<_> =
         gateway_api_crds("v1.3.0").into_iter().filter(|p| !p.to_string_lossy().contains("_vap_")).collect();
@@ -459,7 +382,7 @@ fn doctor_all(h: &Harness) -> Value {
 
 #[test]
 fn cross_namespace_route_gets_the_narrowest_grant_rt_008() {
-    let h = Lab::new();
+    let h = Lab::take();
     install_prereq(&h);
     let (apps, pools) = (h.namespace("fix-apps"), h.namespace("fix-pools"));
     h.apply_yaml(&format!(
@@ -489,7 +412,7 @@ fn cross_namespace_route_gets_the_narrowest_grant_rt_008() {
 
 #[test]
 fn leftover_admission_webhook_is_deleted_adm_003() {
-    let h = Lab::new();
+    let h = Lab::take();
     h.apply_yaml(&format!(
         "apiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingWebhookConfiguration\n\
          metadata: {{name: gateway-api-admission}}\nwebhooks:\n- name: validate.gateway.networking.k8s.io\n  \
@@ -559,7 +482,7 @@ fn grpcroute_specs(h: &Harness) -> std::collections::BTreeMap<String, Value> {
 #[test]
 fn stored_versions_are_migrated_over_1000_objects_crd_009() {
     const N: usize = 1000;
-    let h = Lab::new();
+    let h = Lab::take();
     let files: Vec<_> = gateway_api_crds("v1.3.0")
         .into_iter()
         .filter(|p| !p.to_string_lossy().contains("_vap_") && !p.ends_with(format!("{GWAPI}_grpcroutes.yaml")))
@@ -666,7 +589,7 @@ const GAIE_BUNDLE: &str = "inference.networking.k8s.io/bundle-version";
 
 #[test]
 fn missing_crds_are_installed_at_the_profiles_versions_crd_001_002() {
-    let h = Lab::new();
+    let h = Lab::take();
     let report = doctor_all(&h);
     assert!(has_code(&report, "LLMD-CRD-001") && has_code(&report, "LLMD-CRD-002"), "{:?}", codes(&report));
 
@@ -748,7 +671,7 @@ fn missing_crds_are_installed_at_the_profiles_versions_crd_001_002() {
 
 #[test]
 fn older_bundles_are_upgraded_to_the_profile_crd_006() {
-    let h = Lab::new();
+    let h = Lab::take();
     install_prereq(&h);
     let profile = ["--profile", "current"];
     let r = doctor(&h, &["-A", "-o", "json", "--profile", "current"]);

@@ -7,47 +7,24 @@
 //! `tests/charts`.
 
 use crate::fixtures::go_module_dir;
-use crate::harness::{assert_success, harness, lab, Harness};
+use crate::harness::{assert_success, harness, Harness};
 use crate::mirror::mirror;
 use crate::run::{llmd_command, run, Run};
 use serde_json::Value;
 use std::io::Write;
-use std::ops::Deref;
 use std::path::PathBuf;
-use std::sync::{MutexGuard, OnceLock};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 // ---------------------------------------------------------------------------------------------
 // The lab, held for the whole test and left empty.
 
-struct Lab(MutexGuard<'static, Harness>);
-
-impl Lab {
-    fn new() -> Self {
-        let guard = lab();
-        reset(&guard);
-        Lab(guard)
-    }
+/// The lab, emptied when taken and when dropped, with the helm releases these tests install removed first.
+fn take_lab() -> crate::lab::Lab {
+    crate::lab::Lab::take_with(uninstall_helm_releases)
 }
 
-impl Deref for Lab {
-    type Target = Harness;
-    fn deref(&self) -> &Harness {
-        &self.0
-    }
-}
-
-impl Drop for Lab {
-    fn drop(&mut self) {
-        if std::thread::panicking() {
-            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| reset(&self.0)));
-        } else {
-            reset(&self.0);
-        }
-    }
-}
-
-fn reset(h: &Harness) {
+fn uninstall_helm_releases(h: &Harness) {
     if let Some(helm) = helm_if_built() {
         for (release, ns) in [
             ("istiod", "istio-system"),
@@ -61,27 +38,6 @@ fn reset(h: &Harness) {
                 .output();
         }
     }
-    let out = h.kubectl(&[
-        "delete",
-        "validatingadmissionpolicybindings,validatingadmissionpolicies",
-        "--all",
-        "--ignore-not-found",
-    ]);
-    assert_success(&out, "deleting admission policies");
-    let out = h.kubectl(&["delete", "deployments", "--all", "--all-namespaces", "--ignore-not-found"]);
-    assert_success(&out, "deleting Deployments");
-    let out = h.kubectl(&["get", "crd", "-o", "name"]);
-    assert_success(&out, "listing CRDs");
-    if !out.stdout.is_empty() {
-        let out = h.kubectl(&["delete", "crd", "--all", "--wait=false"]);
-        assert_success(&out, "deleting CRDs");
-        let out = h.kubectl(&["wait", "--for=delete", "crd", "--all", "--timeout=60s"]);
-        if !out.status.success() && !String::from_utf8_lossy(&out.stderr).contains("no matching resources") {
-            assert_success(&out, "kubectl wait --for=delete crd --all");
-        }
-    }
-    // The policy's admission plugin caches; give it a moment to forget a deleted policy.
-    std::thread::sleep(Duration::from_millis(1500));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -143,7 +99,7 @@ const PREREQ_CRDS: [&str; 8] = [
 
 #[test]
 fn crd_install_rerun_upgrade_downgrade_and_uninstall() {
-    let h = Lab::new();
+    let h = take_lab();
 
     // --dry-run: the plan, validated by the server, and nothing written.
     let r = gateway(&h, &["install", "--dry-run"]);
@@ -303,7 +259,7 @@ spec:
 
 #[test]
 fn stored_versions_hazard_is_refused_before_writing() {
-    let h = Lab::new();
+    let h = take_lab();
     h.apply_yaml(GRPCROUTE_V11_STAND_IN);
     let out = h.kubectl(&[
         "wait",
@@ -328,7 +284,7 @@ fn stored_versions_hazard_is_refused_before_writing() {
 
 #[test]
 fn crds_from_files_for_air_gapped_clusters() {
-    let h = Lab::new();
+    let h = take_lab();
     let dir = tempfile::tempdir().unwrap();
     for (module, version, sub) in [
         ("sigs.k8s.io/gateway-api", "v1.3.0", "config/crd/standard"),
@@ -477,7 +433,7 @@ fn play_controller(
 #[test]
 fn istio_control_plane_through_helm_with_local_charts() {
     let helm = helm();
-    let h = Lab::new();
+    let h = take_lab();
     let charts = manifest_dir().join("tests/charts");
 
     // --print: the exact commands, nothing done.
@@ -585,7 +541,7 @@ fn istio_control_plane_through_helm_with_local_charts() {
 #[test]
 fn control_plane_wait_times_out_with_the_reason() {
     let helm = helm();
-    let h = Lab::new();
+    let h = take_lab();
     let charts = manifest_dir().join("tests/charts");
     // No one plays the controller: the wait must end with what is missing.
     let mut cmd = llmd_command(&["gateway", "install", "--provider", "agentgateway", "--timeout", "3s", "--helm"]);

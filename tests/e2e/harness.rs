@@ -287,7 +287,8 @@ fn file_tail(path: &Path, lines: usize) -> String {
     }
 }
 
-fn start() -> Result<Harness, String> {
+/// Build (if needed) and start a new harness instance; it stops when dropped or when this process exits.
+pub fn start() -> Result<Harness, String> {
     let bin_dir = build()?;
 
     let state = tempfile::Builder::new()

@@ -9,6 +9,7 @@ mod fixtures;
 mod gateway;
 mod harness;
 mod krew;
+mod lab;
 mod mirror;
 mod pool;
 mod run;
