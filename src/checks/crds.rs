@@ -686,12 +686,12 @@ fn one_channel(ctx: &CheckContext) -> Vec<Issue> {
 
 /// The API server's refusal of a CRD whose status.storedVersions names a version missing from
 /// spec.versions, worded as the server will word it (Kubernetes 1.33 changed the text).
-fn stored_version_refusal(snap: &Snapshot, index: usize, version: &str) -> String {
+pub(crate) fn stored_version_refusal(server_version: Option<&str>, index: usize, version: &str) -> String {
     let head = format!("status.storedVersions[{index}]: Invalid value: \"{version}\": ");
     let current = format!(
         "missing from spec.versions; {version} was previously a storage version, and must remain in spec.versions until a storage migration ensures no data remains persisted in {version} and removes {version} from status.storedVersions"
     );
-    match snap.server_version.items().first().and_then(|v| catalog::parse_version(v)) {
+    match server_version.and_then(catalog::parse_version) {
         Some(v) if (v.major, v.minor) >= (1, 33) => format!("{head}{current}"),
         Some(_) => format!("{head}must appear in spec.versions"),
         None => format!("{head}{current} (before Kubernetes 1.33: must appear in spec.versions)"),
@@ -732,7 +732,7 @@ fn stored_versions_in_target(ctx: &CheckContext) -> Vec<Issue> {
                 format!(
                     "status.storedVersions of {name} holds {}, which {bundle} no longer has: applying that bundle fails with {}",
                     join(&removed.iter().map(|(_, v)| *v).collect::<Vec<_>>()),
-                    stored_version_refusal(snap, *index, version)
+                    stored_version_refusal(snap.server_version.items().first().map(String::as_str), *index, version)
                 ),
                 String::new(),
             ),

@@ -172,7 +172,7 @@ async fn install_crds(
         );
     }
 
-    let crd_plan = crds::plan_crds(conn, bundles, crds::safe_upgrades_policy(snap)).await?;
+    let crd_plan = crds::plan_crds(conn, bundles, crds::cluster_facts(snap)).await?;
     out(crd_plan.render());
     let CrdPlan { bundles, plan, .. } = &crd_plan;
 

@@ -7,6 +7,7 @@ use super::{apply_ops, diff, merge_union, migrate, touched_fields, Change, Plan,
 use crate::cluster::Connection;
 use crate::error::{Failure, Result};
 use crate::install::crds::{self, CrdPlan};
+use crate::install::plan::ClusterFacts;
 use crate::install::source::{BundleKind, CrdSource};
 use k8s_openapi::api::authorization::v1::{ResourceAttributes, SelfSubjectAccessReview, SelfSubjectAccessReviewSpec};
 use kube::api::{Api, ApiResource, DeleteParams, DynamicObject, Patch, PatchParams, PostParams};
@@ -23,8 +24,8 @@ const CRD_TIMEOUT: Duration = Duration::from_secs(120);
 pub struct Inputs {
     /// Where CRD bundles come from (`--crds-from`, `--crds-base-url` / LLMD_CRDS_BASE_URL, upstream).
     pub crd_source: CrdSource,
-    /// The safe-upgrades ValidatingAdmissionPolicy is installed (from doctor's snapshot).
-    pub safe_upgrades_policy: bool,
+    /// What the CRD planner needs to know of the cluster (from doctor's snapshot).
+    pub cluster_facts: ClusterFacts,
 }
 
 /// One permission a change needs.
@@ -288,7 +289,7 @@ async fn prepare_install(conn: &Connection, inputs: &Inputs, wanted: &[(BundleKi
         p.refused = Some(format!("{from} holds no {} CRDs; add them to --crds-from", missing.label()));
         return;
     }
-    let plan = match crds::plan_crds(conn, bundles, inputs.safe_upgrades_policy).await {
+    let plan = match crds::plan_crds(conn, bundles, inputs.cluster_facts.clone()).await {
         Ok(plan) => plan,
         Err(f) => {
             // Reading CRDs may be what the user lacks: the permission check then names it.

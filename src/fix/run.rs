@@ -9,7 +9,7 @@ use crate::cluster::connect;
 use crate::collect::cluster::collect_cluster;
 use crate::commands::doctor::{diagnose, exit_code, print_report, profile_from};
 use crate::error::{Failure, Result};
-use crate::install::crds::safe_upgrades_policy;
+use crate::install::crds::cluster_facts;
 use crate::install::source::CrdSource;
 use crate::render::print_stdout;
 use std::io::{BufRead, IsTerminal, Write};
@@ -49,7 +49,7 @@ pub async fn run(global: &GlobalFlags, args: &DoctorArgs, raw_codes: &str) -> Re
             Some(path) => CrdSource::Files(path.clone()),
             None => CrdSource::upstream(args.crds_base_url.as_deref()),
         },
-        safe_upgrades_policy: safe_upgrades_policy(&snapshot),
+        cluster_facts: cluster_facts(&snapshot),
     };
     let mut prepared = prepare(&conn, &plan, &inputs).await;
     // Permissions first: a user who may not write gets one clear refusal and nothing is touched.

@@ -121,14 +121,22 @@ impl CrdPlan {
     }
 }
 
-/// True when the snapshot holds the Gateway API safe-upgrades ValidatingAdmissionPolicy.
-pub fn safe_upgrades_policy(snap: &Snapshot) -> bool {
-    snap.admission_policies.items().iter().any(|p| p.metadata.name.as_deref() == Some(SAFE_UPGRADES_POLICY))
+/// What the planner needs to know of the cluster beyond its CRDs, from the caller's snapshot: whether
+/// the Gateway API safe-upgrades ValidatingAdmissionPolicy is installed, and the server version.
+pub fn cluster_facts(snap: &Snapshot) -> ClusterFacts {
+    ClusterFacts {
+        safe_upgrades_policy: snap
+            .admission_policies
+            .items()
+            .iter()
+            .any(|p| p.metadata.name.as_deref() == Some(SAFE_UPGRADES_POLICY)),
+        server_version: snap.server_version.items().first().cloned(),
+        ..Default::default()
+    }
 }
 
-/// Read what the cluster has of the bundles' objects and plan the install. `safe_upgrades_policy`:
-/// the safe-upgrades ValidatingAdmissionPolicy is installed (the caller's snapshot knows).
-pub async fn plan_crds(conn: &Connection, bundles: Vec<Bundle>, safe_upgrades_policy: bool) -> Result<CrdPlan> {
+/// Read what the cluster has of the bundles' objects and plan the install.
+pub async fn plan_crds(conn: &Connection, bundles: Vec<Bundle>, mut facts: ClusterFacts) -> Result<CrdPlan> {
     let mut installed = apply::list_crds(conn).await?;
     let others: Vec<&Value> = bundles
         .iter()
@@ -136,7 +144,6 @@ pub async fn plan_crds(conn: &Connection, bundles: Vec<Bundle>, safe_upgrades_po
         .filter(|o| o.get("kind").and_then(Value::as_str) != Some(CRD_KIND))
         .collect();
     installed.extend(apply::get_objects(conn, &others).await?);
-    let mut facts = ClusterFacts { safe_upgrades_policy, ..Default::default() };
     for name in plan::removed_crds(&installed, &bundles) {
         if let Some(crd) = installed.iter().find(|c| c.pointer("/metadata/name").and_then(Value::as_str) == Some(&name))
         {

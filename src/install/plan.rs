@@ -81,6 +81,8 @@ impl Plan {
 pub struct ClusterFacts {
     /// The safe-upgrades ValidatingAdmissionPolicy is installed.
     pub safe_upgrades_policy: bool,
+    /// The server's gitVersion, when known (the API server's refusal texts depend on it).
+    pub server_version: Option<String>,
     /// Number of objects of each CRD (by name) that the plan would remove.
     pub object_counts: BTreeMap<String, usize>,
 }
@@ -309,9 +311,10 @@ fn plan_crd(b: &Bundle, desired: &Value, current: Option<&Value>, facts: &Cluste
             };
             item.refusal = Some(Refusal {
                 reason: format!(
-                    "status.storedVersions of {name} holds {}, which {} {to} no longer has: the API server would refuse the update (status.storedVersions[{index}]: Invalid value: \"{first}\": must appear in spec.versions)",
+                    "status.storedVersions of {name} holds {}, which {} {to} no longer has: the API server would refuse the update ({})",
                     missing.join(", "),
-                    b.kind.label()
+                    b.kind.label(),
+                    crate::checks::crds::stored_version_refusal(facts.server_version.as_deref(), index, first)
                 ),
                 way_out,
             });

@@ -92,7 +92,10 @@ fn wait_crds_gone(h: &Harness) -> bool {
         if out.status.success() || stderr.contains("no matching resources") {
             return true;
         }
-        eprintln!("lab: CRDs still Terminating after {}s: touching them to requeue their finalizer", 20 * (attempt + 1));
+        eprintln!(
+            "lab: CRDs still Terminating after {}s: touching them to requeue their finalizer",
+            20 * (attempt + 1)
+        );
         let nudge = format!("kubectl-llmd.test/requeue={attempt}");
         let _ = h.kubectl(&["annotate", "crd", "--all", "--overwrite", &nudge]);
     }
