@@ -78,6 +78,26 @@ pub enum Kind {
     LiveStatus,
 }
 
+/// Every kind with a slot in the Snapshot.
+pub const ALL_KINDS: &[Kind] = &[
+    Kind::Crds,
+    Kind::GatewayClasses,
+    Kind::Gateways,
+    Kind::HttpRoutes,
+    Kind::ReferenceGrants,
+    Kind::InferencePools,
+    Kind::InferencePoolsX,
+    Kind::InferenceObjectives,
+    Kind::Services,
+    Kind::EndpointSlices,
+    Kind::Deployments,
+    Kind::Pods,
+    Kind::DestinationRules,
+    Kind::AdmissionPolicies,
+    Kind::Webhooks,
+    Kind::ServerVersion,
+];
+
 /// The collected state. Namespaced kinds hold only the namespaces in scope.
 #[derive(Debug, Clone, Default)]
 pub struct Snapshot {
@@ -136,6 +156,16 @@ impl SlotState {
 }
 
 impl Snapshot {
+    /// A snapshot in which every kind is listed and empty; collectors fill it and mark what they
+    /// could not know.
+    pub fn all_listed() -> Self {
+        let mut snap = Snapshot::default();
+        for kind in ALL_KINDS {
+            snap.set_state(*kind, &SlotState::Listed);
+        }
+        snap
+    }
+
     /// Reset one kind's slot to `state` (dropping its items).
     pub fn set_state(&mut self, kind: Kind, state: &SlotState) {
         match kind {

@@ -7,26 +7,8 @@ use crate::snapshot::{Collected, Snapshot};
 /// "listed" (empty unless present), the server is v1.36.3.
 pub fn snapshot(yaml: &str) -> Snapshot {
     let objects = crate::collect::offline::parse_manifests(yaml, "fixture").expect("fixture YAML");
-    let mut snap = Snapshot {
-        live: true,
-        server_version: Collected::Listed(vec!["v1.36.3".into()]),
-        crds: Collected::Listed(vec![]),
-        gateway_classes: Collected::Listed(vec![]),
-        gateways: Collected::Listed(vec![]),
-        http_routes: Collected::Listed(vec![]),
-        reference_grants: Collected::Listed(vec![]),
-        pools: Collected::Listed(vec![]),
-        pools_x: Collected::Listed(vec![]),
-        objectives: Collected::Listed(vec![]),
-        services: Collected::Listed(vec![]),
-        endpoint_slices: Collected::Listed(vec![]),
-        deployments: Collected::Listed(vec![]),
-        pods: Collected::Listed(vec![]),
-        destination_rules: Collected::Listed(vec![]),
-        admission_policies: Collected::Listed(vec![]),
-        webhooks: Collected::Listed(vec![]),
-        ..Snapshot::default()
-    };
+    let mut snap = Snapshot { live: true, ..Snapshot::all_listed() };
+    snap.server_version = Collected::Listed(vec!["v1.36.3".into()]);
     for obj in &objects {
         assert!(snap.insert(obj), "fixture object not understood: {obj}");
     }
@@ -57,4 +39,12 @@ pub fn run(
         }
     }
     out
+}
+
+/// Run the check `code` of `checks` on a snapshot of `yaml` under the default profile.
+pub fn issues(checks: &[super::Check], code: &str, yaml: &str) -> Vec<super::Issue> {
+    let snap = snapshot(yaml);
+    let profile = prereq();
+    let check = checks.iter().find(|c| c.code == code).unwrap_or_else(|| panic!("no check {code}"));
+    (check.run)(&super::CheckContext { snapshot: &snap, profile: &profile })
 }

@@ -308,10 +308,7 @@ mod tests {
     use crate::findings::Severity;
 
     fn issues(code: &str, yaml: &str) -> Vec<Issue> {
-        let snap = fixtures::snapshot(yaml);
-        let profile = fixtures::prereq();
-        let check = CHECKS.iter().find(|c| c.code == code).expect("code");
-        (check.run)(&CheckContext { snapshot: &snap, profile: &profile })
+        fixtures::issues(CHECKS, code, yaml)
     }
 
     const POOL: &str = r#"

@@ -614,9 +614,7 @@ mod tests {
     use crate::findings::Severity;
 
     fn ctx_issues(check: &Check, yaml: &str) -> Vec<Issue> {
-        let snap = fixtures::snapshot(yaml);
-        let profile = fixtures::prereq();
-        (check.run)(&CheckContext { snapshot: &snap, profile: &profile })
+        fixtures::issues(std::slice::from_ref(check), check.code, yaml)
     }
 
     fn check(code: &str) -> &'static Check {

@@ -40,22 +40,7 @@ fn flatten(doc: Value, out: &mut Vec<Value>) {
 
 /// Build a Snapshot from objects, marking what manifests cannot tell as unknown.
 pub fn snapshot_from_objects(objects: &[Value], paths: Vec<String>) -> Snapshot {
-    let mut snap = Snapshot {
-        source: Some(Source::Files { paths }),
-        live: false,
-        crds: Collected::Listed(vec![]),
-        gateway_classes: Collected::Listed(vec![]),
-        gateways: Collected::Listed(vec![]),
-        http_routes: Collected::Listed(vec![]),
-        reference_grants: Collected::Listed(vec![]),
-        pools: Collected::Listed(vec![]),
-        pools_x: Collected::Listed(vec![]),
-        objectives: Collected::Listed(vec![]),
-        services: Collected::Listed(vec![]),
-        deployments: Collected::Listed(vec![]),
-        destination_rules: Collected::Listed(vec![]),
-        ..Snapshot::default()
-    };
+    let mut snap = Snapshot { source: Some(Source::Files { paths }), live: false, ..Snapshot::all_listed() };
     for obj in objects {
         snap.insert(obj);
     }
