@@ -26,6 +26,7 @@ pub struct Cli {
 
 /// kubectl's connection and output flags, accepted before or after the subcommand.
 #[derive(Debug, Clone, Args, Default)]
+#[command(next_help_heading = "Kubectl options")]
 pub struct GlobalFlags {
     /// Path to the kubeconfig file to use (else $KUBECONFIG, else ~/.kube/config).
     #[arg(long, global = true, value_name = "PATH")]
