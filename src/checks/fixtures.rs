@@ -43,8 +43,19 @@ pub fn run(
 
 /// Run the check `code` of `checks` on a snapshot of `yaml` under the default profile.
 pub fn issues(checks: &[super::Check], code: &str, yaml: &str) -> Vec<super::Issue> {
-    let snap = snapshot(yaml);
+    issues_in(checks, code, &snapshot(yaml))
+}
+
+/// Run the check `code` of `checks` on `snap` under the default profile.
+pub fn issues_in(checks: &[super::Check], code: &str, snap: &Snapshot) -> Vec<super::Issue> {
     let profile = prereq();
     let check = checks.iter().find(|c| c.code == code).unwrap_or_else(|| panic!("no check {code}"));
-    (check.run)(&super::CheckContext { snapshot: &snap, profile: &profile })
+    (check.run)(&super::CheckContext { snapshot: snap, profile: &profile })
+}
+
+/// The sorted codes every check of `checks` reports on `snap` under the default profile.
+pub fn codes_in(checks: &[super::Check], snap: &Snapshot) -> Vec<String> {
+    let mut v: Vec<String> = run(checks, snap, &prereq()).into_iter().map(|(c, _, _)| c).collect();
+    v.sort();
+    v
 }

@@ -1191,16 +1191,11 @@ mod tests {
     use crate::findings::Severity;
 
     fn found(snap: &Snapshot, code: &str) -> Vec<Issue> {
-        let profile = fixtures::prereq();
-        let ctx = CheckContext { snapshot: snap, profile: &profile };
-        (CHECKS.iter().find(|c| c.code == code).expect("code").run)(&ctx)
+        fixtures::issues_in(CHECKS, code, snap)
     }
 
     fn codes(snap: &Snapshot) -> Vec<String> {
-        let mut v: Vec<String> =
-            fixtures::run(CHECKS, snap, &fixtures::prereq()).into_iter().map(|(c, _, _)| c).collect();
-        v.sort();
-        v
+        fixtures::codes_in(CHECKS, snap)
     }
 
     const GATEWAY: &str = r#"
