@@ -2,6 +2,7 @@
 //! Not installed → Absent; not allowed → Forbidden (checks needing it are skipped);
 //! any other failure means doctor could not run (exit 2).
 
+use crate::catalog::PROVIDERS;
 use crate::cluster::Connection;
 use crate::error::Result;
 use crate::model::{groups, CrdView};
@@ -227,6 +228,9 @@ pub async fn collect_cluster(conn: &Connection, namespace: Option<&str>) -> Resu
     }
 
     collect_pods(conn, &mut snap).await?;
+    if let Some(ns) = namespace {
+        collect_controllers(conn, &mut snap, ns).await?;
+    }
 
     tracing::info!(
         "collected the snapshot with {} API requests in {:.2}s",
@@ -234,6 +238,29 @@ pub async fn collect_cluster(conn: &Connection, namespace: Option<&str>) -> Resu
         started.elapsed().as_secs_f64()
     );
     Ok(snap)
+}
+
+/// With `-n`, gateway controllers still matter: they run in their providers' own namespaces
+/// (istio-system, agentgateway-system, …), so read the Deployments there too. A namespace the user
+/// may not read adds nothing; the namespaced checks stay limited to `scoped`.
+async fn collect_controllers(conn: &Connection, snap: &mut Snapshot, scoped: &str) -> Result<()> {
+    if !snap.deployments.is_listed() {
+        return Ok(());
+    }
+    let mut namespaces: Vec<&str> =
+        PROVIDERS.iter().map(|p| p.namespace).filter(|n| !n.is_empty() && *n != scoped).collect();
+    namespaces.sort();
+    namespaces.dedup();
+    let target = t(Kind::Deployments, "apps", "Deployment", "deployments", &["v1"], true, false);
+    let jobs = namespaces.iter().map(|ns| list_target(conn, &target, "v1", Some(ns), None));
+    for listing in join_all(jobs).await {
+        if let Listing::Items(items) = listing? {
+            for i in &items {
+                snap.insert(i);
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Pods selected by each pool's selector: one LIST per distinct (namespace, selector).

@@ -855,6 +855,10 @@ fn istiod_inference_switch_gwc_005_and_version_gwc_006() {
     says(f, "message", &["Istio controller istio-system/istiod", "switched off", ISTIO_ENV]);
     says(f, "hint", &["helm upgrade istiod istio/istiod -n istio-system", &format!("pilot.env.{ISTIO_ENV}=true")]);
     assert_no(&report, "LLMD-GWC-006");
+    // Scoped to the pool's namespace, the controller in istio-system is still looked at.
+    let (r, scoped) = doctor(&h, &["-n", &ns]);
+    r.expect_code(1);
+    finding(&scoped, "LLMD-GWC-005", "Deployment", "istiod", "error");
 
     // Switched on, but Istio 1.27 does not route InferencePool v1.
     controller(&h, "istio-system", "istiod", "docker.io/istio/pilot:1.27.3", &[(ISTIO_ENV, "true")]);
