@@ -660,15 +660,7 @@ mod tests {
         fixtures::issues(CHECKS, code, yaml)
     }
 
-    const POOL: &str = r#"
-apiVersion: inference.networking.k8s.io/v1
-kind: InferencePool
-metadata: {name: qwen, namespace: llm}
-spec:
-  selector: {matchLabels: {app: qwen}}
-  targetPorts: [{number: 8000}]
-  endpointPickerRef: {name: qwen-epp, port: {number: 9002}}
-"#;
+    use fixtures::POOL_V1 as POOL;
 
     const POOL_X: &str = r#"
 apiVersion: inference.networking.x-k8s.io/v1alpha2

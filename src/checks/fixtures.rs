@@ -15,6 +15,17 @@ pub fn snapshot(yaml: &str) -> Snapshot {
     snap
 }
 
+/// A healthy v1 InferencePool llm/qwen: pods app=qwen on 8000, endpoint picker qwen-epp:9002.
+pub const POOL_V1: &str = r#"
+apiVersion: inference.networking.k8s.io/v1
+kind: InferencePool
+metadata: {name: qwen, namespace: llm}
+spec:
+  selector: {matchLabels: {app: qwen}}
+  targetPorts: [{number: 8000}]
+  endpointPickerRef: {name: qwen-epp, port: {number: 9002}}
+"#;
+
 /// The default profile (llm-d prerequisite pins).
 pub fn prereq() -> Profile {
     profiles::llm_d_prereq()

@@ -627,15 +627,7 @@ status:
   - {type: Accepted, status: "True", reason: Accepted}
 "#;
 
-    const V1_POOL: &str = r#"
-apiVersion: inference.networking.k8s.io/v1
-kind: InferencePool
-metadata: {name: qwen, namespace: llm}
-spec:
-  selector: {matchLabels: {app: qwen}}
-  targetPorts: [{number: 8000}]
-  endpointPickerRef: {name: qwen-epp, port: {number: 9002}}
-"#;
+    use fixtures::POOL_V1 as V1_POOL;
 
     fn istiod(image: &str, env: &str) -> String {
         format!(

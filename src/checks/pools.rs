@@ -621,15 +621,7 @@ mod tests {
         CHECKS.iter().find(|c| c.code == code).expect("code")
     }
 
-    const POOL_V1: &str = r#"
-apiVersion: inference.networking.k8s.io/v1
-kind: InferencePool
-metadata: {name: qwen, namespace: llm}
-spec:
-  selector: {matchLabels: {app: qwen}}
-  targetPorts: [{number: 8000}]
-  endpointPickerRef: {name: qwen-epp, port: {number: 9002}}
-"#;
+    use fixtures::POOL_V1;
 
     const POOL_X: &str = r#"
 apiVersion: inference.networking.x-k8s.io/v1alpha2
