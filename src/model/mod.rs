@@ -1,6 +1,7 @@
 //! Version-tolerant views of the objects the checks read. Only the fields the checks need are
-//! modelled; unknown fields are ignored, missing fields default, so one view covers several API
-//! versions and odd shapes never make a whole kind unreadable.
+//! modelled; unknown fields are ignored, missing (and, after the collectors drop them, null) fields
+//! default, so one view covers several API versions. A field of the wrong shape is an error that
+//! names it (`read_view`), never a silent default.
 
 pub mod gateway;
 pub mod inference;
@@ -9,6 +10,19 @@ pub mod meta;
 pub use gateway::*;
 pub use inference::*;
 pub use meta::*;
+
+/// Read a view from a raw object, naming the field that does not fit
+/// ("spec.listeners[0].port: invalid type: string \"http\", expected i64").
+pub fn read_view<T: serde::de::DeserializeOwned>(v: &serde_json::Value) -> Result<T, String> {
+    serde_path_to_error::deserialize(v).map_err(|e| {
+        let path = e.path().to_string();
+        if path == "." {
+            e.into_inner().to_string()
+        } else {
+            format!("{path}: {}", e.into_inner())
+        }
+    })
+}
 
 /// API groups that matter here.
 pub mod groups {
