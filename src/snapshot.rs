@@ -93,10 +93,19 @@ impl Kind {
 pub struct Unreadable {
     /// The slot it would have gone to.
     pub kind: Kind,
+    /// The object's kind as written ("Gateway").
+    pub kind_name: String,
     /// "Gateway llm/inference-gateway" (or "Gateway (no name)").
     pub object: String,
     /// The field and what is wrong with it: "spec.listeners[0].port: invalid type: …".
     pub error: String,
+}
+
+impl Unreadable {
+    /// The line the live commands print on stderr (after "warning: ").
+    pub fn warning(&self) -> String {
+        format!("{self}; checks that read {} objects are skipped as incomplete", self.kind_name)
+    }
 }
 
 impl std::fmt::Display for Unreadable {

@@ -110,7 +110,12 @@ impl Snapshot {
             Kind::Webhooks => read_view(obj).map(|s| push(&mut self.webhooks, s)),
             Kind::ServerVersion | Kind::LiveStatus => Ok(()),
         };
-        read.map(|()| true).map_err(|error| Unreadable { kind, object: describe(obj), error })
+        read.map(|()| true).map_err(|error| Unreadable {
+            kind,
+            kind_name: obj.get("kind").and_then(Value::as_str).unwrap_or_default().to_string(),
+            object: describe(obj),
+            error,
+        })
     }
 
     /// Add one listed object, as the live collector does: an object that does not fit its view is
@@ -120,10 +125,7 @@ impl Snapshot {
         match self.try_insert(obj) {
             Ok(added) => added,
             Err(unreadable) => {
-                eprintln!(
-                    "warning: {unreadable}; checks that read {} objects are skipped as incomplete",
-                    obj.get("kind").and_then(Value::as_str).unwrap_or("it")
-                );
+                eprintln!("warning: {}", unreadable.warning());
                 self.unreadable.push(unreadable);
                 false
             }

@@ -8,9 +8,10 @@
 //! and the next test starts only once the CRDs are gone.
 //!
 //! Upstream CRDs come from the Go module cache (Gateway API v1.3.0 / v1.5.1, GAIE v0.5.1 / v1.0.1 /
-//! v1.5.0). The only hand-written CRD is the GRPCRoute stand-in of the storedVersions scenario
+//! v1.5.0). The hand-written CRDs are the GRPCRoute stand-in of the storedVersions scenario
 //! (`grpcroute_stand_in`): one CRD whose storage moves from v1alpha2 to v1 within a single test, as
-//! Gateway API v1.0 (experimental, v1alpha2) → v1.1 (storage v1) did upstream.
+//! Gateway API v1.0 (experimental, v1alpha2) → v1.1 (storage v1) did upstream; and a Gateway CRD
+//! without a spec schema (`GATEWAY_STAND_IN`), so the API server serves a Gateway doctor cannot read.
 //!
 //! Notes from the real API server (v1.36.3):
 //! - Since Kubernetes 1.33 the storedVersions refusal reads `missing from spec.versions; v1alpha2 was
