@@ -33,8 +33,8 @@ pub struct Issue {
     pub object: ObjectRef,
     pub message: String,
     pub hint: String,
-    pub fixable: bool,
-    /// The automated repair, when there is one (implies `fixable`).
+    /// The repair `doctor --fix` performs, when there is one: only then is the finding "fixable"
+    /// (a finding repaired by hand just has its hint).
     pub repair: Option<Repair>,
 }
 
@@ -46,7 +46,6 @@ impl Issue {
             object,
             message: message.into(),
             hint: hint.into(),
-            fixable: false,
             repair: None,
         }
     }
@@ -58,7 +57,6 @@ impl Issue {
             object,
             message: message.into(),
             hint: hint.into(),
-            fixable: false,
             repair: None,
         }
     }
@@ -70,20 +68,12 @@ impl Issue {
             object,
             message: message.into(),
             hint: hint.into(),
-            fixable: false,
             repair: None,
         }
     }
 
-    /// Mark as repairable by `doctor --fix`.
-    pub fn fixable(mut self) -> Self {
-        self.fixable = true;
-        self
-    }
-
-    /// Attach the repair `doctor --fix` performs (marks the issue fixable).
+    /// Attach the repair `doctor --fix` performs (marks the finding fixable).
     pub fn repair(mut self, repair: Repair) -> Self {
-        self.fixable = true;
         self.repair = Some(repair);
         self
     }
@@ -132,7 +122,7 @@ pub fn run_all(ctx: &CheckContext) -> (Vec<CheckResult>, Vec<Finding>) {
                 object: i.object,
                 message: i.message,
                 hint: i.hint,
-                fixable: i.fixable,
+                fixable: i.repair.is_some(),
                 repair: i.repair,
             }));
             match worst {

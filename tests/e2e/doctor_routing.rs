@@ -119,7 +119,7 @@ impl Opts {
         Opts::new(Shape::Istio)
     }
 
-    fn patch(mut self, key: &str, p: Value) -> Self {
+    pub fn patch(mut self, key: &str, p: Value) -> Self {
         self.patch.push((key.to_string(), p));
         self
     }
@@ -209,7 +209,7 @@ fn listener(name: &str, port: i64, protocol: &str) -> Value {
     json!({"name": name, "port": port, "protocol": protocol})
 }
 
-fn epp_container(args: Vec<String>) -> Value {
+pub fn epp_container(args: Vec<String>) -> Value {
     json!({
         "name": "epp",
         "image": EPP_IMAGE,
