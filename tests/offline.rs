@@ -3,22 +3,31 @@
 
 use std::process::Command;
 
-fn doctor(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_kubectl-llmd"))
-        .arg("doctor")
+/// `kubectl-llmd doctor ARGS` from the repository root, without colour, kubeconfig or profile variables.
+fn doctor_command(args: &[&str]) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_kubectl-llmd"));
+    cmd.arg("doctor")
         .args(args)
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .env("NO_COLOR", "1")
         .env_remove("KUBECONFIG")
         .env_remove("GATEWAY_API_CRD_REVISION")
-        .env_remove("GATEWAY_API_INFERENCE_EXTENSION_CRD_REVISION")
-        .output()
-        .expect("run kubectl-llmd");
+        .env_remove("GATEWAY_API_INFERENCE_EXTENSION_CRD_REVISION");
+    cmd
+}
+
+/// Exit code, stdout and stderr of a finished command.
+fn output(mut cmd: Command) -> (i32, String, String) {
+    let out = cmd.output().expect("run kubectl-llmd");
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stdout).into_owned(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
+}
+
+fn doctor(args: &[&str]) -> (i32, String, String) {
+    output(doctor_command(args))
 }
 
 #[test]
@@ -111,23 +120,12 @@ fn invalid_yaml_is_one_line_and_exit_2() {
 
 /// doctor in a controlled environment: HOME without a kubeconfig, KUBECONFIG only when given.
 fn doctor_with(args: &[&str], home: &std::path::Path, kubeconfig: Option<&std::path::Path>) -> (i32, String, String) {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_kubectl-llmd"));
-    cmd.arg("doctor")
-        .args(args)
-        .env("NO_COLOR", "1")
-        .env("HOME", home)
-        .env_remove("KUBECONFIG")
-        .env_remove("GATEWAY_API_CRD_REVISION")
-        .env_remove("GATEWAY_API_INFERENCE_EXTENSION_CRD_REVISION");
+    let mut cmd = doctor_command(args);
+    cmd.env("HOME", home);
     if let Some(kc) = kubeconfig {
         cmd.env("KUBECONFIG", kc);
     }
-    let out = cmd.output().expect("run kubectl-llmd");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    output(cmd)
 }
 
 const OBJECT_HINT: &str = "hint: every YAML document must be one object with apiVersion, kind and metadata.name (or a kind: List of them), as `kubectl apply -f` expects";

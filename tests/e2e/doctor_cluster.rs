@@ -717,10 +717,8 @@ fn current_guides_install_is_healthy() {
     ];
     for (args, env) in runs {
         let (r, report) = doctor_env(&h, args, env);
-        let loud: Vec<String> = summary(&report)
-            .into_iter()
-            .filter(|s| s.contains(" warning: ") || s.contains(" error: "))
-            .collect();
+        let loud: Vec<String> =
+            summary(&report).into_iter().filter(|s| s.contains(" warning: ") || s.contains(" error: ")).collect();
         assert_eq!(loud, Vec::<String>::new(), "doctor {args:?} {env:?}");
         r.expect_code(0);
     }
