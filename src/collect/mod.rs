@@ -8,7 +8,6 @@ pub mod offline;
 use crate::model::*;
 use crate::snapshot::{Collected, Kind, Snapshot, Unreadable};
 use serde_json::Value;
-use std::borrow::Cow;
 
 fn push<T>(slot: &mut Collected<T>, item: T) {
     match slot {
@@ -55,43 +54,12 @@ pub fn describe(obj: &Value) -> String {
     }
 }
 
-/// `null` means absent, as it does to the API server: drop null members of every mapping so the
-/// views' defaults apply (`annotations:` with nothing after it is no annotations). Null list
-/// elements stay, and are reported by the view that cannot read them.
-fn without_nulls(obj: &Value) -> Cow<'_, Value> {
-    fn has_null_member(v: &Value) -> bool {
-        match v {
-            Value::Object(m) => m.values().any(|v| v.is_null() || has_null_member(v)),
-            Value::Array(a) => a.iter().any(has_null_member),
-            _ => false,
-        }
-    }
-    fn strip(v: &mut Value) {
-        match v {
-            Value::Object(m) => {
-                m.retain(|_, v| !v.is_null());
-                m.values_mut().for_each(strip);
-            }
-            Value::Array(a) => a.iter_mut().for_each(strip),
-            _ => {}
-        }
-    }
-    if !has_null_member(obj) {
-        return Cow::Borrowed(obj);
-    }
-    let mut owned = obj.clone();
-    strip(&mut owned);
-    Cow::Owned(owned)
-}
-
 impl Snapshot {
     /// Add one object (with apiVersion and kind set) to the slot of its kind. Ok(false) for kinds
     /// the checks do not read; an object of a kind they read that does not fit its view is an
-    /// error naming the object and the field.
+    /// error naming the object and the field. Null reads as absent (`read_view`).
     pub fn try_insert(&mut self, obj: &Value) -> Result<bool, Unreadable> {
         let Some(kind) = kind_of(obj) else { return Ok(false) };
-        let obj = without_nulls(obj);
-        let obj = obj.as_ref();
         let read = match kind {
             Kind::Crds => read_view(obj).map(|c| push(&mut self.crds, c)),
             Kind::GatewayClasses => read_view(obj).map(|c| push(&mut self.gateway_classes, c)),
