@@ -152,7 +152,9 @@ fn input_without_objects_or_unreadable_is_exit_2_naming_it() {
     let empty_dir = d.join("nothing");
     std::fs::create_dir(&empty_dir).unwrap();
     let empty_dir = empty_dir.display().to_string();
+    let stdin = "-".to_string(); // Command::output gives the child an empty stdin
     let cases = [
+        (&stdin, format!("error: no objects passed to doctor: stdin holds no Kubernetes object\n{NO_OBJECTS_HINT}\n")),
         (&scalars, format!("error: {scalars} (document 1) is not a Kubernetes object: found a list\n{OBJECT_HINT}\n")),
         (
             &untyped,
