@@ -106,7 +106,11 @@ pub fn resolve_profile(flag: Option<&str>, env: &dyn Fn(&str) -> Option<String>)
                 continue;
             };
             let resolved = resolve_ref(&value, bundle);
-            overridden.push(if resolved == value { name.to_string() } else { format!("{name}={value} → {resolved}") });
+            overridden.push(if resolved == value {
+                name.to_string()
+            } else {
+                format!("{name}={value} → {resolved}")
+            });
             match bundle {
                 Bundle::GatewayApi => profile.gateway_api = resolved,
                 Bundle::Gaie => profile.inference_extension = resolved,

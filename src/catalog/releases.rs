@@ -202,12 +202,13 @@ impl GatewayApiRelease {
     /// Every CRD of one channel: standard, or experimental (its extra kinds, and its own versions of
     /// the kinds both channels ship).
     pub fn channel(&self, experimental: bool) -> impl Iterator<Item = &'static CrdFact> {
-        let (standard, overrides, extra): (&'static [CrdFact], &'static [CrdFact], &'static [CrdFact]) =
-            if experimental { (self.standard, self.experimental_versions, self.experimental_extra) } else { (self.standard, &[], &[]) };
-        standard
-            .iter()
-            .map(move |f| overrides.iter().find(|o| o.name() == f.name()).unwrap_or(f))
-            .chain(extra.iter())
+        let (standard, overrides, extra): (&'static [CrdFact], &'static [CrdFact], &'static [CrdFact]) = if experimental
+        {
+            (self.standard, self.experimental_versions, self.experimental_extra)
+        } else {
+            (self.standard, &[], &[])
+        };
+        standard.iter().map(move |f| overrides.iter().find(|o| o.name() == f.name()).unwrap_or(f)).chain(extra.iter())
     }
 }
 

@@ -367,10 +367,11 @@ pub(super) fn gateway_install_needed(snap: &Snapshot, profile: &Profile) -> Opti
         }
     }
     let wanted = install_ref(snap, profile, BundleKind::GatewayApi);
-    let expected: Vec<String> = match catalog::gateway_api_release(&wanted).filter(|_| release_version(&wanted).is_some()) {
-        Some(r) => r.standard.iter().map(CrdFact::name).collect(),
-        None => common_standard_names(),
-    };
+    let expected: Vec<String> =
+        match catalog::gateway_api_release(&wanted).filter(|_| release_version(&wanted).is_some()) {
+            Some(r) => r.standard.iter().map(CrdFact::name).collect(),
+            None => common_standard_names(),
+        };
     expected.iter().any(|n| snap.crd(n).is_none()).then_some(wanted)
 }
 

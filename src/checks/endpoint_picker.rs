@@ -536,7 +536,8 @@ fn check_pool_name_args(ctx: &CheckContext) -> Vec<Issue> {
                     }
                 }
                 let ns_flag = flags.iter().find(|f| f.key == "pool-namespace");
-                let Some(effective_ns) = ns_flag.map_or_else(|| implicit_pool_namespace(c, dep_ns), |f| Some(f.value.clone()))
+                let Some(effective_ns) =
+                    ns_flag.map_or_else(|| implicit_pool_namespace(c, dep_ns), |f| Some(f.value.clone()))
                 else {
                     continue;
                 };
@@ -591,11 +592,9 @@ fn implicit_pool_namespace(c: &Container, own_ns: &str) -> Option<String> {
         None => Some("default".into()),
         Some(e) => match (&e.value, &e.value_from) {
             (Some(v), _) if !v.is_empty() => Some(v.clone()),
-            (_, Some(from)) => from
-                .field_ref
-                .as_ref()
-                .filter(|f| f.field_path == "metadata.namespace")
-                .map(|_| own_ns.to_string()),
+            (_, Some(from)) => {
+                from.field_ref.as_ref().filter(|f| f.field_path == "metadata.namespace").map(|_| own_ns.to_string())
+            }
             _ => Some("default".into()),
         },
     }
@@ -868,7 +867,13 @@ status: {{replicas: {replicas}, availableReplicas: {available}}}
         let found = issues("LLMD-EPP-005", &docs(&[POOL, SERVICE, &implicit]));
         assert_eq!(found.len(), 1, "{found:?}");
         assert!(found[0].message.contains("watches namespace default"), "{}", found[0].message);
-        assert!(found[0].hint.contains(r#""op":"add","path":"/spec/template/spec/containers/0/args/-","value":"--pool-namespace=llm""#), "{}", found[0].hint);
+        assert!(
+            found[0].hint.contains(
+                r#""op":"add","path":"/spec/template/spec/containers/0/args/-","value":"--pool-namespace=llm""#
+            ),
+            "{}",
+            found[0].hint
+        );
         // From v1.1: the NAMESPACE variable (the charts set it from the Pod's namespace), else `default`.
         let v1_5 = "registry.k8s.io/gateway-api-inference-extension/epp:v1.5.0";
         let no_env = deployment("[--pool-name=qwen]", v1_5, 1, 1);

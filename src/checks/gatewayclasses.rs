@@ -469,7 +469,11 @@ fn check_inference_switch(ctx: &CheckContext) -> Vec<Issue> {
 enum InstalledBy {
     /// A helm release (the `meta.helm.sh/release-*` annotations helm writes), with its chart version
     /// when the `helm.sh/chart` label names it.
-    Helm { release: String, namespace: String, chart_version: Option<String> },
+    Helm {
+        release: String,
+        namespace: String,
+        chart_version: Option<String>,
+    },
     /// `istioctl install` (Istio's operator labels; how the current llm-d guides install Istio).
     Istioctl,
     Unknown,
@@ -546,7 +550,8 @@ pub(super) fn enable_command(p: &Provider, d: Option<&Deployment>, fallback_vers
             chart_version(p, &version)
         );
     }
-    let set: String = p.switch_chart().map(|c| c.values.iter().map(|(k, v)| format!(" --set {k}={v}")).collect()).unwrap_or_default();
+    let set: String =
+        p.switch_chart().map(|c| c.values.iter().map(|(k, v)| format!(" --set {k}={v}")).collect()).unwrap_or_default();
     helm_upgrade(p, &by, &version, &set).unwrap_or_else(|| p.enable_hint.to_string())
 }
 
@@ -850,7 +855,8 @@ status:
         // No helm annotations: istiod installed by istioctl, as the current guides do.
         assert!(i.message.contains("ENABLE_GATEWAY_API_INFERENCE_EXTENSION"), "{}", i.message);
         assert!(
-            i.hint.starts_with("istioctl install -y --set values.pilot.env.ENABLE_GATEWAY_API_INFERENCE_EXTENSION=true")
+            i.hint
+                .starts_with("istioctl install -y --set values.pilot.env.ENABLE_GATEWAY_API_INFERENCE_EXTENSION=true")
                 && i.hint.contains("istioctl 1.28.0"),
             "{}",
             i.hint

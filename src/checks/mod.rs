@@ -41,35 +41,17 @@ pub struct Issue {
 impl Issue {
     /// An error.
     pub fn error(object: ObjectRef, message: impl Into<String>, hint: impl Into<String>) -> Self {
-        Issue {
-            severity: Severity::Error,
-            object,
-            message: message.into(),
-            hint: hint.into(),
-            repair: None,
-        }
+        Issue { severity: Severity::Error, object, message: message.into(), hint: hint.into(), repair: None }
     }
 
     /// A warning.
     pub fn warning(object: ObjectRef, message: impl Into<String>, hint: impl Into<String>) -> Self {
-        Issue {
-            severity: Severity::Warning,
-            object,
-            message: message.into(),
-            hint: hint.into(),
-            repair: None,
-        }
+        Issue { severity: Severity::Warning, object, message: message.into(), hint: hint.into(), repair: None }
     }
 
     /// Information.
     pub fn info(object: ObjectRef, message: impl Into<String>, hint: impl Into<String>) -> Self {
-        Issue {
-            severity: Severity::Info,
-            object,
-            message: message.into(),
-            hint: hint.into(),
-            repair: None,
-        }
+        Issue { severity: Severity::Info, object, message: message.into(), hint: hint.into(), repair: None }
     }
 
     /// Attach the repair `doctor --fix` performs (marks the finding fixable).
