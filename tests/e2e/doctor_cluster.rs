@@ -622,34 +622,20 @@ fn huge_last_applied_configuration_crd_013() {
 // ---------------------------------------------------------------------------------------------
 // Admission: the safe-upgrades policy, a leftover webhook.
 
-/// The safe-upgrades policy left behind after the Gateway API CRDs were deleted: installing the
-/// profile's v1.3.0 bundle (what `doctor --fix` would do) is denied. With the CRDs of v1.5.1 in place
-/// nothing needs installing, and the policy is nobody's problem (see `current_guides_install_is_healthy`).
+/// The safe-upgrades policy without the Gateway API CRDs (left behind when they were deleted, or
+/// applied alone): installing the profile's v1.3.0 bundle (what `doctor --fix` would do) is denied.
+/// With v1.5.1's CRDs in place nothing needs installing, and the policy is nobody's problem.
 #[test]
 fn safe_upgrades_policy_refuses_the_install_the_cluster_needs_adm_001() {
     let h = Lab::take();
     // Gateway API v1.5.1 standard as released, policy and binding included.
-    let mut files = gateway_api_crds("v1.5.1");
-    assert!(files.iter().any(|p| p.to_string_lossy().contains("_vap_safeupgrades")), "{files:?}");
+    let all = gateway_api_crds("v1.5.1");
+    let (policy, crds): (Vec<PathBuf>, Vec<PathBuf>) =
+        all.into_iter().partition(|p| p.to_string_lossy().contains("_vap_safeupgrades"));
+    assert_eq!(policy.len(), 1, "{policy:?}");
+    let mut files = policy.clone();
     files.extend(gaie_crds("v1.0.1"));
     install(&h, &files);
-    let (r, report) = doctor(&h, &[]);
-    r.expect_code(0);
-    assert_no(&report, "LLMD-ADM-001");
-    assert_no(&report, "LLMD-CRD-009");
-
-    // The Gateway API CRDs go, the policy stays.
-    let out = h.kubectl(&["get", "crd", "-o", "name"]);
-    assert_success(&out, "listing CRDs");
-    let gateway_crds: Vec<String> = String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter(|l| l.ends_with(".gateway.networking.k8s.io"))
-        .map(str::to_string)
-        .collect();
-    assert!(gateway_crds.len() >= 5, "{gateway_crds:?}");
-    let mut args = vec!["delete", "--wait=true", "--timeout=60s"];
-    args.extend(gateway_crds.iter().map(String::as_str));
-    assert_success(&h.kubectl(&args), "deleting the Gateway API CRDs");
     let (r, report) = doctor(&h, &[]);
     r.expect_code(1);
     finding(&report, "LLMD-CRD-001", crd_kind(), "gatewayclasses.gateway.networking.k8s.io", "error");
@@ -674,6 +660,12 @@ fn safe_upgrades_policy_refuses_the_install_the_cluster_needs_adm_001() {
     // With the current profile (v1.5.1) the policy is no obstacle.
     let (_, report) = doctor(&h, &["--profile", "current"]);
     assert_no(&report, "LLMD-ADM-001");
+    // With v1.5.1's CRDs installed, nothing needs installing: no finding with the default profile.
+    install(&h, &crds);
+    let (r, report) = doctor(&h, &[]);
+    r.expect_code(0);
+    assert_no(&report, "LLMD-ADM-001");
+    assert_no(&report, "LLMD-CRD-009");
 
     // The policy is real: applying the profile's v1.3.0 CRD is denied.
     wait_policy_enforced(&h);
