@@ -405,7 +405,7 @@ mod tests {
              kind: Gateway\nmetadata: {name: gw}\nspec:\n  listeners:\n  - name: http\n    port: http\n",
         )
         .unwrap();
-        let f = collect_files(&[file.clone()], "team").expect_err("unreadable");
+        let f = collect_files(std::slice::from_ref(&file), "team").expect_err("unreadable");
         assert_eq!(
             f.message,
             format!(
@@ -422,7 +422,7 @@ mod tests {
         );
         std::fs::write(&file, "apiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {labels: {a: b}}\n")
             .unwrap();
-        let f = collect_files(&[file.clone()], "team").expect_err("no name");
+        let f = collect_files(std::slice::from_ref(&file), "team").expect_err("no name");
         assert_eq!(
             f.message,
             format!("cannot read Gateway (no name) in {} (document 1): metadata.name is missing", file.display())
