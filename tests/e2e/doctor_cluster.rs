@@ -702,7 +702,9 @@ fn current_guides_install_is_healthy() {
         .patch("InferencePool", json!({"spec": {"endpointPickerRef": {"failureMode": "FailOpen"}}}))
         .patch("Deployment", json!({"spec": {"template": {"spec": {"containers": [epp]}}}}));
     deploy(&h, &ns, &o);
-    let runs: [(&[&str], &[(&str, &str)]); 3] = [
+    type Args<'a> = &'a [&'a str];
+    type Env<'a> = &'a [(&'a str, &'a str)];
+    let runs: [(Args, Env); 3] = [
         (&[], &[]),
         (&["--profile", "current"], &[]),
         (&[], &[("GATEWAY_API_VERSION", "v1.5.1"), ("GAIE_VERSION", "v1.5.0")]),
