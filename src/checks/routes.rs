@@ -512,7 +512,7 @@ fn check_allowed_routes(ctx: &CheckContext) -> Vec<Issue> {
                 }
                 Some(ParentProblem::Selector { gw, listener, labels }) => {
                     let l = &gw.spec.listeners[listener];
-                    let confirmed = snap.live && controller_says(route, p, "Accepted", "NotAllowedByListeners");
+                    let confirmed = snap.has_status(Kind::HttpRoutes) && controller_says(route, p, "Accepted", "NotAllowedByListeners");
                     let hint = if labels.contains("matchExpressions") {
                         format!(
                             "label namespace {rns} so it matches listener {}'s allowedRoutes.namespaces.selector on Gateway {}/{}",
