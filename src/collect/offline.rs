@@ -626,4 +626,11 @@ items:
         assert!(manifests.reference_grants.is_listed());
         assert!(manifests.skip_reason(Kind::Pods).is_some());
     }
+
+    #[test]
+    fn the_readme_documents_the_dump_command_the_notes_print() {
+        let readme = include_str!("../../README.md").replace("\\\n", "");
+        assert!(readme.contains(DUMP_COMMAND), "README.md's dump command differs from {DUMP_COMMAND}");
+        assert!(!DUMP_COMMAND.contains('\n'));
+    }
 }

@@ -124,7 +124,7 @@ impl Opts {
         self
     }
 
-    fn status_patch(mut self, key: &str, p: Value) -> Self {
+    pub fn status_patch(mut self, key: &str, p: Value) -> Self {
         self.status_patch.push((key.to_string(), p));
         self
     }
