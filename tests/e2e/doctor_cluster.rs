@@ -138,7 +138,8 @@ fn controller(h: &Harness, ns: &str, name: &str, image: &str, env: &[(&str, &str
 // ---------------------------------------------------------------------------------------------
 // Running doctor and reading its report.
 
-/// doctor as admin on every namespace, `-o json`, with extra args and environment; exit 0 or 1.
+/// doctor as admin on every namespace, `-o json`, with extra args and environment; exit 0 or 1; every
+/// kubectl command its hints print must run on the lab (`hints::assert_hints_run`).
 fn doctor_env(h: &Harness, extra: &[&str], env: &[(&str, &str)]) -> (Run, Value) {
     let kc = h.kubeconfig_admin.to_str().expect("utf-8 path");
     let mut args = vec!["doctor", "--kubeconfig", kc, "-o", "json"];
@@ -150,6 +151,7 @@ fn doctor_env(h: &Harness, extra: &[&str], env: &[(&str, &str)]) -> (Run, Value)
     let r = run(cmd);
     assert!(r.code == 0 || r.code == 1, "doctor could not run ({}):\n{}\n{}", r.code, r.stderr, r.stdout);
     let v = r.json();
+    crate::hints::assert_hints_run(h, &v);
     (r, v)
 }
 

@@ -622,6 +622,7 @@ fn rt_002_listener_admits_only_its_own_namespace() {
     o.route_conditions = Some(vec![cond("Accepted", "False", "NotAllowedByListeners"), ok("ResolvedRefs")]);
     deploy(h, &app_ns, &o);
     let (r, v) = doctor_all_json(h);
+    crate::hints::assert_hints_run_in(h, &v, &[&app_ns, &gw_ns]);
     r.expect_code(1);
     expect(&v, "LLMD-RT-002", "error", route(&app_ns), &["from is Same", "NotAllowedByListeners", "\"from\":\"All\""]);
     assert_no_code(&v, "LLMD-RT-010", &app_ns);
@@ -707,6 +708,7 @@ fn cross_namespace_pool(prefix: &str, grant: Option<&dyn Fn(&str) -> Value>) -> 
     deploy(h, &pool_ns, &p);
     // Across namespaces: doctor on all of them (other tests' namespaces are visible too).
     let (r, v) = doctor_all_json(h);
+    crate::hints::assert_hints_run_in(h, &v, &[&route_ns, &pool_ns]);
     (route_ns, pool_ns, r, v)
 }
 
@@ -846,6 +848,7 @@ fn gw_004_cross_namespace_certificate_without_grant() {
     ]);
     deploy(h, &gw_ns, &o);
     let (r, v) = doctor_all_json(h);
+    crate::hints::assert_hints_run_in(h, &v, &[&gw_ns, &secret_ns]);
     r.expect_code(1);
     expect(&v, "LLMD-GW-004", "error", gateway(&gw_ns), &["RefNotPermitted", "ReferenceGrant", &secret_ns]);
     // The grant to create is GW-004's hint; GW-003 does not repeat the listener.

@@ -8,10 +8,12 @@ mod fix;
 mod fixtures;
 mod gateway;
 mod harness;
+mod hints;
 mod krew;
 mod lab;
 mod mirror;
 mod pool;
+mod quickstart;
 mod run;
 mod version;
 
