@@ -310,15 +310,23 @@ fn class_in_use(snap: &Snapshot, class: &str) -> bool {
     snap.gateways.items().iter().any(|g| g.spec.gateway_class_name == class)
 }
 
-fn controller_hint(p: Option<&Provider>, controller: &str, class: &str) -> String {
+/// `kubectl rollout restart` of the provider's controller Deployment: the one doctor saw, else (when
+/// Deployments could not be listed) the provider's usual name; None when the listed Deployments hold
+/// no controller of `p` (restarting it would fail with NotFound: it must be installed).
+pub fn restart_command(snap: &Snapshot, p: &Provider) -> Option<String> {
+    if let Some(d) = controller_deployments(snap, p).first() {
+        return Some(format!("kubectl rollout restart deployment/{} -n {}", deployment_name(d), deployment_ns(d)));
+    }
+    let name = p.deployment_names.first().filter(|_| !snap.deployments.is_listed())?;
+    Some(format!("kubectl rollout restart deployment/{name} -n {}", p.namespace))
+}
+
+fn controller_hint(snap: &Snapshot, p: Option<&Provider>, controller: &str, class: &str) -> String {
     match p {
-        Some(p) if !p.deployment_names.is_empty() => format!(
-            "start the controller: kubectl rollout restart deployment/{} -n {}, or install it: {}",
-            p.deployment_names[0],
-            p.namespace,
-            install_hint(p)
-        ),
-        Some(p) => install_hint(p),
+        Some(p) => match restart_command(snap, p) {
+            Some(restart) => format!("start the controller: {restart}, or install it: {}", install_hint(p)),
+            None => install_hint(p),
+        },
         None => format!(
             "install the controller that implements {controller:?}, or delete the unused class: kubectl delete gatewayclass {class}"
         ),
@@ -369,7 +377,7 @@ fn check_class_accepted(ctx: &CheckContext) -> Vec<Issue> {
                 let msg = format!(
                     "GatewayClass {name} is not Accepted ({state}): no running controller {controller:?} has processed it"
                 );
-                let hint = controller_hint(provider, controller, name);
+                let hint = controller_hint(snap, provider, controller, name);
                 out.push(if in_use {
                     Issue::error(class_ref(name), msg, hint)
                 } else {
@@ -708,9 +716,17 @@ spec: {gatewayClassName: istio}
 "#;
         let snap = fixtures::snapshot(pending);
         assert_eq!(codes(&snap, "LLMD-GWC-003"), vec![("istio".into(), Severity::Error)]);
+        // No istiod Deployment: restarting it would fail with NotFound, so install it.
+        let i = &issues(&snap, "LLMD-GWC-003")[0];
+        assert!(i.message.contains("istio.io/gateway-controller"), "{}", i.message);
+        assert_eq!(i.hint, "kubectl llmd gateway install --provider istio");
+        // The controller Deployment doctor saw is the one to restart.
+        let snap = fixtures::snapshot(&format!("{pending}---\n{}", istiod("docker.io/istio/pilot:1.28.0", "[]")));
         let i = &issues(&snap, "LLMD-GWC-003")[0];
         assert!(
-            i.message.contains("istio.io/gateway-controller") && i.hint.contains("rollout restart deployment/istiod")
+            i.hint.starts_with("start the controller: kubectl rollout restart deployment/istiod -n istio-system, or"),
+            "{}",
+            i.hint
         );
         let rejected = r#"
 apiVersion: gateway.networking.k8s.io/v1

@@ -803,7 +803,9 @@ fn gateway_classes_not_accepted_gwc_003_and_unsupported_version_gwc_004() {
     r.expect_code(0); // no Gateway uses the classes: warnings
     let f = finding(&report, "LLMD-GWC-003", "GatewayClass", "istio", "warning");
     says(f, "message", &["not Accepted (Unknown Pending)", "istio.io/gateway-controller"]);
-    says(f, "hint", &["kubectl rollout restart deployment/istiod -n istio-system"]);
+    // No istiod Deployment exists: install it (a restart would be NotFound).
+    says(f, "hint", &["kubectl llmd gateway install --provider istio"]);
+    assert!(!text(f, "hint").contains("rollout restart"), "{f:#}");
     let f = finding(&report, "LLMD-GWC-003", "GatewayClass", "kgateway", "warning");
     says(f, "message", &["InvalidParameters", "GatewayParameters kgateway-system/custom not found"]);
     says(f, "hint", &["parametersRef"]);

@@ -6,7 +6,9 @@
 //! exactly as printed — quoting, `$(date +%s)` and `# comments` included — with the real kubectl of
 //! the harness. Commands that write get `--dry-run=server` appended by a `kubectl` wrapper first on
 //! PATH, so the API server validates them (schema, CEL, admission, names, namespaces) without a
-//! change; commands that only read run as they are. Every one must exit 0.
+//! change; commands that only read run as they are. `kubectl rollout restart` has no `--dry-run`
+//! (kubectl v1.36: "unknown flag"), so the wrapper checks that its target exists with `kubectl get`.
+//! Every one must exit 0.
 //!
 //! The shared report helpers call this after every doctor run (`fixtures::doctor_json` and the lab
 //! scenarios' `doctor_env`), so each e2e scenario also proves its hints; `every_hint_*` below prove
@@ -25,7 +27,7 @@ use std::process::Command;
 use std::sync::OnceLock;
 
 /// Verbs whose commands change the cluster: run with `--dry-run=server`.
-const WRITE_VERBS: &[&str] = &["apply", "create", "patch", "delete", "annotate", "label", "scale", "set", "rollout"];
+const WRITE_VERBS: &[&str] = &["apply", "create", "patch", "delete", "annotate", "label", "scale", "set"];
 /// Verbs that only read: run as printed.
 const READ_VERBS: &[&str] = &["get", "describe", "api-resources", "auth", "wait"];
 
@@ -131,7 +133,8 @@ fn wrapper_dir(h: &Harness) -> PathBuf {
     let reads = READ_VERBS.join("|");
     let script = format!(
         "#!/bin/sh\n# Runs a hint's kubectl command against the e2e harness: writes as a server-side dry run.\n\
-         case \"$1\" in\n  {writes}) exec '{real}' \"$@\" --dry-run=server ;;\n  {reads}) exec '{real}' \"$@\" ;;\n  \
+         case \"$1\" in\n  {writes}) exec '{real}' \"$@\" --dry-run=server ;;\n  \
+         rollout) [ \"$2\" = restart ] || exit 3; shift 2; exec '{real}' get \"$@\" ;;\n  {reads}) exec '{real}' \"$@\" ;;\n  \
          *) echo \"hint runner: kubectl verb $1 is neither a known write nor a known read\" >&2; exit 3 ;;\nesac\n",
         real = real.display()
     );
@@ -236,14 +239,20 @@ mod tests {
                     kubectl llmd gateway install --provider istio";
         assert_eq!(
             kubectl_commands(hint),
-            ["kubectl rollout restart deployment/istiod -n istio-system", "kubectl llmd gateway install --provider istio"]
+            [
+                "kubectl rollout restart deployment/istiod -n istio-system",
+                "kubectl llmd gateway install --provider istio"
+            ]
         );
         let hint = r#"echo '{"a":"x, y (z)"}' | kubectl apply -f -"#;
         assert_eq!(kubectl_commands(hint), [hint]);
         let hint = "kubectl describe deployment/e -n n && kubectl logs deployment/e -n n";
         assert_eq!(kubectl_commands(hint), ["kubectl describe deployment/e -n n", "kubectl logs deployment/e -n n"]);
         let hint = "re-trigger it: kubectl annotate httproute r -n n kubectl-llmd/nudge=$(date +%s) --overwrite";
-        assert_eq!(kubectl_commands(hint), ["kubectl annotate httproute r -n n kubectl-llmd/nudge=$(date +%s) --overwrite"]);
+        assert_eq!(
+            kubectl_commands(hint),
+            ["kubectl annotate httproute r -n n kubectl-llmd/nudge=$(date +%s) --overwrite"]
+        );
         let hint = "kubectl patch x/y -n n --type=merge -p '{}'  # or keep FailOpen";
         assert_eq!(kubectl_commands(hint), ["kubectl patch x/y -n n --type=merge -p '{}'"]);
         let hint = "set spec.x to the pod labels (kubectl get pods -n n --show-labels)";
@@ -272,7 +281,8 @@ mod tests {
         assert!(out.stdout.is_empty(), "{}", String::from_utf8_lossy(&out.stdout));
         let e = run_hint_command(h, &format!("kubectl scale deployment/none -n {ns} --replicas=1")).unwrap_err();
         assert!(e.contains("not found"), "{e}");
-        let e = run_hint_command(h, &format!("kubectl patch service/x -n {ns} --type=merge -p '{{\"spec\"}}")).unwrap_err();
+        let e =
+            run_hint_command(h, &format!("kubectl patch service/x -n {ns} --type=merge -p '{{\"spec\"}}")).unwrap_err();
         assert!(!e.is_empty());
         assert!(run_hint_command(h, &format!("kubectl get pods -n {ns}")).is_ok());
     }

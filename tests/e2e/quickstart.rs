@@ -72,11 +72,8 @@ fn render(ns: &str) -> Quickstart {
     let rendered = dir.path().join("inferencepool-rendered.yaml");
     std::fs::write(&rendered, &out.stdout).unwrap();
     let manifests = gaie_dir().join("config/manifests");
-    let files = vec![
-        rendered,
-        manifests.join("vllm/gpu-deployment.yaml"),
-        manifests.join("gateway/istio/gateway.yaml"),
-    ];
+    let files =
+        vec![rendered, manifests.join("vllm/gpu-deployment.yaml"), manifests.join("gateway/istio/gateway.yaml")];
     Quickstart { _dir: dir, files }
 }
 
@@ -106,7 +103,14 @@ fn problems(report: &Value) -> Vec<String> {
     let mut v: Vec<String> = findings(report)
         .into_iter()
         .filter(|f| f["severity"] == "error" || f["severity"] == "warning")
-        .map(|f| format!("{} {}/{}", f["code"].as_str().unwrap_or(""), f["object"]["kind"].as_str().unwrap_or(""), f["object"]["name"].as_str().unwrap_or("")))
+        .map(|f| {
+            format!(
+                "{} {}/{}",
+                f["code"].as_str().unwrap_or(""),
+                f["object"]["kind"].as_str().unwrap_or(""),
+                f["object"]["name"].as_str().unwrap_or("")
+            )
+        })
         .collect();
     v.sort();
     v
@@ -220,11 +224,14 @@ fn act_as_controllers(h: &Harness, ns: &str) {
             if r == 0 && name.ends_with("-epp") {
                 picker_ip = Some(ip.clone());
             }
-            h.apply_yaml(&serde_json::to_string(&json!({
-                "apiVersion": "v1", "kind": "Pod",
-                "metadata": {"name": pod, "namespace": ns, "labels": template["metadata"]["labels"]},
-                "spec": template["spec"],
-            })).unwrap());
+            h.apply_yaml(
+                &serde_json::to_string(&json!({
+                    "apiVersion": "v1", "kind": "Pod",
+                    "metadata": {"name": pod, "namespace": ns, "labels": template["metadata"]["labels"]},
+                    "spec": template["spec"],
+                }))
+                .unwrap(),
+            );
             h.apply_status(&serde_json::to_string(&json!({
                 "apiVersion": "v1", "kind": "Pod", "metadata": {"name": pod, "namespace": ns},
                 "status": {"phase": "Running", "podIP": ip,
@@ -272,13 +279,13 @@ fn gaie_quickstart_applied_to_the_lab_reports_nothing_untrue() {
         .into_iter()
         .filter(|p| {
             ![
-                "LLMD-GW-001 Gateway/",   // not yet accepted: istiod never ran
-                "LLMD-GW-002 Gateway/",   // not yet programmed
-                "LLMD-RT-010 HTTPRoute/", // route status empty: not accepted yet
+                "LLMD-GW-001 Gateway/",         // not yet accepted: istiod never ran
+                "LLMD-GW-002 Gateway/",         // not yet programmed
+                "LLMD-RT-010 HTTPRoute/",       // route status empty: not accepted yet
                 "LLMD-POOL-004 InferencePool/", // pool status.parents empty
-                "LLMD-EPP-003 Service/",  // no EndpointSlice: no picker pod
-                "LLMD-EPP-004 Deployment/", // the picker Deployment has no available replica
-                "LLMD-POD-001 InferencePool/", // no model server pod exists
+                "LLMD-EPP-003 Service/",        // no EndpointSlice: no picker pod
+                "LLMD-EPP-004 Deployment/",     // the picker Deployment has no available replica
+                "LLMD-POD-001 InferencePool/",  // no model server pod exists
             ]
             .iter()
             .any(|allowed| p.starts_with(allowed))
@@ -293,10 +300,11 @@ fn gaie_quickstart_applied_to_the_lab_reports_nothing_untrue() {
     assert_eq!(problems(&after), Vec::<String>::new(), "{}\n{}", all_lines(&after), r.stderr);
     r.expect_code(0);
     // The chart's pieces were all seen: pool, picker, DestinationRule, route, Gateway, model servers.
-    let pass = |code: &str| {
-        after["checks"].as_array().unwrap().iter().any(|c| c["code"] == code && c["status"] == "pass")
-    };
-    for code in ["LLMD-RT-001", "LLMD-RT-004", "LLMD-EPP-001", "LLMD-EPP-005", "LLMD-IST-001", "LLMD-IST-003", "LLMD-POD-001"] {
+    let pass =
+        |code: &str| after["checks"].as_array().unwrap().iter().any(|c| c["code"] == code && c["status"] == "pass");
+    for code in
+        ["LLMD-RT-001", "LLMD-RT-004", "LLMD-EPP-001", "LLMD-EPP-005", "LLMD-IST-001", "LLMD-IST-003", "LLMD-POD-001"]
+    {
         assert!(pass(code), "{code} did not pass: {}", after["checks"]);
     }
     // Offline hints of the same objects hold on the cluster too (they were printed for ns).
