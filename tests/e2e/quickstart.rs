@@ -56,18 +56,34 @@ fn render(ns: &str) -> Quickstart {
     let out = Command::new("chmod").arg("-R").arg("u+w").arg(dir.path()).output().unwrap();
     assert_success(&out, "chmod -R u+w");
     let home = dir.path().join("helm-home");
-    let out = Command::new(crate::gateway::helm())
-        .args(["template", RELEASE])
-        .arg(dir.path().join("inferencepool"))
-        .args(["--dependency-update", "--namespace", ns])
-        .args(["--set", &format!("inferencePool.modelServers.matchLabels.app={RELEASE}")])
-        .args(["--set", "provider.name=istio", "--set", "experimentalHttpRoute.enabled=true"])
-        .env("HELM_CACHE_HOME", home.join("cache"))
-        .env("HELM_CONFIG_HOME", home.join("config"))
-        .env("HELM_DATA_HOME", home.join("data"))
-        .env("KUBECONFIG", "/dev/null")
-        .output()
-        .expect("helm");
+    let helm = |args: &[&str]| {
+        Command::new(crate::gateway::helm())
+            .args(args)
+            .env("HELM_CACHE_HOME", home.join("cache"))
+            .env("HELM_CONFIG_HOME", home.join("config"))
+            .env("HELM_DATA_HOME", home.join("data"))
+            .env("KUBECONFIG", "/dev/null")
+            .output()
+            .expect("helm")
+    };
+    let chart = dir.path().join("inferencepool");
+    let chart = chart.to_str().expect("utf-8 path");
+    // The guide's `--dependency-update`, as its own step: it reports progress on stdout.
+    assert_success(&helm(&["dependency", "build", chart]), "helm dependency build inferencepool");
+    let selector = format!("inferencePool.modelServers.matchLabels.app={RELEASE}");
+    let out = helm(&[
+        "template",
+        RELEASE,
+        chart,
+        "--namespace",
+        ns,
+        "--set",
+        &selector,
+        "--set",
+        "provider.name=istio",
+        "--set",
+        "experimentalHttpRoute.enabled=true",
+    ]);
     assert_success(&out, "helm template inferencepool");
     let rendered = dir.path().join("inferencepool-rendered.yaml");
     std::fs::write(&rendered, &out.stdout).unwrap();
