@@ -3,7 +3,7 @@
 
 use std::process::Command;
 
-/// `kubectl-llmd doctor ARGS` from the repository root, without colour, kubeconfig or profile variables.
+/// `kubectl-llmd doctor ARGS` from the repository root, without colour, kubeconfig or any profile variable.
 fn doctor_command(args: &[&str]) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_kubectl-llmd"));
     cmd.arg("doctor")
@@ -12,7 +12,10 @@ fn doctor_command(args: &[&str]) -> Command {
         .env("NO_COLOR", "1")
         .env_remove("KUBECONFIG")
         .env_remove("GATEWAY_API_CRD_REVISION")
-        .env_remove("GATEWAY_API_INFERENCE_EXTENSION_CRD_REVISION");
+        .env_remove("GATEWAY_API_INFERENCE_EXTENSION_CRD_REVISION")
+        .env_remove("GATEWAY_API_VERSION")
+        .env_remove("GAIE_VERSION")
+        .env_remove("GATEWAY_API_INFERENCE_EXTENSION_VERSION");
     cmd
 }
 
