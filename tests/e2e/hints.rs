@@ -232,6 +232,26 @@ fn run_all(h: &Harness, report: &Value, namespaces: Option<&[&str]>) -> usize {
 mod tests {
     use super::*;
     use crate::fixtures::cluster;
+    use crate::harness::assert_success;
+
+    /// Offline, hints are printed for the objects given: applied to a cluster, those objects take
+    /// every kubectl command `doctor -f` printed about them. The broken example (namespaces llm-d and
+    /// team-b, used by no other e2e test) is applied as it is to the shared harness.
+    #[test]
+    fn offline_hints_of_the_broken_example_run_on_its_objects() {
+        let h = cluster();
+        let example = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/broken/llm-d-broken.yaml");
+        for ns in ["llm-d", "team-b"] {
+            h.apply_yaml(&format!("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {ns}\n"));
+        }
+        assert_success(&h.kubectl(&["apply", "--server-side", "-f", example]), "kubectl apply the broken example");
+        let r = crate::run::llmd(&["doctor", "-f", example, "-o", "json"]);
+        r.expect_code(1);
+        let report = r.json();
+        let ran = assert_hints_run_in(h, &report, &["llm-d", "team-b"]);
+        // Every finding of the example is about one of its objects; most carry a command.
+        assert!(ran >= 8, "only {ran} kubectl commands in the example's hints:\n{}", r.stdout);
+    }
 
     #[test]
     fn commands_are_found_in_prose_pipelines_and_chains() {
