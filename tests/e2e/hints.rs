@@ -53,15 +53,18 @@ fn kubectl_part(cmd: &str) -> &str {
     cmd.find("kubectl ").map_or(cmd, |i| &cmd[i..])
 }
 
-/// Every kubectl command in a hint, split at `&&`, in order.
-pub fn kubectl_commands(hint: &str) -> Vec<String> {
+/// Every kubectl command in a hint, in order, as chains: commands joined by `&&` stay together,
+/// since a later one may need an earlier one (apply a CRD && create an object of it).
+pub fn kubectl_commands(hint: &str) -> Vec<Vec<String>> {
     let chars: Vec<char> = hint.chars().collect();
     let at = |i: usize, s: &str| -> bool {
         let s: Vec<char> = s.chars().collect();
         chars.len() >= i + s.len() && chars[i..i + s.len()] == s[..]
     };
     let boundary = |i: usize| i == 0 || matches!(chars[i - 1], ' ' | '(' | '`' | ':');
-    let mut out = Vec::new();
+    let mut out: Vec<Vec<String>> = Vec::new();
+    // Where the next member of an `&&` chain starts.
+    let mut chain_next = None;
     let mut i = 0;
     while i < chars.len() {
         if !(boundary(i) && (at(i, "kubectl ") || at(i, "echo '"))) {
@@ -110,8 +113,12 @@ pub fn kubectl_commands(hint: &str) -> Vec<String> {
         let cmd = cmd.trim_end_matches('.').trim().to_string();
         // An `echo` that feeds something other than kubectl is not a kubectl command.
         if cmd.starts_with("kubectl ") || cmd.contains("| kubectl ") {
-            out.push(cmd);
+            match out.last_mut() {
+                Some(chain) if chain_next == Some(start) => chain.push(cmd),
+                _ => out.push(vec![cmd]),
+            }
         }
+        chain_next = at(end, " && ").then_some(end + 4);
         i = end.max(start + 1);
     }
     out
@@ -172,17 +179,17 @@ pub fn run_hint_command(h: &Harness, cmd: &str) -> Result<(), String> {
     }
 }
 
-/// Every (code, object, command) a report's hints hold.
-pub fn report_commands(report: &Value, namespaces: Option<&[&str]>) -> Vec<(String, String, String)> {
+/// Every (code, object, `&&` chain of commands) a report's hints hold.
+pub fn report_commands(report: &Value, namespaces: Option<&[&str]>) -> Vec<(String, String, Vec<String>)> {
     let mut out = Vec::new();
     let wanted = |f: &Value| namespaces.is_none_or(|ns| ns.iter().any(|n| f["object"]["namespace"] == *n));
     for f in report["findings"].as_array().into_iter().flatten().filter(|f| wanted(f)) {
         let hint = f["hint"].as_str().unwrap_or("");
-        let commands = kubectl_commands(hint);
-        if commands.is_empty() {
+        let chains = kubectl_commands(hint);
+        if chains.is_empty() {
             eprintln!("hint without a kubectl command: {} {}: {hint}", f["code"].as_str().unwrap_or(""), f["object"]);
         }
-        for cmd in commands {
+        for chain in chains {
             let o = &f["object"];
             let object = format!(
                 "{} {}/{}",
@@ -190,7 +197,7 @@ pub fn report_commands(report: &Value, namespaces: Option<&[&str]>) -> Vec<(Stri
                 o["namespace"].as_str().unwrap_or(""),
                 o["name"].as_str().unwrap_or("")
             );
-            out.push((f["code"].as_str().unwrap_or("").to_string(), object, cmd));
+            out.push((f["code"].as_str().unwrap_or("").to_string(), object, chain));
         }
     }
     out
@@ -211,15 +218,19 @@ pub fn assert_hints_run_in(h: &Harness, report: &Value, namespaces: &[&str]) -> 
 fn run_all(h: &Harness, report: &Value, namespaces: Option<&[&str]>) -> usize {
     let mut failed = Vec::new();
     let mut ran = 0;
-    for (code, object, cmd) in report_commands(report, namespaces) {
-        if let Some(why) = not_run_because(&cmd) {
-            eprintln!("hint not run ({why}): {code} {object}: {cmd}");
-            continue;
-        }
-        ran += 1;
-        eprintln!("hint ran: {code} {object}: {cmd}");
-        if let Err(e) = run_hint_command(h, &cmd) {
-            failed.push(format!("{code} about {object}:\n  $ {cmd}\n  {e}"));
+    for (code, object, chain) in report_commands(report, namespaces) {
+        for cmd in chain.iter() {
+            // The rest of a chain may need what this command would have done: not run either.
+            if let Some(why) = not_run_because(cmd) {
+                eprintln!("hint not run ({why}): {code} {object}: {}", chain.join(" && "));
+                break;
+            }
+            ran += 1;
+            eprintln!("hint ran: {code} {object}: {cmd}");
+            if let Err(e) = run_hint_command(h, cmd) {
+                failed.push(format!("{code} about {object}:\n  $ {cmd}\n  {e}"));
+                break;
+            }
         }
     }
     assert!(failed.is_empty(), "hints that do not run as printed:\n{}", failed.join("\n"));
@@ -260,23 +271,28 @@ mod tests {
         assert_eq!(
             kubectl_commands(hint),
             [
-                "kubectl rollout restart deployment/istiod -n istio-system",
-                "kubectl llmd gateway install --provider istio"
+                ["kubectl rollout restart deployment/istiod -n istio-system"],
+                ["kubectl llmd gateway install --provider istio"]
             ]
         );
         let hint = r#"echo '{"a":"x, y (z)"}' | kubectl apply -f -"#;
-        assert_eq!(kubectl_commands(hint), [hint]);
+        assert_eq!(kubectl_commands(hint), [[hint]]);
         let hint = "kubectl describe deployment/e -n n && kubectl logs deployment/e -n n";
-        assert_eq!(kubectl_commands(hint), ["kubectl describe deployment/e -n n", "kubectl logs deployment/e -n n"]);
+        assert_eq!(kubectl_commands(hint), [["kubectl describe deployment/e -n n", "kubectl logs deployment/e -n n"]]);
+        let hint = "kubectl apply --server-side -f https://e/m.yaml && echo '{}' | kubectl apply -f -, or not";
+        assert_eq!(
+            kubectl_commands(hint),
+            [["kubectl apply --server-side -f https://e/m.yaml", "echo '{}' | kubectl apply -f -"]]
+        );
         let hint = "re-trigger it: kubectl annotate httproute r -n n kubectl-llmd/nudge=$(date +%s) --overwrite";
         assert_eq!(
             kubectl_commands(hint),
-            ["kubectl annotate httproute r -n n kubectl-llmd/nudge=$(date +%s) --overwrite"]
+            [["kubectl annotate httproute r -n n kubectl-llmd/nudge=$(date +%s) --overwrite"]]
         );
         let hint = "kubectl patch x/y -n n --type=merge -p '{}'  # or keep FailOpen";
-        assert_eq!(kubectl_commands(hint), ["kubectl patch x/y -n n --type=merge -p '{}'"]);
+        assert_eq!(kubectl_commands(hint), [["kubectl patch x/y -n n --type=merge -p '{}'"]]);
         let hint = "set spec.x to the pod labels (kubectl get pods -n n --show-labels)";
-        assert_eq!(kubectl_commands(hint), ["kubectl get pods -n n --show-labels"]);
+        assert_eq!(kubectl_commands(hint), [["kubectl get pods -n n --show-labels"]]);
         assert!(kubectl_commands("helm upgrade istiod istio/istiod --version 1.29.2").is_empty());
     }
 
@@ -293,9 +309,9 @@ mod tests {
         };
         run_hint_command(h, &route(r#"{"name":"inference-gateway"}"#)).expect("a valid route");
         let e = run_hint_command(h, &route(r#"{"name":"inference-gateway","namespace":""}"#)).unwrap_err();
-        assert!(e.contains("namespace"), "{e}");
+        assert!(e.contains("spec.parentRefs[0].namespace in body should be at least 1 chars long"), "{e}");
         let e = run_hint_command(h, &route(r#"{"name":"g","colour":"red"}"#)).unwrap_err();
-        assert!(e.contains("colour"), "{e}");
+        assert!(e.contains(r#"unknown field "spec.parentRefs[0].colour""#), "{e}");
         // Nothing was written.
         let out = h.kubectl(&["get", "httproutes", "-n", &ns, "-o", "name"]);
         assert!(out.stdout.is_empty(), "{}", String::from_utf8_lossy(&out.stdout));
