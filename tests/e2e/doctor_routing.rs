@@ -173,7 +173,7 @@ impl Opts {
 }
 
 /// RFC 7386 merge patch.
-fn merge(target: &mut Value, patch: &Value) {
+pub fn merge(target: &mut Value, patch: &Value) {
     match patch {
         Value::Object(p) => {
             if !target.is_object() {

@@ -296,6 +296,71 @@ mod tests {
         assert!(kubectl_commands("helm upgrade istiod istio/istiod --version 1.29.2").is_empty());
     }
 
+    /// Hint paths no other e2e scenario reaches, each from a broken routing stack in its own
+    /// namespace: the finding is reported and (through `doctor_json`) every kubectl command of its
+    /// hint runs on the harness.
+    #[test]
+    fn hints_of_less_travelled_findings_run_as_printed() {
+        use crate::doctor_routing::{cond, deploy, epp_container, Opts};
+        use crate::fixtures::doctor_json;
+        use serde_json::json;
+        let h = cluster();
+        let ok = |t: &str| cond(t, "True", t);
+        let listener = |extra: Value| {
+            let mut l = json!({"name": "http", "port": 80, "protocol": "HTTP"});
+            crate::doctor_routing::merge(&mut l, &extra);
+            json!({"spec": {"listeners": [l]}})
+        };
+        let mut cases: Vec<(&str, &str, Opts)> = Vec::new();
+        // RT-001: a parentRef port no listener uses → remove the port.
+        cases.push((
+            "LLMD-RT-001",
+            "remove",
+            Opts::istio().patch("HTTPRoute", json!({"spec": {"parentRefs": [{"group": "gateway.networking.k8s.io", "kind": "Gateway", "name": "inference-gateway", "port": 8080}]}})),
+        ));
+        // GW-003: a listener that admits no HTTPRoute kind → add the kind.
+        let mut o =
+            Opts::istio().patch("Gateway", listener(json!({"allowedRoutes": {"kinds": [{"kind": "GRPCRoute"}]}})));
+        o.listener_conditions =
+            Some(vec![ok("Accepted"), cond("ResolvedRefs", "False", "InvalidRouteKinds"), ok("Programmed")]);
+        cases.push(("LLMD-GW-003", "allowedRoutes/kinds", o));
+        // EPP-006: a pre-v1.0 picker image with a v1 pool → set the image.
+        let args: Vec<String> = ["--poolName", "llm-pool"].iter().map(|s| s.to_string()).collect();
+        let mut c = epp_container(args);
+        c["image"] = json!("registry.k8s.io/gateway-api-inference-extension/epp:v0.5.1");
+        cases.push((
+            "LLMD-EPP-006",
+            "kubectl set image",
+            Opts::istio().patch("Deployment", json!({"spec": {"template": {"spec": {"containers": [c]}}}})),
+        ));
+        // EPP-003: the picker Service selects no pod → patch its selector.
+        let mut o = Opts::istio()
+            .patch("Service", json!({"spec": {"selector": {"app": "llm-pool-picker"}}}))
+            .patch("EndpointSlice", json!({"endpoints": []}));
+        o.epp_available = None;
+        cases.push(("LLMD-EPP-003", "", o));
+        // RT-006: a v1 backendRef group while the pool is still x-k8s v1alpha2 (alpha-speaking gateway).
+        let mut o = Opts::istio();
+        o.alpha_pool = true;
+        let o = o.patch(
+            "HTTPRoute",
+            json!({"spec": {"rules": [{"backendRefs": [{"group": "inference.networking.k8s.io", "kind": "InferencePool", "name": "llm-pool"}]}]}}),
+        );
+        cases.push(("LLMD-RT-006", "", o));
+        for (code, words, o) in cases {
+            let ns = h.namespace(&format!("hints-{}", code.to_lowercase()));
+            deploy(h, &ns, &o);
+            let (r, v) = doctor_json(h, &ns, &[]);
+            let f = v["findings"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .find(|f| f["code"] == code)
+                .unwrap_or_else(|| panic!("{code} not reported in {ns}:\n{}", r.stdout));
+            assert!(f["hint"].as_str().unwrap_or("").contains(words), "{code}: {f:#}");
+        }
+    }
+
     /// The runner rejects what the API server would: an empty namespace in a parentRef, a field the
     /// schema does not know, a missing object, broken quoting — and passes a hint that is right.
     #[test]
