@@ -10,9 +10,13 @@
 //! (kubectl v1.36: "unknown flag"), so the wrapper checks that its target exists with `kubectl get`.
 //! Every one must exit 0.
 //!
-//! The shared report helpers call this after every doctor run (`fixtures::doctor_json` and the lab
-//! scenarios' `doctor_env`), so each e2e scenario also proves its hints; `every_hint_*` below prove
-//! the runner itself can fail. Not run here, and why:
+//! Commands a hint joins with `&&` run as a chain, stopping at the first one that cannot run here.
+//!
+//! The shared report helpers call this after every doctor run (`fixtures::doctor_json`, the lab
+//! scenarios' `doctor_env`, and the `-A` runs of the cross-namespace routing scenarios for their own
+//! namespaces), so each e2e scenario also proves its hints; the tests below add the hint paths no
+//! scenario reaches, the offline hints of the broken example, and prove the runner itself can fail
+//! (an empty parentRef namespace, an unknown field, a missing object). Not run here, and why:
 //! - `kubectl llmd …`: this plugin, not a kubectl command (its own e2e tests run it);
 //! - `kubectl logs`: needs a kubelet, which the harness does not run;
 //! - commands reading `https://…` (`apply -k`/`-f` of a Gateway API / GAIE release): no internet here;
@@ -29,7 +33,7 @@ use std::sync::OnceLock;
 /// Verbs whose commands change the cluster: run with `--dry-run=server`.
 const WRITE_VERBS: &[&str] = &["apply", "create", "patch", "delete", "annotate", "label", "scale", "set"];
 /// Verbs that only read: run as printed.
-const READ_VERBS: &[&str] = &["get", "describe", "api-resources", "auth", "wait"];
+const READ_VERBS: &[&str] = &["get", "describe", "api-resources", "auth"];
 
 /// Why a kubectl command found in a hint is not run against the harness, or None when it is.
 pub fn not_run_because(cmd: &str) -> Option<&'static str> {
