@@ -355,7 +355,8 @@ fn check_referenced(ctx: &CheckContext) -> Vec<Issue> {
         let hint = match gw {
             Some(g) => {
                 let mut parent = json!({"name": g.metadata.name});
-                if g.metadata.ns() != ns {
+                // Never an empty namespace (the schema rejects it: minLength 1).
+                if g.metadata.ns() != ns && !g.metadata.ns().is_empty() {
                     parent["namespace"] = json!(g.metadata.ns());
                 }
                 let route = json!({
