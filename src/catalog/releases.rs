@@ -146,9 +146,9 @@ const GA_V16_STD: &[CrdFact] = &[
     crd("httproutes", GW, "HTTPRoute", CORE_V11),
     crd("listenersets", GW, "ListenerSet", &[s("v1")]),
     crd("referencegrants", GW, "ReferenceGrant", &[v("v1"), s("v1beta1")]),
-    crd("tcproutes", GW, "TCPRoute", &[s("v1")]),
+    crd("tcproutes", GW, "TCPRoute", &[s("v1"), ns("v1alpha2")]),
     crd("tlsroutes", GW, "TLSRoute", &[s("v1"), ns("v1alpha2"), ns("v1alpha3")]),
-    crd("udproutes", GW, "UDPRoute", &[s("v1")]),
+    crd("udproutes", GW, "UDPRoute", &[s("v1"), ns("v1alpha2")]),
 ];
 const GA_V16_EXP: &[CrdFact] = &[
     crd("xbackendtrafficpolicies", GWX, "XBackendTrafficPolicy", &[s("v1alpha1")]),

@@ -45,6 +45,7 @@ impl Snapshot {
             ("", "Service") => parse(obj).map(|s| push(&mut self.services, s)),
             ("discovery.k8s.io", "EndpointSlice") => parse(obj).map(|s| push(&mut self.endpoint_slices, s)),
             ("apps", "Deployment") => parse(obj).map(|s| push(&mut self.deployments, s)),
+            ("apps", "StatefulSet") => parse(obj).map(|s| push(&mut self.stateful_sets, s)),
             ("", "Pod") => parse(obj).map(|s| push(&mut self.pods, s)),
             (groups::ISTIO_NETWORKING, "DestinationRule") => parse(obj).map(|s| push(&mut self.destination_rules, s)),
             ("admissionregistration.k8s.io", "ValidatingAdmissionPolicy") => {
