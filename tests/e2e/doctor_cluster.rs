@@ -38,7 +38,7 @@ use std::path::PathBuf;
 // CRD files.
 
 /// The Gateway API standard-channel CRDs of a release, without the safe-upgrades policy file.
-fn gateway_standard(version: &str) -> Vec<PathBuf> {
+pub(crate) fn gateway_standard(version: &str) -> Vec<PathBuf> {
     gateway_api_crds(version).into_iter().filter(|p| !p.to_string_lossy().contains("_vap_")).collect()
 }
 
@@ -51,19 +51,19 @@ fn gateway_file(version: &str, channel: &str, file: &str) -> PathBuf {
 }
 
 /// One GAIE CRD file, e.g. ("v1.0.1", "inference.networking.k8s.io_inferencepools").
-fn gaie_file(version: &str, stem: &str) -> PathBuf {
+pub(crate) fn gaie_file(version: &str, stem: &str) -> PathBuf {
     let p = go_module_dir("sigs.k8s.io/gateway-api-inference-extension", version)
         .join(format!("config/crd/bases/{stem}.yaml"));
     assert!(p.is_file(), "{} missing", p.display());
     p
 }
 
-const POOL_V1: &str = "inference.networking.k8s.io_inferencepools";
+pub(crate) const POOL_V1: &str = "inference.networking.k8s.io_inferencepools";
 const POOL_X: &str = "inference.networking.x-k8s.io_inferencepools";
 const MODELS_X: &str = "inference.networking.x-k8s.io_inferencemodels";
 
 /// Apply files and wait until every CRD is Established.
-fn install(h: &Harness, files: &[PathBuf]) {
+pub(crate) fn install(h: &Harness, files: &[PathBuf]) {
     apply_files(h, files);
     wait_established(h);
 }
@@ -103,7 +103,7 @@ fn gateway_class(h: &Harness, name: &str, controller: &str) {
 }
 
 /// A GatewayClass its controller has accepted.
-fn accepted_class(h: &Harness, name: &str, controller: &str) {
+pub(crate) fn accepted_class(h: &Harness, name: &str, controller: &str) {
     gateway_class(h, name, controller);
     set_status(h, "gatewayclass.gateway.networking.k8s.io", None, name, &accepted_status(&["Accepted"], &[]));
 }
@@ -124,7 +124,7 @@ fn v1_pool(h: &Harness, ns: &str, name: &str) {
 }
 
 /// A controller Deployment (one container) in `ns`; `env` as (name, value).
-fn controller(h: &Harness, ns: &str, name: &str, image: &str, env: &[(&str, &str)]) {
+pub(crate) fn controller(h: &Harness, ns: &str, name: &str, image: &str, env: &[(&str, &str)]) {
     ensure_namespace(h, ns);
     let env: String = env.iter().map(|(k, v)| format!("\n        - {{name: {k}, value: \"{v}\"}}")).collect();
     let env = if env.is_empty() { " []".to_string() } else { env };
@@ -139,7 +139,7 @@ fn controller(h: &Harness, ns: &str, name: &str, image: &str, env: &[(&str, &str
 // Running doctor and reading its report.
 
 /// doctor as admin on every namespace, `-o json`, with extra args and environment; exit 0 or 1.
-fn doctor_env(h: &Harness, extra: &[&str], env: &[(&str, &str)]) -> (Run, Value) {
+pub(crate) fn doctor_env(h: &Harness, extra: &[&str], env: &[(&str, &str)]) -> (Run, Value) {
     let kc = h.kubeconfig_admin.to_str().expect("utf-8 path");
     let mut args = vec!["doctor", "--kubeconfig", kc, "-o", "json"];
     args.extend_from_slice(extra);
