@@ -99,7 +99,7 @@ pub const PROVIDERS: &[Provider] = &[
         controller_names: &["openshift.io/gateway-controller/v1"],
         namespace: "openshift-ingress",
         deployment_names: &["istiod-openshift-gateway"],
-        image_markers: &["istio-pilot", "/pilot:"],
+        image_markers: &["openshift-service-mesh/"],
         inference_switch: InferenceSwitch::Env("ENABLE_GATEWAY_API_INFERENCE_EXTENSION"),
         min_inference_version: "",
         known_bad: &[],

@@ -666,7 +666,7 @@ fn check_fail_open(ctx: &CheckContext) -> Vec<Issue> {
                     epp.name
                 ),
                 format!(
-                    "bring the picker back (see the LLMD-EPP findings), or fail requests instead of bypassing it: {}",
+                    "{}  # fails requests instead of bypassing the picker; bring the picker back (LLMD-EPP findings)",
                     pool_patch(pool, &patch)
                 ),
             ),
@@ -677,7 +677,10 @@ fn check_fail_open(ctx: &CheckContext) -> Vec<Issue> {
                     pool_path(pool),
                     epp.name
                 ),
-                format!("alert on the picker's availability, or to fail requests instead: {}", pool_patch(pool, &patch)),
+                format!(
+                    "{}  # only to fail requests instead; or keep FailOpen and alert on the picker's availability",
+                    pool_patch(pool, &patch)
+                ),
             ),
         });
     }

@@ -305,6 +305,8 @@ fn no_inference_objective_crd_crd_005() {
     let mut files = gateway_standard("v1.3.0");
     files.push(gaie_file("v1.0.1", POOL_V1));
     install(&h, &files);
+    // Only a picker older than v1.3 waits for the CRD (newer ones check discovery: doctor_supported.rs).
+    controller(&h, "llm", "qwen-epp", "registry.k8s.io/gateway-api-inference-extension/epp:v1.2.1", &[]);
     let (r, report) = doctor(&h, &[]);
     r.expect_code(0); // a warning does not reach --fail-on error
     let f =
@@ -312,7 +314,12 @@ fn no_inference_objective_crd_crd_005() {
     says(
         f,
         "message",
-        &["inference.networking.k8s.io", "inference.networking.x-k8s.io", "llm-d.ai", "endpoint picker waits"],
+        &[
+            "inference.networking.k8s.io",
+            "inference.networking.x-k8s.io",
+            "llm-d.ai",
+            "endpoint picker Deployment llm/qwen-epp runs registry.k8s.io/gateway-api-inference-extension/epp:v1.2.1, older than v1.3",
+        ],
     );
     says(f, "hint", &["gateway-api-inference-extension/config/crd?ref=v1.0.1"]);
     // GAIE v1.5.0 (the current guides' profile) still ships InferenceObjective in x-k8s.

@@ -6,7 +6,8 @@
 //! other tests run doctor against the same cluster at the same time.
 //!
 //! Not producible on a real API server with the GAIE v1.0.1 CRDs (see `schema_rejects_*`):
-//! LLMD-POOL-007 (endpointPickerRef / extensionRef are required), LLMD-POOL-008 without targetPorts
+//! LLMD-POOL-007 (endpointPickerRef / extensionRef are required before GAIE v1.6; doctor_supported.rs
+//! tests it on the v1.6 CRDs), LLMD-POOL-008 without targetPorts
 //! (targetPorts minItems 1 / targetPortNumber required; the empty-selector half is tested), and
 //! LLMD-EPP-002 with the port omitted (CEL: port is required for a Service; the wrong-port half is
 //! tested). LLMD-GW-005 needs a GatewayClass with an unknown controller, a cluster-scoped object
