@@ -192,6 +192,23 @@ pub const PROVIDERS: &[Provider] = &[
     },
 ];
 
+/// NGINX Gateway Fabric's chart and its inference switch (not installed by `gateway install`).
+const NGF_CHART: ChartFact = ChartFact {
+    release: "ngf",
+    chart: "oci://ghcr.io/nginx/charts/nginx-gateway-fabric",
+    values: &[("nginxGateway.gwAPIInferenceExtension.enable", "true")],
+};
+
+impl Provider {
+    /// The helm chart whose values carry the inference switch (the controller chart), when there is one.
+    pub fn switch_chart(&self) -> Option<&'static ChartFact> {
+        match self.id {
+            ProviderId::NginxGatewayFabric => Some(&NGF_CHART),
+            _ => self.charts.iter().find(|c| !c.values.is_empty()),
+        }
+    }
+}
+
 /// The provider owning a GatewayClass controllerName.
 pub fn provider_for_controller(controller_name: &str) -> Option<&'static Provider> {
     PROVIDERS.iter().find(|p| p.controller_names.contains(&controller_name))
