@@ -136,14 +136,7 @@ fn pool_status(snap: &Snapshot, report: &Report, pool: &InferencePoolView) -> Po
         .collect();
     let deployment_nodes: Vec<Node> = deployments
         .iter()
-        .map(|d| {
-            node(
-                d.object(),
-                format!("{}/{} available", d.available, d.desired),
-                report,
-                vec![],
-            )
-        })
+        .map(|d| node(d.object(), format!("{}/{} available", d.available, d.desired), report, vec![]))
         .collect();
     let pool_ref = pool_object(pool);
     let epp_port = pool.endpoint_picker.as_ref().and_then(|e| e.port);

@@ -281,22 +281,24 @@ fn target_fact(profile: &Profile, crd: &CrdView) -> Option<(&'static CrdFact, St
     }
 }
 
-/// True when a release after the profile's ships CRD `crd` without `version`: only such a release
-/// refuses a stored-but-unserved version. Gateway API v1.6 keeps TCPRoute/UDPRoute v1alpha2 as
-/// `served: false` (config/crd/standard at v1.6.1, and still at v1.7.0), which is no hazard.
-fn dropped_after_profile(profile: &Profile, crd: &CrdView, version: &str) -> bool {
+/// True when a release after the one `crd` is judged against ships it without `version`: only such
+/// a release refuses a stored-but-unserved version. Gateway API v1.6 keeps TCPRoute/UDPRoute
+/// v1alpha2 as `served: false` (config/crd/standard at v1.6.1, and still at v1.7.0): no hazard.
+fn dropped_later(profile: &Profile, crd: &CrdView, version: &str) -> bool {
     let name = crd.metadata.name.as_str();
     let lacks = |f: &CrdFact| f.name() == name && !f.versions.iter().any(|v| v.name == version);
     if is_gateway_group(&crd.spec.group) {
-        let Some(target) = gateway_target(profile) else { return false };
-        let standard = crd.annotation(annotations::GATEWAY_CHANNEL) == Some("standard");
+        let judged = judged_release(&profile.gateway_api, bundle_version(crd, annotations::GATEWAY_BUNDLE));
+        let Some(target) = judged.as_deref().and_then(catalog::gateway_api_release) else { return false };
+        let experimental = crd.annotation(annotations::GATEWAY_CHANNEL) == Some("experimental");
         catalog::GATEWAY_API_RELEASES
             .iter()
             .skip_while(|r| r.line != target.line)
             .skip(1)
-            .any(|r| if standard { r.standard.iter().any(lacks) } else { all_facts(r).any(lacks) })
+            .any(|r| r.channel(experimental).any(lacks))
     } else {
-        let Some(target) = gaie_target(profile) else { return false };
+        let judged = judged_release(&profile.inference_extension, bundle_version(crd, annotations::INFERENCE_BUNDLE));
+        let Some(target) = judged.as_deref().and_then(catalog::gaie_release) else { return false };
         catalog::GAIE_RELEASES.iter().skip_while(|r| r.line != target.line).skip(1).any(|r| r.crds.iter().any(lacks))
     }
 }
@@ -788,7 +790,7 @@ fn stored_versions_in_target(ctx: &CheckContext) -> Vec<Issue> {
                 defined(v)
                     && fact.versions.iter().any(|f| f.name == v.as_str() && !f.served)
                     && v.as_str() != fact.storage()
-                    && dropped_after_profile(profile, crd, v)
+                    && dropped_later(profile, crd, v)
             })
             .map(String::as_str)
             .collect();
@@ -1273,7 +1275,10 @@ mod tests {
         // InferenceObjective: the GAIE bundle has it before v1.6 only (then it is llm-d-router's).
         let pool_only =
             crd(POOL_V1_CRD, "InferencePool", &["v1"], &["v1"], &[(annotations::INFERENCE_BUNDLE, "v1.0.1")]);
-        assert_eq!(install_of(&issues("LLMD-CRD-005", &(pool_only + &picker("v1.0.1")), &prereq)[0]), Some(ie("v1.0.1")));
+        assert_eq!(
+            install_of(&issues("LLMD-CRD-005", &(pool_only + &picker("v1.0.1")), &prereq)[0]),
+            Some(ie("v1.0.1"))
+        );
         let i = &issues("LLMD-CRD-005", &(gaie("v1.6.0") + &picker("v1.0.1")), &profile("v1.5.1", "v1.6.0"))[0];
         assert!(i.repair.is_none());
 

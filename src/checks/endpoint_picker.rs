@@ -549,7 +549,13 @@ fn check_deployment_available(ctx: &CheckContext) -> Vec<Issue> {
                 continue;
             }
             let (desired, available) = (w.desired, w.available);
-            let what = format!("endpoint picker {} {}/{} of InferencePool {}", w.kind, obj.namespace, obj.name, pool_path(pool));
+            let what = format!(
+                "endpoint picker {} {}/{} of InferencePool {}",
+                w.kind,
+                obj.namespace,
+                obj.name,
+                pool_path(pool)
+            );
             let debug = format!(
                 "kubectl describe {res}/{name}{ns} && kubectl logs {res}/{name}{ns}",
                 res = w.resource(),
@@ -588,7 +594,11 @@ fn check_deployment_available(ctx: &CheckContext) -> Vec<Issue> {
                 )
             } else if available == 0 || !cond_text.is_empty() || leader {
                 let lead = if leader { " and no ready leader (it runs with --ha-enable-leader-election)" } else { "" };
-                Issue::error(obj.clone(), format!("{what} has {available}/{desired} replicas available{cond_text}{lead}"), debug)
+                Issue::error(
+                    obj.clone(),
+                    format!("{what} has {available}/{desired} replicas available{cond_text}{lead}"),
+                    debug,
+                )
             } else {
                 Issue::warning(obj.clone(), format!("{what} has only {available}/{desired} replicas available"), debug)
             };
@@ -986,7 +996,11 @@ status: {{replicas: {replicas}, availableReplicas: {available}}}
         let found = issues("LLMD-EPP-005", &docs(&[POOL, SERVICE, SLICE_READY, &wrong]));
         assert_eq!(found.len(), 1, "{found:?}");
         assert_eq!((found[0].object.kind.as_str(), found[0].object.name.as_str()), ("StatefulSet", "qwen-epp"));
-        assert!(found[0].hint.starts_with("kubectl patch statefulset/qwen-epp -n llm --type=json"), "{}", found[0].hint);
+        assert!(
+            found[0].hint.starts_with("kubectl patch statefulset/qwen-epp -n llm --type=json"),
+            "{}",
+            found[0].hint
+        );
         // Scaled to zero.
         let zero = set.replace("replicas: 1", "replicas: 0");
         let found = issues("LLMD-EPP-004", &docs(&[POOL, SERVICE, &zero]));

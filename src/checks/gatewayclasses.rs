@@ -1044,7 +1044,11 @@ spec:
         let snap = fixtures::snapshot(&[class, &off, fixtures::POOL_V1].join("---\n"));
         let i = &issues(&snap, "LLMD-GWC-005")[0];
         assert_eq!(i.severity, Severity::Error);
-        assert!(i.message.starts_with("OpenShift Service Mesh controller openshift-ingress/istiod-openshift-gateway"), "{}", i.message);
+        assert!(
+            i.message.starts_with("OpenShift Service Mesh controller openshift-ingress/istiod-openshift-gateway"),
+            "{}",
+            i.message
+        );
         assert!(i.hint.contains("ingress operator"), "{}", i.hint);
     }
 
@@ -1079,7 +1083,9 @@ spec: {controllerName: networking.gke.io/gateway}
         let mut bare = fixtures::snapshot(gke);
         bare.server_version = Collected::Listed(vec!["v1.33.5-gke.1080000".into()]);
         assert_eq!(codes(&bare, "LLMD-GWC-007"), vec![("gke-l7-rilb".into(), Severity::Info)]);
-        assert!(issues(&bare, "LLMD-GWC-007")[0].message.ends_with("; no InferencePool exists, so nothing needs it yet"));
+        assert!(issues(&bare, "LLMD-GWC-007")[0]
+            .message
+            .ends_with("; no InferencePool exists, so nothing needs it yet"));
         let mut snap = fixtures::snapshot(&format!("{gke}---{}", fixtures::POOL_V1));
         snap.server_version = Collected::Listed(vec!["v1.33.5-gke.1080000".into()]);
         assert_eq!(codes(&snap, "LLMD-GWC-007"), vec![("gke-l7-rilb".into(), Severity::Error)]);

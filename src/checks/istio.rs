@@ -110,8 +110,7 @@ fn epp_targets(snap: &Snapshot) -> Vec<EppTarget<'_>> {
         }
         let Some(gateway) = istio_gateway_for(snap, pool) else { continue };
         // A picker started with --secure-serving=false needs no TLS rule.
-        let plaintext =
-            snap.service(ns, svc).is_some_and(|s| epp_workloads(snap, s).iter().any(serves_plaintext));
+        let plaintext = snap.service(ns, svc).is_some_and(|s| epp_workloads(snap, s).iter().any(serves_plaintext));
         if plaintext {
             continue;
         }
@@ -548,10 +547,8 @@ spec:
     #[test]
     fn rules_that_verify_the_picker_certificate_or_set_it_per_port_pass() {
         let host = "qwen-epp.llm.svc.cluster.local";
-        let verifying = [
-            "{mode: SIMPLE, caCertificates: /etc/epp-ca/ca.crt}",
-            "{mode: SIMPLE, credentialName: qwen-epp-ca}",
-        ];
+        let verifying =
+            ["{mode: SIMPLE, caCertificates: /etc/epp-ca/ca.crt}", "{mode: SIMPLE, credentialName: qwen-epp-ca}"];
         for tls in verifying {
             let yaml = docs(&[BASE, &rule("qwen-epp", host, tls)]);
             for code in ["LLMD-IST-001", "LLMD-IST-002", "LLMD-IST-003"] {

@@ -528,7 +528,9 @@ fn check_resolved_refs(ctx: &CheckContext) -> Vec<Issue> {
 /// Accepted=False.
 fn accepted_by_every_parent(pool: &InferencePoolView) -> bool {
     let accepted = |status: &str| {
-        pool.parents.iter().any(|p| crate::model::condition(&p.conditions, "Accepted").is_some_and(|c| c.status == status))
+        pool.parents
+            .iter()
+            .any(|p| crate::model::condition(&p.conditions, "Accepted").is_some_and(|c| c.status == status))
     };
     accepted("True") && !accepted("False")
 }

@@ -13,8 +13,8 @@ use crate::doctor_cluster::{
     accepted_class, controller, doctor_env, gaie_file, gateway_standard, install, POOL_V1 as POOL_V1_FILE,
 };
 use crate::doctor_routing::{
-    assert_no_code, brief, cond, deploy, epp_container, expect, ok, pool, scenario, Opts, Shape, EPP,
-    EPP_PORT, GW, POOL,
+    assert_no_code, brief, cond, deploy, epp_container, expect, ok, pool, scenario, Opts, Shape, EPP, EPP_PORT, GW,
+    POOL,
 };
 use crate::fixtures::{cluster, doctor_json, gaie_crds, set_status, DESTINATION_RULE_STAND_IN_CRD};
 use crate::harness::Harness;
@@ -69,13 +69,12 @@ fn fail_open_pool_with_a_serving_picker_is_information() {
 #[test]
 fn leader_elected_picker_with_one_ready_leader_is_healthy() {
     // Three replicas, one ready leader, two NotReady standbys: the Deployment never reports Available.
-    let args: Vec<String> = ["--pool-name", POOL, "--pool-group", "inference.networking.k8s.io", "--ha-enable-leader-election"]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-    let endpoint = |ip: &str, ready: bool| {
-        json!({"addresses": [ip], "conditions": {"ready": ready, "serving": ready, "terminating": false}})
-    };
+    let args: Vec<String> =
+        ["--pool-name", POOL, "--pool-group", "inference.networking.k8s.io", "--ha-enable-leader-election"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+    let endpoint = |ip: &str, ready: bool| json!({"addresses": [ip], "conditions": {"ready": ready, "serving": ready, "terminating": false}});
     let mut o = Opts::istio()
         .patch("Deployment", json!({"spec": {"replicas": 3, "template": {"spec": {"containers": [epp_container(args)]}}}}))
         .patch(
@@ -128,10 +127,11 @@ fn picker_run_as_a_stateful_set_is_healthy() {
     let (r, v) = doctor_json(h, &ns, &[]);
     assert_healthy(h, &r, &v, &ns, &[]);
     // The StatefulSet is the picker doctor examined: a wrong --pool-name on it is reported against it.
-    let wrong: Vec<String> = ["--pool-name", "other-pool", "--pool-namespace", &ns, "--pool-group", "inference.networking.k8s.io"]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
+    let wrong: Vec<String> =
+        ["--pool-name", "other-pool", "--pool-namespace", &ns, "--pool-group", "inference.networking.k8s.io"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
     h.apply_yaml(&format!(
         "apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {{name: {EPP}, namespace: {ns}}}\nspec:\n  serviceName: {EPP}\n  selector: {{matchLabels: {{app: {EPP}}}}}\n  template:\n    metadata: {{labels: {{app: {EPP}}}}}\n    spec: {{containers: [{}]}}\n",
         epp_container(wrong)
@@ -192,7 +192,10 @@ fn openshift_service_mesh_gateway_is_recognised() {
         "openshift-ingress",
         "istiod-openshift-gateway",
         "registry.redhat.io/openshift-service-mesh/istio-pilot-rhel9:1.26.2",
-        &[("PILOT_GATEWAY_API_CONTROLLER_NAME", "openshift.io/gateway-controller/v1"), ("ENABLE_GATEWAY_API_INFERENCE_EXTENSION", "true")],
+        &[
+            ("PILOT_GATEWAY_API_CONTROLLER_NAME", "openshift.io/gateway-controller/v1"),
+            ("ENABLE_GATEWAY_API_INFERENCE_EXTENSION", "true"),
+        ],
     );
     let ns = h.namespace("ok-ossm");
     deploy(&h, &ns, &Opts::new(Shape::Openshift));
@@ -236,7 +239,13 @@ fn kgateway_agentgateway_class_is_recognised() {
         v["checks"]
     );
     // kgateway without its inference switch: the agentgateway class is judged by kgateway's controller.
-    controller(&h, "kgateway-system", "kgateway", "cr.kgateway.dev/kgateway-dev/kgateway:v2.1.0", &[("KGW_ENABLE_AGENTGATEWAY", "true")]);
+    controller(
+        &h,
+        "kgateway-system",
+        "kgateway",
+        "cr.kgateway.dev/kgateway-dev/kgateway:v2.1.0",
+        &[("KGW_ENABLE_AGENTGATEWAY", "true")],
+    );
     let (r, v) = doctor_env(&h, &["-n", &ns], &[]);
     r.expect_code(1);
     expect(&v, "LLMD-GWC-005", "error", ("Deployment", "kgateway-system", "kgateway"), &["KGW_ENABLE_INFER_EXT=true"]);
