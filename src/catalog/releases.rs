@@ -416,6 +416,31 @@ mod tests {
     }
 
     #[test]
+    fn experimental_channels_serve_more_versions_of_shared_kinds() {
+        // Read from config/crd/{standard,experimental} of each sigs.k8s.io/gateway-api tag.
+        let served = |line: &str, name: &str, experimental: bool| -> Vec<&str> {
+            let r = gateway_api_release(line).unwrap();
+            let f = r.fact(name, experimental).unwrap_or_else(|| panic!("{line} {name}"));
+            f.versions.iter().filter(|v| v.served).map(|v| v.name).collect()
+        };
+        assert_eq!(served("v1.1.0", "grpcroutes.gateway.networking.k8s.io", false), ["v1"]);
+        assert_eq!(served("v1.1.0", "grpcroutes.gateway.networking.k8s.io", true), ["v1", "v1alpha2"]);
+        assert_eq!(served("v1.1.0", "referencegrants.gateway.networking.k8s.io", true), ["v1alpha2", "v1beta1"]);
+        assert_eq!(served("v1.4.1", "backendtlspolicies.gateway.networking.k8s.io", true), ["v1", "v1alpha3"]);
+        assert_eq!(served("v1.5.1", "tlsroutes.gateway.networking.k8s.io", false), ["v1"]);
+        assert_eq!(served("v1.5.1", "tlsroutes.gateway.networking.k8s.io", true), ["v1", "v1alpha2", "v1alpha3"]);
+        assert_eq!(served("v1.6.1", "tcproutes.gateway.networking.k8s.io", true), ["v1", "v1alpha2"]);
+        // v1.6 standard keeps TCPRoute/UDPRoute v1alpha2 defined but not served.
+        let std = gateway_api_release("v1.6.1").unwrap().fact("udproutes.gateway.networking.k8s.io", false).unwrap();
+        assert!(std.versions.iter().any(|v| v.name == "v1alpha2" && !v.served));
+        // Experimental-only kinds are in the experimental channel only.
+        let r = gateway_api_release("v1.3.0").unwrap();
+        assert!(r.fact("tcproutes.gateway.networking.k8s.io", false).is_none());
+        assert!(r.fact("tcproutes.gateway.networking.k8s.io", true).is_some());
+        assert_eq!(gaie_release("v1.3.1").unwrap().line, "v1.3");
+    }
+
+    #[test]
     fn lookups_by_patch_version() {
         assert_eq!(gateway_api_release("v1.3.0").unwrap().line, "v1.3");
         assert_eq!(gateway_api_release("v1.5.1").unwrap().line, "v1.5");

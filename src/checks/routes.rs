@@ -711,8 +711,9 @@ fn check_pool_exists(ctx: &CheckContext) -> Vec<Issue> {
         let hint = match suggestion {
             Some(s) => patch_route(route, &format!(r#"[{{"op":"replace","path":"{}/name","value":"{s}"}}]"#, backend_path(i, j))),
             None => format!(
-                "create the pool: helm install {} oci://registry.k8s.io/gateway-api-inference-extension/charts/inferencepool -n {ns} --set inferencePool.modelServers.matchLabels.app=MODEL_SERVER_LABEL",
-                b.name
+                "create the pool: helm install {} oci://registry.k8s.io/gateway-api-inference-extension/charts/inferencepool -n {ns} --version {} --set inferencePool.modelServers.matchLabels.app=MODEL_SERVER_LABEL",
+                b.name,
+                ctx.profile.inference_extension
             ),
         };
         out.push(Issue::error(route_ref(route), message, hint));
