@@ -635,7 +635,8 @@ fn check_selector_and_ports(ctx: &CheckContext) -> Vec<Issue> {
 fn picker_down(snap: &Snapshot, pool: &InferencePoolView) -> Option<String> {
     let ns = pool.metadata.ns();
     let svc = epp_service_name(pool)?;
-    if !snap.services.is_listed() || !snap.in_scope(ns) {
+    // Manifests tell nothing about what runs (a Service left out of the files is not a down picker).
+    if !snap.live || !snap.services.is_listed() || !snap.in_scope(ns) {
         return None;
     }
     if snap.service(ns, svc).is_none() {
@@ -945,10 +946,10 @@ endpoints: [{{addresses: [10.0.0.5], conditions: {{ready: {ready}}}}}]
             "InferencePool llm/qwen uses failureMode FailOpen (the chart default): if endpoint picker qwen-epp goes down, requests bypass it instead of failing"
         );
         assert!(issues[0].hint.contains(r#""endpointPickerRef":{"failureMode":"FailClose"}"#), "{}", issues[0].hint);
-        // Offline nothing tells whether the picker serves: still information.
+        // Offline nothing tells whether the picker serves, even when its Service is not in the files.
         let mut snap = fixtures::snapshot(&pool);
+        snap.live = false;
         snap.endpoint_slices = crate::snapshot::Collected::Unknown { reason: "offline".into() };
-        snap.services = crate::snapshot::Collected::Unknown { reason: "offline".into() };
         let found = fixtures::issues_in(CHECKS, "LLMD-POOL-009", &snap);
         assert_eq!(found[0].severity, Severity::Info);
         assert!(ctx_issues(check("LLMD-POOL-009"), POOL_V1).is_empty());

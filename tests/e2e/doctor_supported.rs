@@ -75,8 +75,12 @@ fn leader_elected_picker_with_one_ready_leader_is_healthy() {
             .map(|s| s.to_string())
             .collect();
     let endpoint = |ip: &str, ready: bool| json!({"addresses": [ip], "conditions": {"ready": ready, "serving": ready, "terminating": false}});
+    // As GAIE's chart runs it: a v1.5 picker that reads its pool namespace from NAMESPACE (the Pod's).
+    let mut picker = epp_container(args);
+    picker["image"] = json!("registry.k8s.io/gateway-api-inference-extension/epp:v1.5.0");
+    picker["env"] = json!([{"name": "NAMESPACE", "valueFrom": {"fieldRef": {"fieldPath": "metadata.namespace"}}}]);
     let mut o = Opts::istio()
-        .patch("Deployment", json!({"spec": {"replicas": 3, "template": {"spec": {"containers": [epp_container(args)]}}}}))
+        .patch("Deployment", json!({"spec": {"replicas": 3, "template": {"spec": {"containers": [picker]}}}}))
         .patch(
             "EndpointSlice",
             json!({"endpoints": [endpoint("10.244.1.10", true), endpoint("10.244.1.11", false), endpoint("10.244.1.12", false)]}),
