@@ -4,6 +4,7 @@
 mod completion;
 mod doctor_cluster;
 mod doctor_routing;
+mod doctor_supported;
 mod fix;
 mod fixtures;
 mod gateway;
