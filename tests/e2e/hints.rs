@@ -101,11 +101,9 @@ pub fn kubectl_commands(hint: &str) -> Vec<Vec<String>> {
                             || at(j, " and ")
                             || at(j, " then ")
                             || at(j, " or ")
-                            || at(j, "  #"))
+                            || at(j, "  #")
+                            || at(j, " && "))
                     {
-                        end = j;
-                        break;
-                    } else if depth == 0 && at(j, " && ") {
                         end = j;
                         break;
                     }
