@@ -2,7 +2,7 @@
 
 use crate::model::*;
 use k8s_openapi::api::admissionregistration::v1::{ValidatingAdmissionPolicy, ValidatingWebhookConfiguration};
-use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
 use k8s_openapi::api::core::v1::{Pod, Service};
 use k8s_openapi::api::discovery::v1::EndpointSlice;
 use serde::Serialize;
@@ -69,6 +69,7 @@ pub enum Kind {
     Services,
     EndpointSlices,
     Deployments,
+    StatefulSets,
     Pods,
     DestinationRules,
     AdmissionPolicies,
@@ -103,6 +104,7 @@ impl Kind {
             Kind::Services => "Services",
             Kind::EndpointSlices => "EndpointSlices",
             Kind::Deployments => "Deployments",
+            Kind::StatefulSets => "StatefulSets",
             Kind::Pods => "Pods",
             Kind::DestinationRules => "DestinationRules",
             Kind::AdmissionPolicies => "ValidatingAdmissionPolicies",
@@ -124,6 +126,7 @@ impl Kind {
                 | Kind::InferencePools
                 | Kind::InferencePoolsX
                 | Kind::Deployments
+                | Kind::StatefulSets
                 | Kind::Pods
         )
     }
@@ -168,6 +171,7 @@ pub const ALL_KINDS: &[Kind] = &[
     Kind::Services,
     Kind::EndpointSlices,
     Kind::Deployments,
+    Kind::StatefulSets,
     Kind::Pods,
     Kind::DestinationRules,
     Kind::AdmissionPolicies,
@@ -187,6 +191,9 @@ pub struct Snapshot {
     /// Offline: the kinds whose objects in the files all carry their status (read back from an API
     /// server with `kubectl get -o yaml|json`), so checks may read it as they do live.
     pub status_in_files: std::collections::BTreeSet<Kind>,
+    /// Offline: the files are a dump (objects read back from an API server), so what they hold is
+    /// what ran, as on a live cluster.
+    pub dump: bool,
     /// Offline: what the files lacked or what was assumed about them, for the report.
     pub notes: Vec<String>,
     /// The server's gitVersion ("v1.36.3"), when known.
@@ -205,6 +212,8 @@ pub struct Snapshot {
     pub services: Collected<Service>,
     pub endpoint_slices: Collected<EndpointSlice>,
     pub deployments: Collected<Deployment>,
+    /// StatefulSets (endpoint pickers are sometimes run as one).
+    pub stateful_sets: Collected<StatefulSet>,
     pub pods: Collected<Pod>,
     pub destination_rules: Collected<DestinationRuleView>,
     pub admission_policies: Collected<ValidatingAdmissionPolicy>,
@@ -265,6 +274,7 @@ impl Snapshot {
             Kind::Services => state.apply(&mut self.services),
             Kind::EndpointSlices => state.apply(&mut self.endpoint_slices),
             Kind::Deployments => state.apply(&mut self.deployments),
+            Kind::StatefulSets => state.apply(&mut self.stateful_sets),
             Kind::Pods => state.apply(&mut self.pods),
             Kind::DestinationRules => state.apply(&mut self.destination_rules),
             Kind::AdmissionPolicies => state.apply(&mut self.admission_policies),
@@ -296,6 +306,7 @@ impl Snapshot {
             Kind::Services => self.services.skip_reason(),
             Kind::EndpointSlices => self.endpoint_slices.skip_reason(),
             Kind::Deployments => self.deployments.skip_reason(),
+            Kind::StatefulSets => self.stateful_sets.skip_reason(),
             Kind::Pods => self.pods.skip_reason(),
             Kind::DestinationRules => self.destination_rules.skip_reason(),
             Kind::AdmissionPolicies => self.admission_policies.skip_reason(),
@@ -316,6 +327,12 @@ impl Snapshot {
             "needs object status: the {} in the files are manifests, not `kubectl get -o yaml` output",
             kind.title()
         ))
+    }
+
+    /// True when the objects reflect what runs in a cluster (live, or a dump of one), not
+    /// manifests of what should.
+    pub fn reflects_cluster(&self) -> bool {
+        self.live || self.dump
     }
 
     /// True when checks may read the status of `kind`'s objects.

@@ -172,7 +172,7 @@ pub const DUMP_COMMAND: &str = "for r in customresourcedefinitions gatewayclasse
 gateways.gateway.networking.k8s.io httproutes.gateway.networking.k8s.io referencegrants.gateway.networking.k8s.io \
 inferencepools.inference.networking.k8s.io inferencepools.inference.networking.x-k8s.io \
 inferenceobjectives.inference.networking.x-k8s.io inferencemodels.inference.networking.x-k8s.io \
-inferenceobjectives.llm-d.ai destinationrules.networking.istio.io services endpointslices deployments pods \
+inferenceobjectives.llm-d.ai destinationrules.networking.istio.io services endpointslices deployments statefulsets pods \
 validatingadmissionpolicies validatingwebhookconfigurations; do kubectl get \"$r\" -A -o yaml; echo ---; done > dump.yaml";
 
 /// True for an object read back from an API server (`kubectl get -o yaml|json`): it carries what
@@ -256,6 +256,7 @@ pub fn snapshot_from_objects(objects: &[Located], paths: Vec<String>) -> Result<
     }
     snap.server_version = offline("the server version");
     let dump = counts.values().any(|(_, read)| *read > 0);
+    snap.dump = dump;
     if !dump {
         mark_manifest_gaps(&mut snap);
         return Ok(snap);
@@ -589,7 +590,7 @@ items:
         assert_eq!(snap.skip_reason(Kind::ServerVersion).as_deref(), Some("the server version cannot be known offline"));
         assert_eq!(snap.notes.len(), 1, "{:?}", snap.notes);
         assert!(
-            snap.notes[0].starts_with("no object in the dump, taken as none in the cluster: ReferenceGrants, Services, EndpointSlices, Deployments, Pods,"),
+            snap.notes[0].starts_with("no object in the dump, taken as none in the cluster: ReferenceGrants, Services, EndpointSlices, Deployments, StatefulSets, Pods,"),
             "{}",
             snap.notes[0]
         );
