@@ -585,7 +585,7 @@ pub(super) fn enable_command(p: &Provider, d: Option<&Deployment>, fallback_vers
 }
 
 /// The command that upgrades a controller to `to`, for how it was installed.
-fn upgrade_hint(p: &Provider, d: Option<&Deployment>, to: &str) -> String {
+pub(super) fn upgrade_hint(p: &Provider, d: Option<&Deployment>, to: &str) -> String {
     let by = d.map_or(InstalledBy::Unknown, installed_by);
     if p.id == ProviderId::Istio && (by == InstalledBy::Istioctl || (by == InstalledBy::Unknown && d.is_some())) {
         return format!(

@@ -5,6 +5,7 @@
 
 use super::endpoint_picker::{epp_workloads, serves_plaintext};
 use super::pools::{effective_pools, epp_service_name, pool_object, pool_path, route_gateways, routes_referencing};
+use super::gatewayclasses::{controller_container, controller_deployments, image_version, upgrade_hint};
 use super::{Check, CheckContext, Issue};
 use crate::catalog::providers::{is_istio_family, provider};
 use crate::catalog::{provider_for_controller, ProviderId};
@@ -50,7 +51,74 @@ pub static CHECKS: &[Check] = &[
         needs: NEEDS,
         run: check_rule_tls,
     },
+    Check {
+        code: "LLMD-IST-004",
+        title: "The istiod behind each InferencePool routes its appProtocol and every targetPort",
+        category: Category::Istio,
+        needs: &[Kind::InferencePools, Kind::InferencePoolsX, Kind::Gateways, Kind::HttpRoutes, Kind::Deployments],
+        run: check_istiod_version_for_pool,
+    },
 ];
+
+/// Istio's InferencePool shadow Service ignored the pool's appProtocol until istio/istio#60274
+/// (issue #60212, merged May 2026), first released in 1.31: before it, an h2c pool gets HTTP/1.1.
+const ISTIO_H2C: (u64, u64, u64) = (1, 31, 0);
+/// Istio 1.28.0 sends a pool's traffic to one of several targetPorts (istio/istio#57638); fixed on
+/// master by #58238 (1.29) and on release-1.28 by the cherry-pick #58412, after 1.28.0.
+const ISTIO_ONE_TARGET_PORT: (u64, u64, u64) = (1, 28, 0);
+/// The release the current llm-d guides install (DOMAIN.md D), which has the targetPorts fix.
+const ISTIO_TARGET_PORTS_FIXED: &str = "1.29.2";
+
+// LLMD-IST-004: versions of istiod that do not route a pool as its spec asks.
+fn check_istiod_version_for_pool(ctx: &CheckContext) -> Vec<Issue> {
+    let snap = ctx.snapshot;
+    let istio = provider(ProviderId::Istio);
+    let istiods: Vec<_> = controller_deployments(snap, istio)
+        .into_iter()
+        .filter_map(|d| {
+            let image = controller_container(d, istio)?.image.as_deref()?;
+            let (tag, v) = image_version(image)?;
+            Some((d, tag, (v.major, v.minor, v.patch)))
+        })
+        .collect();
+    let mut out = Vec::new();
+    for pool in effective_pools(snap) {
+        let Some(gateway) = istio_gateway_for(snap, pool) else { continue };
+        for (d, tag, version) in &istiods {
+            let istiod = format!(
+                "istiod {}/{}",
+                d.metadata.namespace.as_deref().unwrap_or(""),
+                d.metadata.name.as_deref().unwrap_or("")
+            );
+            if pool.app_protocol.as_deref() == Some("kubernetes.io/h2c") && *version < ISTIO_H2C {
+                out.push(Issue::error(
+                    pool_object(pool),
+                    format!(
+                        "InferencePool {} sets appProtocol kubernetes.io/h2c, but {istiod} runs {tag}, which ignores a \
+                         pool's appProtocol before 1.31 (istio/istio#60212): Gateway {gateway} speaks HTTP/1.1 to \
+                         model servers that expect cleartext HTTP/2",
+                        pool_path(pool)
+                    ),
+                    upgrade_hint(istio, Some(d), "1.31.0"),
+                ));
+            }
+            if pool.target_ports.len() > 1 && *version == ISTIO_ONE_TARGET_PORT {
+                out.push(Issue::warning(
+                    pool_object(pool),
+                    format!(
+                        "InferencePool {} lists {} targetPorts, but {istiod} runs {tag}, which routes Gateway \
+                         {gateway}'s traffic to one of them only (istio/istio#57638): the other ports of each model \
+                         server get no request",
+                        pool_path(pool),
+                        pool.target_ports.len()
+                    ),
+                    upgrade_hint(istio, Some(d), ISTIO_TARGET_PORTS_FIXED),
+                ));
+            }
+        }
+    }
+    out
+}
 
 /// An EPP Service that Istio must reach over TLS.
 struct EppTarget<'a> {
@@ -571,5 +639,40 @@ spec:
         // SIMPLE with neither verification nor skip: Istio verifies against system roots and fails.
         let yaml = docs(&[BASE, &rule("qwen-epp", host, "{mode: SIMPLE}")]);
         assert_eq!(issues("LLMD-IST-003", &yaml).len(), 1);
+    }
+
+    fn istiod(version: &str) -> String {
+        format!(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: istiod, namespace: istio-system}}\nspec:\n  selector: {{matchLabels: {{app: istiod}}}}\n  template:\n    metadata: {{labels: {{app: istiod}}}}\n    spec:\n      containers:\n      - name: discovery\n        image: docker.io/istio/pilot:{version}\n        env: [{{name: ENABLE_GATEWAY_API_INFERENCE_EXTENSION, value: 'true'}}]\n"
+        )
+    }
+
+    #[test]
+    fn ist004_h2c_pool_behind_an_istiod_that_ignores_app_protocol() {
+        let h2c = BASE.replace("targetPorts: [{number: 8000}]", "targetPorts: [{number: 8000}]\n  appProtocol: kubernetes.io/h2c");
+        let found = issues("LLMD-IST-004", &docs(&[&h2c, &istiod("1.29.2")]));
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!((found[0].severity, found[0].object.name.as_str()), (Severity::Error, "qwen"));
+        assert_eq!(
+            found[0].message,
+            "InferencePool llm/qwen sets appProtocol kubernetes.io/h2c, but istiod istio-system/istiod runs 1.29.2, which ignores a pool's appProtocol before 1.31 (istio/istio#60212): Gateway llm/llm-d-inference-gateway speaks HTTP/1.1 to model servers that expect cleartext HTTP/2"
+        );
+        assert!(found[0].hint.contains("1.31.0"), "{}", found[0].hint);
+        assert!(issues("LLMD-IST-004", &docs(&[&h2c, &istiod("1.31.0")])).is_empty());
+        // http (the default) is routed by every version.
+        assert!(issues("LLMD-IST-004", &docs(&[BASE, &istiod("1.28.0")])).is_empty());
+    }
+
+    #[test]
+    fn ist004_several_target_ports_behind_istiod_1_28_0() {
+        let multi = BASE.replace("targetPorts: [{number: 8000}]", "targetPorts: [{number: 8000}, {number: 8001}]");
+        let found = issues("LLMD-IST-004", &docs(&[&multi, &istiod("1.28.0")]));
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].severity, Severity::Warning);
+        assert!(found[0].message.contains("lists 2 targetPorts, but istiod istio-system/istiod runs 1.28.0"), "{}", found[0].message);
+        assert!(found[0].hint.contains("1.29.2"), "{}", found[0].hint);
+        assert!(issues("LLMD-IST-004", &docs(&[&multi, &istiod("1.29.2")])).is_empty());
+        // No istiod visible: nothing to judge.
+        assert!(issues("LLMD-IST-004", &multi).is_empty());
     }
 }

@@ -306,7 +306,7 @@ fn check_pools_in_one_rule(ctx: &CheckContext) -> Vec<Issue> {
             snap.gateway(&ns, &name)
                 .and_then(|gw| snap.gateway_class(&gw.spec.gateway_class_name))
                 .and_then(provider_of_class)
-                .is_some_and(|p| p.id == crate::catalog::providers::ProviderId::Istio)
+                .is_some_and(|p| crate::catalog::providers::is_istio_family(p.id))
         });
         if !istio {
             continue;
