@@ -4,8 +4,8 @@
 //! for pools served through a Gateway whose class is Istio's.
 
 use super::endpoint_picker::{epp_workloads, serves_plaintext};
-use super::pools::{effective_pools, epp_service_name, pool_object, pool_path, route_gateways, routes_referencing};
 use super::gatewayclasses::{controller_container, controller_deployments, image_version, upgrade_hint};
+use super::pools::{effective_pools, epp_service_name, pool_object, pool_path, route_gateways, routes_referencing};
 use super::{Check, CheckContext, Issue};
 use crate::catalog::providers::{is_istio_family, provider};
 use crate::catalog::{provider_for_controller, ProviderId};
@@ -649,7 +649,10 @@ spec:
 
     #[test]
     fn ist004_h2c_pool_behind_an_istiod_that_ignores_app_protocol() {
-        let h2c = BASE.replace("targetPorts: [{number: 8000}]", "targetPorts: [{number: 8000}]\n  appProtocol: kubernetes.io/h2c");
+        let h2c = BASE.replace(
+            "targetPorts: [{number: 8000}]",
+            "targetPorts: [{number: 8000}]\n  appProtocol: kubernetes.io/h2c",
+        );
         let found = issues("LLMD-IST-004", &docs(&[&h2c, &istiod("1.29.2")]));
         assert_eq!(found.len(), 1, "{found:?}");
         assert_eq!((found[0].severity, found[0].object.name.as_str()), (Severity::Error, "qwen"));
@@ -669,7 +672,11 @@ spec:
         let found = issues("LLMD-IST-004", &docs(&[&multi, &istiod("1.28.0")]));
         assert_eq!(found.len(), 1, "{found:?}");
         assert_eq!(found[0].severity, Severity::Warning);
-        assert!(found[0].message.contains("lists 2 targetPorts, but istiod istio-system/istiod runs 1.28.0"), "{}", found[0].message);
+        assert!(
+            found[0].message.contains("lists 2 targetPorts, but istiod istio-system/istiod runs 1.28.0"),
+            "{}",
+            found[0].message
+        );
         assert!(found[0].hint.contains("1.29.2"), "{}", found[0].hint);
         assert!(issues("LLMD-IST-004", &docs(&[&multi, &istiod("1.29.2")])).is_empty());
         // No istiod visible: nothing to judge.

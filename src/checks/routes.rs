@@ -8,8 +8,8 @@ use crate::catalog::providers::provider_for_controller;
 use crate::findings::Category;
 use crate::fix::{Op, Repair};
 use crate::model::{
-    condition, duration_ms, groups, BackendRef, Condition, GatewayView, HttpRouteView, InferencePoolView, Listener, ObjectRef,
-    ParentRef, ReferenceGrantView,
+    condition, duration_ms, groups, BackendRef, Condition, GatewayView, HttpRouteView, InferencePoolView, Listener,
+    ObjectRef, ParentRef, ReferenceGrantView,
 };
 use crate::snapshot::{Kind, Snapshot};
 use std::collections::BTreeSet;
@@ -265,7 +265,11 @@ fn check_timeouts(ctx: &CheckContext) -> Vec<Issue> {
                 (Some(_), _) | (None, None) => TIMEOUT_RAISED.to_string(),
                 (None, Some(r)) if duration_ms(r) == Some(0) => TIMEOUT_RAISED.to_string(),
                 (None, Some(r)) => {
-                    if duration_ms(r).unwrap_or(0) < 3_600_000 { r.to_string() } else { TIMEOUT_RAISED.to_string() }
+                    if duration_ms(r).unwrap_or(0) < 3_600_000 {
+                        r.to_string()
+                    } else {
+                        TIMEOUT_RAISED.to_string()
+                    }
                 }
             };
             let mut ops = Vec::new();
@@ -638,7 +642,8 @@ fn check_allowed_routes(ctx: &CheckContext) -> Vec<Issue> {
                 }
                 Some(ParentProblem::Selector { gw, listener, labels }) => {
                     let l = &gw.spec.listeners[listener];
-                    let confirmed = snap.has_status(Kind::HttpRoutes) && controller_says(route, p, "Accepted", "NotAllowedByListeners");
+                    let confirmed = snap.has_status(Kind::HttpRoutes)
+                        && controller_says(route, p, "Accepted", "NotAllowedByListeners");
                     let hint = if labels.contains("matchExpressions") {
                         format!(
                             "label namespace {rns} so it matches listener {}'s allowedRoutes.namespaces.selector on Gateway {}/{}",
@@ -1742,7 +1747,9 @@ spec: {controllerName: istio.io/gateway-controller}
         assert!(f[0].message.contains("InferencePools llm/qwen-canary, llm/qwen-pool in one rule"), "{}", f[0].message);
         assert!(f[0].message.contains("istio/istio#61594") && f[0].hint.contains("istio/istio#61601"));
         // Other providers resolve a picker per pool (GAIE conformance: GatewayWeightedAcrossTwoInferencePools).
-        let agw = ISTIO_CLASS.replace("name: istio", "name: istio-like").replace("istio.io/gateway-controller", "agentgateway.dev/agentgateway");
+        let agw = ISTIO_CLASS
+            .replace("name: istio", "name: istio-like")
+            .replace("istio.io/gateway-controller", "agentgateway.dev/agentgateway");
         let gw = GATEWAY.replace("gatewayClassName: istio", "gatewayClassName: istio-like");
         assert!(found(&snap(&[&agw, &gw, POOL, &second, &r]), "LLMD-RT-014").is_empty());
         // One pool per rule is fine behind Istio.

@@ -587,7 +587,10 @@ items:
         assert_eq!(snap.skip_reason(Kind::Pods), None);
         assert!(matches!(snap.destination_rules, Collected::Absent));
         assert!(matches!(snap.pools, Collected::Absent));
-        assert_eq!(snap.skip_reason(Kind::ServerVersion).as_deref(), Some("the server version cannot be known offline"));
+        assert_eq!(
+            snap.skip_reason(Kind::ServerVersion).as_deref(),
+            Some("the server version cannot be known offline")
+        );
         assert_eq!(snap.notes.len(), 1, "{:?}", snap.notes);
         assert!(
             snap.notes[0].starts_with("no object in the dump, taken as none in the cluster: ReferenceGrants, Services, EndpointSlices, Deployments, StatefulSets, Pods,"),
@@ -622,7 +625,8 @@ items:
         );
         assert!(snap.has_status(Kind::HttpRoutes));
         // Written manifests alone: no status, and what they cannot tell is unknown, as before.
-        let manifests = dump("apiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {name: gw, namespace: llm}\n");
+        let manifests =
+            dump("apiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {name: gw, namespace: llm}\n");
         assert!(!manifests.has_status(Kind::Gateways) && manifests.notes.is_empty());
         assert!(manifests.reference_grants.is_listed());
         assert!(manifests.skip_reason(Kind::Pods).is_some());

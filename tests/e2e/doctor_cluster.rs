@@ -1260,15 +1260,16 @@ fn ist_004_istiod_versions_that_do_not_route_the_pool_as_asked() {
     controller(&h, "istio-system", "istiod", "docker.io/istio/pilot:1.28.0", &[(ISTIO_ENV, "true")]);
     let (_, report) = doctor(&h, &["-n", &ns]);
     let f = finding(&report, "LLMD-IST-004", "InferencePool", "grpc-pool", "error");
-    says(f, "message", &["appProtocol kubernetes.io/h2c", "istiod istio-system/istiod runs 1.28.0", "istio/istio#60212"]);
+    says(
+        f,
+        "message",
+        &["appProtocol kubernetes.io/h2c", "istiod istio-system/istiod runs 1.28.0", "istio/istio#60212"],
+    );
     says(f, "hint", &["istioctl upgrade -y", "1.31.0"]);
     let f = finding(&report, "LLMD-IST-004", "InferencePool", "dp-pool", "warning");
     says(f, "message", &["lists 2 targetPorts", "runs 1.28.0", "istio/istio#57638"]);
     says(f, "hint", &["1.29.2"]);
-    assert!(
-        all_with(&report, "LLMD-IST-004").iter().all(|f| f["object"]["name"] != "plain-pool"),
-        "{report:#}"
-    );
+    assert!(all_with(&report, "LLMD-IST-004").iter().all(|f| f["object"]["name"] != "plain-pool"), "{report:#}");
 
     // 1.29 routes every targetPort; 1.31 honours appProtocol.
     controller(&h, "istio-system", "istiod", "docker.io/istio/pilot:1.29.2", &[(ISTIO_ENV, "true")]);

@@ -824,7 +824,8 @@ fn canary(shape: Shape, one_rule: bool) -> Opts {
         "spec": {"selector": {"matchLabels": {"app": MODEL}}, "targetPorts": [{"number": TARGET_PORT}],
                  "endpointPickerRef": {"name": EPP, "port": {"number": EPP_PORT}}},
     });
-    let backend = |name: &str, weight: i64| json!({"group": V1, "kind": "InferencePool", "name": name, "weight": weight});
+    let backend =
+        |name: &str, weight: i64| json!({"group": V1, "kind": "InferencePool", "name": name, "weight": weight});
     let matching = |prefix: &str| json!([{"path": {"type": "PathPrefix", "value": prefix}}]);
     let rules = if one_rule {
         json!([{"matches": matching("/"), "backendRefs": [backend(POOL, 90), backend("llm-pool-canary", 10)]}])

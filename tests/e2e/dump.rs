@@ -80,7 +80,10 @@ fn a_dump_of_a_broken_cluster_gives_the_live_findings() {
     // model servers not Ready, a DestinationRule without SIMPLE TLS; and a Gateway on a class no
     // controller accepted.
     let mut o = Opts::istio()
-        .patch("DestinationRule", json!({"spec": {"trafficPolicy": {"tls": {"mode": "ISTIO_MUTUAL", "insecureSkipVerify": null}}}}))
+        .patch(
+            "DestinationRule",
+            json!({"spec": {"trafficPolicy": {"tls": {"mode": "ISTIO_MUTUAL", "insecureSkipVerify": null}}}}),
+        )
         .status_patch(
             "Pod",
             json!({"containerStatuses": [{"name": "vllm", "image": "vllm/vllm-openai:v0.10.1", "imageID": "",
@@ -89,7 +92,8 @@ fn a_dump_of_a_broken_cluster_gives_the_live_findings() {
         );
     o.pods_ready = false;
     o.epp_available = Some(0);
-    o.route_conditions = Some(vec![cond("Accepted", "False", "UnsupportedValue"), cond("ResolvedRefs", "True", "ResolvedRefs")]);
+    o.route_conditions =
+        Some(vec![cond("Accepted", "False", "UnsupportedValue"), cond("ResolvedRefs", "True", "ResolvedRefs")]);
     deploy(&h, &ns, &o);
     h.apply_yaml(&format!(
         "apiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {{name: orphan, namespace: {ns}}}\nspec:\n  gatewayClassName: broken\n  listeners: [{{name: http, port: 80, protocol: HTTP}}]\n"
@@ -109,16 +113,25 @@ fn a_dump_of_a_broken_cluster_gives_the_live_findings() {
     eprintln!("live run and dump: {} and {} findings", live_findings.len(), dump_findings.len());
     let only_live: Vec<_> = live_findings.difference(&dump_findings).collect();
     let only_dump: Vec<_> = dump_findings.difference(&live_findings).collect();
-    assert!(only_live.is_empty() && only_dump.is_empty(), "only live:\n{only_live:#?}\nonly in the dump:\n{only_dump:#?}");
+    assert!(
+        only_live.is_empty() && only_dump.is_empty(),
+        "only live:\n{only_live:#?}\nonly in the dump:\n{only_dump:#?}"
+    );
     // The dump lacks only the server version: the checks reading it are the only ones skipped.
     let extra: BTreeSet<String> = skipped(&offline).difference(&skipped(&live)).cloned().collect();
     assert!(extra.contains("LLMD-CLU-001"), "{extra:?}");
-    for c in offline["checks"].as_array().expect("checks").iter().filter(|c| extra.contains(c["code"].as_str().unwrap())) {
+    for c in
+        offline["checks"].as_array().expect("checks").iter().filter(|c| extra.contains(c["code"].as_str().unwrap()))
+    {
         assert_eq!(c["reason"], "the server version cannot be known offline", "{c}");
     }
-    let notes = offline["notes"].as_array().expect("notes").iter().map(|n| n.as_str().unwrap_or("")).collect::<Vec<_>>();
+    let notes =
+        offline["notes"].as_array().expect("notes").iter().map(|n| n.as_str().unwrap_or("")).collect::<Vec<_>>();
     assert!(
-        notes.iter().any(|n| n.starts_with("no object in the dump, taken as none in the cluster:") && n.contains("ReferenceGrants")),
+        notes
+            .iter()
+            .any(|n| n.starts_with("no object in the dump, taken as none in the cluster:")
+                && n.contains("ReferenceGrants")),
         "{notes:?}"
     );
 
