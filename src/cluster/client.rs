@@ -116,6 +116,47 @@ fn one_line(s: &str) -> String {
     first.trim_start_matches("error: ").to_string()
 }
 
+/// The context names of the kubeconfig in effect (merged like kubectl: first file to name a context wins),
+/// in file order.
+pub fn context_names(flags: &GlobalFlags) -> Result<Vec<String>> {
+    let kubeconfig = load_kubeconfig(&kubeconfig_paths(flags)?)?;
+    Ok(kubeconfig.contexts.into_iter().map(|c| c.name).collect())
+}
+
+/// The contexts a fleet run covers: every one with `--all-contexts`, else those of `--contexts` in the
+/// order given (repeats dropped), each of which must exist.
+pub fn fleet_contexts(flags: &GlobalFlags, all: bool, asked: &[String]) -> Result<Vec<String>> {
+    let known = context_names(flags)?;
+    if all {
+        if known.is_empty() {
+            return Err(Failure::with_hint(
+                "--all-contexts: the kubeconfig has no contexts",
+                "add contexts with `kubectl config set-context`, or point KUBECONFIG at the files that hold them",
+            ));
+        }
+        return Ok(known);
+    }
+    let mut chosen: Vec<String> = Vec::new();
+    for name in asked.iter().map(|n| n.trim()) {
+        if name.is_empty() {
+            return Err(Failure::with_hint(
+                "--contexts has an empty name",
+                "separate names with single commas: --contexts a,b",
+            ));
+        }
+        if !known.iter().any(|k| k == name) {
+            return Err(Failure::with_hint(
+                format!("context {name:?} not found in the kubeconfig"),
+                format!("available contexts: {}", names(known.iter().map(String::as_str))),
+            ));
+        }
+        if !chosen.iter().any(|c| c == name) {
+            chosen.push(name.to_string());
+        }
+    }
+    Ok(chosen)
+}
+
 /// Resolve flags + kubeconfig into a client. Makes no request.
 pub async fn connect(flags: &GlobalFlags) -> Result<Connection> {
     let paths = kubeconfig_paths(flags)?;

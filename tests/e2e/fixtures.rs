@@ -90,24 +90,31 @@ pub fn wait_established(h: &Harness) {
 pub fn cluster() -> &'static Harness {
     static READY: OnceLock<()> = OnceLock::new();
     let h = harness();
-    READY.get_or_init(|| {
-        let mut files = gateway_api_crds("v1.3.0");
-        files.extend(gaie_crds("v1.0.1"));
-        apply_files(h, &files);
-        h.apply_yaml(DESTINATION_RULE_STAND_IN_CRD);
-        wait_established(h);
-        for (class, controller) in [
-            ("istio", "istio.io/gateway-controller"),
-            ("agentgateway", "agentgateway.dev/agentgateway"),
-            ("gke-l7-rilb", "networking.gke.io/gateway"),
-        ] {
-            h.apply_yaml(&format!(
-                "apiVersion: gateway.networking.k8s.io/v1\nkind: GatewayClass\nmetadata:\n  name: {class}\nspec:\n  controllerName: {controller}\n"
-            ));
-            set_status(h, "gatewayclass.gateway.networking.k8s.io", None, class, &accepted_status(&["Accepted"], &[]));
-        }
-    });
+    READY.get_or_init(|| install_prerequisites(h, &["istio", "agentgateway", "gke-l7-rilb"]));
     h
+}
+
+/// The llm-d prerequisite's CRDs (Gateway API v1.3.0 standard, GAIE v1.0.1), the DestinationRule
+/// stand-in, and `classes` (of istio, agentgateway, gke-l7-rilb) Accepted as their controllers would leave them.
+pub fn install_prerequisites(h: &Harness, classes: &[&str]) {
+    let mut files = gateway_api_crds("v1.3.0");
+    files.extend(gaie_crds("v1.0.1"));
+    apply_files(h, &files);
+    h.apply_yaml(DESTINATION_RULE_STAND_IN_CRD);
+    wait_established(h);
+    for (class, controller) in [
+        ("istio", "istio.io/gateway-controller"),
+        ("agentgateway", "agentgateway.dev/agentgateway"),
+        ("gke-l7-rilb", "networking.gke.io/gateway"),
+    ] {
+        if !classes.contains(&class) {
+            continue;
+        }
+        h.apply_yaml(&format!(
+            "apiVersion: gateway.networking.k8s.io/v1\nkind: GatewayClass\nmetadata:\n  name: {class}\nspec:\n  controllerName: {controller}\n"
+        ));
+        set_status(h, "gatewayclass.gateway.networking.k8s.io", None, class, &accepted_status(&["Accepted"], &[]));
+    }
 }
 
 /// A status with `conditions` of the given types all True.

@@ -6,6 +6,7 @@ mod doctor_cluster;
 mod doctor_routing;
 mod fix;
 mod fixtures;
+mod fleet;
 mod gateway;
 mod harness;
 mod krew;
