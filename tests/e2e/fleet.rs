@@ -205,6 +205,21 @@ fn fleet_doctor_and_pool_status_across_five_contexts() {
     let r = run(&["doctor", "--contexts", "healthy,nope"]);
     assert!(r.stderr.contains("available contexts: healthy, broken, down, hung, nobody"), "{}", r.stderr);
 
+    // Completion of --contexts: names from the merged kubeconfig, the one after the last comma.
+    let complete = |words: &[&str]| {
+        let mut args = vec!["__complete", "--"];
+        args.extend_from_slice(words);
+        let r = run(&args);
+        r.expect_code(0);
+        r.stdout
+    };
+    assert_eq!(complete(&["doctor", "--contexts", ""]), "broken\ndown\nhealthy\nhung\nnobody\n:6\n");
+    assert_eq!(complete(&["pool", "status", "--contexts=broken,h"]), "broken,healthy\nbroken,hung\n:6\n");
+    assert_eq!(
+        complete(&["doctor", "--contexts", "healthy,broken,"]),
+        "healthy,broken,down\nhealthy,broken,hung\nhealthy,broken,nobody\n:6\n"
+    );
+
     // pool status: one row per pool with its context; a context that cannot be read is a row saying so.
     let pools = run(&["pool", "status", "--all-contexts", "-n", &ns, timeout]);
     pools.expect_code(2);
