@@ -135,7 +135,7 @@ fn nothing_checked(report: &Report) -> Failure {
     )
 }
 
-/// Why a fleet run refuses flags that pick or change one cluster.
+/// The contexts of a fleet run, once the flags that pick a single cluster (`--context`, `--cluster`, `--user`) are refused.
 pub fn fleet_contexts_for(global: &GlobalFlags, fleet: &FleetFlags) -> Result<Vec<String>> {
     let flag = if fleet.all_contexts { "--all-contexts" } else { "--contexts" };
     for (given, name) in [
@@ -238,18 +238,18 @@ async fn diagnose_context(global: GlobalFlags, profile: &Profile, fail_on: FailO
             let mut row = ContextReport::diagnosed(&name, &conn.server, report, status);
             row.error = blind;
             row.server_version = snapshot.server_version.items().first().cloned();
-            let readable = |reason: Option<String>| reason.is_none();
-            let pools_read = readable(snapshot.pools.skip_reason()) && readable(snapshot.pools_x.skip_reason());
+            // What could not be read is null, not zero.
+            let pools_read = snapshot.pools.skip_reason().is_none() && snapshot.pools_x.skip_reason().is_none();
             row.pools = pools_read.then_some(pools);
             let installed = gateway_status(&snapshot, &[], name.clone());
-            row.bundles = readable(snapshot.crds.skip_reason()).then(|| {
+            row.bundles = snapshot.crds.skip_reason().is_none().then(|| {
                 installed
                     .bundles
                     .into_iter()
                     .map(|b| fleet::Bundle { bundle: b.bundle, versions: b.versions })
                     .collect()
             });
-            row.providers = readable(snapshot.gateway_classes.skip_reason()).then(|| {
+            row.providers = snapshot.gateway_classes.skip_reason().is_none().then(|| {
                 installed
                     .providers
                     .into_iter()
