@@ -80,10 +80,14 @@ fn graph_node(n: &Node) -> GraphNode {
     let name =
         if o.namespace.is_empty() || o.kind == "Pods" { o.name.clone() } else { format!("{}/{}", o.namespace, o.name) };
     let mut lines = vec![format!("{} {name}", o.kind), n.detail.clone()];
-    let mut codes: Vec<(Severity, &str)> =
-        n.findings.iter().filter(|f| f.severity >= Severity::Warning).map(|f| (f.severity, f.code.as_str())).collect();
-    codes.sort_by(|a, b| b.0.cmp(&a.0));
-    codes.dedup_by(|a, b| a.1 == b.1);
+    // Errors first, each code once.
+    let mut codes: Vec<(Severity, &str)> = Vec::new();
+    for f in n.findings.iter().filter(|f| f.severity >= Severity::Warning) {
+        if !codes.iter().any(|(_, c)| *c == f.code) {
+            codes.push((f.severity, &f.code));
+        }
+    }
+    codes.sort_by_key(|(severity, _)| std::cmp::Reverse(*severity));
     for (severity, code) in &codes {
         lines.push(format!("{} {code}", if *severity == Severity::Error { FAIL } else { WARN }));
     }

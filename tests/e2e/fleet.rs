@@ -7,7 +7,7 @@ use crate::doctor_routing::{deploy, Opts};
 use crate::fixtures::{cluster, install_prerequisites};
 use crate::harness::{assert_success, Harness};
 use crate::lab::Lab;
-use crate::run::{llmd, llmd_with_kubeconfig_env, Run};
+use crate::run::{llmd, llmd_with_kubeconfig_env};
 use serde_json::Value;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
