@@ -136,7 +136,10 @@ pub struct DoctorArgs {
     /// Exit 1 when a finding of this severity or worse is found.
     #[arg(long, value_enum, default_value_t = FailOn::Error)]
     pub fail_on: FailOn,
-    /// Version profile to check against (llm-d-prereq, current, or GATEWAY_API@GAIE such as v1.5.1@v1.5.0).
+    /// Minimum versions to judge by (llm-d-prereq, current, or GATEWAY_API@GAIE such as v1.5.1@v1.5.0;
+    /// `latest` allowed); newer compatible bundles pass. Default llm-d-prereq, where GATEWAY_API_CRD_REVISION
+    /// or GATEWAY_API_VERSION, and GATEWAY_API_INFERENCE_EXTENSION_CRD_REVISION, GAIE_VERSION or
+    /// GATEWAY_API_INFERENCE_EXTENSION_VERSION override the versions.
     #[arg(long, value_name = "PROFILE")]
     pub profile: Option<String>,
     /// Check manifests offline instead of the cluster (files, directories, - for stdin; repeatable).
@@ -186,7 +189,8 @@ pub struct GatewayInstallArgs {
     #[arg(long, value_enum)]
     pub provider: Option<ProviderArg>,
     /// Version profile (llm-d-prereq, current, or GATEWAY_API@GAIE); default llm-d-prereq, where
-    /// GATEWAY_API_CRD_REVISION and GATEWAY_API_INFERENCE_EXTENSION_CRD_REVISION override the versions.
+    /// GATEWAY_API_CRD_REVISION / GATEWAY_API_VERSION and GATEWAY_API_INFERENCE_EXTENSION_CRD_REVISION /
+    /// GAIE_VERSION / GATEWAY_API_INFERENCE_EXTENSION_VERSION override the versions (`latest` allowed).
     #[arg(long, value_name = "PROFILE")]
     pub profile: Option<String>,
     /// Gateway API CRD version (any git ref of kubernetes-sigs/gateway-api).

@@ -60,7 +60,8 @@ pub struct Provider {
     pub known_bad: &'static [(&'static str, &'static str)],
     /// Helm charts, in install order (empty: not installed by us).
     pub charts: &'static [ChartFact],
-    /// The exact command that switches inference support on.
+    /// How inference support is switched on, in words (the printed command is built from the
+    /// controller's install method and version: `checks::gatewayclasses::enable_command`).
     pub enable_hint: &'static str,
 }
 
@@ -85,7 +86,7 @@ pub const PROVIDERS: &[Provider] = &[
                 values: &[("pilot.env.ENABLE_GATEWAY_API_INFERENCE_EXTENSION", "true")],
             },
         ],
-        enable_hint: "helm upgrade istiod istio/istiod -n istio-system --reuse-values --set pilot.env.ENABLE_GATEWAY_API_INFERENCE_EXTENSION=true",
+        enable_hint: "set pilot.env.ENABLE_GATEWAY_API_INFERENCE_EXTENSION=true on istiod",
     },
     Provider {
         id: ProviderId::Agentgateway,
@@ -106,7 +107,7 @@ pub const PROVIDERS: &[Provider] = &[
                 values: &[("inferenceExtension.enabled", "true")],
             },
         ],
-        enable_hint: "helm upgrade agentgateway oci://cr.agentgateway.dev/charts/agentgateway -n agentgateway-system --reuse-values --set inferenceExtension.enabled=true",
+        enable_hint: "set inferenceExtension.enabled=true in the agentgateway chart values",
     },
     Provider {
         id: ProviderId::Kgateway,
@@ -127,7 +128,7 @@ pub const PROVIDERS: &[Provider] = &[
                 values: &[("inferenceExtension.enabled", "true")],
             },
         ],
-        enable_hint: "helm upgrade kgateway oci://cr.kgateway.dev/kgateway-dev/charts/kgateway -n kgateway-system --reuse-values --set inferenceExtension.enabled=true",
+        enable_hint: "set inferenceExtension.enabled=true in the kgateway chart values",
     },
     Provider {
         id: ProviderId::Gke,
@@ -155,7 +156,7 @@ pub const PROVIDERS: &[Provider] = &[
         min_inference_version: "2.2.0",
         known_bad: &[],
         charts: &[],
-        enable_hint: "helm upgrade ngf oci://ghcr.io/nginx/charts/nginx-gateway-fabric -n nginx-gateway --reuse-values --set nginxGateway.gwAPIInferenceExtension.enable=true",
+        enable_hint: "set nginxGateway.gwAPIInferenceExtension.enable=true in the nginx-gateway-fabric chart values",
     },
     Provider {
         id: ProviderId::EnvoyAiGateway,
@@ -172,6 +173,23 @@ pub const PROVIDERS: &[Provider] = &[
         enable_hint: "add InferencePool (group inference.networking.k8s.io, version v1) to Envoy Gateway's extensionManager.backendResources",
     },
 ];
+
+/// NGINX Gateway Fabric's chart and its inference switch (not installed by `gateway install`).
+const NGF_CHART: ChartFact = ChartFact {
+    release: "ngf",
+    chart: "oci://ghcr.io/nginx/charts/nginx-gateway-fabric",
+    values: &[("nginxGateway.gwAPIInferenceExtension.enable", "true")],
+};
+
+impl Provider {
+    /// The helm chart whose values carry the inference switch (the controller chart), when there is one.
+    pub fn switch_chart(&self) -> Option<&'static ChartFact> {
+        match self.id {
+            ProviderId::NginxGatewayFabric => Some(&NGF_CHART),
+            _ => self.charts.iter().find(|c| !c.values.is_empty()),
+        }
+    }
+}
 
 /// The provider owning a GatewayClass controllerName.
 pub fn provider_for_controller(controller_name: &str) -> Option<&'static Provider> {

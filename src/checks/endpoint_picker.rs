@@ -536,9 +536,26 @@ fn check_pool_name_args(ctx: &CheckContext) -> Vec<Issue> {
                     }
                 }
                 let ns_flag = flags.iter().find(|f| f.key == "pool-namespace");
-                // Absent, the picker uses its own namespace, which is the pool's (the Service is there).
-                let effective_ns = ns_flag.map_or(dep_ns, |f| f.value.as_str());
+                let Some(effective_ns) =
+                    ns_flag.map_or_else(|| implicit_pool_namespace(c, dep_ns), |f| Some(f.value.clone()))
+                else {
+                    continue;
+                };
                 if effective_ns != pool.metadata.ns() {
+                    if ns_flag.is_none() {
+                        out.push(Issue::error(
+                            obj.clone(),
+                            format!(
+                                "endpoint picker {dep_ns}/{} (container {}) has no --pool-namespace, so it watches namespace {effective_ns} ({}), but InferencePool {} is in namespace {}",
+                                obj.name,
+                                c.name,
+                                implicit_namespace_reason(c),
+                                pool_path(pool),
+                                pool.metadata.ns()
+                            ),
+                            add_arg_hint(d, ci, c, &format!("--pool-namespace={}", pool.metadata.ns())),
+                        ));
+                    }
                     if let Some(f) = ns_flag {
                         out.push(Issue::error(
                             obj.clone(),
@@ -559,6 +576,40 @@ fn check_pool_name_args(ctx: &CheckContext) -> Vec<Issue> {
         }
     }
     out
+}
+
+/// The namespace a picker without `--pool-namespace` watches; None when it cannot be told (NAMESPACE set
+/// from something other than the Pod's namespace). GAIE v1.0.x defaults the flag to `default`
+/// (v1.0.1 pkg/epp/server/runserver.go DefaultPoolNamespace); from v1.1 an empty flag falls back to the
+/// NAMESPACE environment variable, then to `default` (v1.3.0 cmd/epp/runner/runner.go resolvePoolNamespace).
+fn implicit_pool_namespace(c: &Container, own_ns: &str) -> Option<String> {
+    let v1_1 = semver::Version::new(1, 1, 0);
+    if c.image.as_deref().and_then(epp_image_version).is_some_and(|v| v < v1_1) {
+        return Some("default".into());
+    }
+    let env = c.env.iter().flatten().find(|e| e.name == "NAMESPACE");
+    match env {
+        None => Some("default".into()),
+        Some(e) => match (&e.value, &e.value_from) {
+            (Some(v), _) if !v.is_empty() => Some(v.clone()),
+            (_, Some(from)) => {
+                from.field_ref.as_ref().filter(|f| f.field_path == "metadata.namespace").map(|_| own_ns.to_string())
+            }
+            _ => Some("default".into()),
+        },
+    }
+}
+
+/// Why a picker without `--pool-namespace` watches the namespace it does, in words.
+fn implicit_namespace_reason(c: &Container) -> &'static str {
+    let v1_1 = semver::Version::new(1, 1, 0);
+    if c.image.as_deref().and_then(epp_image_version).is_some_and(|v| v < v1_1) {
+        "a v1.0 picker defaults --pool-namespace to default"
+    } else if c.env.iter().flatten().any(|e| e.name == "NAMESPACE") {
+        "read from its NAMESPACE environment variable"
+    } else {
+        "it falls back to its NAMESPACE environment variable, which is not set, then to default"
+    }
 }
 
 /// E19: the picker's API group does not match the pool's (explicit --pool-group, its default,
@@ -742,13 +793,13 @@ status: {{replicas: {replicas}, availableReplicas: {available}}}
         let found = issues("LLMD-EPP-002", &docs(&[&pool, SERVICE]));
         assert_eq!(found.len(), 1);
         assert_eq!((found[0].severity, found[0].object.name.as_str()), (Severity::Error, "qwen"));
-        assert!(found[0].fixable);
+        assert!(found[0].repair.is_some());
         assert!(found[0].message.contains("9003"));
         assert!(found[0].hint.contains(r#""port":{"number":9002}"#), "{}", found[0].hint);
         // Omitted port on v1.
         let pool = POOL.replace(", port: {number: 9002}", "");
         let found = issues("LLMD-EPP-002", &docs(&[&pool, SERVICE]));
-        assert!(found.len() == 1 && found[0].fixable && found[0].message.contains("omits"));
+        assert!(found.len() == 1 && found[0].repair.is_some() && found[0].message.contains("omits"));
         assert!(issues("LLMD-EPP-002", &docs(&[POOL, SERVICE])).is_empty());
     }
 
@@ -758,7 +809,7 @@ status: {{replicas: {replicas}, availableReplicas: {available}}}
         let svc = SERVICE.replace("name: grpc-ext-proc, port: 9002", "name: grpc, port: 9005");
         let found = issues("LLMD-EPP-002", &docs(&[&pool, &svc]));
         assert_eq!(found.len(), 1);
-        assert!(!found[0].fixable);
+        assert!(!found[0].repair.is_some());
         assert!(found[0].hint.contains("9005 (grpc)") && found[0].hint.contains("9090 (http-metrics)"));
     }
 
@@ -811,9 +862,34 @@ status: {{replicas: {replicas}, availableReplicas: {available}}}
         );
         assert!(found[1].hint.contains(r#""value":"--pool-namespace=llm""#), "{}", found[1].hint);
         assert!(issues("LLMD-EPP-005", &docs(&[POOL, SERVICE, &healthy()])).is_empty());
-        // No namespace flag: defaults to the Deployment's own namespace, which is the pool's.
+        // No namespace flag: a v1.0 picker watches `default`, not the pool's namespace.
         let implicit = deployment("[--pool-name=qwen]", IMAGE, 1, 1);
-        assert!(issues("LLMD-EPP-005", &docs(&[POOL, SERVICE, &implicit])).is_empty());
+        let found = issues("LLMD-EPP-005", &docs(&[POOL, SERVICE, &implicit]));
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(found[0].message.contains("watches namespace default"), "{}", found[0].message);
+        assert!(
+            found[0].hint.contains(
+                r#""op":"add","path":"/spec/template/spec/containers/0/args/-","value":"--pool-namespace=llm""#
+            ),
+            "{}",
+            found[0].hint
+        );
+        // From v1.1: the NAMESPACE variable (the charts set it from the Pod's namespace), else `default`.
+        let v1_5 = "registry.k8s.io/gateway-api-inference-extension/epp:v1.5.0";
+        let no_env = deployment("[--pool-name=qwen]", v1_5, 1, 1);
+        assert_eq!(issues("LLMD-EPP-005", &docs(&[POOL, SERVICE, &no_env])).len(), 1);
+        let downward = no_env.replace(
+            "        args: [--pool-name=qwen]",
+            "        args: [--pool-name=qwen]\n        env: [{name: NAMESPACE, valueFrom: {fieldRef: {fieldPath: metadata.namespace}}}]",
+        );
+        assert!(downward.contains("fieldPath"), "{downward}");
+        assert!(issues("LLMD-EPP-005", &docs(&[POOL, SERVICE, &downward])).is_empty());
+        let literal = no_env.replace(
+            "        args: [--pool-name=qwen]",
+            "        args: [--pool-name=qwen]\n        env: [{name: NAMESPACE, value: other}]",
+        );
+        let found = issues("LLMD-EPP-005", &docs(&[POOL, SERVICE, &literal]));
+        assert!(found.len() == 1 && found[0].message.contains("namespace other"), "{found:?}");
     }
 
     #[test]

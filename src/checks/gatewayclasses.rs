@@ -88,7 +88,7 @@ pub fn provider_arg(id: ProviderId) -> &'static str {
 /// The command that installs a provider's control plane (ours when we have a recipe).
 pub(super) fn install_hint(p: &Provider) -> String {
     if p.charts.is_empty() {
-        p.enable_hint.to_string()
+        enable_command(p, None, p.min_inference_version)
     } else {
         format!("kubectl llmd gateway install --provider {}", provider_arg(p.id))
     }
@@ -451,10 +451,11 @@ fn check_inference_switch(ctx: &CheckContext) -> Vec<Issue> {
                         deployment_ns(d),
                         deployment_name(d)
                     );
+                    let hint = enable_command(p, Some(d), &profile_version(ctx, p));
                     out.push(if pools {
-                        Issue::error(deployment_ref(d), msg, p.enable_hint)
+                        Issue::error(deployment_ref(d), msg, hint)
                     } else {
-                        Issue::warning(deployment_ref(d), msg, p.enable_hint)
+                        Issue::warning(deployment_ref(d), msg, hint)
                     });
                 }
             }
@@ -463,23 +464,114 @@ fn check_inference_switch(ctx: &CheckContext) -> Vec<Issue> {
     out
 }
 
-fn upgrade_hint(p: &Provider, to: &str) -> String {
-    let chart = p.charts.iter().find(|c| !c.values.is_empty()).or(p.charts.last());
-    match chart {
-        Some(c) => format!(
-            "helm upgrade {} {} -n {} --version {} --reuse-values",
-            c.release,
-            c.chart,
-            p.namespace,
-            to.trim_start_matches(if p.id == ProviderId::Istio { "v" } else { "" })
-        ),
-        // NGF is installed by its own chart (release name as in its enable hint).
-        None if p.id == ProviderId::NginxGatewayFabric => format!(
-            "helm upgrade ngf oci://ghcr.io/nginx/charts/nginx-gateway-fabric -n {} --version {to} --reuse-values",
-            p.namespace
-        ),
-        None => format!("upgrade {} to {to} or newer", p.name),
+/// How a controller was installed, as its Deployment shows it.
+#[derive(Debug, Clone, PartialEq)]
+enum InstalledBy {
+    /// A helm release (the `meta.helm.sh/release-*` annotations helm writes), with its chart version
+    /// when the `helm.sh/chart` label names it.
+    Helm {
+        release: String,
+        namespace: String,
+        chart_version: Option<String>,
+    },
+    /// `istioctl install` (Istio's operator labels; how the current llm-d guides install Istio).
+    Istioctl,
+    Unknown,
+}
+
+fn installed_by(d: &Deployment) -> InstalledBy {
+    let annotations = d.metadata.annotations.as_ref();
+    let labels = d.metadata.labels.as_ref();
+    if let Some(release) = annotations.and_then(|a| a.get("meta.helm.sh/release-name")) {
+        let namespace = annotations
+            .and_then(|a| a.get("meta.helm.sh/release-namespace"))
+            .cloned()
+            .unwrap_or_else(|| deployment_ns(d).to_string());
+        // "istiod-1.29.2" → "1.29.2"
+        let chart_version = labels
+            .and_then(|l| l.get("helm.sh/chart"))
+            .and_then(|c| c.rsplit_once('-').map(|(_, v)| v.to_string()))
+            .filter(|v| parse_version(v).is_some());
+        return InstalledBy::Helm { release: release.clone(), namespace, chart_version };
     }
+    let istio_operator = labels.is_some_and(|l| {
+        l.keys().any(|k| k.starts_with("install.operator.istio.io/") || k == "operator.istio.io/component")
+    });
+    if istio_operator {
+        InstalledBy::Istioctl
+    } else {
+        InstalledBy::Unknown
+    }
+}
+
+/// The version a controller runs, as a chart version ("1.29.2" for Istio, "v1.1.0" for the others).
+fn running_version(d: &Deployment, p: &Provider) -> Option<String> {
+    let image = controller_container(d, p).and_then(|c| c.image.as_deref())?;
+    image_version(image).map(|(tag, _)| tag)
+}
+
+/// Istio charts are versioned without the "v" the others use.
+fn chart_version(p: &Provider, v: &str) -> String {
+    if p.id == ProviderId::Istio {
+        v.trim_start_matches('v').to_string()
+    } else if v.starts_with('v') {
+        v.to_string()
+    } else {
+        format!("v{v}")
+    }
+}
+
+/// `helm upgrade` of the provider's controller chart at `version`, with `--set` flags; the release
+/// as installed when the Deployment names it, else the name llm-d's recipes use.
+fn helm_upgrade(p: &Provider, by: &InstalledBy, version: &str, set: &str) -> Option<String> {
+    let chart = p.switch_chart()?;
+    let (release, namespace) = match by {
+        InstalledBy::Helm { release, namespace, .. } => (release.as_str(), namespace.as_str()),
+        _ => (chart.release, p.namespace),
+    };
+    Some(format!(
+        "helm upgrade {release} {} -n {namespace} --version {} --reuse-values{set}",
+        chart.chart,
+        chart_version(p, version)
+    ))
+}
+
+/// The command that switches a controller's inference support on, for how it was installed: `helm
+/// upgrade` pinned to the chart version it runs, or `istioctl install` for an istioctl-installed istiod.
+pub(super) fn enable_command(p: &Provider, d: Option<&Deployment>, fallback_version: &str) -> String {
+    let by = d.map_or(InstalledBy::Unknown, installed_by);
+    let version = match &by {
+        InstalledBy::Helm { chart_version: Some(v), .. } => v.clone(),
+        _ => d.and_then(|d| running_version(d, p)).unwrap_or_else(|| fallback_version.to_string()),
+    };
+    if p.id == ProviderId::Istio && (by == InstalledBy::Istioctl || (by == InstalledBy::Unknown && d.is_some())) {
+        return format!(
+            "istioctl install -y --set values.pilot.env.ENABLE_GATEWAY_API_INFERENCE_EXTENSION=true (with istioctl {}, plus the -f/--set options istiod was installed with)",
+            chart_version(p, &version)
+        );
+    }
+    let set: String =
+        p.switch_chart().map(|c| c.values.iter().map(|(k, v)| format!(" --set {k}={v}")).collect()).unwrap_or_default();
+    helm_upgrade(p, &by, &version, &set).unwrap_or_else(|| p.enable_hint.to_string())
+}
+
+/// The command that upgrades a controller to `to`, for how it was installed.
+fn upgrade_hint(p: &Provider, d: Option<&Deployment>, to: &str) -> String {
+    let by = d.map_or(InstalledBy::Unknown, installed_by);
+    if p.id == ProviderId::Istio && (by == InstalledBy::Istioctl || (by == InstalledBy::Unknown && d.is_some())) {
+        return format!(
+            "istioctl upgrade -y (with istioctl {}, plus the -f/--set options istiod was installed with)",
+            chart_version(p, to)
+        );
+    }
+    helm_upgrade(p, &by, to, "").unwrap_or_else(|| format!("upgrade {} to {to} or newer", p.name))
+}
+
+/// The inference-switch command for a provider's controller as found in the snapshot (pinned to
+/// the provider's first InferencePool-v1 version when no controller Deployment is visible).
+pub(super) fn enable_command_in(snap: &Snapshot, p: &Provider) -> String {
+    let d = controller_deployments(snap, p).into_iter().next();
+    enable_command(p, d, p.min_inference_version)
 }
 
 fn profile_version(ctx: &CheckContext, p: &Provider) -> String {
@@ -516,7 +608,7 @@ fn check_controller_version(ctx: &CheckContext) -> Vec<Issue> {
                     deployment_ns(d),
                     deployment_name(d)
                 );
-                let hint = upgrade_hint(p, &target);
+                let hint = upgrade_hint(p, Some(d), &target);
                 out.push(if pools {
                     Issue::error(deployment_ref(d), msg, hint)
                 } else {
@@ -535,7 +627,7 @@ fn check_controller_version(ctx: &CheckContext) -> Vec<Issue> {
                         p.min_inference_version,
                         groups::INFERENCE
                     ),
-                    upgrade_hint(p, &target),
+                    upgrade_hint(p, Some(d), &target),
                 ));
             }
         }
@@ -760,7 +852,25 @@ status:
         let snap = fixtures::snapshot(&format!("{ISTIO_CLASS}\n---\n{off}\n---\n{V1_POOL}"));
         assert_eq!(codes(&snap, "LLMD-GWC-005"), vec![("istiod".into(), Severity::Error)]);
         let i = &issues(&snap, "LLMD-GWC-005")[0];
-        assert!(i.message.contains("ENABLE_GATEWAY_API_INFERENCE_EXTENSION") && i.hint.contains("helm upgrade istiod"));
+        // No helm annotations: istiod installed by istioctl, as the current guides do.
+        assert!(i.message.contains("ENABLE_GATEWAY_API_INFERENCE_EXTENSION"), "{}", i.message);
+        assert!(
+            i.hint
+                .starts_with("istioctl install -y --set values.pilot.env.ENABLE_GATEWAY_API_INFERENCE_EXTENSION=true")
+                && i.hint.contains("istioctl 1.28.0"),
+            "{}",
+            i.hint
+        );
+        // Installed by helm (the seed's helmfile): the release as installed, pinned to its chart version.
+        let helm = off.replace(
+            "metadata: {name: istiod, namespace: istio-system}",
+            "metadata: {name: istiod, namespace: istio-system, labels: {helm.sh/chart: istiod-1.28.1}, annotations: {meta.helm.sh/release-name: my-istiod, meta.helm.sh/release-namespace: istio-system}}",
+        );
+        let snap = fixtures::snapshot(&format!("{ISTIO_CLASS}\n---\n{helm}\n---\n{V1_POOL}"));
+        assert_eq!(
+            issues(&snap, "LLMD-GWC-005")[0].hint,
+            "helm upgrade my-istiod istio/istiod -n istio-system --version 1.28.1 --reuse-values --set pilot.env.ENABLE_GATEWAY_API_INFERENCE_EXTENSION=true"
+        );
         let snap = fixtures::snapshot(&format!("{ISTIO_CLASS}\n---\n{off}"));
         assert_eq!(codes(&snap, "LLMD-GWC-005"), vec![("istiod".into(), Severity::Warning)]);
         let on =
@@ -847,6 +957,13 @@ spec:
         assert_eq!(codes(&snap, "LLMD-GWC-006"), vec![("istiod".into(), Severity::Error)]);
         let i = &issues(&snap, "LLMD-GWC-006")[0];
         assert!(i.message.contains("1.27.3") && i.message.contains("1.28.0"), "{}", i.message);
+        assert!(i.hint.starts_with("istioctl upgrade -y (with istioctl 1.28.0"), "{}", i.hint);
+        let helm = old.replace(
+            "metadata: {name: istiod, namespace: istio-system}",
+            "metadata: {name: istiod, namespace: istio-system, annotations: {meta.helm.sh/release-name: istiod, meta.helm.sh/release-namespace: istio-system}}",
+        );
+        let snap = fixtures::snapshot(&format!("{ISTIO_CLASS}\n---\n{helm}\n---\n{V1_POOL}"));
+        let i = &issues(&snap, "LLMD-GWC-006")[0];
         assert!(i.hint.contains("helm upgrade istiod istio/istiod -n istio-system --version 1.28.0"), "{}", i.hint);
         // Without v1 pools an old istiod is fine (it speaks x-k8s).
         let snap = fixtures::snapshot(&format!("{ISTIO_CLASS}\n---\n{old}"));

@@ -425,7 +425,7 @@ spec: {selector: {app: qwen-epp}, ports: [{name: grpc-ext-proc, port: 9002}]}
         let found = issues("LLMD-IST-001", BASE);
         assert_eq!(found.len(), 1);
         assert_eq!((found[0].severity, found[0].object.name.as_str()), (Severity::Error, "qwen"));
-        assert!(found[0].fixable);
+        assert!(found[0].repair.is_some());
         assert!(found[0].hint.contains(r#""host":"qwen-epp.llm.svc.cluster.local""#), "{}", found[0].hint);
         assert!(found[0].hint.contains(r#""insecureSkipVerify":true,"mode":"SIMPLE""#), "{}", found[0].hint);
     }
@@ -493,7 +493,7 @@ spec:
             (found[0].severity, found[0].object.name.as_str(), found[0].object.kind.as_str()),
             (Severity::Error, "qwen-epp", "DestinationRule")
         );
-        assert!(found[0].fixable);
+        assert!(found[0].repair.is_some());
         assert!(found[0].hint.contains(r#"{"spec":{"host":"qwen-epp.llm.svc.cluster.local"}}"#), "{}", found[0].hint);
         // The same root cause is not reported again as a missing rule.
         assert!(issues("LLMD-IST-001", &yaml).is_empty());
@@ -511,7 +511,7 @@ spec:
         let found = issues("LLMD-IST-002", &yaml);
         assert_eq!(found.len(), 1);
         assert_eq!((found[0].severity, found[0].object.name.as_str()), (Severity::Warning, "stale"));
-        assert!(!found[0].fixable);
+        assert!(!found[0].repair.is_some());
     }
 
     #[test]
@@ -520,7 +520,7 @@ spec:
         let found = issues("LLMD-IST-003", &yaml);
         assert_eq!(found.len(), 1);
         assert_eq!((found[0].severity, found[0].object.name.as_str()), (Severity::Error, "qwen-epp"));
-        assert!(found[0].fixable && found[0].message.contains("ISTIO_MUTUAL"));
+        assert!(found[0].repair.is_some() && found[0].message.contains("ISTIO_MUTUAL"));
         assert!(found[0].hint.starts_with("kubectl patch destinationrule.networking.istio.io/qwen-epp -n llm"));
         assert!(issues("LLMD-IST-001", &yaml).is_empty());
     }

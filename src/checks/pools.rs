@@ -203,7 +203,7 @@ fn gateway_controller<'a>(snap: &'a Snapshot, ns: &str, name: &str) -> Option<(&
 fn enable_hint_for_gateway(snap: &Snapshot, ns: &str, name: &str) -> Option<String> {
     let (class, controller) = gateway_controller(snap, ns, name)?;
     match provider_for_controller(controller) {
-        Some(p) => Some(p.enable_hint.to_string()),
+        Some(p) => Some(super::gatewayclasses::enable_command_in(snap, p)),
         None => Some(format!(
             "enable InferencePool (inference.networking.k8s.io/v1) support in the controller {controller} of GatewayClass {class}"
         )),
@@ -683,7 +683,7 @@ spec: {gatewayClassName: istio, listeners: [{name: http, port: 80, protocol: HTT
             (i.severity, i.object.name.as_str(), i.object.group.as_str()),
             (Severity::Error, "qwen", groups::INFERENCE_X)
         );
-        assert!(i.fixable);
+        assert!(i.repair.is_some());
         assert!(i.hint.contains(r#""matchLabels":{"app":"qwen"}"#), "{}", i.hint);
         assert!(i.hint.contains(r#""targetPorts":[{"number":8000}]"#), "{}", i.hint);
         assert!(i.hint.contains(r#""port":{"number":9002}"#) && i.hint.contains("FailOpen"), "{}", i.hint);

@@ -69,14 +69,7 @@ pub async fn run(global: &GlobalFlags, args: &DoctorArgs, raw_codes: &str) -> Re
     for p in prepared.iter().filter(|p| !p.noop) {
         say(&p.render());
     }
-    let not_automated: Vec<_> = plan.manual.iter().filter(|f| f.fixable).collect();
-    if !not_automated.is_empty() {
-        say("\nNot repaired automatically yet (apply the hint by hand):\n");
-        for f in &not_automated {
-            say(&format!("  {} {}: {}\n", f.code, f.object, f.hint));
-        }
-    }
-    let others = plan.manual.len() - not_automated.len();
+    let others = plan.manual.len();
     let writable = prepared.iter().filter(|p| p.writable()).count();
     let refused = prepared.iter().filter(|p| !p.noop && p.refused.is_some()).count();
     if writable == 0 {

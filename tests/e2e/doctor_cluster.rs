@@ -621,20 +621,23 @@ fn huge_last_applied_configuration_crd_013() {
 // ---------------------------------------------------------------------------------------------
 // Admission: the safe-upgrades policy, a leftover webhook.
 
-/// A CRD in gateway.networking.k8s.io annotated v1.3.0: the safe-upgrades policy denies creating it.
+/// The safe-upgrades policy without the Gateway API CRDs (left behind when they were deleted, or
+/// applied alone): installing the profile's v1.3.0 bundle (what `doctor --fix` would do) is denied.
+/// With v1.5.1's CRDs in place nothing needs installing, and the policy is nobody's problem.
 #[test]
-fn safe_upgrades_policy_refuses_the_profile_adm_001() {
+fn safe_upgrades_policy_refuses_the_install_the_cluster_needs_adm_001() {
     let h = Lab::take();
     // Gateway API v1.5.1 standard as released, policy and binding included.
-    let mut files = gateway_api_crds("v1.5.1");
-    assert!(files.iter().any(|p| p.to_string_lossy().contains("_vap_safeupgrades")), "{files:?}");
+    let all = gateway_api_crds("v1.5.1");
+    let (policy, crds): (Vec<PathBuf>, Vec<PathBuf>) =
+        all.into_iter().partition(|p| p.to_string_lossy().contains("_vap_safeupgrades"));
+    assert_eq!(policy.len(), 1, "{policy:?}");
+    let mut files = policy.clone();
     files.extend(gaie_crds("v1.0.1"));
     install(&h, &files);
     let (r, report) = doctor(&h, &[]);
-    r.expect_code(0);
-    // v1.5.1's standard BackendTLSPolicy/TLSRoute (stored at v1) are not in v1.3.0's standard channel:
-    // re-applying v1.3.0 standard never touches them, so no storedVersions hazard.
-    assert_no(&report, "LLMD-CRD-009");
+    r.expect_code(1);
+    finding(&report, "LLMD-CRD-001", crd_kind(), "gatewayclasses.gateway.networking.k8s.io", "error");
     let f = finding(
         &report,
         "LLMD-ADM-001",
@@ -656,6 +659,12 @@ fn safe_upgrades_policy_refuses_the_profile_adm_001() {
     // With the current profile (v1.5.1) the policy is no obstacle.
     let (_, report) = doctor(&h, &["--profile", "current"]);
     assert_no(&report, "LLMD-ADM-001");
+    // With v1.5.1's CRDs installed, nothing needs installing: no finding with the default profile.
+    install(&h, &crds);
+    let (r, report) = doctor(&h, &[]);
+    r.expect_code(0);
+    assert_no(&report, "LLMD-ADM-001");
+    assert_no(&report, "LLMD-CRD-009");
 
     // The policy is real: applying the profile's v1.3.0 CRD is denied.
     wait_policy_enforced(&h);
@@ -664,6 +673,50 @@ fn safe_upgrades_policy_refuses_the_profile_adm_001() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("safe-upgrades.gateway.networking.k8s.io"), "{stderr}");
     assert!(stderr.contains("Installing CRDs with version before v1.5.0 is prohibited by default."), "{stderr}");
+}
+
+/// A cluster set up exactly as llm-d's current guides do it: Gateway API v1.5.1 standard with its
+/// safe-upgrades policy, only GAIE v1.5.0's v1 InferencePool CRD (`v1-manifests.yaml`), Istio 1.29.2
+/// installed by istioctl with the inference switch on, and a routed pool with the chart default
+/// `failureMode: FailOpen` behind a v1.5.0 endpoint picker. No warning and no error with the default
+/// profile (llm-d's minimum), with `--profile current`, and with the guides' variables exported.
+#[test]
+fn current_guides_install_is_healthy() {
+    use crate::doctor_routing::{deploy, epp_container, Opts};
+    let h = Lab::take();
+    let mut files = gateway_api_crds("v1.5.1");
+    assert!(files.iter().any(|p| p.to_string_lossy().contains("_vap_safeupgrades")), "{files:?}");
+    files.push(gaie_file("v1.5.0", POOL_V1));
+    install(&h, &files);
+    h.apply_yaml(crate::fixtures::DESTINATION_RULE_STAND_IN_CRD);
+    wait_established(&h);
+    accepted_class(&h, "istio", "istio.io/gateway-controller");
+    controller(&h, "istio-system", "istiod", "docker.io/istio/pilot:1.29.2", &[(ISTIO_ENV, "true")]);
+    let ns = h.namespace("current-guides");
+    let mut epp = epp_container(
+        ["--pool-name", "llm-pool", "--pool-namespace", ns.as_str()].iter().map(|s| s.to_string()).collect(),
+    );
+    epp["image"] = json!("registry.k8s.io/gateway-api-inference-extension/epp:v1.5.0");
+    let o = Opts::istio()
+        .patch("InferencePool", json!({"spec": {"endpointPickerRef": {"failureMode": "FailOpen"}}}))
+        .patch("Deployment", json!({"spec": {"template": {"spec": {"containers": [epp]}}}}));
+    deploy(&h, &ns, &o);
+    let runs: [(&[&str], &[(&str, &str)]); 3] = [
+        (&[], &[]),
+        (&["--profile", "current"], &[]),
+        (&[], &[("GATEWAY_API_VERSION", "v1.5.1"), ("GAIE_VERSION", "v1.5.0")]),
+    ];
+    for (args, env) in runs {
+        let (r, report) = doctor_env(&h, args, env);
+        let loud: Vec<String> =
+            summary(&report).into_iter().filter(|s| s.contains(" warning: ") || s.contains(" error: ")).collect();
+        assert_eq!(loud, Vec::<String>::new(), "doctor {args:?} {env:?}");
+        r.expect_code(0);
+    }
+    // The table says so too.
+    let t = doctor_table(&h, &[]);
+    t.expect_code(0);
+    assert!(!t.stdout.contains('✖') && !t.stdout.contains('‼'), "{}", t.stdout);
 }
 
 #[test]
@@ -848,12 +901,27 @@ fn istiod_inference_switch_gwc_005_and_version_gwc_006() {
     v1_pool(&h, &ns, "qwen");
 
     controller(&h, "istio-system", "istiod", "docker.io/istio/pilot:1.28.0", &[("PILOT_TRACE_SAMPLING", "1")]);
+    // Installed by istioctl (no helm release on it), as the current guides do.
     let (r, report) = doctor(&h, &[]);
     r.expect_code(1);
     let f = finding(&report, "LLMD-GWC-005", "Deployment", "istiod", "error");
     assert_eq!(f["object"]["namespace"], "istio-system");
     says(f, "message", &["Istio controller istio-system/istiod", "switched off", ISTIO_ENV]);
-    says(f, "hint", &["helm upgrade istiod istio/istiod -n istio-system", &format!("pilot.env.{ISTIO_ENV}=true")]);
+    says(f, "hint", &[&format!("istioctl install -y --set values.pilot.env.{ISTIO_ENV}=true"), "istioctl 1.28.0"]);
+    // Installed by helm (the seed's helmfile): the release as installed, pinned to the version it runs.
+    let helm_release = ["meta.helm.sh/release-name=istiod", "meta.helm.sh/release-namespace=istio-system"];
+    let mut annotate = vec!["annotate", "deployment", "istiod", "-n", "istio-system", "--overwrite"];
+    annotate.extend(helm_release);
+    assert_success(&h.kubectl(&annotate), "marking istiod as a helm release");
+    let (_, report) = doctor(&h, &[]);
+    let f = finding(&report, "LLMD-GWC-005", "Deployment", "istiod", "error");
+    says(
+        f,
+        "hint",
+        &[&format!(
+            "helm upgrade istiod istio/istiod -n istio-system --version 1.28.0 --reuse-values --set pilot.env.{ISTIO_ENV}=true"
+        )],
+    );
     assert_no(&report, "LLMD-GWC-006");
     // Scoped to the pool's namespace, the controller in istio-system is still looked at.
     let (r, scoped) = doctor(&h, &["-n", &ns]);
@@ -867,7 +935,20 @@ fn istiod_inference_switch_gwc_005_and_version_gwc_006() {
     assert_no(&report, "LLMD-GWC-005");
     let f = finding(&report, "LLMD-GWC-006", "Deployment", "istiod", "error");
     says(f, "message", &["runs 1.27.3", "older than 1.28.0", "1 v1 InferencePool(s) exist"]);
-    says(f, "hint", &["helm upgrade istiod istio/istiod -n istio-system --version 1.28.0"]);
+    says(f, "hint", &["helm upgrade istiod istio/istiod -n istio-system --version 1.28.0 --reuse-values"]);
+    let out = h.kubectl(&[
+        "annotate",
+        "deployment",
+        "istiod",
+        "-n",
+        "istio-system",
+        "meta.helm.sh/release-name-",
+        "meta.helm.sh/release-namespace-",
+    ]);
+    assert_success(&out, "unmarking the helm release");
+    let (_, report) = doctor(&h, &[]);
+    let f = finding(&report, "LLMD-GWC-006", "Deployment", "istiod", "error");
+    says(f, "hint", &["istioctl upgrade -y (with istioctl 1.28.0"]);
 }
 
 #[test]

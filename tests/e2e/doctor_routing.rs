@@ -119,7 +119,7 @@ impl Opts {
         Opts::new(Shape::Istio)
     }
 
-    fn patch(mut self, key: &str, p: Value) -> Self {
+    pub fn patch(mut self, key: &str, p: Value) -> Self {
         self.patch.push((key.to_string(), p));
         self
     }
@@ -209,7 +209,7 @@ fn listener(name: &str, port: i64, protocol: &str) -> Value {
     json!({"name": name, "port": port, "protocol": protocol})
 }
 
-fn epp_container(args: Vec<String>) -> Value {
+pub fn epp_container(args: Vec<String>) -> Value {
     json!({
         "name": "epp",
         "image": EPP_IMAGE,
@@ -1113,6 +1113,39 @@ fn epp_005_picker_watches_another_namespace() {
         epp_deployment(&ns),
         &["--pool-namespace default", &format!("--pool-namespace={ns}")],
     );
+}
+
+/// Without --pool-namespace a v1.0 picker watches `default` (GAIE v1.0.1's flag default); a v1.1+
+/// picker its NAMESPACE variable, else `default`: set from the Pod's namespace it is healthy.
+#[test]
+fn epp_005_picker_without_pool_namespace_watches_default() {
+    let h = cluster();
+    let ns = h.namespace("epp-005-implicit");
+    let o = Opts::istio().epp_args(&[&format!("--pool-name={POOL}"), &format!("--pool-group={V1}")]);
+    deploy(h, &ns, &o);
+    let (r, v) = doctor_json(h, &ns, &[]);
+    r.expect_code(1);
+    let f = expect(
+        &v,
+        "LLMD-EPP-005",
+        "error",
+        epp_deployment(&ns),
+        &["has no --pool-namespace", "watches namespace default", &format!("--pool-namespace={ns}")],
+    );
+    assert!(
+        f["hint"].as_str().unwrap().contains(r#""op":"add","path":"/spec/template/spec/containers/0/args/-""#),
+        "{f:#}"
+    );
+
+    // A v1.5 picker told its namespace through the downward API, as the charts do: healthy.
+    let ns = h.namespace("epp-005-downward");
+    let mut epp = epp_container(vec![format!("--pool-name={POOL}")]);
+    epp["image"] = json!("registry.k8s.io/gateway-api-inference-extension/epp:v1.5.0");
+    epp["env"] = json!([{"name": "NAMESPACE", "valueFrom": {"fieldRef": {"fieldPath": "metadata.namespace"}}}]);
+    let o = Opts::istio().patch("Deployment", json!({"spec": {"template": {"spec": {"containers": [epp]}}}}));
+    deploy(h, &ns, &o);
+    let (_, v) = doctor_json(h, &ns, &[]);
+    assert_no_code(&v, "LLMD-EPP-005", &ns);
 }
 
 #[test]
