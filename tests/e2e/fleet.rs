@@ -187,6 +187,21 @@ fn fleet_doctor_and_pool_status_across_five_contexts() {
     every.expect_code(2);
     assert_eq!(every.json()["summary"]["contexts"], 5, "every context of the merged kubeconfig");
 
+    // A context whose kubeconfig entry cannot be used is a row too.
+    let orphan = dir.path().join("orphan.kubeconfig");
+    std::fs::write(
+        &orphan,
+        "apiVersion: v1\nkind: Config\nclusters: []\nusers: [{name: orphan, user: {token: t}}]\n\
+         contexts: [{name: orphan, context: {cluster: missing, user: orphan}}]\n",
+    )
+    .unwrap();
+    let with_orphan = format!("{kubeconfig}:{}", orphan.display());
+    let r = llmd_with_kubeconfig_env(&["doctor", "--contexts", "healthy,orphan", "-n", &ns], &with_orphan);
+    r.expect_code(2);
+    assert!(row(&r.stdout, "orphan").trim_end().ends_with("invalid"), "{}", r.stdout);
+    assert!(row(&r.stdout, "healthy").trim_end().ends_with("healthy"), "{}", r.stdout);
+    assert!(r.stdout.contains("Context orphan: invalid") && r.stdout.contains("missing"), "{}", r.stdout);
+
     // Flags that pick or repair one cluster are refused with a fleet; names are checked first.
     for (args, says) in [
         (vec!["doctor", "--contexts", "healthy", "--fix"], "--fix cannot be combined"),
