@@ -79,10 +79,20 @@ pub fn apply_files(h: &Harness, files: &[PathBuf]) {
     assert!(out.status.success(), "kubectl apply: {}", String::from_utf8_lossy(&out.stderr));
 }
 
-/// Wait until every CRD is Established.
+/// Wait until every CRD is Established. `kubectl wait` fails at once on a CRD created so recently that it
+/// has no `status.conditions` yet (".status.conditions accessor error: <nil> is of the type <nil>"): ask again.
 pub fn wait_established(h: &Harness) {
-    let out = h.kubectl(&["wait", "--for=condition=Established", "crd", "--all", "--timeout=120s"]);
-    assert!(out.status.success(), "CRDs not established: {}", String::from_utf8_lossy(&out.stderr));
+    let started = std::time::Instant::now();
+    loop {
+        let out = h.kubectl(&["wait", "--for=condition=Established", "crd", "--all", "--timeout=120s"]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        if out.status.success() {
+            return;
+        }
+        let too_early = stderr.contains("accessor error") && started.elapsed() < std::time::Duration::from_secs(60);
+        assert!(too_early, "CRDs not established: {stderr}");
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
 }
 
 /// The shared harness with the llm-d prerequisite's CRDs (Gateway API v1.3.0 standard, GAIE v1.0.1),

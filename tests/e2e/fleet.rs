@@ -118,6 +118,7 @@ fn fleet_doctor_and_pool_status_across_five_contexts() {
     assert!(out.contains("✖ Fleet: 1 healthy, 1 broken, 1 forbidden, 2 unreachable — 5 contexts"), "{out}");
     // The hung context ends at its own timeout; the others do not wait for it.
     assert!(table.elapsed < Duration::from_secs(15), "took {:?}", table.elapsed);
+    eprintln!("fleet timing: 5 contexts, one silent (5s timeout): {:.2}s", table.elapsed.as_secs_f64());
 
     let wide = run(&["doctor", "--contexts", "healthy,broken", "-n", &ns, "-o", "wide"]);
     wide.expect_code(1);
@@ -252,23 +253,31 @@ fn fleet_doctor_and_pool_status_across_five_contexts() {
     assert_eq!(context(&pj, "down")["verdict"], "unreachable");
     run(&["pool", "status", "--contexts", "healthy,broken", "-n", &ns]).expect_code(0);
 
-    // Wall time: the fleet run against the same contexts one after another (for the closing note).
+    // Wall time: the fleet run against the same contexts one after another (for the closing note), best of 3.
     let reachable = ["healthy", "broken", "down", "nobody"];
-    let started = Instant::now();
-    for c in reachable {
-        let r = run(&["doctor", "--context", c, "-n", &ns]);
-        assert!(r.code == 0 || r.code == 1 || r.code == 2, "{c}: {}", r.stderr);
+    let mut one_by_one = Duration::MAX;
+    let mut fleet_best = Duration::MAX;
+    let mut fleet = None;
+    for _ in 0..3 {
+        let started = Instant::now();
+        for c in reachable {
+            let r = run(&["doctor", "--context", c, "-n", &ns]);
+            assert!(r.code == 0 || r.code == 1 || r.code == 2, "{c}: {}", r.stderr);
+        }
+        one_by_one = one_by_one.min(started.elapsed());
+        let r = run(&["doctor", "--contexts", &reachable.join(","), "-n", &ns]);
+        r.expect_code(2);
+        fleet_best = fleet_best.min(r.elapsed);
+        fleet = Some(r);
     }
-    let one_by_one = started.elapsed();
-    let fleet = run(&["doctor", "--contexts", &reachable.join(","), "-n", &ns]);
-    fleet.expect_code(2);
+    let fleet = fleet.unwrap();
     eprintln!(
-        "fleet timing: {} contexts one after another {:.2}s, as one fleet run {:.2}s",
+        "fleet timing: {} contexts one after another {:.2}s, as one fleet run {:.2}s (best of 3)",
         reachable.len(),
         one_by_one.as_secs_f64(),
-        fleet.elapsed.as_secs_f64()
+        fleet_best.as_secs_f64()
     );
-    assert!(fleet.elapsed < one_by_one, "fleet {:?} vs one by one {one_by_one:?}", fleet.elapsed);
+    assert!(fleet_best < one_by_one, "fleet {fleet_best:?} vs one by one {one_by_one:?}");
     // (Without the hung context, whose message depends on which timeout fires first.)
     insta::assert_snapshot!("fleet_table", redact(&fleet.stdout, &ns));
     drop(hung);
