@@ -3,7 +3,7 @@
 use crate::catalog::{resolve_profile, Profile};
 use crate::checks::{run_all, CheckContext};
 use crate::cli::{DoctorArgs, FailOn, FleetFlags, GlobalFlags, OutputFormat};
-use crate::cluster::client::fleet_contexts;
+use crate::cluster::client::{default_namespace, fleet_contexts};
 use crate::cluster::{connect, Connection};
 use crate::collect::{cluster::collect_cluster, offline::collect_files};
 use crate::commands::gateway::gateway_status;
@@ -112,7 +112,8 @@ pub async fn run(global: &GlobalFlags, args: &DoctorArgs) -> Result<ExitCode> {
         let conn = connect(global).await?;
         inspect(&conn, doctor_scope(global), &profile, global.verbose).await?.1
     } else {
-        diagnose(&collect_files(&args.files)?, &profile, "files".to_string())
+        // Objects without a namespace go where `kubectl apply -f` would put them.
+        diagnose(&collect_files(&args.files, &default_namespace(global)?)?, &profile, "files".to_string())
     };
     if global.verbose > 0 {
         eprintln!("{} checks run in {:.2}s in all", report.checks.len(), started.elapsed().as_secs_f64());
