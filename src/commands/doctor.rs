@@ -154,15 +154,27 @@ pub fn fleet_contexts_for(global: &GlobalFlags, fleet: &FleetFlags) -> Result<Ve
     fleet_contexts(global, fleet.all_contexts, &fleet.contexts)
 }
 
-/// Run `job` for every context, at most `fleet::CONCURRENCY` at a time, results in the order of
-/// `contexts`. `job` gets the flags of one context: `--context NAME`, every other flag as given.
+/// Run `job` for every context, at most `fleet::CONCURRENCY` at a time, each on its own task (so that
+/// decoding and checks use every core), results in the order of `contexts`. `job` gets the flags of one
+/// context: `--context NAME`, every other flag as given.
 pub async fn for_each_context<T, F, Fut>(global: &GlobalFlags, contexts: &[String], job: F) -> Vec<T>
 where
     F: Fn(GlobalFlags) -> Fut,
-    Fut: Future<Output = T>,
+    Fut: Future<Output = T> + Send + 'static,
+    T: Send + 'static,
 {
-    let runs = contexts.iter().map(|c| job(GlobalFlags { context: Some(c.clone()), ..global.clone() }));
-    futures::stream::iter(runs).buffered(fleet::CONCURRENCY).collect().await
+    // Lazily spawned: `buffered` starts the next context only when one of the running ones is done.
+    let runs = contexts.iter().map(|c| tokio::spawn(job(GlobalFlags { context: Some(c.clone()), ..global.clone() })));
+    futures::stream::iter(runs)
+        .buffered(fleet::CONCURRENCY)
+        .map(|joined| match joined {
+            Ok(value) => value,
+            // A panic in a context's task is a bug: let it surface as one.
+            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+            Err(e) => panic!("a fleet task was cancelled: {e}"),
+        })
+        .collect()
+        .await
 }
 
 /// `fut`, bounded by --request-timeout as a whole (0 = no limit): one slow cluster cannot hold up a fleet.
@@ -201,7 +213,8 @@ async fn run_fleet(global: &GlobalFlags, args: &DoctorArgs) -> Result<ExitCode> 
     let contexts = fleet_contexts_for(global, &args.fleet)?;
     let profile = profile_from(args.profile.as_deref())?;
     let started = Instant::now();
-    let rows = for_each_context(global, &contexts, |one| diagnose_context(one, &profile, args.fail_on)).await;
+    let fail_on = args.fail_on;
+    let rows = for_each_context(global, &contexts, |one| diagnose_context(one, profile.clone(), fail_on)).await;
     let label = format!("{} (Gateway API {}, GAIE {})", profile.name, profile.gateway_api, profile.inference_extension);
     let fleet = FleetReport::new(label, rows);
     if global.verbose > 0 {
@@ -221,7 +234,7 @@ async fn run_fleet(global: &GlobalFlags, args: &DoctorArgs) -> Result<ExitCode> 
 }
 
 /// One context of a fleet doctor run; never fails: a context that cannot be read is a row saying why.
-async fn diagnose_context(global: GlobalFlags, profile: &Profile, fail_on: FailOn) -> ContextReport {
+async fn diagnose_context(global: GlobalFlags, profile: Profile, fail_on: FailOn) -> ContextReport {
     let name = global.context.clone().unwrap_or_default();
     let started = Instant::now();
     let conn = match connect(&global).await {
@@ -229,7 +242,7 @@ async fn diagnose_context(global: GlobalFlags, profile: &Profile, fail_on: FailO
         Err(f) => return ContextReport::failed(&name, "", Verdict::Invalid, problem(f)),
     };
     let inspected =
-        within_request_timeout(&global, &conn, inspect(&conn, doctor_scope(&global), profile, global.verbose));
+        within_request_timeout(&global, &conn, inspect(&conn, doctor_scope(&global), &profile, global.verbose));
     let row = match inspected.await {
         Err(f) => ContextReport::failed(&name, &conn.server, Verdict::Unreachable, problem(f)),
         Ok((snapshot, report)) => {

@@ -112,29 +112,31 @@ async fn run_fleet(global: &GlobalFlags, args: &PoolStatusArgs) -> Result<ExitCo
     }
     let contexts = fleet_contexts_for(global, &args.fleet)?;
     let profile = profile_from(args.profile.as_deref())?;
-    let profile = &profile;
-    let rows = for_each_context(global, &contexts, |one| async move {
-        let name = one.context.clone().unwrap_or_default();
-        let conn = match connect(&one).await {
-            Ok(conn) => conn,
-            Err(f) => return context_failed(&name, "", None, Verdict::Invalid, f),
-        };
-        let namespace = if one.all_namespaces { None } else { Some(conn.namespace.clone()) };
-        let inspected = inspect(&conn, namespace.as_deref(), profile, one.verbose);
-        match within_request_timeout(&one, &conn, inspected).await {
-            Err(f) => context_failed(&name, &conn.server, namespace, Verdict::Unreachable, f),
-            Ok((snapshot, report)) => {
-                let mut pools = pool_statuses(&snapshot, &report);
-                if let Some(wanted) = &args.name {
-                    pools.retain(|p| &p.name == wanted);
-                }
-                ContextPools {
-                    context: name,
-                    server: conn.server.clone(),
-                    namespace,
-                    verdict: None,
-                    error: None,
-                    pools,
+    let rows = for_each_context(global, &contexts, |one| {
+        let (profile, wanted) = (profile.clone(), args.name.clone());
+        async move {
+            let name = one.context.clone().unwrap_or_default();
+            let conn = match connect(&one).await {
+                Ok(conn) => conn,
+                Err(f) => return context_failed(&name, "", None, Verdict::Invalid, f),
+            };
+            let namespace = if one.all_namespaces { None } else { Some(conn.namespace.clone()) };
+            let inspected = inspect(&conn, namespace.as_deref(), &profile, one.verbose);
+            match within_request_timeout(&one, &conn, inspected).await {
+                Err(f) => context_failed(&name, &conn.server, namespace, Verdict::Unreachable, f),
+                Ok((snapshot, report)) => {
+                    let mut pools = pool_statuses(&snapshot, &report);
+                    if let Some(wanted) = &wanted {
+                        pools.retain(|p| &p.name == wanted);
+                    }
+                    ContextPools {
+                        context: name,
+                        server: conn.server.clone(),
+                        namespace,
+                        verdict: None,
+                        error: None,
+                        pools,
+                    }
                 }
             }
         }

@@ -277,7 +277,19 @@ fn fleet_doctor_and_pool_status_across_five_contexts() {
         one_by_one.as_secs_f64(),
         fleet_best.as_secs_f64()
     );
-    assert!(fleet_best < one_by_one, "fleet {fleet_best:?} vs one by one {one_by_one:?}");
+    // (Not asserted: on this shared 2-core machine, a few tenths of a second are within the noise.)
+
+    // What a user does notice: two silent clusters cost one timeout, not two.
+    let hung_too = kubeconfig_named(healthy, &healthy.kubeconfig_admin, "hung-too", Some(&hung_url), dir.path());
+    let two_silent = format!("{kubeconfig}:{}", hung_too.display());
+    let r = llmd_with_kubeconfig_env(
+        &["doctor", "--contexts", "hung,hung-too", "--request-timeout=3s", "-o", "json"],
+        &two_silent,
+    );
+    r.expect_code(2);
+    assert_eq!(r.json()["summary"]["verdicts"]["unreachable"], 2, "{}", r.stdout);
+    assert!(r.elapsed < Duration::from_millis(5500), "two 3s timeouts took {:?}: not concurrent", r.elapsed);
+    eprintln!("fleet timing: 2 silent contexts with a 3s timeout: {:.2}s", r.elapsed.as_secs_f64());
     // (Without the hung context, whose message depends on which timeout fires first.)
     insta::assert_snapshot!("fleet_table", redact(&fleet.stdout, &ns));
     drop(hung);
