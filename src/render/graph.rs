@@ -140,7 +140,10 @@ pub fn render_dot(pools: &[PoolStatus]) -> String {
 /// A Mermaid flowchart (renders in GitHub and GitLab Markdown).
 pub fn render_mermaid(pools: &[PoolStatus]) -> String {
     let g = Graph::of(pools);
-    let esc = |s: &str| s.replace('&', "#amp;").replace('"', "#quot;").replace('<', "#lt;").replace('>', "#gt;");
+    // Mermaid's entity codes; `#` itself first, since every code starts with it.
+    let esc = |s: &str| {
+        s.replace('#', "#35;").replace('&', "#amp;").replace('"', "#quot;").replace('<', "#lt;").replace('>', "#gt;")
+    };
     let mut out = String::from("flowchart LR\n");
     for (i, n) in g.nodes.iter().enumerate() {
         let label = n.lines.iter().map(|l| esc(l)).collect::<Vec<_>>().join("<br/>");
@@ -279,9 +282,9 @@ mod tests {
     #[test]
     fn labels_are_escaped_and_no_pools_is_an_empty_graph() {
         let mut p = pools();
-        p[0].tree[0].detail = "say \"hi\" <now>".into();
-        assert!(render_dot(&p).contains(r#"say \"hi\" <now>"#));
-        assert!(render_mermaid(&p).contains("say #quot;hi#quot; #lt;now#gt;"));
+        p[0].tree[0].detail = "say \"hi\" <now> #1".into();
+        assert!(render_dot(&p).contains(r#"say \"hi\" <now> #1"#));
+        assert!(render_mermaid(&p).contains("say #quot;hi#quot; #lt;now#gt; #35;1"));
         assert_eq!(render_dot(&[]), "digraph routing {\n  rankdir=LR;\n  node [shape=box, style=rounded, fontname=\"Helvetica\", fontsize=11];\n  edge [fontname=\"Helvetica\", fontsize=10];\n}\n");
         assert_eq!(render_mermaid(&[]), "flowchart LR\n");
     }
