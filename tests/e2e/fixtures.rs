@@ -75,7 +75,17 @@ pub fn apply_files(h: &Harness, files: &[PathBuf]) {
         args.push(f.display().to_string());
     }
     let refs: Vec<&str> = args.iter().map(String::as_str).collect();
-    let out = h.kubectl(&refs);
+    // Server-side apply is idempotent: a transient refusal while a freshly started API server is still
+    // warming up (seen once when several tests raced at start) is retried, a real one fails below.
+    let mut out = h.kubectl(&refs);
+    for _ in 0..3 {
+        if out.status.success() {
+            break;
+        }
+        eprintln!("kubectl apply failed, retrying in 2s: {}", String::from_utf8_lossy(&out.stderr));
+        std::thread::sleep(std::time::Duration::from_secs(2));
+        out = h.kubectl(&refs);
+    }
     assert!(out.status.success(), "kubectl apply: {}", String::from_utf8_lossy(&out.stderr));
 }
 
