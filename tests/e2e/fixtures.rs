@@ -75,7 +75,17 @@ pub fn apply_files(h: &Harness, files: &[PathBuf]) {
         args.push(f.display().to_string());
     }
     let refs: Vec<&str> = args.iter().map(String::as_str).collect();
-    let out = h.kubectl(&refs);
+    // Server-side apply is idempotent: a transient refusal while a freshly started API server is still
+    // warming up (seen once when several tests raced at start) is retried, a real one fails below.
+    let mut out = h.kubectl(&refs);
+    for _ in 0..3 {
+        if out.status.success() {
+            break;
+        }
+        eprintln!("kubectl apply failed, retrying in 2s: {}", String::from_utf8_lossy(&out.stderr));
+        std::thread::sleep(std::time::Duration::from_secs(2));
+        out = h.kubectl(&refs);
+    }
     assert!(out.status.success(), "kubectl apply: {}", String::from_utf8_lossy(&out.stderr));
 }
 
@@ -154,7 +164,8 @@ pub fn set_status(h: &Harness, resource: &str, namespace: Option<&str>, name: &s
     assert!(out.status.success(), "status patch {resource}/{name}: {}", String::from_utf8_lossy(&out.stderr));
 }
 
-/// Run doctor as admin on one namespace with -o json.
+/// Run doctor as admin on one namespace with -o json; every kubectl command its hints print must run
+/// (writes as a server-side dry run, `hints::assert_hints_run`).
 pub fn doctor_json(h: &Harness, namespace: &str, extra: &[&str]) -> (Run, Value) {
     let kc = h.kubeconfig_admin.to_str().unwrap().to_string();
     let mut args = vec!["doctor", "--kubeconfig", &kc, "-n", namespace, "-o", "json"];
@@ -162,5 +173,6 @@ pub fn doctor_json(h: &Harness, namespace: &str, extra: &[&str]) -> (Run, Value)
     let r = llmd(&args);
     assert!(r.code == 0 || r.code == 1, "doctor could not run: {}\n{}", r.stderr, r.stdout);
     let v = r.json();
+    crate::hints::assert_hints_run(h, &v);
     (r, v)
 }
