@@ -8,6 +8,7 @@ mod doctor_supported;
 mod dump;
 mod fix;
 mod fixtures;
+mod fleet;
 mod gateway;
 mod harness;
 mod hints;
