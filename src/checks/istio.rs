@@ -58,6 +58,13 @@ pub static CHECKS: &[Check] = &[
         needs: &[Kind::InferencePools, Kind::InferencePoolsX, Kind::Gateways, Kind::HttpRoutes, Kind::Deployments],
         run: check_istiod_version_for_pool,
     },
+    Check {
+        code: "LLMD-IST-005",
+        title: "No DestinationRule originates TLS to a plaintext endpoint picker",
+        category: Category::Istio,
+        needs: NEEDS,
+        run: check_tls_to_plaintext_picker,
+    },
 ];
 
 /// Istio's InferencePool shadow Service ignored the pool's appProtocol until istio/istio#60274
@@ -120,6 +127,57 @@ fn check_istiod_version_for_pool(ctx: &CheckContext) -> Vec<Issue> {
     out
 }
 
+// LLMD-IST-005: tls.mode SIMPLE or MUTUAL makes Istio originate TLS to the upstream (istio/api
+// networking/v1alpha3/destination_rule.proto, ClientTLSSettings.TLSmode); a picker started with
+// --secure-serving=false serves plaintext gRPC, so the handshake fails on every request. ISTIO_MUTUAL
+// ends at the picker's sidecar, which hands plaintext to the picker: not reported.
+fn check_tls_to_plaintext_picker(ctx: &CheckContext) -> Vec<Issue> {
+    let snap = ctx.snapshot;
+    let mut out = Vec::new();
+    for t in all_epp_targets(snap).into_iter().filter(|t| t.plaintext) {
+        for rule in rules(snap).iter().filter(|r| host_matches(r, &t)) {
+            let Some(tls) = effective_tls(rule, t.port) else { continue };
+            let mode = tls.mode.as_deref().unwrap_or("");
+            if !matches!(mode, "SIMPLE" | "MUTUAL") {
+                continue;
+            }
+            let obj = rule_object(rule);
+            let policy = rule.spec.traffic_policy.as_ref();
+            let port_level = policy.and_then(|p| {
+                p.port_level_settings
+                    .iter()
+                    .position(|l| l.port.as_ref().and_then(|s| s.number) == Some(t.port) && l.tls.is_some())
+            });
+            let ops = match port_level {
+                Some(i) => {
+                    json!([{"op": "replace", "path": format!("/spec/trafficPolicy/portLevelSettings/{i}/tls/mode"), "value": "DISABLE"}])
+                }
+                None => json!([{"op": "replace", "path": "/spec/trafficPolicy/tls/mode", "value": "DISABLE"}]),
+            };
+            out.push(Issue::error(
+                obj.clone(),
+                format!(
+                    "DestinationRule {}/{} makes Gateway {} originate TLS (tls.mode {mode}) to endpoint picker {} of \
+                     InferencePool {}, which runs with --secure-serving=false and speaks plaintext: the handshake \
+                     fails, so every request fails (or bypasses the picker with FailOpen)",
+                    obj.namespace,
+                    obj.name,
+                    t.gateway,
+                    t.fqdn(),
+                    pool_path(t.pool)
+                ),
+                format!(
+                    "kubectl patch destinationrule.{}/{} -n {} --type=json -p '{ops}'  # or drop --secure-serving=false from the picker",
+                    groups::ISTIO_NETWORKING,
+                    obj.name,
+                    obj.namespace
+                ),
+            ));
+        }
+    }
+    out
+}
+
 /// An EPP Service that Istio must reach over TLS.
 struct EppTarget<'a> {
     pool: &'a InferencePoolView,
@@ -129,6 +187,8 @@ struct EppTarget<'a> {
     gateway: String,
     /// The picker port the gateway connects to.
     port: i64,
+    /// The picker runs with --secure-serving=false.
+    plaintext: bool,
 }
 
 impl EppTarget<'_> {
@@ -168,6 +228,12 @@ fn istio_gateway_for(snap: &Snapshot, pool: &InferencePoolView) -> Option<String
 
 /// EPP Services behind Istio Gateways that serve TLS (one entry per Service).
 fn epp_targets(snap: &Snapshot) -> Vec<EppTarget<'_>> {
+    // A picker started with --secure-serving=false needs no TLS rule.
+    all_epp_targets(snap).into_iter().filter(|t| !t.plaintext).collect()
+}
+
+/// Every picker Service behind an Istio Gateway, TLS or plaintext.
+fn all_epp_targets(snap: &Snapshot) -> Vec<EppTarget<'_>> {
     let mut seen = BTreeSet::new();
     let mut out = Vec::new();
     for pool in effective_pools(snap) {
@@ -177,13 +243,9 @@ fn epp_targets(snap: &Snapshot) -> Vec<EppTarget<'_>> {
             continue;
         }
         let Some(gateway) = istio_gateway_for(snap, pool) else { continue };
-        // A picker started with --secure-serving=false needs no TLS rule.
         let plaintext = snap.service(ns, svc).is_some_and(|s| epp_workloads(snap, s).iter().any(serves_plaintext));
-        if plaintext {
-            continue;
-        }
         let port = pool.endpoint_picker.as_ref().and_then(|e| e.port).unwrap_or(DEFAULT_EPP_PORT);
-        out.push(EppTarget { pool, svc: svc.to_string(), ns: ns.to_string(), gateway, port });
+        out.push(EppTarget { pool, svc: svc.to_string(), ns: ns.to_string(), gateway, port, plaintext });
     }
     out
 }
@@ -681,5 +743,39 @@ spec:
         assert!(issues("LLMD-IST-004", &docs(&[&multi, &istiod("1.29.2")])).is_empty());
         // No istiod visible: nothing to judge.
         assert!(issues("LLMD-IST-004", &multi).is_empty());
+    }
+
+    const PLAINTEXT_PICKER: &str = r#"
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: qwen-epp, namespace: llm}
+spec:
+  selector: {matchLabels: {app: qwen-epp}}
+  template:
+    metadata: {labels: {app: qwen-epp}}
+    spec: {containers: [{name: epp, args: [--pool-name=qwen, --secure-serving=false]}]}
+"#;
+
+    #[test]
+    fn ist005_tls_rule_in_front_of_a_plaintext_picker() {
+        let simple = rule("qwen-epp", "qwen-epp.llm.svc.cluster.local", GOOD_TLS);
+        let found = issues("LLMD-IST-005", &docs(&[BASE, PLAINTEXT_PICKER, &simple]));
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!((found[0].severity, found[0].object.name.as_str()), (Severity::Error, "qwen-epp"));
+        assert!(found[0].message.contains("tls.mode SIMPLE") && found[0].message.contains("--secure-serving=false"));
+        assert_eq!(
+            found[0].hint,
+            r#"kubectl patch destinationrule.networking.istio.io/qwen-epp -n llm --type=json -p '[{"op":"replace","path":"/spec/trafficPolicy/tls/mode","value":"DISABLE"}]'  # or drop --secure-serving=false from the picker"#
+        );
+        // A port-level setting is patched where it is.
+        let port_level = "apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {name: qwen-epp, namespace: llm}\nspec:\n  host: qwen-epp\n  trafficPolicy:\n    portLevelSettings: [{port: {number: 9002}, tls: {mode: SIMPLE, insecureSkipVerify: true}}]\n";
+        let found = issues("LLMD-IST-005", &docs(&[BASE, PLAINTEXT_PICKER, port_level]));
+        assert!(found[0].hint.contains("/spec/trafficPolicy/portLevelSettings/0/tls/mode"), "{}", found[0].hint);
+        // DISABLE, ISTIO_MUTUAL (ends at the sidecar) and a TLS picker are fine.
+        for tls in ["{mode: DISABLE}", "{mode: ISTIO_MUTUAL}"] {
+            let r = rule("qwen-epp", "qwen-epp.llm.svc.cluster.local", tls);
+            assert!(issues("LLMD-IST-005", &docs(&[BASE, PLAINTEXT_PICKER, &r])).is_empty(), "{tls}");
+        }
+        assert!(issues("LLMD-IST-005", &docs(&[BASE, &simple])).is_empty());
     }
 }

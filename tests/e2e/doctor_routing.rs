@@ -1392,6 +1392,41 @@ fn ist_002_destination_rule_names_a_missing_service() {
     assert_no_code(&v, "LLMD-IST-001", &ns);
 }
 
+/// The stack's picker in `ns` started with --secure-serving=false (plaintext gRPC).
+fn plaintext_picker(o: Opts, ns: &str) -> Opts {
+    o.epp_args(&["--pool-name", POOL, "--pool-namespace", ns, "--pool-group", V1, "--secure-serving=false"])
+}
+
+#[test]
+fn ist_005_tls_rule_in_front_of_a_plaintext_picker() {
+    // The stack's DestinationRule (SIMPLE) stays while the picker serves plaintext.
+    let h = cluster();
+    let ns = h.namespace("ist-005");
+    deploy(h, &ns, &plaintext_picker(Opts::istio(), &ns));
+    let (r, v) = doctor_json(h, &ns, &[]);
+    r.expect_code(1);
+    let words = ["tls.mode SIMPLE", "--secure-serving=false", "handshake"];
+    let f = expect(&v, "LLMD-IST-005", "error", ("DestinationRule", &ns, EPP), &words);
+    assert!(
+        f["hint"].as_str().unwrap().contains(r#""path":"/spec/trafficPolicy/tls/mode","value":"DISABLE""#),
+        "{f:#}"
+    );
+    assert_no_code(&v, "LLMD-IST-003", &ns);
+}
+
+#[test]
+fn ist_005_plaintext_picker_without_tls_origination_passes() {
+    // It needs no DestinationRule at all (LLMD-IST-001 passes too).
+    let h = cluster();
+    let ns = h.namespace("ist-005-ok");
+    deploy(h, &ns, &plaintext_picker(Opts::istio(), &ns).drop("DestinationRule"));
+    let (r, v) = doctor_json(h, &ns, &[]);
+    assert_no_code(&v, "LLMD-IST-005", &ns);
+    assert_no_code(&v, "LLMD-IST-001", &ns);
+    assert_eq!(v["summary"]["errors"], 0, "{}", brief(&findings_in(&v, &[&ns])));
+    r.expect_code(0);
+}
+
 #[test]
 fn ist_003_destination_rule_without_simple_tls() {
     let o = Opts::istio().patch(
