@@ -5,6 +5,7 @@ mod completion;
 mod doctor_cluster;
 mod doctor_routing;
 mod fix;
+mod fix_gateway;
 mod fixtures;
 mod gateway;
 mod harness;
