@@ -478,6 +478,44 @@ mod tests {
     }
 
     #[test]
+    fn controller_switch_and_upgrade_stay_separate_changes() {
+        let upgrade = |to: Option<&str>| {
+            Repair::HelmUpgrade(ControllerUpgrade {
+                provider: ProviderId::Istio,
+                deployment: ObjectRef::new("Deployment", "apps", "istio-system", "istiod"),
+                release: Some(("istiod".into(), "istio-system".into())),
+                to_version: to.map(str::to_string),
+                running: Some("1.27.3".into()),
+                set: vec![],
+                by_hand: "helm upgrade …".into(),
+            })
+        };
+        let report = Report::new(
+            "c".into(),
+            "p".into(),
+            vec![],
+            vec![
+                finding("LLMD-GWC-005", Some(upgrade(None))),
+                finding("LLMD-GWC-006", Some(upgrade(Some("1.28.0")))),
+                finding("LLMD-GWC-001", Some(Repair::InstallControlPlane { choices: vec![ProviderId::Istio] })),
+            ],
+        );
+        let plan = build_plan(&report, &CodeFilter::All);
+        let codes: Vec<_> = plan.changes.iter().map(|c| c.codes.join(",")).collect();
+        // The control plane first; the switch (at the installed chart) before the version upgrade.
+        assert_eq!(codes, vec!["LLMD-GWC-001", "LLMD-GWC-005", "LLMD-GWC-006"]);
+        assert_eq!(plan.changes[0].title(), "LLMD-GWC-001 · install a gateway control plane");
+        assert_eq!(
+            plan.changes[2].title(),
+            "LLMD-GWC-006 · helm upgrade the release of Deployment istio-system/istiod"
+        );
+        let only = CodeFilter::parse("GWC-006", &["LLMD-GWC-006"]).unwrap();
+        let plan = build_plan(&report, &only);
+        assert_eq!(plan.changes.len(), 1);
+        assert_eq!(plan.changes[0].repair, upgrade(Some("1.28.0")));
+    }
+
+    #[test]
     fn ops_set_nested_fields_and_push_once() {
         let mut obj =
             json!({"spec": {"rules": [{"backendRefs": [{"name": "p", "weight": 3}]}], "to": [{"group": "x"}]}});

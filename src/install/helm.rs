@@ -261,6 +261,22 @@ mod tests {
     }
 
     #[test]
+    fn upgrades_of_an_existing_release_reuse_its_values() {
+        let mut s = steps(provider(ProviderId::Agentgateway), "v1.1.0", None).unwrap().remove(1);
+        s.values_from = ValuesFrom::Reuse;
+        assert_eq!(
+            s.command_line(),
+            "helm upgrade agentgateway oci://cr.agentgateway.dev/charts/agentgateway --namespace agentgateway-system --reuse-values --version v1.1.0 --set inferenceExtension.enabled=true"
+        );
+        s.values_from = ValuesFrom::ResetThenReuse;
+        s.values.clear();
+        assert!(s
+            .command_line()
+            .ends_with("--namespace agentgateway-system --reset-then-reuse-values --version v1.1.0"));
+        assert_eq!(regex_escape("my.rel"), "my\\.rel");
+    }
+
+    #[test]
     fn chart_version_from_helm_list() {
         let r = HelmRelease { chart: "istiod-1.28.0".into(), ..Default::default() };
         assert_eq!(r.chart_version(), "1.28.0");

@@ -5,7 +5,7 @@
 //! without helm's rights refused before any write. helm runs through a wrapper that logs every
 //! call, so "the rerun calls no helm" is checked, not assumed.
 
-use crate::fixtures::{apply_files, gaie_crds, gateway_api_crds, wait_established};
+use crate::fix::install_prereq;
 use crate::gateway::{helm, helm_json, manifest_dir, play_controller, take_lab};
 use crate::harness::{assert_success, Harness};
 use crate::run::{llmd_command, run, Run};
@@ -13,14 +13,6 @@ use serde_json::Value;
 use std::path::{Path, PathBuf};
 
 const ISTIO_SWITCH: &str = "ENABLE_GATEWAY_API_INFERENCE_EXTENSION";
-
-fn install_prereq_crds(h: &Harness) {
-    let mut files: Vec<_> =
-        gateway_api_crds("v1.3.0").into_iter().filter(|p| !p.to_string_lossy().contains("_vap_")).collect();
-    files.extend(gaie_crds("v1.0.1"));
-    apply_files(h, &files);
-    wait_established(h);
-}
 
 /// A v1 InferencePool in its own namespace (pools make GatewayClass findings errors).
 fn pool(h: &Harness, prefix: &str) -> String {
@@ -152,7 +144,7 @@ fn inference_switch_is_turned_on_through_the_helm_release_gwc_005() {
     let h = take_lab();
     let logged = LoggedHelm::new("gwc005");
     let charts = manifest_dir().join("tests/charts");
-    install_prereq_crds(&h);
+    install_prereq(&h);
     pool(&h, "gwc005");
     gateway_class(&h, "istio", "istio.io/gateway-controller");
     gateway_class(&h, "agentgateway", "agentgateway.dev/agentgateway");
@@ -265,7 +257,7 @@ fn inference_switch_is_turned_on_through_the_helm_release_gwc_005() {
 fn missing_control_plane_is_installed_only_for_the_named_provider_gwc_001() {
     let h = take_lab();
     let logged = LoggedHelm::new("gwc001");
-    install_prereq_crds(&h);
+    install_prereq(&h);
     pool(&h, "gwc001");
     assert_eq!(findings(&h, &logged, "LLMD-GWC-001"), vec![("istio".into(), true)]);
 
@@ -333,7 +325,7 @@ fn istiod_chart_at(version: &str, tag: &str) -> PathBuf {
 fn old_controller_is_upgraded_never_downgraded_and_gateway_class_repointed_gwc_006_002() {
     let h = take_lab();
     let logged = LoggedHelm::new("gwc006");
-    install_prereq_crds(&h);
+    install_prereq(&h);
     let ns = pool(&h, "gwc006");
     gateway_class(&h, "istio", "istio.io/gateway-controller");
     let switch = format!("pilot.env.{ISTIO_SWITCH}=true");
