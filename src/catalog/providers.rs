@@ -60,7 +60,8 @@ pub struct Provider {
     pub known_bad: &'static [(&'static str, &'static str)],
     /// Helm charts, in install order (empty: not installed by us).
     pub charts: &'static [ChartFact],
-    /// The exact command that switches inference support on.
+    /// How inference support is switched on, in words (the printed command is built from the
+    /// controller's install method and version: `checks::gatewayclasses::enable_command`).
     pub enable_hint: &'static str,
 }
 
@@ -85,7 +86,7 @@ pub const PROVIDERS: &[Provider] = &[
                 values: &[("pilot.env.ENABLE_GATEWAY_API_INFERENCE_EXTENSION", "true")],
             },
         ],
-        enable_hint: "helm upgrade istiod istio/istiod -n istio-system --reuse-values --set pilot.env.ENABLE_GATEWAY_API_INFERENCE_EXTENSION=true",
+        enable_hint: "set pilot.env.ENABLE_GATEWAY_API_INFERENCE_EXTENSION=true on istiod",
     },
     Provider {
         id: ProviderId::Agentgateway,
@@ -106,7 +107,7 @@ pub const PROVIDERS: &[Provider] = &[
                 values: &[("inferenceExtension.enabled", "true")],
             },
         ],
-        enable_hint: "helm upgrade agentgateway oci://cr.agentgateway.dev/charts/agentgateway -n agentgateway-system --reuse-values --set inferenceExtension.enabled=true",
+        enable_hint: "set inferenceExtension.enabled=true in the agentgateway chart values",
     },
     Provider {
         id: ProviderId::Kgateway,
@@ -127,7 +128,7 @@ pub const PROVIDERS: &[Provider] = &[
                 values: &[("inferenceExtension.enabled", "true")],
             },
         ],
-        enable_hint: "helm upgrade kgateway oci://cr.kgateway.dev/kgateway-dev/charts/kgateway -n kgateway-system --reuse-values --set inferenceExtension.enabled=true",
+        enable_hint: "set inferenceExtension.enabled=true in the kgateway chart values",
     },
     Provider {
         id: ProviderId::Gke,
@@ -155,7 +156,7 @@ pub const PROVIDERS: &[Provider] = &[
         min_inference_version: "2.2.0",
         known_bad: &[],
         charts: &[],
-        enable_hint: "helm upgrade ngf oci://ghcr.io/nginx/charts/nginx-gateway-fabric -n nginx-gateway --reuse-values --set nginxGateway.gwAPIInferenceExtension.enable=true",
+        enable_hint: "set nginxGateway.gwAPIInferenceExtension.enable=true in the nginx-gateway-fabric chart values",
     },
     Provider {
         id: ProviderId::EnvoyAiGateway,

@@ -711,8 +711,9 @@ fn check_pool_exists(ctx: &CheckContext) -> Vec<Issue> {
         let hint = match suggestion {
             Some(s) => patch_route(route, &format!(r#"[{{"op":"replace","path":"{}/name","value":"{s}"}}]"#, backend_path(i, j))),
             None => format!(
-                "create the pool: helm install {} oci://registry.k8s.io/gateway-api-inference-extension/charts/inferencepool -n {ns} --set inferencePool.modelServers.matchLabels.app=MODEL_SERVER_LABEL",
-                b.name
+                "create the pool: helm install {} oci://registry.k8s.io/gateway-api-inference-extension/charts/inferencepool -n {ns} --version {} --set inferencePool.modelServers.matchLabels.app=MODEL_SERVER_LABEL",
+                b.name,
+                ctx.profile.inference_extension
             ),
         };
         out.push(Issue::error(route_ref(route), message, hint));
@@ -1330,7 +1331,7 @@ spec:
         let f = &found(&s, "LLMD-RT-004")[0];
         assert_eq!(f.severity, Severity::Error);
         assert!(f.message.contains("llm/qwen-pol") && f.hint.contains("\"value\":\"qwen-pool\""), "{f:?}");
-        assert!(!f.repair.is_some());
+        assert!(f.repair.is_none());
         let s = snap(&[GATEWAY, &r]);
         assert!(found(&s, "LLMD-RT-004")[0].hint.contains("helm install qwen-pol"));
     }
