@@ -622,12 +622,7 @@ pub(super) fn enable_command_in(snap: &Snapshot, p: &Provider) -> String {
 }
 
 fn profile_version(ctx: &CheckContext, p: &Provider) -> String {
-    match p.id {
-        ProviderId::Istio => ctx.profile.istio.clone(),
-        ProviderId::Agentgateway => ctx.profile.agentgateway.clone(),
-        ProviderId::Kgateway => ctx.profile.kgateway.clone(),
-        _ => p.min_inference_version.to_string(),
-    }
+    ctx.profile.provider_version(p.id).unwrap_or(p.min_inference_version).to_string()
 }
 
 // LLMD-GWC-006 (E10, E36): controller too old for v1 pools; known-bad versions.
