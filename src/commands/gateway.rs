@@ -303,7 +303,7 @@ async fn verify(conn: &Connection, profile: &Profile, provider: Option<&Provider
     let mut codes = vec![
         ("LLMD-CRD-001", "Gateway API kinds are served"),
         ("LLMD-CRD-003", "InferencePool v1 is served"),
-        ("LLMD-CRD-005", "InferenceObjective (v1alpha2 or newer) is served"),
+        ("LLMD-CRD-005", "InferenceObjective is served, or no endpoint picker older than v1.3 needs it"),
     ];
     match provider.map(|p| p.id) {
         Some(ProviderId::Gke) => {

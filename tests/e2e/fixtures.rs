@@ -137,7 +137,8 @@ pub fn set_status(h: &Harness, resource: &str, namespace: Option<&str>, name: &s
     assert!(out.status.success(), "status patch {resource}/{name}: {}", String::from_utf8_lossy(&out.stderr));
 }
 
-/// Run doctor as admin on one namespace with -o json.
+/// Run doctor as admin on one namespace with -o json; every kubectl command its hints print must run
+/// (writes as a server-side dry run, `hints::assert_hints_run`).
 pub fn doctor_json(h: &Harness, namespace: &str, extra: &[&str]) -> (Run, Value) {
     let kc = h.kubeconfig_admin.to_str().unwrap().to_string();
     let mut args = vec!["doctor", "--kubeconfig", &kc, "-n", namespace, "-o", "json"];
@@ -145,5 +146,6 @@ pub fn doctor_json(h: &Harness, namespace: &str, extra: &[&str]) -> (Run, Value)
     let r = llmd(&args);
     assert!(r.code == 0 || r.code == 1, "doctor could not run: {}\n{}", r.stderr, r.stdout);
     let v = r.json();
+    crate::hints::assert_hints_run(h, &v);
     (r, v)
 }
