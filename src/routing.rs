@@ -131,7 +131,13 @@ fn pool_status(snap: &Snapshot, report: &Report, pool: &InferencePoolView) -> Po
         .map(|p| {
             let name = p.metadata.name.clone().unwrap_or_default();
             let detail = if is_ready(p) { "Ready" } else { "not Ready" }.to_string();
-            node(ObjectRef::new("Pod", "", ns, &name), detail, report, vec![])
+            let mut pod = node(ObjectRef::new("Pod", "", ns, &name), detail, report, vec![]);
+            // A pod that is not Ready gets no traffic. Marked, not broken: the pool is broken only when
+            // no pod is Ready (the Pods node and LLMD-POD-002 say so), so its status stays as it was.
+            if !is_ready(p) {
+                pod.health = Health::Warning;
+            }
+            pod
         })
         .collect();
     let deployment_nodes: Vec<Node> = deployments

@@ -8,6 +8,7 @@ mod doctor_supported;
 mod fix;
 mod fix_gateway;
 mod fixtures;
+mod fleet;
 mod gateway;
 mod harness;
 mod hints;
