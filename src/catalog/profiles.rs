@@ -17,6 +17,19 @@ pub struct Profile {
     pub kgateway: String,
 }
 
+impl Profile {
+    /// The profile's version of a provider's control plane (None: not one we install).
+    pub fn provider_version(&self, id: crate::catalog::providers::ProviderId) -> Option<&str> {
+        use crate::catalog::providers::ProviderId;
+        match id {
+            ProviderId::Istio => Some(&self.istio),
+            ProviderId::Agentgateway => Some(&self.agentgateway),
+            ProviderId::Kgateway => Some(&self.kgateway),
+            _ => None,
+        }
+    }
+}
+
 /// Variables naming the Gateway API CRD ref, first set wins: the llm-d prerequisite's, then the one
 /// the current llm-d guides export.
 pub const GATEWAY_API_ENVS: &[&str] = &["GATEWAY_API_CRD_REVISION", "GATEWAY_API_VERSION"];

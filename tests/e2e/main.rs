@@ -7,6 +7,7 @@ mod doctor_routing;
 mod doctor_supported;
 mod dump;
 mod fix;
+mod fix_gateway;
 mod fixtures;
 mod fleet;
 mod gateway;
