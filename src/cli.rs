@@ -149,12 +149,15 @@ pub enum ProviderArg {
     Agentgateway,
     Kgateway,
     Gke,
+    #[value(alias = "ngf")]
+    NginxGatewayFabric,
+    EnvoyAiGateway,
 }
 
 /// `gateway install` flags.
 #[derive(Debug, Args)]
 pub struct GatewayInstallArgs {
-    /// Gateway control plane to install through helm (gke: check the managed prerequisites only).
+    /// Gateway control plane to install through helm (gke: install nothing, check the managed prerequisites).
     #[arg(long, value_enum)]
     pub provider: Option<ProviderArg>,
     /// Version profile (llm-d-prereq, current, or GATEWAY_API@GAIE); default llm-d-prereq, where

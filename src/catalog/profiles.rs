@@ -34,7 +34,8 @@ pub fn llm_d_prereq() -> Profile {
         gateway_api: "v1.3.0".into(),
         inference_extension: "v1.0.1".into(),
         istio: "1.28.0".into(),
-        agentgateway: "v1.1.0".into(),
+        // The prerequisite README: "installs the agentgateway v1.0.0 control plane".
+        agentgateway: "v1.0.0".into(),
         kgateway: "v2.1.0".into(),
     }
 }
