@@ -447,11 +447,19 @@ async fn install_control_plane(
     let granted = grant_rbac(conn, p).await;
     rep.control_plane = Some(cp);
     granted?;
-    lines.say(format!(
-        "Control plane ({}): installed {}",
-        p.name,
-        steps.iter().map(|s| format!("{} {} in {}", s.release, s.version, s.namespace)).collect::<Vec<_>>().join(", ")
-    ));
+    let one_namespace = steps.iter().all(|s| s.namespace == p.namespace);
+    let installed: Vec<String> = steps
+        .iter()
+        .map(|s| {
+            if one_namespace {
+                format!("{} {}", s.release, s.version)
+            } else {
+                format!("{} {} in {}", s.release, s.version, s.namespace)
+            }
+        })
+        .collect();
+    let where_ = if one_namespace { format!(" in namespace {}", p.namespace) } else { String::new() };
+    lines.say(format!("Control plane ({}): installed {}{where_}", p.name, installed.join(", ")));
     wait_control_plane(conn, p, args.timeout, lines, rep).await
 }
 
