@@ -919,3 +919,60 @@ fn release_assets_stand_in_for_a_missing_kustomization_and_bad_mirrors_change_no
     assert!(requested.contains(&"/kubernetes-sigs/gateway-api/v1.3.0/config/crd/kustomization.yaml".to_string()), "{requested:?}");
     assert_eq!(names(&crd_versions(&h)), PREREQ_CRDS.to_vec());
 }
+
+#[test]
+fn doctor_and_status_recognise_nginx_gateway_fabric_and_envoy_ai_gateway() {
+    let h = take_lab();
+    gateway(&h, &["install", "--crds-only"]).expect_code(0);
+    for (ns, name, image, args) in [
+        ("nginx-gateway", "ngf-nginx-gateway-fabric", "ghcr.io/nginx/nginx-gateway-fabric:2.2.0", "[controller, --gatewayclass=nginx]"),
+        ("envoy-gateway-system", "envoy-gateway", "docker.io/envoyproxy/gateway:v1.5.4", "[server]"),
+    ] {
+        h.kubectl(&["create", "namespace", ns]);
+        h.apply_yaml(&format!(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: {name}, namespace: {ns}}}\nspec:\n  selector: {{matchLabels: {{app: {name}}}}}\n  \
+             template:\n    metadata: {{labels: {{app: {name}}}}}\n    spec:\n      containers: [{{name: controller, image: \"{image}\", args: {args}}}]\n"
+        ));
+    }
+    for (class, controller) in
+        [("nginx", "gateway.nginx.org/nginx-gateway-controller"), ("eg", "gateway.envoyproxy.io/gatewayclass-controller")]
+    {
+        h.apply_yaml(&format!(
+            "apiVersion: gateway.networking.k8s.io/v1\nkind: GatewayClass\nmetadata: {{name: {class}}}\nspec: {{controllerName: {controller}}}\n"
+        ));
+    }
+    let mut cmd = llmd_command(&["doctor", "-o", "json"]);
+    cmd.env("KUBECONFIG", &h.kubeconfig_admin);
+    let r = run(cmd);
+    assert!(r.code == 0 || r.code == 1, "{}", r.stderr);
+    let report = r.json();
+    let findings: Vec<&Value> = report["findings"].as_array().unwrap().iter().collect();
+    assert!(!findings.iter().any(|f| f["code"] == "LLMD-GWC-001"), "both classes belong to known providers: {findings:?}");
+    let ngf = findings
+        .iter()
+        .find(|f| f["code"] == "LLMD-GWC-005" && f["object"]["name"] == "ngf-nginx-gateway-fabric")
+        .expect("NGF without --gateway-api-inference-extension is reported");
+    assert!(
+        ngf["hint"].as_str().unwrap().contains("oci://ghcr.io/nginx/charts/nginx-gateway-fabric")
+            && ngf["hint"].as_str().unwrap().contains("--set nginxGateway.gwAPIInferenceExtension.enable=true"),
+        "{ngf}"
+    );
+    assert!(
+        findings.iter().any(|f| f["code"] == "LLMD-GWC-005" && f["object"]["name"] == "envoy-gateway"),
+        "Envoy Gateway's backendResources are named: {findings:?}"
+    );
+
+    let mut cmd = llmd_command(&["gateway", "status", "-o", "json"]);
+    cmd.env("KUBECONFIG", &h.kubeconfig_admin);
+    let s = run(cmd);
+    s.expect_code(0);
+    let s = s.json();
+    let providers: Vec<(&str, &str)> = s["providers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p["provider"].as_str().unwrap(), p["inference"].as_str().unwrap()))
+        .collect();
+    assert!(providers.contains(&("NGINX Gateway Fabric", "off")), "{providers:?}");
+    assert!(providers.iter().any(|p| p.0 == "Envoy AI Gateway"), "{providers:?}");
+}
