@@ -112,6 +112,7 @@ pub struct DoctorArgs {
     #[arg(long, value_name = "PROFILE")]
     pub profile: Option<String>,
     /// Check manifests offline instead of the cluster (files, directories, - for stdin; repeatable).
+    /// Objects without a namespace go to -n, else the kubeconfig context's namespace, else default.
     #[arg(short = 'f', long = "filename", value_name = "PATH")]
     pub files: Vec<PathBuf>,
     /// Repair what can be repaired (optionally only these codes, comma-separated).

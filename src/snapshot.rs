@@ -78,6 +78,42 @@ pub enum Kind {
     LiveStatus,
 }
 
+impl Kind {
+    /// True for kinds whose objects have no namespace.
+    pub fn is_cluster_scoped(self) -> bool {
+        matches!(
+            self,
+            Kind::Crds | Kind::GatewayClasses | Kind::AdmissionPolicies | Kind::Webhooks | Kind::ServerVersion
+        )
+    }
+}
+
+/// An object of a kind the checks read whose shape could not be read into its view.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Unreadable {
+    /// The slot it would have gone to.
+    pub kind: Kind,
+    /// The object's kind as written ("Gateway").
+    pub kind_name: String,
+    /// "Gateway llm/inference-gateway" (or "Gateway (no name)").
+    pub object: String,
+    /// The field and what is wrong with it: "spec.listeners[0].port: invalid type: …".
+    pub error: String,
+}
+
+impl Unreadable {
+    /// The line the live commands print on stderr (after "warning: ").
+    pub fn warning(&self) -> String {
+        format!("{self}; checks that read {} objects are skipped as incomplete", self.kind_name)
+    }
+}
+
+impl std::fmt::Display for Unreadable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "cannot read {}: {}", self.object, self.error)
+    }
+}
+
 /// Every kind with a slot in the Snapshot.
 pub const ALL_KINDS: &[Kind] = &[
     Kind::Crds,
@@ -127,6 +163,9 @@ pub struct Snapshot {
     pub destination_rules: Collected<DestinationRuleView>,
     pub admission_policies: Collected<ValidatingAdmissionPolicy>,
     pub webhooks: Collected<ValidatingWebhookConfiguration>,
+    /// Listed objects that could not be read: their kinds are incomplete, so checks reading them
+    /// are skipped rather than told that the object does not exist.
+    pub unreadable: Vec<Unreadable>,
 }
 
 /// The state of a kind without its items, used by collectors to mark a slot.
@@ -191,6 +230,14 @@ impl Snapshot {
 
     /// The collected state of one kind, type-erased to its skip reason.
     pub fn skip_reason(&self, kind: Kind) -> Option<String> {
+        let unreadable: Vec<&Unreadable> = self.unreadable.iter().filter(|u| u.kind == kind).collect();
+        if let Some(first) = unreadable.first() {
+            let more = match unreadable.len() - 1 {
+                0 => String::new(),
+                n => format!(" and {n} more"),
+            };
+            return Some(format!("incomplete: {} could not be read{more} ({})", first.object, first.error));
+        }
         match kind {
             Kind::Crds => self.crds.skip_reason(),
             Kind::GatewayClasses => self.gateway_classes.skip_reason(),

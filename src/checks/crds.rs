@@ -1301,13 +1301,13 @@ mod tests {
         let grpc = crd("grpcroutes.gateway.networking.k8s.io", "GRPCRoute", &["v1alpha2"], &["v1alpha2"], &ann);
         let found = issues("LLMD-CRD-009", &grpc, &fixtures::prereq());
         assert_eq!(found[0].severity, Severity::Error);
-        assert!(!found[0].repair.is_some());
+        assert!(found[0].repair.is_none());
         assert!(found[0].hint.contains("step through Gateway API v1.1.1"), "{}", found[0].hint);
         // BackendTLSPolicy v1alpha2 → v1alpha3: no release has both (A.3.4).
         let btls =
             crd("backendtlspolicies.gateway.networking.k8s.io", "BackendTLSPolicy", &["v1alpha2"], &["v1alpha2"], &ann);
         let found = issues("LLMD-CRD-009", &btls, &profile("v1.3.0", "v1.0.1"));
-        assert!(!found[0].repair.is_some());
+        assert!(found[0].repair.is_none());
         assert!(found[0].hint.contains("no release converts v1alpha2 to v1alpha3 in place"), "{}", found[0].hint);
     }
 

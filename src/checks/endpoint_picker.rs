@@ -809,7 +809,7 @@ status: {{replicas: {replicas}, availableReplicas: {available}}}
         let svc = SERVICE.replace("name: grpc-ext-proc, port: 9002", "name: grpc, port: 9005");
         let found = issues("LLMD-EPP-002", &docs(&[&pool, &svc]));
         assert_eq!(found.len(), 1);
-        assert!(!found[0].repair.is_some());
+        assert!(found[0].repair.is_none());
         assert!(found[0].hint.contains("9005 (grpc)") && found[0].hint.contains("9090 (http-metrics)"));
     }
 

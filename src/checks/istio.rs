@@ -511,7 +511,7 @@ spec:
         let found = issues("LLMD-IST-002", &yaml);
         assert_eq!(found.len(), 1);
         assert_eq!((found[0].severity, found[0].object.name.as_str()), (Severity::Warning, "stale"));
-        assert!(!found[0].repair.is_some());
+        assert!(found[0].repair.is_none());
     }
 
     #[test]

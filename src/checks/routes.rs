@@ -1331,7 +1331,7 @@ spec:
         let f = &found(&s, "LLMD-RT-004")[0];
         assert_eq!(f.severity, Severity::Error);
         assert!(f.message.contains("llm/qwen-pol") && f.hint.contains("\"value\":\"qwen-pool\""), "{f:?}");
-        assert!(!f.repair.is_some());
+        assert!(f.repair.is_none());
         let s = snap(&[GATEWAY, &r]);
         assert!(found(&s, "LLMD-RT-004")[0].hint.contains("helm install qwen-pol"));
     }

@@ -125,10 +125,7 @@ pub async fn connect(flags: &GlobalFlags) -> Result<Connection> {
     let context_name = flags.context.clone().or_else(|| kubeconfig.current_context.clone()).unwrap_or_default();
     if let Some(ctx) = &flags.context {
         if !kubeconfig.contexts.iter().any(|c| &c.name == ctx) {
-            return Err(Failure::with_hint(
-                format!("context {ctx:?} not found in kubeconfig {files}"),
-                format!("available contexts: {}", names(kubeconfig.contexts.iter().map(|c| c.name.as_str()))),
-            ));
+            return Err(context_not_found(ctx, &files, &kubeconfig));
         }
     } else if context_name.is_empty() && (flags.cluster.is_none() || flags.user.is_none()) {
         return Err(Failure::with_hint(
@@ -172,11 +169,77 @@ pub async fn connect(flags: &GlobalFlags) -> Result<Connection> {
     Ok(Connection { client, server, context: context_name, namespace, requests: Arc::new(AtomicUsize::new(0)) })
 }
 
+fn context_not_found(context: &str, files: &str, kubeconfig: &Kubeconfig) -> Failure {
+    Failure::with_hint(
+        format!("context {context:?} not found in kubeconfig {files}"),
+        format!("available contexts: {}", names(kubeconfig.contexts.iter().map(|c| c.name.as_str()))),
+    )
+}
+
+/// The namespace kubectl gives an object that names none, resolved without contacting the server:
+/// -n, else the namespace of the context (--context, else current-context), else "default".
+/// Having no kubeconfig at all is fine: manifests can be checked where no cluster is configured.
+pub fn default_namespace(flags: &GlobalFlags) -> Result<String> {
+    if let Some(ns) = &flags.namespace {
+        return Ok(ns.clone());
+    }
+    let paths = match kubeconfig_paths(flags) {
+        Ok(paths) => paths,
+        Err(_) if flags.context.is_none() => return Ok("default".into()),
+        Err(e) => return Err(e),
+    };
+    let kubeconfig = load_kubeconfig(&paths)?;
+    let Some(name) = flags.context.clone().or_else(|| kubeconfig.current_context.clone()).filter(|n| !n.is_empty())
+    else {
+        return Ok("default".into());
+    };
+    let context = kubeconfig
+        .contexts
+        .iter()
+        .find(|c| c.name == name)
+        .ok_or_else(|| context_not_found(&name, &join_paths(&paths), &kubeconfig))?;
+    Ok(context.context.as_ref().and_then(|c| c.namespace.clone()).filter(|n| !n.is_empty()).unwrap_or("default".into()))
+}
+
 fn names<'a>(it: impl Iterator<Item = &'a str>) -> String {
     let v: Vec<&str> = it.collect();
     if v.is_empty() {
         "none".into()
     } else {
         v.join(", ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const KUBECONFIG: &str = "apiVersion: v1\nkind: Config\ncurrent-context: team\nclusters:\n\
+        - {name: c, cluster: {server: 'https://127.0.0.1:1'}}\nusers:\n- {name: u, user: {token: t}}\ncontexts:\n\
+        - {name: team, context: {cluster: c, user: u, namespace: team-a}}\n\
+        - {name: plain, context: {cluster: c, user: u}}\n";
+
+    fn flags(kubeconfig: &Path, context: Option<&str>, namespace: Option<&str>) -> GlobalFlags {
+        GlobalFlags {
+            kubeconfig: Some(kubeconfig.to_path_buf()),
+            context: context.map(str::to_string),
+            namespace: namespace.map(str::to_string),
+            ..GlobalFlags::default()
+        }
+    }
+
+    #[test]
+    fn default_namespace_is_flag_then_context_then_default() {
+        let dir = tempfile::tempdir().unwrap();
+        let kc = dir.path().join("config");
+        std::fs::write(&kc, KUBECONFIG).unwrap();
+        assert_eq!(default_namespace(&flags(&kc, None, Some("mine"))).unwrap(), "mine");
+        assert_eq!(default_namespace(&flags(&kc, None, None)).unwrap(), "team-a");
+        assert_eq!(default_namespace(&flags(&kc, Some("plain"), None)).unwrap(), "default");
+        let f = default_namespace(&flags(&kc, Some("gone"), None)).unwrap_err();
+        assert_eq!(f.message, format!("context \"gone\" not found in kubeconfig {}", kc.display()));
+        assert_eq!(f.hint.as_deref(), Some("available contexts: team, plain"));
+        // -n needs no kubeconfig at all, not even a readable one.
+        assert_eq!(default_namespace(&flags(&dir.path().join("missing"), None, Some("x"))).unwrap(), "x");
     }
 }

@@ -3,7 +3,7 @@
 use crate::catalog::{resolve_profile, Profile};
 use crate::checks::{run_all, CheckContext};
 use crate::cli::{DoctorArgs, FailOn, GlobalFlags, OutputFormat};
-use crate::cluster::connect;
+use crate::cluster::{client::default_namespace, connect};
 use crate::collect::{cluster::collect_cluster, offline::collect_files};
 use crate::error::{Failure, Result};
 use crate::findings::{Report, Severity};
@@ -20,7 +20,8 @@ pub fn profile_from(flag: Option<&str>) -> Result<Profile> {
 /// Collect the snapshot doctor works on: files with -f, else the cluster.
 pub async fn collect(global: &GlobalFlags, files: &[std::path::PathBuf]) -> Result<(Snapshot, String)> {
     if !files.is_empty() {
-        return Ok((collect_files(files)?, "files".to_string()));
+        // Objects without a namespace go where `kubectl apply -f` would put them.
+        return Ok((collect_files(files, &default_namespace(global)?)?, "files".to_string()));
     }
     let conn = connect(global).await?;
     // doctor looks at every namespace unless -n narrows it.

@@ -52,6 +52,10 @@ pub async fn run(global: &GlobalFlags, args: &PoolStatusArgs) -> Result<ExitCode
         }
         if watch.is_some() && std::io::stdout().is_terminal() {
             print_stdout("\x1b[2J\x1b[H");
+            // The collector's warnings were just cleared from the screen: say them again.
+            for u in &snapshot.unreadable {
+                eprintln!("warning: {}", u.warning());
+            }
         }
         print_pools(global, args, &pools, namespace.as_deref(), style);
         let Some(feed) = watch.as_mut() else { return Ok(ExitCode::SUCCESS) };

@@ -8,9 +8,10 @@
 //! and the next test starts only once the CRDs are gone.
 //!
 //! Upstream CRDs come from the Go module cache (Gateway API v1.3.0 / v1.5.1, GAIE v0.5.1 / v1.0.1 /
-//! v1.5.0). The only hand-written CRD is the GRPCRoute stand-in of the storedVersions scenario
+//! v1.5.0). The hand-written CRDs are the GRPCRoute stand-in of the storedVersions scenario
 //! (`grpcroute_stand_in`): one CRD whose storage moves from v1alpha2 to v1 within a single test, as
-//! Gateway API v1.0 (experimental, v1alpha2) → v1.1 (storage v1) did upstream.
+//! Gateway API v1.0 (experimental, v1alpha2) → v1.1 (storage v1) did upstream; and a Gateway CRD
+//! without a spec schema (`GATEWAY_STAND_IN`), so the API server serves a Gateway doctor cannot read.
 //!
 //! Notes from the real API server (v1.36.3):
 //! - Since Kubernetes 1.33 the storedVersions refusal reads `missing from spec.versions; v1alpha2 was
@@ -701,7 +702,9 @@ fn current_guides_install_is_healthy() {
         .patch("InferencePool", json!({"spec": {"endpointPickerRef": {"failureMode": "FailOpen"}}}))
         .patch("Deployment", json!({"spec": {"template": {"spec": {"containers": [epp]}}}}));
     deploy(&h, &ns, &o);
-    let runs: [(&[&str], &[(&str, &str)]); 3] = [
+    type Args<'a> = &'a [&'a str];
+    type Env<'a> = &'a [(&'a str, &'a str)];
+    let runs: [(Args, Env); 3] = [
         (&[], &[]),
         (&["--profile", "current"], &[]),
         (&[], &[("GATEWAY_API_VERSION", "v1.5.1"), ("GAIE_VERSION", "v1.5.0")]),
@@ -1159,4 +1162,58 @@ fn no_grants_user_cannot_run_a_single_check() {
             ),
         }
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Objects doctor cannot read.
+
+/// A Gateway CRD whose schema keeps `spec` unchecked (x-kubernetes-preserve-unknown-fields): with
+/// the upstream schema the API server refuses a Gateway doctor could not read, so this stand-in is
+/// the way to have a real API server serve one.
+const GATEWAY_STAND_IN: &str = "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  \
+    name: gateways.gateway.networking.k8s.io\n  annotations:\n    \
+    kubectl-llmd.test/stand-in: \"Gateway CRD without a spec schema, written for tests\"\n    \
+    api-approved.kubernetes.io: https://github.com/kubernetes-sigs/gateway-api/pull/2466\n    \
+    gateway.networking.k8s.io/bundle-version: v1.3.0\n    gateway.networking.k8s.io/channel: standard\n\
+    spec:\n  group: gateway.networking.k8s.io\n  scope: Namespaced\n  \
+    names: {kind: Gateway, plural: gateways, singular: gateway, listKind: GatewayList}\n  versions:\n  \
+    - name: v1\n    served: true\n    storage: true\n    \
+    schema: {openAPIV3Schema: {type: object, properties: {spec: {type: object, x-kubernetes-preserve-unknown-fields: true}}}}\n";
+
+#[test]
+fn an_unreadable_gateway_is_a_warning_and_its_checks_are_incomplete() {
+    let h = Lab::take();
+    let files: Vec<PathBuf> =
+        gateway_standard("v1.3.0").into_iter().filter(|p| !p.to_string_lossy().ends_with("_gateways.yaml")).collect();
+    apply_files(&h, &files);
+    h.apply_yaml(GATEWAY_STAND_IN);
+    wait_established(&h);
+    let ns = h.namespace("unreadable");
+    h.apply_yaml(&format!(
+        "apiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {{name: gw, namespace: {ns}}}\n\
+         spec: {{gatewayClassName: istio, listeners: oops}}\n"
+    ));
+    h.apply_yaml(&format!(
+        "apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {{name: r, namespace: {ns}}}\n\
+         spec: {{parentRefs: [{{name: gw}}]}}\n"
+    ));
+    let error = r#"spec.listeners: invalid type: string "oops", expected a sequence"#;
+    let (r, report) = doctor(&h, &[]);
+    assert_eq!(
+        r.stderr,
+        format!(
+            "warning: cannot read Gateway {ns}/gw: {error}; checks that read Gateway objects are skipped as incomplete\n"
+        )
+    );
+    let reason = format!("incomplete: Gateway {ns}/gw could not be read ({error})");
+    for code in ["LLMD-RT-001", "LLMD-GWC-002"] {
+        assert_eq!(skipped(&report, code), reason, "{code}");
+    }
+    // Never a false "does not exist" about the Gateway it could not read.
+    let about_gw: Vec<String> =
+        summary(&report).into_iter().filter(|s| s.contains("Gateway") && s.contains("does not exist")).collect();
+    assert_eq!(about_gw, Vec::<String>::new());
+    let t = doctor_table(&h, &[]);
+    assert!(t.stdout.contains(&format!("skipped ({reason})")), "{}", t.stdout);
+    assert!(t.stderr.starts_with(&format!("warning: cannot read Gateway {ns}/gw")), "{}", t.stderr);
 }
