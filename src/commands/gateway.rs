@@ -15,13 +15,13 @@ use crate::collect::cluster::collect_cluster;
 use crate::commands::doctor::{diagnose, profile_from};
 use crate::error::{Failure, Result};
 use crate::findings::CheckStatus;
+use crate::install::apply::{self, Permission, FIELD_MANAGER};
+use crate::install::crds::{self, CrdPlan};
+use crate::install::helm::{self, Helm};
 use crate::install::report::{
     self, BundleRead, ControlPlaneReport, CrdReport, InstallReport, Outcome, ReleaseAction, ReleaseReport, Removal,
     UninstallReport, VerifyFinding, VerifyItem,
 };
-use crate::install::apply::{self, Permission, FIELD_MANAGER};
-use crate::install::crds::{self, CrdPlan};
-use crate::install::helm::{self, Helm};
 use crate::install::source::{Bundle, BundleKind, CrdSource};
 use crate::model::{condition, groups};
 use crate::render::{print_stdout, to_json, to_yaml, Style, FAIL, PASS, WARN};
@@ -587,7 +587,10 @@ async fn wait_control_plane(
                 cp.ready_seconds = Some(took);
             }
             lines.say(match class {
-                Some(c) => format!("Control plane ({}): controller available and GatewayClass {c} Accepted after {took:.1}s", p.name),
+                Some(c) => format!(
+                    "Control plane ({}): controller available and GatewayClass {c} Accepted after {took:.1}s",
+                    p.name
+                ),
                 None => format!("Control plane ({}): controller available after {took:.1}s", p.name),
             });
             return Ok(());

@@ -214,7 +214,8 @@ pub fn downgrades(existing: &[&HelmRelease], steps: &[HelmStep]) -> Vec<String> 
         let Some(r) = existing.iter().find(|r| r.name == step.release && r.namespace == step.namespace) else {
             continue;
         };
-        let (have, want) = (crate::catalog::parse_version(r.chart_version()), crate::catalog::parse_version(&step.version));
+        let (have, want) =
+            (crate::catalog::parse_version(r.chart_version()), crate::catalog::parse_version(&step.version));
         if let (Some(h), Some(w)) = (have, want) {
             if w < h {
                 out.push(format!("{}/{} {} → {}", r.namespace, r.name, r.chart_version(), step.version));

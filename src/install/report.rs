@@ -50,7 +50,12 @@ pub struct BundleRead {
 
 impl From<&Bundle> for BundleRead {
     fn from(b: &Bundle) -> Self {
-        BundleRead { bundle: b.kind.label().into(), git_ref: b.git_ref.clone(), objects: b.objects.len(), origin: b.origin.clone() }
+        BundleRead {
+            bundle: b.kind.label().into(),
+            git_ref: b.git_ref.clone(),
+            objects: b.objects.len(),
+            origin: b.origin.clone(),
+        }
     }
 }
 

@@ -177,7 +177,9 @@ fn downloaded_objects(text: &str, url: &str) -> Result<Vec<Value>> {
     };
     if objects.is_empty() || !objects.iter().all(named) {
         return Err(Failure::with_hint(
-            format!("{url} holds no Kubernetes objects (or objects without apiVersion, kind and name); nothing was applied"),
+            format!(
+                "{url} holds no Kubernetes objects (or objects without apiVersion, kind and name); nothing was applied"
+            ),
             hint,
         ));
     }

@@ -469,7 +469,12 @@ fn istio_control_plane_through_helm_with_local_charts() {
     let mut cmd = llmd_command(&["gateway", "install", "--provider", "istio", "--timeout", "90s", "--helm"]);
     cmd.arg(&helm).arg("--chart-source").arg(&charts);
     cmd.env("KUBECONFIG", &h.kubeconfig_admin).env("LLMD_CRDS_BASE_URL", &mirror().base);
+    let started = Instant::now();
     let r = run(cmd);
+    eprintln!(
+        "istio: CRDs (Gateway API v1.3.0 + GAIE v1.0.1) + istio-base + istiod through helm, verified: {:.2}s",
+        started.elapsed().as_secs_f64()
+    );
     player.join().unwrap();
     r.expect_code(0);
     assert!(
@@ -663,8 +668,10 @@ fn control_plane_end_to_end(c: &ControlPlaneCase) {
     assert_eq!(doc["crds"]["plan"].as_array().unwrap().len(), PREREQ_CRDS.len());
     assert!(doc["crds"]["plan"].as_array().unwrap().iter().all(|i| i["action"]["type"] == "create"), "{doc}");
     let rels = doc["controlPlane"]["releases"].as_array().unwrap();
-    let order: Vec<(&str, &str, bool)> =
-        rels.iter().map(|r| (r["release"].as_str().unwrap(), r["action"].as_str().unwrap(), r["done"] == true)).collect();
+    let order: Vec<(&str, &str, bool)> = rels
+        .iter()
+        .map(|r| (r["release"].as_str().unwrap(), r["action"].as_str().unwrap(), r["done"] == true))
+        .collect();
     assert_eq!(order, [(c.crds_chart, "install", true), (c.controller, "install", true)], "CRD chart first: {doc}");
     assert!(rels.iter().all(|r| r["namespace"] == c.namespace && r["version"] == c.version), "{doc}");
     assert!(doc["controlPlane"]["readySeconds"].as_f64().is_some(), "{doc}");
@@ -706,7 +713,10 @@ fn control_plane_end_to_end(c: &ControlPlaneCase) {
     assert!(doc["crds"]["skipped"].as_str().unwrap().contains("--control-plane-only"), "{doc}");
     assert!(doc["controlPlane"]["releases"].as_array().unwrap().iter().all(|r| r["action"] == "keep"), "{doc}");
     let existing = doc["controlPlane"]["existing"].as_array().unwrap();
-    assert!(existing.iter().any(|e| e.as_str().unwrap().starts_with(&format!("helm release {} 0.0.1", c.controller))), "{doc}");
+    assert!(
+        existing.iter().any(|e| e.as_str().unwrap().starts_with(&format!("helm release {} 0.0.1", c.controller))),
+        "{doc}"
+    );
     assert!(r.stderr.contains("left as is (rerun with --upgrade"), "{}", r.stderr);
     assert!(releases_in(&h, c.namespace).iter().all(|r| r.2 == "1"), "a rerun without --upgrade changed a release");
     assert_eq!(crd_versions(&h), crds, "--control-plane-only touched CRDs");
@@ -723,7 +733,14 @@ fn control_plane_end_to_end(c: &ControlPlaneCase) {
     eprintln!("{}: --upgrade 0.0.1 → {bare}: {:.2}s", c.provider, started.elapsed().as_secs_f64());
     r.expect_code(0);
     let doc = r.json();
-    assert!(doc["controlPlane"]["releases"].as_array().unwrap().iter().all(|r| r["action"] == "upgrade" && r["installed"] == "0.0.1" && r["done"] == true), "{doc}");
+    assert!(
+        doc["controlPlane"]["releases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["action"] == "upgrade" && r["installed"] == "0.0.1" && r["done"] == true),
+        "{doc}"
+    );
     assert_eq!(
         releases_in(&h, c.namespace),
         vec![
@@ -737,12 +754,25 @@ fn control_plane_end_to_end(c: &ControlPlaneCase) {
     let r = gateway_helm(
         &h,
         Some(new_charts.path()),
-        &["install", "--provider", c.provider, "--control-plane-only", "--upgrade", "--provider-version", "v0.9.0", "-o", "json"],
+        &[
+            "install",
+            "--provider",
+            c.provider,
+            "--control-plane-only",
+            "--upgrade",
+            "--provider-version",
+            "v0.9.0",
+            "-o",
+            "json",
+        ],
     );
     r.expect_code(2);
     let doc = r.json();
     assert_eq!(doc["outcome"], "refused", "{doc}");
-    assert!(doc["controlPlane"]["releases"].as_array().unwrap().iter().all(|r| r["action"] == "refused-downgrade"), "{doc}");
+    assert!(
+        doc["controlPlane"]["releases"].as_array().unwrap().iter().all(|r| r["action"] == "refused-downgrade"),
+        "{doc}"
+    );
     assert!(doc["error"]["message"].as_str().unwrap().contains(&format!("{bare} → v0.9.0")), "{doc}");
     assert!(r.stderr.contains("never downgraded"), "{}", r.stderr);
     assert!(releases_in(&h, c.namespace).iter().all(|r| r.2 == "2"), "a refused downgrade changed a release");
@@ -808,7 +838,11 @@ fn gke_installs_nothing_and_checks_its_classes() {
     assert!(r.stdout.contains("managed by GKE, nothing installed"), "{}", r.stdout);
     assert!(r.stdout.contains("--update-addons=HttpLoadBalancing=ENABLED"), "{}", r.stdout);
     assert!(r.stdout.contains("--purpose=REGIONAL_MANAGED_PROXY"), "{}", r.stdout);
-    assert!(r.stdout.contains("✖ GKE Gateway classes exist (gke-l7-rilb, gke-l7-regional-external-managed)"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("✖ GKE Gateway classes exist (gke-l7-rilb, gke-l7-regional-external-managed)"),
+        "{}",
+        r.stdout
+    );
     assert!(!r.stdout.contains("CRD plan"), "GKE must not plan CRD writes:\n{}", r.stdout);
     let r = gateway(&h, &["install", "--provider", "gke", "-o", "json"]);
     r.expect_code(1);
@@ -857,7 +891,11 @@ fn envoy_ai_gateway_and_nginx_gateway_fabric_print_their_recipes() {
     assert!(lines[0].starts_with("helm upgrade --install eg oci://docker.io/envoyproxy/gateway-helm --namespace envoy-gateway-system --create-namespace --version v1.5.4 -f https://raw.githubusercontent.com/envoyproxy/ai-gateway/v0.4.0/manifests/envoy-gateway-values.yaml"), "{}", r.stdout);
     assert!(lines[0].contains("examples/inference-pool/envoy-gateway-values-addon.yaml"), "{}", r.stdout);
     assert!(lines[1].starts_with("helm upgrade --install aieg-crd oci://docker.io/envoyproxy/ai-gateway-crds-helm --namespace envoy-ai-gateway-system"), "{}", r.stdout);
-    assert!(lines[2].starts_with("helm upgrade --install aieg oci://docker.io/envoyproxy/ai-gateway-helm"), "{}", r.stdout);
+    assert!(
+        lines[2].starts_with("helm upgrade --install aieg oci://docker.io/envoyproxy/ai-gateway-helm"),
+        "{}",
+        r.stdout
+    );
     assert!(r.stdout.contains("kubectl create clusterrole envoy-gateway-inferencepools --verb=get,list,watch --resource=inferencepools.inference.networking.k8s.io"), "{}", r.stdout);
     let r = gateway(h, &["install", "--provider", "ngf", "--print", "-o", "json"]);
     r.expect_code(0);
@@ -912,11 +950,17 @@ fn release_assets_stand_in_for_a_missing_kustomization_and_bad_mirrors_change_no
         origins,
         [
             format!("{}/kubernetes-sigs/gateway-api/releases/download/v1.3.0/standard-install.yaml", m.base),
-            format!("{}/kubernetes-sigs/gateway-api-inference-extension/releases/download/v1.0.1/manifests.yaml", m.base),
+            format!(
+                "{}/kubernetes-sigs/gateway-api-inference-extension/releases/download/v1.0.1/manifests.yaml",
+                m.base
+            ),
         ]
     );
     let requested = m.requests.lock().unwrap().clone();
-    assert!(requested.contains(&"/kubernetes-sigs/gateway-api/v1.3.0/config/crd/kustomization.yaml".to_string()), "{requested:?}");
+    assert!(
+        requested.contains(&"/kubernetes-sigs/gateway-api/v1.3.0/config/crd/kustomization.yaml".to_string()),
+        "{requested:?}"
+    );
     assert_eq!(names(&crd_versions(&h)), PREREQ_CRDS.to_vec());
 }
 
@@ -925,7 +969,12 @@ fn doctor_and_status_recognise_nginx_gateway_fabric_and_envoy_ai_gateway() {
     let h = take_lab();
     gateway(&h, &["install", "--crds-only"]).expect_code(0);
     for (ns, name, image, args) in [
-        ("nginx-gateway", "ngf-nginx-gateway-fabric", "ghcr.io/nginx/nginx-gateway-fabric:2.2.0", "[controller, --gatewayclass=nginx]"),
+        (
+            "nginx-gateway",
+            "ngf-nginx-gateway-fabric",
+            "ghcr.io/nginx/nginx-gateway-fabric:2.2.0",
+            "[controller, --gatewayclass=nginx]",
+        ),
         ("envoy-gateway-system", "envoy-gateway", "docker.io/envoyproxy/gateway:v1.5.4", "[server]"),
     ] {
         h.kubectl(&["create", "namespace", ns]);
@@ -934,9 +983,10 @@ fn doctor_and_status_recognise_nginx_gateway_fabric_and_envoy_ai_gateway() {
              template:\n    metadata: {{labels: {{app: {name}}}}}\n    spec:\n      containers: [{{name: controller, image: \"{image}\", args: {args}}}]\n"
         ));
     }
-    for (class, controller) in
-        [("nginx", "gateway.nginx.org/nginx-gateway-controller"), ("eg", "gateway.envoyproxy.io/gatewayclass-controller")]
-    {
+    for (class, controller) in [
+        ("nginx", "gateway.nginx.org/nginx-gateway-controller"),
+        ("eg", "gateway.envoyproxy.io/gatewayclass-controller"),
+    ] {
         h.apply_yaml(&format!(
             "apiVersion: gateway.networking.k8s.io/v1\nkind: GatewayClass\nmetadata: {{name: {class}}}\nspec: {{controllerName: {controller}}}\n"
         ));
@@ -947,7 +997,10 @@ fn doctor_and_status_recognise_nginx_gateway_fabric_and_envoy_ai_gateway() {
     assert!(r.code == 0 || r.code == 1, "{}", r.stderr);
     let report = r.json();
     let findings: Vec<&Value> = report["findings"].as_array().unwrap().iter().collect();
-    assert!(!findings.iter().any(|f| f["code"] == "LLMD-GWC-001"), "both classes belong to known providers: {findings:?}");
+    assert!(
+        !findings.iter().any(|f| f["code"] == "LLMD-GWC-001"),
+        "both classes belong to known providers: {findings:?}"
+    );
     let ngf = findings
         .iter()
         .find(|f| f["code"] == "LLMD-GWC-005" && f["object"]["name"] == "ngf-nginx-gateway-fabric")
