@@ -196,7 +196,8 @@ pub struct GatewayInstallArgs {
     /// helm binary (default: helm on PATH).
     #[arg(long, value_name = "PATH")]
     pub helm: Option<PathBuf>,
-    /// Take each chart from DIR/<chart name> instead of its repository (mirrors, air-gapped clusters).
+    /// Take each chart from DIR/<chart name> (and each values file from DIR/<file name>) instead of
+    /// its repository (mirrors, air-gapped clusters).
     #[arg(long, value_name = "DIR", env = "LLMD_CHART_SOURCE")]
     pub chart_source: Option<PathBuf>,
     /// Print the helm commands and do nothing.

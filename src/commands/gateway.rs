@@ -985,6 +985,7 @@ async fn uninstall_with(
                     // Reverse install order: the controller before its CRD chart.
                     let mut rels = helm::provider_releases(p, &releases);
                     rels.sort_by_key(|r| std::cmp::Reverse(p.charts.iter().position(|c| c.release == r.name)));
+                    let had_releases = !rels.is_empty();
                     for r in rels {
                         let mut removal = Removal {
                             kind: "HelmRelease".into(),
@@ -1000,6 +1001,9 @@ async fn uninstall_with(
                             lines.say(format!("removed helm release {}/{} ({})", r.namespace, r.name, r.chart));
                         }
                         rep.removals.push(removal);
+                    }
+                    if had_releases || args.provider.is_some() {
+                        remove_rbac(&conn, p, args.dry_run, lines, rep).await?;
                     }
                 }
             }
@@ -1041,4 +1045,25 @@ async fn uninstall_with(
         lines.say("dry run: nothing was changed");
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The provider's extra RBAC, when `kubectl-llmd` granted it (binding first).
+async fn remove_rbac(
+    conn: &Connection,
+    p: &Provider,
+    dry_run: bool,
+    lines: Lines,
+    rep: &mut UninstallReport,
+) -> Result<()> {
+    for r in p.extra_rbac {
+        let binding = serde_json::json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding", "metadata": {"name": r.name}});
+        let role = serde_json::json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "metadata": {"name": r.name}});
+        for obj in apply::get_objects(conn, &[&binding, &role]).await?.into_iter().filter(managed_by_us) {
+            let kind = obj.get("kind").and_then(Value::as_str).unwrap_or("").to_string();
+            apply::delete(conn, &obj, dry_run).await?;
+            lines.say(format!("{} {kind} {}", if dry_run { "would delete" } else { "deleted" }, r.name));
+            rep.removals.push(Removal { kind, name: r.name.into(), namespace: String::new(), done: !dry_run });
+        }
+    }
+    Ok(())
 }

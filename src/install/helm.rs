@@ -83,10 +83,29 @@ pub fn steps(provider: &Provider, version: &str, chart_source: Option<&Path>) ->
             namespace: provider.chart_namespace(chart).into(),
             version: chart.version.unwrap_or(version).into(),
             values: chart.values.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
-            values_files: chart.values_files.iter().map(|f| f.replace("{version}", version)).collect(),
+            values_files: chart
+                .values_files
+                .iter()
+                .map(|f| values_file(&f.replace("{version}", version), chart_source))
+                .collect::<Result<_>>()?,
         });
     }
     Ok(out)
+}
+
+/// A values file: its URL, or with a chart source `DIR/<file name>` (air-gapped clusters have neither
+/// the charts nor the files their recipes download).
+fn values_file(url: &str, chart_source: Option<&Path>) -> Result<String> {
+    let Some(dir) = chart_source else { return Ok(url.to_string()) };
+    let name = url.rsplit('/').next().unwrap_or(url);
+    let local = dir.join(name);
+    if !local.is_file() {
+        return Err(Failure::with_hint(
+            format!("chart source {} has no values file {name} (for {url})", dir.display()),
+            format!("download {url} to {} or drop --chart-source", local.display()),
+        ));
+    }
+    Ok(local.display().to_string())
 }
 
 /// The commands to print: repository set-up (Istio's charts live in a helm repo) and each step.

@@ -33,6 +33,10 @@ fn uninstall_helm_releases(h: &Harness) {
             ("agentgateway-crds", "agentgateway-system"),
             ("kgateway", "kgateway-system"),
             ("kgateway-crds", "kgateway-system"),
+            ("ngf", "nginx-gateway"),
+            ("aieg", "envoy-ai-gateway-system"),
+            ("aieg-crd", "envoy-ai-gateway-system"),
+            ("eg", "envoy-gateway-system"),
         ] {
             let _ = std::process::Command::new(&helm)
                 .args(["uninstall", release, "-n", ns, "--kubeconfig"])
@@ -1028,4 +1032,109 @@ fn doctor_and_status_recognise_nginx_gateway_fabric_and_envoy_ai_gateway() {
         .collect();
     assert!(providers.contains(&("NGINX Gateway Fabric", "off")), "{providers:?}");
     assert!(providers.iter().any(|p| p.0 == "Envoy AI Gateway"), "{providers:?}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// NGINX Gateway Fabric and Envoy AI Gateway through real helm (stand-in charts and values files).
+
+/// `install --provider P --control-plane-only -o json` while the controller `(namespace, Deployment,
+/// class, controllerName)` comes up; the document, after asserting success. Prints the time taken.
+fn control_plane_only(
+    h: &Harness,
+    charts: &std::path::Path,
+    provider: &str,
+    (ns, deployment, class, controller): (&str, &str, &str, &str),
+) -> Value {
+    let player = play_controller(h.kubeconfig_admin.clone(), h.kubectl_path(), ns, deployment, class, controller);
+    let started = Instant::now();
+    let r = gateway_helm(
+        h,
+        Some(charts),
+        &["install", "--provider", provider, "--control-plane-only", "--timeout", "90s", "-o", "json"],
+    );
+    eprintln!("{provider}: control plane through helm, verified: {:.2}s", started.elapsed().as_secs_f64());
+    player.join().unwrap();
+    r.expect_code(0);
+    let doc = r.json();
+    assert_eq!(doc["outcome"], "succeeded", "{doc}");
+    doc
+}
+
+#[test]
+fn nginx_gateway_fabric_and_envoy_ai_gateway_through_helm() {
+    let h = take_lab();
+    let charts = manifest_dir().join("tests/charts");
+    gateway(&h, &["install", "--crds-only"]).expect_code(0);
+    let crds = crd_versions(&h);
+
+    // NGF: one chart, the switch as a container arg.
+    let nginx = ("nginx-gateway", "ngf-nginx-gateway-fabric", "nginx", "gateway.nginx.org/nginx-gateway-controller");
+    let doc = control_plane_only(&h, &charts, "nginx-gateway-fabric", nginx);
+    assert_eq!(doc["controlPlane"]["releases"][0]["version"], "2.2.0");
+    let values = helm_json(&h, &["get", "values", "ngf", "-n", "nginx-gateway"]);
+    assert_eq!(values["nginxGateway"]["gwAPIInferenceExtension"]["enable"], true, "{values}");
+    let switch = doc["verification"].as_array().unwrap().iter().find(|v| v["code"] == "LLMD-GWC-005").unwrap();
+    assert_eq!(switch["status"], "pass", "{doc}");
+    assert_eq!(crd_versions(&h), crds, "--control-plane-only touched CRDs");
+
+    // Envoy AI Gateway: Envoy Gateway with the values files, the AI Gateway charts in their own
+    // namespace, then the InferencePool RBAC for Envoy Gateway's ServiceAccount.
+    let envoy = ("envoy-gateway-system", "envoy-gateway", "eg", "gateway.envoyproxy.io/gatewayclass-controller");
+    let doc = control_plane_only(&h, &charts, "envoy-ai-gateway", envoy);
+    let rels: Vec<(&str, &str, &str)> = doc["controlPlane"]["releases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["release"].as_str().unwrap(), r["namespace"].as_str().unwrap(), r["version"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        rels,
+        [
+            ("eg", "envoy-gateway-system", "v1.5.4"),
+            ("aieg-crd", "envoy-ai-gateway-system", "v0.4.0"),
+            ("aieg", "envoy-ai-gateway-system", "v0.4.0")
+        ]
+    );
+    let values = helm_json(&h, &["get", "values", "eg", "-n", "envoy-gateway-system"]);
+    assert!(values.to_string().contains("\"kind\":\"InferencePool\""), "the add-on values were not passed: {values}");
+    assert_eq!(releases_in(&h, "envoy-ai-gateway-system").len(), 2);
+    let can = h.kubectl(&[
+        "auth",
+        "can-i",
+        "watch",
+        "inferencepools.inference.networking.k8s.io",
+        "--as=system:serviceaccount:envoy-gateway-system:envoy-gateway",
+    ]);
+    assert_eq!(String::from_utf8_lossy(&can.stdout).trim(), "yes", "{}", String::from_utf8_lossy(&can.stderr));
+    assert_eq!(crd_versions(&h), crds, "--control-plane-only touched CRDs");
+
+    // Uninstall both, across their namespaces.
+    let r = gateway_helm(&h, None, &["uninstall", "--control-plane-only", "-o", "json"]);
+    r.expect_code(0);
+    let removed: Vec<String> = r.json()["removals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| format!("{}/{}", r["namespace"].as_str().unwrap_or(""), r["name"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        removed,
+        [
+            "nginx-gateway/ngf",
+            "envoy-ai-gateway-system/aieg",
+            "envoy-ai-gateway-system/aieg-crd",
+            "envoy-gateway-system/eg",
+            "/envoy-gateway-inferencepools",
+            "/envoy-gateway-inferencepools"
+        ]
+    );
+    let out = h.kubectl(&[
+        "get",
+        "clusterrole,clusterrolebinding",
+        "envoy-gateway-inferencepools",
+        "--ignore-not-found",
+        "-o",
+        "name",
+    ]);
+    assert!(out.stdout.is_empty(), "RBAC left behind: {}", String::from_utf8_lossy(&out.stdout));
 }
