@@ -68,6 +68,17 @@ pub enum OutputFormat {
     Wide,
     Json,
     Yaml,
+    /// Graphviz DOT of the routing picture (`pool status` only).
+    Dot,
+    /// Mermaid flowchart of the routing picture (`pool status` only).
+    Mermaid,
+}
+
+impl OutputFormat {
+    /// A graph of the routing picture rather than a table or a document.
+    pub fn is_graph(self) -> bool {
+        matches!(self, OutputFormat::Dot | OutputFormat::Mermaid)
+    }
 }
 
 /// Subcommands.
@@ -99,9 +110,29 @@ pub enum FailOn {
     Never,
 }
 
+/// Several kubeconfig contexts at once (`doctor`, `pool status`): see docs/fleet.md.
+#[derive(Debug, Clone, Args, Default)]
+pub struct FleetFlags {
+    /// Run against these kubeconfig contexts (comma-separated), concurrently; one row per context.
+    #[arg(long, value_name = "NAMES", value_delimiter = ',', conflicts_with = "all_contexts")]
+    pub contexts: Vec<String>,
+    /// Run against every context of the (merged) kubeconfig.
+    #[arg(long)]
+    pub all_contexts: bool,
+}
+
+impl FleetFlags {
+    /// True when several contexts were asked for.
+    pub fn is_fleet(&self) -> bool {
+        self.all_contexts || !self.contexts.is_empty()
+    }
+}
+
 /// `doctor` flags.
 #[derive(Debug, Args)]
 pub struct DoctorArgs {
+    #[command(flatten)]
+    pub fleet: FleetFlags,
     /// Exit 1 when a finding of this severity or worse is found.
     #[arg(long, value_enum, default_value_t = FailOn::Error)]
     pub fail_on: FailOn,
@@ -249,6 +280,8 @@ pub enum PoolCommand {
 /// `pool status` flags.
 #[derive(Debug, Args)]
 pub struct PoolStatusArgs {
+    #[command(flatten)]
+    pub fleet: FleetFlags,
     /// Show only this InferencePool (shown as a tree).
     pub name: Option<String>,
     /// Show the chain GatewayClass → Gateway → HTTPRoute → InferencePool → endpoint picker → pods.

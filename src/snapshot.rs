@@ -2,7 +2,7 @@
 
 use crate::model::*;
 use k8s_openapi::api::admissionregistration::v1::{ValidatingAdmissionPolicy, ValidatingWebhookConfiguration};
-use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
 use k8s_openapi::api::core::v1::{Pod, Service};
 use k8s_openapi::api::discovery::v1::EndpointSlice;
 use serde::Serialize;
@@ -69,6 +69,7 @@ pub enum Kind {
     Services,
     EndpointSlices,
     Deployments,
+    StatefulSets,
     Pods,
     DestinationRules,
     AdmissionPolicies,
@@ -127,6 +128,7 @@ pub const ALL_KINDS: &[Kind] = &[
     Kind::Services,
     Kind::EndpointSlices,
     Kind::Deployments,
+    Kind::StatefulSets,
     Kind::Pods,
     Kind::DestinationRules,
     Kind::AdmissionPolicies,
@@ -159,6 +161,8 @@ pub struct Snapshot {
     pub services: Collected<Service>,
     pub endpoint_slices: Collected<EndpointSlice>,
     pub deployments: Collected<Deployment>,
+    /// StatefulSets (endpoint pickers are sometimes run as one).
+    pub stateful_sets: Collected<StatefulSet>,
     pub pods: Collected<Pod>,
     pub destination_rules: Collected<DestinationRuleView>,
     pub admission_policies: Collected<ValidatingAdmissionPolicy>,
@@ -219,6 +223,7 @@ impl Snapshot {
             Kind::Services => state.apply(&mut self.services),
             Kind::EndpointSlices => state.apply(&mut self.endpoint_slices),
             Kind::Deployments => state.apply(&mut self.deployments),
+            Kind::StatefulSets => state.apply(&mut self.stateful_sets),
             Kind::Pods => state.apply(&mut self.pods),
             Kind::DestinationRules => state.apply(&mut self.destination_rules),
             Kind::AdmissionPolicies => state.apply(&mut self.admission_policies),
@@ -250,6 +255,7 @@ impl Snapshot {
             Kind::Services => self.services.skip_reason(),
             Kind::EndpointSlices => self.endpoint_slices.skip_reason(),
             Kind::Deployments => self.deployments.skip_reason(),
+            Kind::StatefulSets => self.stateful_sets.skip_reason(),
             Kind::Pods => self.pods.skip_reason(),
             Kind::DestinationRules => self.destination_rules.skip_reason(),
             Kind::AdmissionPolicies => self.admission_policies.skip_reason(),

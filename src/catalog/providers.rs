@@ -5,6 +5,7 @@
 #[serde(rename_all = "kebab-case")]
 pub enum ProviderId {
     Istio,
+    OpenshiftServiceMesh,
     Agentgateway,
     Kgateway,
     Gke,
@@ -116,6 +117,26 @@ pub const PROVIDERS: &[Provider] = &[
         pinned_version: "",
         extra_rbac: &[],
         enable_hint: "set pilot.env.ENABLE_GATEWAY_API_INFERENCE_EXTENSION=true on istiod",
+    },
+    // OpenShift's ingress operator runs Istio as OpenShift Service Mesh: istiod
+    // `istiod-openshift-gateway` in openshift-ingress, with ENABLE_GATEWAY_API_INFERENCE_EXTENSION set
+    // when an InferencePool CRD exists (openshift/cluster-ingress-operator
+    // pkg/operator/controller/gatewayclass). Its image tags do not follow Istio's, so no minimum.
+    Provider {
+        id: ProviderId::OpenshiftServiceMesh,
+        name: "OpenShift Service Mesh",
+        class_names: &["openshift-default", "data-science-gateway-class"],
+        controller_names: &["openshift.io/gateway-controller/v1"],
+        namespace: "openshift-ingress",
+        deployment_names: &["istiod-openshift-gateway"],
+        image_markers: &["openshift-service-mesh/"],
+        inference_switch: InferenceSwitch::Env("ENABLE_GATEWAY_API_INFERENCE_EXTENSION"),
+        min_inference_version: "",
+        known_bad: &[],
+        charts: &[],
+        pinned_version: "",
+        extra_rbac: &[],
+        enable_hint: "install the InferencePool CRD before creating the GatewayClass: OpenShift's ingress operator sets ENABLE_GATEWAY_API_INFERENCE_EXTENSION=true on istiod-openshift-gateway (namespace openshift-ingress) when the CRD exists",
     },
     Provider {
         id: ProviderId::Agentgateway,
@@ -271,6 +292,12 @@ impl Provider {
 /// The provider owning a GatewayClass controllerName.
 pub fn provider_for_controller(controller_name: &str) -> Option<&'static Provider> {
     PROVIDERS.iter().find(|p| p.controller_names.contains(&controller_name))
+}
+
+/// True for Istio and the distributions built on it (OpenShift Service Mesh): their gateways need
+/// the same DestinationRule to reach an endpoint picker over TLS.
+pub fn is_istio_family(id: ProviderId) -> bool {
+    matches!(id, ProviderId::Istio | ProviderId::OpenshiftServiceMesh)
 }
 
 /// A provider by id.

@@ -44,9 +44,9 @@ pub static CHECKS: &[Check] = &[
     },
     Check {
         code: "LLMD-CRD-005",
-        title: "An InferenceObjective CRD is installed for the endpoint picker",
+        title: "An InferenceObjective CRD is installed for endpoint pickers older than v1.3",
         category: Category::Crds,
-        needs: &[Kind::Crds, Kind::LiveStatus],
+        needs: &[Kind::Crds, Kind::Deployments, Kind::StatefulSets, Kind::LiveStatus],
         run: objective_crd_installed,
     },
     Check {
@@ -278,6 +278,28 @@ fn target_fact(profile: &Profile, crd: &CrdView) -> Option<(&'static CrdFact, St
         r.crds.iter().find(|f| f.name() == name).map(|f| (f, format!("GAIE {judged}")))
     } else {
         None
+    }
+}
+
+/// True when a release after the one `crd` is judged against ships it without `version`: only such
+/// a release refuses a stored-but-unserved version. Gateway API v1.6 keeps TCPRoute/UDPRoute
+/// v1alpha2 as `served: false` (config/crd/standard at v1.6.1, and still at v1.7.0): no hazard.
+fn dropped_later(profile: &Profile, crd: &CrdView, version: &str) -> bool {
+    let name = crd.metadata.name.as_str();
+    let lacks = |f: &CrdFact| f.name() == name && !f.versions.iter().any(|v| v.name == version);
+    if is_gateway_group(&crd.spec.group) {
+        let judged = judged_release(&profile.gateway_api, bundle_version(crd, annotations::GATEWAY_BUNDLE));
+        let Some(target) = judged.as_deref().and_then(catalog::gateway_api_release) else { return false };
+        let experimental = crd.annotation(annotations::GATEWAY_CHANNEL) == Some("experimental");
+        catalog::GATEWAY_API_RELEASES
+            .iter()
+            .skip_while(|r| r.line != target.line)
+            .skip(1)
+            .any(|r| r.channel(experimental).any(lacks))
+    } else {
+        let judged = judged_release(&profile.inference_extension, bundle_version(crd, annotations::INFERENCE_BUNDLE));
+        let Some(target) = judged.as_deref().and_then(catalog::gaie_release) else { return false };
+        catalog::GAIE_RELEASES.iter().skip_while(|r| r.line != target.line).skip(1).any(|r| r.crds.iter().any(lacks))
     }
 }
 
@@ -533,6 +555,10 @@ fn objective_crd_installed(ctx: &CheckContext) -> Vec<Issue> {
     if OBJECTIVE_CRDS.iter().any(|n| snap.crd(n).is_some()) {
         return Vec::new();
     }
+    // From GAIE v1.3 the picker looks the CRD up through discovery and runs without it
+    // (v1.3.0 pkg/epp/server/controller_config.go): only an older picker waits for it.
+    let waiting = super::endpoint_picker::pickers_older_than(snap, &Version::new(1, 3, 0));
+    let Some((picker, image)) = waiting.first() else { return Vec::new() };
     let (name, hint) = if profile_objective_in_llmd(profile) {
         (
             OBJECTIVE_CRDS[2],
@@ -547,10 +573,14 @@ fn objective_crd_installed(ctx: &CheckContext) -> Vec<Issue> {
     let issue = Issue::warning(
         crd_ref(name),
         format!(
-            "No InferenceObjective CRD is installed (looked in {}, {} and {}): the endpoint picker waits for it at startup and never becomes ready",
+            "No InferenceObjective CRD is installed (looked in {}, {} and {}): endpoint picker {} {}/{} runs {image}, older than v1.3, so it waits for the CRD at startup and never becomes ready{}",
             groups::INFERENCE,
             groups::INFERENCE_X,
-            groups::LLMD
+            groups::LLMD,
+            picker.kind,
+            picker.namespace,
+            picker.name,
+            if waiting.len() > 1 { format!(" ({} such pickers)", waiting.len()) } else { String::new() }
         ),
         hint,
     );
@@ -760,6 +790,7 @@ fn stored_versions_in_target(ctx: &CheckContext) -> Vec<Issue> {
                 defined(v)
                     && fact.versions.iter().any(|f| f.name == v.as_str() && !f.served)
                     && v.as_str() != fact.storage()
+                    && dropped_later(profile, crd, v)
             })
             .map(String::as_str)
             .collect();
@@ -1141,23 +1172,53 @@ mod tests {
         assert!(issues("LLMD-CRD-004", &gaie("v0.5.1"), &profile("v1.3.0", "v0.5.1")).is_empty());
     }
 
+    /// An upstream endpoint picker Deployment at GAIE `version`.
+    fn picker(version: &str) -> String {
+        format!(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: qwen-epp, namespace: llm}}\nspec:\n  selector: {{matchLabels: {{app: qwen-epp}}}}\n  template:\n    metadata: {{labels: {{app: qwen-epp}}}}\n    spec: {{containers: [{{name: epp, image: \"registry.k8s.io/gateway-api-inference-extension/epp:{version}\"}}]}}\n---\n"
+        )
+    }
+
     #[test]
     fn crd_005_objective_crd_missing() {
         let yaml = gateway_standard("v1.3.0")
-            + &crd(POOL_V1_CRD, "InferencePool", &["v1"], &["v1"], &[(annotations::INFERENCE_BUNDLE, "v1.0.1")]);
+            + &crd(POOL_V1_CRD, "InferencePool", &["v1"], &["v1"], &[(annotations::INFERENCE_BUNDLE, "v1.0.1")])
+            + &picker("v1.2.1");
         let found = issues("LLMD-CRD-005", &yaml, &fixtures::prereq());
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].severity, Severity::Warning);
         assert_eq!(found[0].object.name, "inferenceobjectives.inference.networking.x-k8s.io");
-        assert!(found[0].message.contains("llm-d.ai"));
+        assert_eq!(
+            found[0].message,
+            "No InferenceObjective CRD is installed (looked in inference.networking.k8s.io, inference.networking.x-k8s.io and llm-d.ai): endpoint picker Deployment llm/qwen-epp runs registry.k8s.io/gateway-api-inference-extension/epp:v1.2.1, older than v1.3, so it waits for the CRD at startup and never becomes ready"
+        );
         // GAIE v1.6 moved it to llm-d.ai.
         let p = profile("v1.5.1", "v1.6.0");
-        let found = issues("LLMD-CRD-005", &gaie("v1.6.0"), &p);
+        let found = issues("LLMD-CRD-005", &(gaie("v1.6.0") + &picker("v1.0.1")), &p);
         assert_eq!(found[0].object.name, "inferenceobjectives.llm-d.ai");
         assert!(found[0].hint.contains("llm-d-router"));
-        let with_llmd =
-            gaie("v1.6.0") + &crd("inferenceobjectives.llm-d.ai", "InferenceObjective", &["v1alpha2"], &[], &[]);
+        let with_llmd = gaie("v1.6.0")
+            + &crd("inferenceobjectives.llm-d.ai", "InferenceObjective", &["v1alpha2"], &[], &[])
+            + &picker("v1.0.1");
         assert!(issues("LLMD-CRD-005", &with_llmd, &p).is_empty());
+    }
+
+    #[test]
+    fn crd_005_pickers_from_v1_3_run_without_the_objective_crd() {
+        // GAIE v1.5's v1-manifests.yaml: only the v1 InferencePool CRD, as the current guides install it.
+        let pool_only =
+            crd(POOL_V1_CRD, "InferencePool", &["v1"], &["v1"], &[(annotations::INFERENCE_BUNDLE, "v1.5.0")]);
+        for version in ["v1.3.0", "v1.5.0"] {
+            let yaml = pool_only.clone() + &picker(version);
+            assert!(issues("LLMD-CRD-005", &yaml, &fixtures::prereq()).is_empty(), "{version}");
+        }
+        // No picker at all, or one whose version the image does not tell (llm-d's scheduler): nothing waits.
+        assert!(issues("LLMD-CRD-005", &pool_only, &fixtures::prereq()).is_empty());
+        let llmd = picker("v1.0.1").replace(
+            "registry.k8s.io/gateway-api-inference-extension/epp:v1.0.1",
+            "ghcr.io/llm-d/llm-d-inference-scheduler:v0.4.0",
+        );
+        assert!(issues("LLMD-CRD-005", &(pool_only + &llmd), &fixtures::prereq()).is_empty());
     }
 
     #[test]
@@ -1214,8 +1275,11 @@ mod tests {
         // InferenceObjective: the GAIE bundle has it before v1.6 only (then it is llm-d-router's).
         let pool_only =
             crd(POOL_V1_CRD, "InferencePool", &["v1"], &["v1"], &[(annotations::INFERENCE_BUNDLE, "v1.0.1")]);
-        assert_eq!(install_of(&issues("LLMD-CRD-005", &pool_only, &prereq)[0]), Some(ie("v1.0.1")));
-        let i = &issues("LLMD-CRD-005", &gaie("v1.6.0"), &profile("v1.5.1", "v1.6.0"))[0];
+        assert_eq!(
+            install_of(&issues("LLMD-CRD-005", &(pool_only + &picker("v1.0.1")), &prereq)[0]),
+            Some(ie("v1.0.1"))
+        );
+        let i = &issues("LLMD-CRD-005", &(gaie("v1.6.0") + &picker("v1.0.1")), &profile("v1.5.1", "v1.6.0"))[0];
         assert!(i.repair.is_none());
 
         // Skew: the profile's bundle evens it out when it is not older than the newest CRD...
@@ -1292,6 +1356,24 @@ mod tests {
         // Git ref profile: no target to compare with.
         assert!(issues("LLMD-CRD-009", &yaml, &profile("main", "main")).is_empty());
         assert!(issues("LLMD-CRD-009", &healthy_prereq(), &fixtures::prereq()).is_empty());
+    }
+
+    #[test]
+    fn crd_009_v1_6_tcp_and_udp_routes_keeping_v1alpha2_unserved_are_no_hazard() {
+        // Upgraded from the experimental channel: v1alpha2 objects may still be stored. Gateway API
+        // v1.6 keeps v1alpha2 as served: false and no later release drops it.
+        let ann = [(annotations::GATEWAY_BUNDLE, "v1.6.1"), (annotations::GATEWAY_CHANNEL, "standard")];
+        let mut yaml = String::new();
+        for (plural, kind) in [("tcproutes", "TCPRoute"), ("udproutes", "UDPRoute")] {
+            let name = format!("{plural}.gateway.networking.k8s.io");
+            yaml.push_str(&crd(&name, kind, &["v1", "!v1alpha2"], &["v1alpha2", "v1"], &ann));
+        }
+        for p in [profile("v1.6.1", "v1.5.0"), fixtures::prereq(), fixtures::current()] {
+            for code in ["LLMD-CRD-009", "LLMD-CRD-010"] {
+                let found = issues(code, &yaml, &p);
+                assert!(found.is_empty(), "{code} under {}: {found:?}", p.gateway_api);
+            }
+        }
     }
 
     #[test]

@@ -58,7 +58,7 @@ pub static CHECKS: &[Check] = &[
         code: "LLMD-GWC-007",
         title: "GKE clusters with gke-l7 GatewayClasses are new enough for InferencePool v1",
         category: Category::GatewayClasses,
-        needs: &[Kind::GatewayClasses, Kind::ServerVersion, Kind::Crds],
+        needs: &[Kind::GatewayClasses, Kind::ServerVersion, Kind::Crds, Kind::InferencePools, Kind::InferencePoolsX],
         run: check_gke_prerequisites,
     },
 ];
@@ -77,6 +77,7 @@ pub fn provider_of_class(class: &GatewayClassView) -> Option<&'static Provider> 
 pub fn provider_arg(id: ProviderId) -> &'static str {
     match id {
         ProviderId::Istio => "istio",
+        ProviderId::OpenshiftServiceMesh => "openshift-service-mesh",
         ProviderId::Agentgateway => "agentgateway",
         ProviderId::Kgateway => "kgateway",
         ProviderId::Gke => "gke",
@@ -94,11 +95,31 @@ pub(super) fn install_hint(p: &Provider) -> String {
     }
 }
 
-/// Providers with at least one GatewayClass in the snapshot, in catalog order.
+/// The provider whose controller serves a class. kgateway's controller serves agentgateway's
+/// controllerName too (its agentgateway data plane, inference switched on by KGW_ENABLE_INFER_EXT on
+/// the kgateway controller, DOMAIN D): without a standalone agentgateway controller but with
+/// kgateway's, the class is kgateway's.
+fn serving_provider(snap: &Snapshot, class: &GatewayClassView) -> Option<&'static Provider> {
+    let p = provider_of_class(class)?;
+    if p.id != ProviderId::Agentgateway {
+        return Some(p);
+    }
+    let kgateway = crate::catalog::providers::provider(ProviderId::Kgateway);
+    let standalone = controller_deployments(snap, p).iter().any(|d| {
+        let n = deployment_name(d);
+        p.deployment_names.iter().any(|prefix| n == *prefix || n.starts_with(&format!("{prefix}-")))
+    });
+    if !standalone && !controller_deployments(snap, kgateway).is_empty() {
+        return Some(kgateway);
+    }
+    Some(p)
+}
+
+/// Providers serving at least one GatewayClass in the snapshot, in catalog order.
 fn present_providers(snap: &Snapshot) -> Vec<&'static Provider> {
     let mut out: Vec<&'static Provider> = Vec::new();
     for class in snap.gateway_classes.items() {
-        if let Some(p) = provider_of_class(class) {
+        if let Some(p) = serving_provider(snap, class) {
             if !out.iter().any(|q| q.id == p.id) {
                 out.push(p);
             }
@@ -310,15 +331,23 @@ fn class_in_use(snap: &Snapshot, class: &str) -> bool {
     snap.gateways.items().iter().any(|g| g.spec.gateway_class_name == class)
 }
 
-fn controller_hint(p: Option<&Provider>, controller: &str, class: &str) -> String {
+/// `kubectl rollout restart` of the provider's controller Deployment: the one doctor saw, else (when
+/// Deployments could not be listed) the provider's usual name; None when the listed Deployments hold
+/// no controller of `p` (restarting it would fail with NotFound: it must be installed).
+pub fn restart_command(snap: &Snapshot, p: &Provider) -> Option<String> {
+    if let Some(d) = controller_deployments(snap, p).first() {
+        return Some(format!("kubectl rollout restart deployment/{} -n {}", deployment_name(d), deployment_ns(d)));
+    }
+    let name = p.deployment_names.first().filter(|_| !snap.deployments.is_listed())?;
+    Some(format!("kubectl rollout restart deployment/{name} -n {}", p.namespace))
+}
+
+fn controller_hint(snap: &Snapshot, p: Option<&Provider>, controller: &str, class: &str) -> String {
     match p {
-        Some(p) if !p.deployment_names.is_empty() => format!(
-            "start the controller: kubectl rollout restart deployment/{} -n {}, or install it: {}",
-            p.deployment_names[0],
-            p.namespace,
-            install_hint(p)
-        ),
-        Some(p) => install_hint(p),
+        Some(p) => match restart_command(snap, p) {
+            Some(restart) => format!("start the controller: {restart}, or install it: {}", install_hint(p)),
+            None => install_hint(p),
+        },
         None => format!(
             "install the controller that implements {controller:?}, or delete the unused class: kubectl delete gatewayclass {class}"
         ),
@@ -369,7 +398,7 @@ fn check_class_accepted(ctx: &CheckContext) -> Vec<Issue> {
                 let msg = format!(
                     "GatewayClass {name} is not Accepted ({state}): no running controller {controller:?} has processed it"
                 );
-                let hint = controller_hint(provider, controller, name);
+                let hint = controller_hint(snap, provider, controller, name);
                 out.push(if in_use {
                     Issue::error(class_ref(name), msg, hint)
                 } else {
@@ -672,19 +701,26 @@ fn check_gke_prerequisites(ctx: &CheckContext) -> Vec<Issue> {
     }
     let crd_absent = snap.crds.is_listed() && snap.crd(&format!("inferencepools.{}", groups::INFERENCE)).is_none();
     let names: Vec<&str> = classes.iter().map(|c| c.metadata.name.as_str()).collect();
-    vec![Issue::error(
-        class_ref(&first.metadata.name),
-        format!(
-            "GKE Gateway classes ({}) exist but the cluster runs {server}, older than {}, the first GKE version with built-in InferencePool v1 support{}",
-            names.join(", "),
-            gke.min_inference_version,
-            if crd_absent { "; the inferencepools.inference.networking.k8s.io CRD is absent" } else { "" }
-        ),
-        format!(
-            "gcloud container clusters upgrade CLUSTER_NAME --master --cluster-version={} --location=LOCATION",
-            gke.min_inference_version
-        ),
-    )]
+    let message = format!(
+        "GKE Gateway classes ({}) exist but the cluster runs {server}, older than {}, the first GKE version with built-in InferencePool v1 support{}",
+        names.join(", "),
+        gke.min_inference_version,
+        if crd_absent { "; the inferencepools.inference.networking.k8s.io CRD is absent" } else { "" }
+    );
+    let hint = format!(
+        "gcloud container clusters upgrade CLUSTER_NAME --master --cluster-version={} --location=LOCATION",
+        gke.min_inference_version
+    );
+    // gke-l7 classes exist on every GKE cluster with Gateway API on; without a pool nothing needs v1 yet.
+    if !any_pools(snap) {
+        let scope = snap.namespace.as_ref().map(|ns| format!(" in namespace {ns}")).unwrap_or_default();
+        return vec![Issue::info(
+            class_ref(&first.metadata.name),
+            format!("{message}; no InferencePool exists{scope}, so nothing needs it yet"),
+            hint,
+        )];
+    }
+    vec![Issue::error(class_ref(&first.metadata.name), message, hint)]
 }
 
 #[cfg(test)]
@@ -800,9 +836,17 @@ spec: {gatewayClassName: istio}
 "#;
         let snap = fixtures::snapshot(pending);
         assert_eq!(codes(&snap, "LLMD-GWC-003"), vec![("istio".into(), Severity::Error)]);
+        // No istiod Deployment: restarting it would fail with NotFound, so install it.
+        let i = &issues(&snap, "LLMD-GWC-003")[0];
+        assert!(i.message.contains("istio.io/gateway-controller"), "{}", i.message);
+        assert_eq!(i.hint, "kubectl llmd gateway install --provider istio");
+        // The controller Deployment doctor saw is the one to restart.
+        let snap = fixtures::snapshot(&format!("{pending}---\n{}", istiod("docker.io/istio/pilot:1.28.0", "[]")));
         let i = &issues(&snap, "LLMD-GWC-003")[0];
         assert!(
-            i.message.contains("istio.io/gateway-controller") && i.hint.contains("rollout restart deployment/istiod")
+            i.hint.starts_with("start the controller: kubectl rollout restart deployment/istiod -n istio-system, or"),
+            "{}",
+            i.hint
         );
         let rejected = r#"
 apiVersion: gateway.networking.k8s.io/v1
@@ -993,6 +1037,56 @@ spec:
         assert!(issues(&snap, "LLMD-GWC-006")[0].message.contains("kgateway#11239"));
     }
 
+    fn controller_yaml(ns: &str, name: &str, image: &str, env: &str) -> String {
+        format!(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: {name}, namespace: {ns}}}\nspec:\n  selector: {{matchLabels: {{app: {name}}}}}\n  template:\n    metadata: {{labels: {{app: {name}}}}}\n    spec: {{containers: [{{name: c, image: \"{image}\", env: {env}}}]}}\n"
+        )
+    }
+
+    #[test]
+    fn openshift_service_mesh_is_an_istio_provider() {
+        let class = "apiVersion: gateway.networking.k8s.io/v1\nkind: GatewayClass\nmetadata: {name: openshift-default}\nspec: {controllerName: openshift.io/gateway-controller/v1}\nstatus: {conditions: [{type: Accepted, status: \"True\", reason: Accepted}]}\n";
+        let istiod = controller_yaml(
+            "openshift-ingress",
+            "istiod-openshift-gateway",
+            "registry.redhat.io/openshift-service-mesh/istio-pilot-rhel9@sha256:0123",
+            r#"[{name: ENABLE_GATEWAY_API_INFERENCE_EXTENSION, value: "true"}]"#,
+        );
+        let snap = fixtures::snapshot(&[class, &istiod, fixtures::POOL_V1].join("---\n"));
+        let found = fixtures::run(CHECKS, &snap, &fixtures::prereq());
+        assert!(found.iter().all(|(_, _, s)| *s == Severity::Info), "{found:?}");
+        // Switched off: the same finding as for Istio, with OpenShift's own repair.
+        let off = istiod.replace(r#"value: "true""#, r#"value: "false""#);
+        let snap = fixtures::snapshot(&[class, &off, fixtures::POOL_V1].join("---\n"));
+        let i = &issues(&snap, "LLMD-GWC-005")[0];
+        assert_eq!(i.severity, Severity::Error);
+        assert!(
+            i.message.starts_with("OpenShift Service Mesh controller openshift-ingress/istiod-openshift-gateway"),
+            "{}",
+            i.message
+        );
+        assert!(i.hint.contains("ingress operator"), "{}", i.hint);
+    }
+
+    #[test]
+    fn kgateway_serving_the_agentgateway_class_is_judged_by_kgateway() {
+        let class = "apiVersion: gateway.networking.k8s.io/v1\nkind: GatewayClass\nmetadata: {name: agentgateway}\nspec: {controllerName: agentgateway.dev/agentgateway}\nstatus: {conditions: [{type: Accepted, status: \"True\", reason: Accepted}]}\n";
+        let kgw = controller_yaml(
+            "kgateway-system",
+            "kgateway",
+            "cr.kgateway.dev/kgateway-dev/kgateway:v2.1.0",
+            r#"[{name: KGW_ENABLE_INFER_EXT, value: "true"}]"#,
+        );
+        let snap = fixtures::snapshot(&[class, &kgw, fixtures::POOL_V1].join("---\n"));
+        let found = fixtures::run(CHECKS, &snap, &fixtures::prereq());
+        assert!(found.iter().all(|(_, _, s)| *s == Severity::Info), "{found:?}");
+        let off = kgw.replace(r#"[{name: KGW_ENABLE_INFER_EXT, value: "true"}]"#, "[]");
+        let snap = fixtures::snapshot(&[class, &off, fixtures::POOL_V1].join("---\n"));
+        let i = &issues(&snap, "LLMD-GWC-005")[0];
+        assert_eq!((i.severity, i.object.name.as_str()), (Severity::Error, "kgateway"));
+        assert!(i.message.contains("KGW_ENABLE_INFER_EXT=true"), "{}", i.message);
+    }
+
     #[test]
     fn gwc007_gke_too_old() {
         let gke = r#"
@@ -1001,7 +1095,14 @@ kind: GatewayClass
 metadata: {name: gke-l7-rilb}
 spec: {controllerName: networking.gke.io/gateway}
 "#;
-        let mut snap = fixtures::snapshot(gke);
+        // gke-l7 classes but no InferencePool yet: nothing needs v1, information only.
+        let mut bare = fixtures::snapshot(gke);
+        bare.server_version = Collected::Listed(vec!["v1.33.5-gke.1080000".into()]);
+        assert_eq!(codes(&bare, "LLMD-GWC-007"), vec![("gke-l7-rilb".into(), Severity::Info)]);
+        assert!(issues(&bare, "LLMD-GWC-007")[0]
+            .message
+            .ends_with("; no InferencePool exists, so nothing needs it yet"));
+        let mut snap = fixtures::snapshot(&format!("{gke}---{}", fixtures::POOL_V1));
         snap.server_version = Collected::Listed(vec!["v1.33.5-gke.1080000".into()]);
         assert_eq!(codes(&snap, "LLMD-GWC-007"), vec![("gke-l7-rilb".into(), Severity::Error)]);
         let i = &issues(&snap, "LLMD-GWC-007")[0];

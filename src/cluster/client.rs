@@ -116,6 +116,39 @@ fn one_line(s: &str) -> String {
     first.trim_start_matches("error: ").to_string()
 }
 
+/// The contexts a fleet run covers: every context of the kubeconfig in effect (merged like kubectl, first
+/// file to name a context wins) in file order with `--all-contexts`, else those of `--contexts` in the order
+/// given (repeats dropped), each of which must exist.
+pub fn fleet_contexts(flags: &GlobalFlags, all: bool, asked: &[String]) -> Result<Vec<String>> {
+    let paths = kubeconfig_paths(flags)?;
+    let kubeconfig = load_kubeconfig(&paths)?;
+    if all {
+        if kubeconfig.contexts.is_empty() {
+            return Err(Failure::with_hint(
+                format!("--all-contexts: kubeconfig {} has no contexts", join_paths(&paths)),
+                "add contexts with `kubectl config set-context`, or point KUBECONFIG at the files that hold them",
+            ));
+        }
+        return Ok(kubeconfig.contexts.iter().map(|c| c.name.clone()).collect());
+    }
+    let mut chosen: Vec<String> = Vec::new();
+    for name in asked.iter().map(|n| n.trim()) {
+        if name.is_empty() {
+            return Err(Failure::with_hint(
+                "--contexts has an empty name",
+                "separate names with single commas: --contexts a,b",
+            ));
+        }
+        if !kubeconfig.contexts.iter().any(|c| c.name == name) {
+            return Err(context_not_found(name, &join_paths(&paths), &kubeconfig));
+        }
+        if !chosen.iter().any(|c| c == name) {
+            chosen.push(name.to_string());
+        }
+    }
+    Ok(chosen)
+}
+
 /// Resolve flags + kubeconfig into a client. Makes no request.
 pub async fn connect(flags: &GlobalFlags) -> Result<Connection> {
     let paths = kubeconfig_paths(flags)?;
@@ -241,5 +274,23 @@ mod tests {
         assert_eq!(f.hint.as_deref(), Some("available contexts: team, plain"));
         // -n needs no kubeconfig at all, not even a readable one.
         assert_eq!(default_namespace(&flags(&dir.path().join("missing"), None, Some("x"))).unwrap(), "x");
+    }
+
+    #[test]
+    fn fleet_contexts_are_checked_kept_in_order_and_deduplicated() {
+        let dir = tempfile::tempdir().unwrap();
+        let kc = dir.path().join("config");
+        std::fs::write(&kc, KUBECONFIG).unwrap();
+        let f = flags(&kc, None, None);
+        let asked = |names: &[&str]| names.iter().map(|n| n.to_string()).collect::<Vec<_>>();
+        assert_eq!(fleet_contexts(&f, true, &[]).unwrap(), ["team", "plain"]);
+        assert_eq!(fleet_contexts(&f, false, &asked(&["plain", "team", "plain"])).unwrap(), ["plain", "team"]);
+        let e = fleet_contexts(&f, false, &asked(&["team", "gone"])).unwrap_err();
+        assert_eq!(e.message, format!("context \"gone\" not found in kubeconfig {}", kc.display()));
+        assert_eq!(e.hint.as_deref(), Some("available contexts: team, plain"));
+        assert!(fleet_contexts(&f, false, &asked(&["team", ""])).unwrap_err().message.contains("empty name"));
+        let empty = dir.path().join("empty");
+        std::fs::write(&empty, "apiVersion: v1\nkind: Config\n").unwrap();
+        assert!(fleet_contexts(&flags(&empty, None, None), true, &[]).unwrap_err().message.contains("no contexts"));
     }
 }

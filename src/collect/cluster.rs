@@ -92,6 +92,7 @@ const TARGETS: &[Target] = &[
     t(Kind::Services, "", "Service", "services", &["v1"], true, false),
     t(Kind::EndpointSlices, "discovery.k8s.io", "EndpointSlice", "endpointslices", &["v1"], true, false),
     t(Kind::Deployments, "apps", "Deployment", "deployments", &["v1"], true, false),
+    t(Kind::StatefulSets, "apps", "StatefulSet", "statefulsets", &["v1"], true, false),
     t(
         Kind::AdmissionPolicies,
         "admissionregistration.k8s.io",

@@ -33,6 +33,7 @@ pub fn kind_of(obj: &Value) -> Option<Kind> {
         ("", "Service") => Kind::Services,
         ("discovery.k8s.io", "EndpointSlice") => Kind::EndpointSlices,
         ("apps", "Deployment") => Kind::Deployments,
+        ("apps", "StatefulSet") => Kind::StatefulSets,
         ("", "Pod") => Kind::Pods,
         (groups::ISTIO_NETWORKING, "DestinationRule") => Kind::DestinationRules,
         ("admissionregistration.k8s.io", "ValidatingAdmissionPolicy") => Kind::AdmissionPolicies,
@@ -72,6 +73,7 @@ impl Snapshot {
             Kind::Services => read_view(obj).map(|s| push(&mut self.services, s)),
             Kind::EndpointSlices => read_view(obj).map(|s| push(&mut self.endpoint_slices, s)),
             Kind::Deployments => read_view(obj).map(|s| push(&mut self.deployments, s)),
+            Kind::StatefulSets => read_view(obj).map(|s| push(&mut self.stateful_sets, s)),
             Kind::Pods => read_view(obj).map(|s| push(&mut self.pods, s)),
             Kind::DestinationRules => read_view(obj).map(|s| push(&mut self.destination_rules, s)),
             Kind::AdmissionPolicies => read_view(obj).map(|s| push(&mut self.admission_policies, s)),
@@ -196,6 +198,27 @@ metadata: {name: qwen-epp-1, namespace: llm, labels: {kubernetes.io/service-name
 addressType: IPv4
 endpoints: [{addresses: [10.1.0.1], conditions: {ready: true, serving: true}, targetRef: {kind: Pod, name: p}}]
 ports: [{name: grpc, port: 9002, protocol: TCP}]
+---
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: qwen-epp, namespace: llm, labels: {app: qwen-epp}}
+spec:
+  replicas: 3
+  serviceName: qwen-epp
+  selector: {matchLabels: {app: qwen-epp}}
+  template:
+    metadata: {labels: {app: qwen-epp}}
+    spec: {containers: [{name: epp, image: epp, args: [--pool-name, qwen, --ha-enable-leader-election]}]}
+status: {replicas: 3, readyReplicas: 1, availableReplicas: 1}
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: qwen-epp-ports, namespace: llm}
+spec:
+  host: qwen-epp.llm.svc.cluster.local
+  trafficPolicy:
+    tls: {mode: SIMPLE, caCertificates: /etc/ca.crt, credentialName: epp-ca}
+    portLevelSettings: [{port: {number: 9002}, tls: {mode: SIMPLE, insecureSkipVerify: true}}]
 ---
 apiVersion: v1
 kind: Pod

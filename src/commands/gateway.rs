@@ -640,7 +640,7 @@ fn verification(snap: &Snapshot, profile: &Profile, provider: Option<&Provider>,
     let mut codes = vec![
         ("LLMD-CRD-001", "Gateway API kinds are served"),
         ("LLMD-CRD-003", "InferencePool v1 is served"),
-        ("LLMD-CRD-005", "InferenceObjective (v1alpha2 or newer) is served"),
+        ("LLMD-CRD-005", "InferenceObjective is served, or no endpoint picker older than v1.3 needs it"),
     ];
     let mut items = Vec::new();
     match provider.map(|p| p.id) {
@@ -848,7 +848,7 @@ pub fn render_status(s: &GatewayStatus, style: Style) -> String {
     }
     t.push_str("Providers:\n");
     if s.providers.is_empty() {
-        t.push_str("  none found (kubectl llmd gateway install --provider istio|agentgateway|kgateway|gke)\n");
+        t.push_str("  none found (kubectl llmd gateway install --provider istio|agentgateway|kgateway|nginx-gateway-fabric|envoy-ai-gateway|gke)\n");
     }
     for p in &s.providers {
         let version = p.version.as_deref().unwrap_or("version unknown");

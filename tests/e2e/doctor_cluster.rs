@@ -39,7 +39,7 @@ use std::path::PathBuf;
 // CRD files.
 
 /// The Gateway API standard-channel CRDs of a release, without the safe-upgrades policy file.
-fn gateway_standard(version: &str) -> Vec<PathBuf> {
+pub(crate) fn gateway_standard(version: &str) -> Vec<PathBuf> {
     gateway_api_crds(version).into_iter().filter(|p| !p.to_string_lossy().contains("_vap_")).collect()
 }
 
@@ -52,19 +52,19 @@ fn gateway_file(version: &str, channel: &str, file: &str) -> PathBuf {
 }
 
 /// One GAIE CRD file, e.g. ("v1.0.1", "inference.networking.k8s.io_inferencepools").
-fn gaie_file(version: &str, stem: &str) -> PathBuf {
+pub(crate) fn gaie_file(version: &str, stem: &str) -> PathBuf {
     let p = go_module_dir("sigs.k8s.io/gateway-api-inference-extension", version)
         .join(format!("config/crd/bases/{stem}.yaml"));
     assert!(p.is_file(), "{} missing", p.display());
     p
 }
 
-const POOL_V1: &str = "inference.networking.k8s.io_inferencepools";
+pub(crate) const POOL_V1: &str = "inference.networking.k8s.io_inferencepools";
 const POOL_X: &str = "inference.networking.x-k8s.io_inferencepools";
 const MODELS_X: &str = "inference.networking.x-k8s.io_inferencemodels";
 
 /// Apply files and wait until every CRD is Established.
-fn install(h: &Harness, files: &[PathBuf]) {
+pub(crate) fn install(h: &Harness, files: &[PathBuf]) {
     apply_files(h, files);
     wait_established(h);
 }
@@ -104,7 +104,7 @@ fn gateway_class(h: &Harness, name: &str, controller: &str) {
 }
 
 /// A GatewayClass its controller has accepted.
-fn accepted_class(h: &Harness, name: &str, controller: &str) {
+pub(crate) fn accepted_class(h: &Harness, name: &str, controller: &str) {
     gateway_class(h, name, controller);
     set_status(h, "gatewayclass.gateway.networking.k8s.io", None, name, &accepted_status(&["Accepted"], &[]));
 }
@@ -125,7 +125,7 @@ fn v1_pool(h: &Harness, ns: &str, name: &str) {
 }
 
 /// A controller Deployment (one container) in `ns`; `env` as (name, value).
-fn controller(h: &Harness, ns: &str, name: &str, image: &str, env: &[(&str, &str)]) {
+pub(crate) fn controller(h: &Harness, ns: &str, name: &str, image: &str, env: &[(&str, &str)]) {
     ensure_namespace(h, ns);
     let env: String = env.iter().map(|(k, v)| format!("\n        - {{name: {k}, value: \"{v}\"}}")).collect();
     let env = if env.is_empty() { " []".to_string() } else { env };
@@ -139,8 +139,9 @@ fn controller(h: &Harness, ns: &str, name: &str, image: &str, env: &[(&str, &str
 // ---------------------------------------------------------------------------------------------
 // Running doctor and reading its report.
 
-/// doctor as admin on every namespace, `-o json`, with extra args and environment; exit 0 or 1.
-fn doctor_env(h: &Harness, extra: &[&str], env: &[(&str, &str)]) -> (Run, Value) {
+/// doctor as admin on every namespace, `-o json`, with extra args and environment; exit 0 or 1; every
+/// kubectl command its hints print must run on the lab (`hints::assert_hints_run`).
+pub(crate) fn doctor_env(h: &Harness, extra: &[&str], env: &[(&str, &str)]) -> (Run, Value) {
     let kc = h.kubeconfig_admin.to_str().expect("utf-8 path");
     let mut args = vec!["doctor", "--kubeconfig", kc, "-o", "json"];
     args.extend_from_slice(extra);
@@ -151,6 +152,7 @@ fn doctor_env(h: &Harness, extra: &[&str], env: &[(&str, &str)]) -> (Run, Value)
     let r = run(cmd);
     assert!(r.code == 0 || r.code == 1, "doctor could not run ({}):\n{}\n{}", r.code, r.stderr, r.stdout);
     let v = r.json();
+    crate::hints::assert_hints_run(h, &v);
     (r, v)
 }
 
@@ -306,6 +308,8 @@ fn no_inference_objective_crd_crd_005() {
     let mut files = gateway_standard("v1.3.0");
     files.push(gaie_file("v1.0.1", POOL_V1));
     install(&h, &files);
+    // Only a picker older than v1.3 waits for the CRD (newer ones check discovery: doctor_supported.rs).
+    controller(&h, "llm", "qwen-epp", "registry.k8s.io/gateway-api-inference-extension/epp:v1.2.1", &[]);
     let (r, report) = doctor(&h, &[]);
     r.expect_code(0); // a warning does not reach --fail-on error
     let f =
@@ -313,7 +317,12 @@ fn no_inference_objective_crd_crd_005() {
     says(
         f,
         "message",
-        &["inference.networking.k8s.io", "inference.networking.x-k8s.io", "llm-d.ai", "endpoint picker waits"],
+        &[
+            "inference.networking.k8s.io",
+            "inference.networking.x-k8s.io",
+            "llm-d.ai",
+            "endpoint picker Deployment llm/qwen-epp runs registry.k8s.io/gateway-api-inference-extension/epp:v1.2.1, older than v1.3",
+        ],
     );
     says(f, "hint", &["gateway-api-inference-extension/config/crd?ref=v1.0.1"]);
     // GAIE v1.5.0 (the current guides' profile) still ships InferenceObjective in x-k8s.
@@ -857,7 +866,9 @@ fn gateway_classes_not_accepted_gwc_003_and_unsupported_version_gwc_004() {
     r.expect_code(0); // no Gateway uses the classes: warnings
     let f = finding(&report, "LLMD-GWC-003", "GatewayClass", "istio", "warning");
     says(f, "message", &["not Accepted (Unknown Pending)", "istio.io/gateway-controller"]);
-    says(f, "hint", &["kubectl rollout restart deployment/istiod -n istio-system"]);
+    // No istiod Deployment exists: install it (a restart would be NotFound).
+    says(f, "hint", &["kubectl llmd gateway install --provider istio"]);
+    assert!(!text(f, "hint").contains("rollout restart"), "{f:#}");
     let f = finding(&report, "LLMD-GWC-003", "GatewayClass", "kgateway", "warning");
     says(f, "message", &["InvalidParameters", "GatewayParameters kgateway-system/custom not found"]);
     says(f, "hint", &["parametersRef"]);

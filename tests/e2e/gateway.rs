@@ -353,7 +353,7 @@ fn helm_if_built() -> Option<PathBuf> {
 
 /// helm v3.19.5, built once with `go install` into target/tools (a file lock keeps parallel
 /// test processes from building it twice).
-fn helm() -> PathBuf {
+pub fn helm() -> PathBuf {
     static HELM: OnceLock<PathBuf> = OnceLock::new();
     HELM.get_or_init(|| {
         let dir = tools_dir();
