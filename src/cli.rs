@@ -161,6 +161,15 @@ pub struct DoctorArgs {
     /// With --fix: download CRD bundles from this mirror instead of https://raw.githubusercontent.com and https://github.com.
     #[arg(long, value_name = "URL", env = "LLMD_CRDS_BASE_URL")]
     pub crds_base_url: Option<String>,
+    /// With --fix: the gateway control plane to install when no InferencePool-capable GatewayClass exists (LLMD-GWC-001).
+    #[arg(long, value_enum, requires = "fix")]
+    pub provider: Option<ProviderArg>,
+    /// With --fix: helm binary for control-plane repairs (default: helm on PATH).
+    #[arg(long, value_name = "PATH", requires = "fix")]
+    pub helm: Option<PathBuf>,
+    /// With --fix: take each chart from DIR/<chart name> instead of its repository.
+    #[arg(long, value_name = "DIR", env = "LLMD_CHART_SOURCE")]
+    pub chart_source: Option<PathBuf>,
 }
 
 /// `gateway` subcommands.
@@ -184,6 +193,21 @@ pub enum ProviderArg {
     #[value(alias = "ngf")]
     NginxGatewayFabric,
     EnvoyAiGateway,
+}
+
+impl ProviderArg {
+    /// The catalog's provider.
+    pub fn id(self) -> crate::catalog::providers::ProviderId {
+        use crate::catalog::providers::ProviderId;
+        match self {
+            ProviderArg::Istio => ProviderId::Istio,
+            ProviderArg::Agentgateway => ProviderId::Agentgateway,
+            ProviderArg::Kgateway => ProviderId::Kgateway,
+            ProviderArg::Gke => ProviderId::Gke,
+            ProviderArg::NginxGatewayFabric => ProviderId::NginxGatewayFabric,
+            ProviderArg::EnvoyAiGateway => ProviderId::EnvoyAiGateway,
+        }
+    }
 }
 
 /// `gateway install` flags.

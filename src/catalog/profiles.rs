@@ -17,6 +17,21 @@ pub struct Profile {
     pub kgateway: String,
 }
 
+impl Profile {
+    /// The profile's version of a provider's control plane (the catalog's pin for NGINX Gateway Fabric and
+    /// Envoy AI Gateway; None: managed, or no recipe).
+    pub fn provider_version(&self, id: crate::catalog::providers::ProviderId) -> Option<&str> {
+        use crate::catalog::providers::ProviderId;
+        match id {
+            ProviderId::Istio => Some(&self.istio),
+            ProviderId::Agentgateway => Some(&self.agentgateway),
+            ProviderId::Kgateway => Some(&self.kgateway),
+            // Providers outside llm-d's helmfiles: the catalog's pin, the same in every profile.
+            _ => Some(crate::catalog::providers::provider(id).pinned_version).filter(|v| !v.is_empty()),
+        }
+    }
+}
+
 /// Variables naming the Gateway API CRD ref, first set wins: the llm-d prerequisite's, then the one
 /// the current llm-d guides export.
 pub const GATEWAY_API_ENVS: &[&str] = &["GATEWAY_API_CRD_REVISION", "GATEWAY_API_VERSION"];

@@ -5,6 +5,7 @@ use super::{Check, CheckContext, Issue};
 use crate::catalog::providers::{provider_for_controller, InferenceSwitch, Provider, ProviderId, PROVIDERS};
 use crate::catalog::releases::parse_version;
 use crate::findings::Category;
+use crate::fix::{ControllerUpgrade, Op, Repair};
 use crate::model::{condition, groups, GatewayClassView, ObjectRef};
 use crate::snapshot::{Kind, Snapshot};
 use k8s_openapi::api::apps::v1::Deployment;
@@ -261,13 +262,16 @@ fn check_provider_class_exists(ctx: &CheckContext) -> Vec<Issue> {
     let pools = snap.all_pools().count();
     let hint = "kubectl llmd gateway install --provider istio";
     if pools > 0 {
+        // `doctor --fix --provider NAME` installs the one the user names; none is guessed.
+        let choices = PROVIDERS.iter().filter(|p| !p.charts.is_empty()).map(|p| p.id).collect();
         vec![Issue::error(
             class_ref("istio"),
             format!(
                 "{pools} InferencePool(s) exist but no GatewayClass belongs to an InferencePool-capable provider ({have}), so nothing routes to them"
             ),
             hint,
-        )]
+        )
+        .repair(Repair::InstallControlPlane { choices })]
     } else {
         vec![Issue::info(
             class_ref("istio"),
@@ -300,7 +304,10 @@ fn check_gateway_class_refs(ctx: &CheckContext) -> Vec<Issue> {
         let message = format!(
             "Gateway {ns}/{name} uses gatewayClassName {class:?}, but no GatewayClass {class:?} exists, so the Gateway stays Pending (\"Waiting for controller\")"
         );
+        let mut repair = None;
         let hint = if let Some(p) = PROVIDERS.iter().find(|p| p.class_names.contains(&class.as_str())) {
+            // The Gateway names a provider's class: installing that provider is the fix, not
+            // pointing the Gateway at another implementation.
             install_hint(p)
         } else {
             let known = snap
@@ -310,6 +317,10 @@ fn check_gateway_class_refs(ctx: &CheckContext) -> Vec<Issue> {
                 .filter(|c| provider_of_class(c).is_some())
                 .map(|c| c.metadata.name.as_str())
                 .collect::<Vec<_>>();
+            if let [only] = known.as_slice() {
+                repair =
+                    Some(Repair::Edit { target: object.clone(), ops: vec![Op::set("/spec/gatewayClassName", *only)] });
+            }
             let all = snap.gateway_classes.items().iter().map(|c| c.metadata.name.as_str());
             let target = closest(class, known.iter().copied()).or(known.first().copied()).or_else(|| {
                 let all: Vec<&str> = all.collect();
@@ -322,7 +333,8 @@ fn check_gateway_class_refs(ctx: &CheckContext) -> Vec<Issue> {
                 None => "kubectl llmd gateway install --provider istio".to_string(),
             }
         };
-        out.push(Issue::error(object, message, hint));
+        let issue = Issue::error(object, message, hint);
+        out.push(issue.with_repair(repair));
     }
     out
 }
@@ -481,11 +493,17 @@ fn check_inference_switch(ctx: &CheckContext) -> Vec<Issue> {
                         deployment_name(d)
                     );
                     let hint = enable_command(p, Some(d), &profile_version(ctx, p));
-                    out.push(if pools {
+                    let set = p
+                        .switch_chart()
+                        .map(|c| c.values.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect())
+                        .unwrap_or_default();
+                    let repair = controller_upgrade(p, d, None, set, &hint);
+                    let issue = if pools {
                         Issue::error(deployment_ref(d), msg, hint)
                     } else {
                         Issue::warning(deployment_ref(d), msg, hint)
-                    });
+                    };
+                    out.push(issue.with_repair(repair));
                 }
             }
         }
@@ -550,19 +568,46 @@ fn chart_version(p: &Provider, v: &str) -> String {
     }
 }
 
-/// `helm upgrade` of the provider's controller chart at `version`, with `--set` flags; the release
-/// as installed when the Deployment names it, else the name llm-d's recipes use.
-fn helm_upgrade(p: &Provider, by: &InstalledBy, version: &str, set: &str) -> Option<String> {
+/// `helm upgrade` of the provider's controller chart at `version` (values per `reuse`, then `--set`
+/// flags); the release as installed when the Deployment names it, else the name llm-d's recipes use.
+fn helm_upgrade(p: &Provider, by: &InstalledBy, version: &str, reuse: &str, set: &str) -> Option<String> {
     let chart = p.switch_chart()?;
     let (release, namespace) = match by {
         InstalledBy::Helm { release, namespace, .. } => (release.as_str(), namespace.as_str()),
         _ => (chart.release, p.namespace),
     };
     Some(format!(
-        "helm upgrade {release} {} -n {namespace} --version {} --reuse-values{set}",
+        "helm upgrade {release} {} -n {namespace} --version {} {reuse}{set}",
         chart.chart,
         chart_version(p, version)
     ))
+}
+
+/// The `doctor --fix` repair of a controller through its helm release: None for a controller
+/// istioctl installed (only its command, `by_hand`, can help) or a provider without a chart.
+fn controller_upgrade(
+    p: &Provider,
+    d: &Deployment,
+    to_version: Option<String>,
+    set: Vec<(String, String)>,
+    by_hand: &str,
+) -> Option<Repair> {
+    p.switch_chart()?;
+    let release = match installed_by(d) {
+        InstalledBy::Istioctl => return None,
+        InstalledBy::Helm { release, namespace, .. } => Some((release, namespace)),
+        // Resources helm 3 creates carry the release annotations; without them `helm list` may still know it.
+        InstalledBy::Unknown => None,
+    };
+    Some(Repair::HelmUpgrade(ControllerUpgrade {
+        provider: p.id,
+        deployment: deployment_ref(d),
+        release,
+        to_version,
+        running: running_version(d, p),
+        set,
+        by_hand: by_hand.to_string(),
+    }))
 }
 
 /// The command that switches a controller's inference support on, for how it was installed: `helm
@@ -581,7 +626,7 @@ pub(super) fn enable_command(p: &Provider, d: Option<&Deployment>, fallback_vers
     }
     let set: String =
         p.switch_chart().map(|c| c.values.iter().map(|(k, v)| format!(" --set {k}={v}")).collect()).unwrap_or_default();
-    helm_upgrade(p, &by, &version, &set).unwrap_or_else(|| p.enable_hint.to_string())
+    helm_upgrade(p, &by, &version, "--reuse-values", &set).unwrap_or_else(|| p.enable_hint.to_string())
 }
 
 /// The command that upgrades a controller to `to`, for how it was installed.
@@ -593,7 +638,9 @@ fn upgrade_hint(p: &Provider, d: Option<&Deployment>, to: &str) -> String {
             chart_version(p, to)
         );
     }
-    helm_upgrade(p, &by, to, "").unwrap_or_else(|| format!("upgrade {} to {to} or newer", p.name))
+    // A new chart version needs its own defaults: --reuse-values would keep the old chart's.
+    helm_upgrade(p, &by, to, "--reset-then-reuse-values", "")
+        .unwrap_or_else(|| format!("upgrade {} to {to} or newer", p.name))
 }
 
 /// The inference-switch command for a provider's controller as found in the snapshot (pinned to
@@ -604,12 +651,7 @@ pub(super) fn enable_command_in(snap: &Snapshot, p: &Provider) -> String {
 }
 
 fn profile_version(ctx: &CheckContext, p: &Provider) -> String {
-    match p.id {
-        ProviderId::Istio => ctx.profile.istio.clone(),
-        ProviderId::Agentgateway => ctx.profile.agentgateway.clone(),
-        ProviderId::Kgateway => ctx.profile.kgateway.clone(),
-        _ => p.min_inference_version.to_string(),
-    }
+    ctx.profile.provider_version(p.id).unwrap_or(p.min_inference_version).to_string()
 }
 
 // LLMD-GWC-006 (E10, E36): controller too old for v1 pools; known-bad versions.
@@ -638,15 +680,19 @@ fn check_controller_version(ctx: &CheckContext) -> Vec<Issue> {
                     deployment_name(d)
                 );
                 let hint = upgrade_hint(p, Some(d), &target);
-                out.push(if pools {
+                let repair = controller_upgrade(p, d, Some(chart_version(p, &target)), vec![], &hint);
+                let issue = if pools {
                     Issue::error(deployment_ref(d), msg, hint)
                 } else {
                     Issue::warning(deployment_ref(d), msg, hint)
-                });
+                };
+                out.push(issue.with_repair(repair));
                 continue;
             }
             if v1_pools > 0 && version < min {
-                out.push(Issue::error(
+                let hint = upgrade_hint(p, Some(d), &target);
+                let repair = controller_upgrade(p, d, Some(chart_version(p, &target)), vec![], &hint);
+                let issue = Issue::error(
                     deployment_ref(d),
                     format!(
                         "{} controller {}/{} runs {tag}, older than {}, the first that routes InferencePool {}/v1; {v1_pools} v1 InferencePool(s) exist",
@@ -656,8 +702,9 @@ fn check_controller_version(ctx: &CheckContext) -> Vec<Issue> {
                         p.min_inference_version,
                         groups::INFERENCE
                     ),
-                    upgrade_hint(p, Some(d), &target),
-                ));
+                    hint,
+                );
+                out.push(issue.with_repair(repair));
             }
         }
     }
@@ -788,8 +835,22 @@ spec: {controllerName: io.cilium/gateway-controller}
         assert_eq!(codes(&snap, "LLMD-GWC-001"), vec![("istio".into(), Severity::Error)]);
         let i = &issues(&snap, "LLMD-GWC-001")[0];
         assert!(i.message.contains("cilium") && i.hint.contains("gateway install --provider istio"));
+        // --fix installs only the provider the user names: the choices, none picked.
+        assert_eq!(
+            i.repair,
+            Some(Repair::InstallControlPlane {
+                choices: vec![
+                    ProviderId::Istio,
+                    ProviderId::Agentgateway,
+                    ProviderId::Kgateway,
+                    ProviderId::NginxGatewayFabric,
+                    ProviderId::EnvoyAiGateway
+                ]
+            })
+        );
         let snap = fixtures::snapshot(other);
         assert_eq!(codes(&snap, "LLMD-GWC-001"), vec![("istio".into(), Severity::Info)]);
+        assert!(issues(&snap, "LLMD-GWC-001")[0].repair.is_none(), "no pools: nothing to repair");
         let snap = fixtures::snapshot(&format!("{ISTIO_CLASS}\n---\n{V1_POOL}"));
         assert!(codes(&snap, "LLMD-GWC-001").is_empty());
     }
@@ -808,12 +869,28 @@ spec:
         assert_eq!(codes(&snap, "LLMD-GWC-002"), vec![("llm-d-inference-gateway".into(), Severity::Error)]);
         let i = &issues(&snap, "LLMD-GWC-002")[0];
         assert!(i.message.contains("agentgateway") && i.hint.contains("--provider agentgateway"), "{i:?}");
+        assert!(i.repair.is_none(), "a provider's class name is not repointed to another provider");
         // Not reported twice: GWC-001 stays silent because GWC-002 names the cause.
         let snap = fixtures::snapshot(gw);
         assert!(codes(&snap, "LLMD-GWC-001").is_empty());
         // An unknown class name → patch to an existing provider class.
         let snap = fixtures::snapshot(&format!("{ISTIO_CLASS}\n---\n{}", gw.replace("agentgateway", "isito")));
-        assert!(issues(&snap, "LLMD-GWC-002")[0].hint.contains("\"gatewayClassName\":\"istio\""));
+        let i = &issues(&snap, "LLMD-GWC-002")[0];
+        assert!(i.hint.contains("\"gatewayClassName\":\"istio\""));
+        assert_eq!(
+            i.repair,
+            Some(Repair::Edit {
+                target: ObjectRef::new("Gateway", groups::GATEWAY, "llm", "llm-d-inference-gateway"),
+                ops: vec![Op::set("/spec/gatewayClassName", "istio")]
+            })
+        );
+        // Two capable classes: which one is meant is the user's call.
+        let agw = ISTIO_CLASS
+            .replace("name: istio}", "name: agentgateway}")
+            .replace("istio.io/gateway-controller", "agentgateway.dev/agentgateway");
+        let snap =
+            fixtures::snapshot(&format!("{ISTIO_CLASS}\n---\n{agw}\n---\n{}", gw.replace("agentgateway", "isito")));
+        assert!(issues(&snap, "LLMD-GWC-002")[0].repair.is_none());
         let snap = fixtures::snapshot(&format!("{ISTIO_CLASS}\n---\n{}", gw.replace("agentgateway", "istio")));
         assert!(codes(&snap, "LLMD-GWC-002").is_empty());
     }
@@ -911,10 +988,23 @@ status:
             "metadata: {name: istiod, namespace: istio-system, labels: {helm.sh/chart: istiod-1.28.1}, annotations: {meta.helm.sh/release-name: my-istiod, meta.helm.sh/release-namespace: istio-system}}",
         );
         let snap = fixtures::snapshot(&format!("{ISTIO_CLASS}\n---\n{helm}\n---\n{V1_POOL}"));
+        let i = &issues(&snap, "LLMD-GWC-005")[0];
         assert_eq!(
-            issues(&snap, "LLMD-GWC-005")[0].hint,
+            i.hint,
             "helm upgrade my-istiod istio/istiod -n istio-system --version 1.28.1 --reuse-values --set pilot.env.ENABLE_GATEWAY_API_INFERENCE_EXTENSION=true"
         );
+        let Some(Repair::HelmUpgrade(u)) = &i.repair else { panic!("{i:?}") };
+        assert_eq!(u.release, Some(("my-istiod".to_string(), "istio-system".to_string())));
+        assert_eq!(u.to_version, None);
+        assert_eq!(u.set, vec![("pilot.env.ENABLE_GATEWAY_API_INFERENCE_EXTENSION".to_string(), "true".to_string())]);
+        // istioctl's operator labels: no helm release to change, only the command.
+        let istioctl = off.replace(
+            "metadata: {name: istiod, namespace: istio-system}",
+            "metadata: {name: istiod, namespace: istio-system, labels: {operator.istio.io/component: Pilot}}",
+        );
+        let snap = fixtures::snapshot(&format!("{ISTIO_CLASS}\n---\n{istioctl}\n---\n{V1_POOL}"));
+        let i = &issues(&snap, "LLMD-GWC-005")[0];
+        assert!(i.repair.is_none() && i.hint.starts_with("istioctl install"), "{i:?}");
         let snap = fixtures::snapshot(&format!("{ISTIO_CLASS}\n---\n{off}"));
         assert_eq!(codes(&snap, "LLMD-GWC-005"), vec![("istiod".into(), Severity::Warning)]);
         let on =
@@ -1008,7 +1098,15 @@ spec:
         );
         let snap = fixtures::snapshot(&format!("{ISTIO_CLASS}\n---\n{helm}\n---\n{V1_POOL}"));
         let i = &issues(&snap, "LLMD-GWC-006")[0];
-        assert!(i.hint.contains("helm upgrade istiod istio/istiod -n istio-system --version 1.28.0"), "{}", i.hint);
+        assert!(
+            i.hint.contains(
+                "helm upgrade istiod istio/istiod -n istio-system --version 1.28.0 --reset-then-reuse-values"
+            ),
+            "{}",
+            i.hint
+        );
+        let Some(Repair::HelmUpgrade(u)) = &i.repair else { panic!("{i:?}") };
+        assert_eq!((u.to_version.as_deref(), u.running.as_deref()), (Some("1.28.0"), Some("1.27.3-distroless")));
         // Without v1 pools an old istiod is fine (it speaks x-k8s).
         let snap = fixtures::snapshot(&format!("{ISTIO_CLASS}\n---\n{old}"));
         assert!(codes(&snap, "LLMD-GWC-006").is_empty());

@@ -59,6 +59,12 @@ impl Issue {
         self.repair = Some(repair);
         self
     }
+
+    /// Attach a repair when there is one.
+    pub fn with_repair(mut self, repair: Option<Repair>) -> Self {
+        self.repair = repair;
+        self
+    }
 }
 
 /// Every check, in display order.

@@ -23,11 +23,10 @@ use crate::install::report::{
     UninstallReport, VerifyFinding, VerifyItem,
 };
 use crate::install::source::{Bundle, BundleKind, CrdSource};
-use crate::model::{condition, groups};
+use crate::model::condition;
 use crate::render::{print_stdout, to_json, to_yaml, Style, FAIL, PASS, WARN};
 use crate::snapshot::Snapshot;
 use k8s_openapi::api::apps::v1::Deployment;
-use kube::api::{Api, ApiResource, DynamicObject};
 use serde::Serialize;
 use serde_json::Value;
 use std::process::ExitCode;
@@ -43,25 +42,13 @@ pub async fn run(global: &GlobalFlags, cmd: GatewayCommand) -> Result<ExitCode> 
 }
 
 fn provider_of(arg: ProviderArg) -> &'static Provider {
-    provider(match arg {
-        ProviderArg::Istio => ProviderId::Istio,
-        ProviderArg::Agentgateway => ProviderId::Agentgateway,
-        ProviderArg::Kgateway => ProviderId::Kgateway,
-        ProviderArg::Gke => ProviderId::Gke,
-        ProviderArg::NginxGatewayFabric => ProviderId::NginxGatewayFabric,
-        ProviderArg::EnvoyAiGateway => ProviderId::EnvoyAiGateway,
-    })
+    provider(arg.id())
 }
 
 /// The profile's version of a provider's control plane (the catalog's pin for providers outside
 /// llm-d's helmfiles).
 fn profile_version(profile: &Profile, p: &Provider) -> String {
-    match p.id {
-        ProviderId::Istio => profile.istio.clone(),
-        ProviderId::Agentgateway => profile.agentgateway.clone(),
-        ProviderId::Kgateway => profile.kgateway.clone(),
-        _ => p.pinned_version.to_string(),
-    }
+    profile.provider_version(p.id).unwrap_or_default().to_string()
 }
 
 /// Versions: the flags, else the profile (whose default honours the revision variables).
@@ -387,7 +374,7 @@ async fn install_control_plane(
             if args.dry_run {
                 return Ok(());
             }
-            return wait_control_plane(conn, p, args.timeout, lines, rep).await;
+            return wait_ready(conn, p, args.timeout, lines, rep).await;
         }
         if ours.is_empty() {
             rep.control_plane = Some(cp);
@@ -460,7 +447,7 @@ async fn install_control_plane(
         .collect();
     let where_ = if one_namespace { format!(" in namespace {}", p.namespace) } else { String::new() };
     lines.say(format!("Control plane ({}): installed {}{where_}", p.name, installed.join(", ")));
-    wait_control_plane(conn, p, args.timeout, lines, rep).await
+    wait_ready(conn, p, args.timeout, lines, rep).await
 }
 
 /// The provider's extra RBAC (Envoy Gateway reading InferencePools), server-side applied after a dry run.
@@ -507,128 +494,25 @@ fn deployment_version(d: &Deployment, p: &Provider) -> Option<String> {
     image_version(c.image.as_deref()?).map(|(tag, _)| tag)
 }
 
-fn deployment_available(d: &Deployment) -> bool {
-    let s = d.status.as_ref();
-    s.and_then(|s| s.conditions.as_ref()).is_some_and(|cs| {
-        cs.iter().any(|c| c.type_.as_deref() == Some("Available") && c.status.as_deref() == Some("True"))
-    }) || s.and_then(|s| s.available_replicas).is_some_and(|n| n > 0)
-}
-
-fn gateway_class_api(conn: &Connection) -> Api<DynamicObject> {
-    let ar = ApiResource {
-        group: groups::GATEWAY.into(),
-        version: "v1".into(),
-        api_version: format!("{}/v1", groups::GATEWAY),
-        kind: "GatewayClass".into(),
-        plural: "gatewayclasses".into(),
-    };
-    Api::all_with(conn.client.clone(), &ar)
-}
-
-/// Wait until the controller Deployment is available and its GatewayClass (when the provider
-/// installs one; Envoy's classes are the user's) is Accepted.
-async fn wait_control_plane(
+/// Wait for the controller (the shared `apply::wait_control_plane`), and say how long it took.
+async fn wait_ready(
     conn: &Connection,
     p: &Provider,
     timeout: Duration,
     lines: Lines,
     rep: &mut InstallReport,
 ) -> Result<()> {
-    let started = Instant::now();
-    let class = p.class_names.first().copied();
-    let deployments: Api<Deployment> = Api::namespaced(conn.client.clone(), p.namespace);
-    let classes = gateway_class_api(conn);
-    let what = match class {
-        Some(c) => format!("waiting for {} to be available and GatewayClass {c} Accepted", p.name),
-        None => format!("waiting for {} to be available", p.name),
-    };
-    let pb = apply::spinner(what);
-    loop {
-        conn.count_request();
-        let list = deployments
-            .list(&Default::default())
-            .await
-            .map_err(|e| conn.explain(&format!("cannot list Deployments in {}", p.namespace), &e))?;
-        let controller: Vec<&Deployment> = list
-            .items
-            .iter()
-            .filter(|d| {
-                let n = d.metadata.name.as_deref().unwrap_or("");
-                p.deployment_names.iter().any(|prefix| n == *prefix || n.starts_with(&format!("{prefix}-")))
-            })
-            .collect();
-        let available = controller.iter().any(|d| deployment_available(d));
-        let accepted = match class {
-            None => Some("True".to_string()),
-            Some(class) => {
-                conn.count_request();
-                match classes.get_opt(class).await {
-                    Ok(Some(obj)) => {
-                        let conds: Vec<crate::model::Condition> = obj
-                            .data
-                            .pointer("/status/conditions")
-                            .cloned()
-                            .and_then(|c| serde_json::from_value(c).ok())
-                            .unwrap_or_default();
-                        condition(&conds, "Accepted").map(|c| c.status.clone())
-                    }
-                    Ok(None) => None,
-                    Err(kube::Error::Api(s)) if s.code == 404 => None,
-                    Err(e) => return Err(conn.explain(&format!("cannot read GatewayClass {class}"), &e)),
-                }
-            }
-        };
-        if available && accepted.as_deref() == Some("True") {
-            if let Some(pb) = pb {
-                pb.finish_and_clear();
-            }
-            let took = started.elapsed().as_secs_f64();
-            if let Some(cp) = rep.control_plane.as_mut() {
-                cp.ready_seconds = Some(took);
-            }
-            lines.say(match class {
-                Some(c) => format!(
-                    "Control plane ({}): controller available and GatewayClass {c} Accepted after {took:.1}s",
-                    p.name
-                ),
-                None => format!("Control plane ({}): controller available after {took:.1}s", p.name),
-            });
-            return Ok(());
-        }
-        if started.elapsed() >= timeout {
-            if let Some(pb) = pb {
-                pb.finish_and_clear();
-            }
-            let mut why = Vec::new();
-            if controller.is_empty() {
-                why.push(format!(
-                    "no controller Deployment ({}) in namespace {}",
-                    p.deployment_names.join(", "),
-                    p.namespace
-                ));
-            } else if !available {
-                why.push(format!(
-                    "Deployment {}/{} is not available",
-                    p.namespace,
-                    controller[0].metadata.name.as_deref().unwrap_or("")
-                ));
-            }
-            let class = class.unwrap_or("");
-            match accepted.as_deref() {
-                Some("True") => {}
-                Some(other) => why.push(format!("GatewayClass {class} has Accepted={other}")),
-                None => why.push(format!("GatewayClass {class} does not exist or has no Accepted condition")),
-            }
-            return Err(Failure::with_hint(
-                format!("{} not ready after {}s: {}", p.name, timeout.as_secs(), why.join("; ")),
-                format!(
-                    "check the controller: kubectl get deploy,pods -n {} and kubectl describe gatewayclass {class}; or raise --timeout",
-                    p.namespace
-                ),
-            ));
-        }
-        tokio::time::sleep(Duration::from_millis(500)).await;
+    let took = apply::wait_control_plane(conn, p, timeout).await?.as_secs_f64();
+    if let Some(cp) = rep.control_plane.as_mut() {
+        cp.ready_seconds = Some(took);
     }
+    lines.say(match p.class_names.first() {
+        Some(c) => {
+            format!("Control plane ({}): controller available and GatewayClass {c} Accepted after {took:.1}s", p.name)
+        }
+        None => format!("Control plane ({}): controller available after {took:.1}s", p.name),
+    });
+    Ok(())
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -949,7 +949,7 @@ fn istiod_inference_switch_gwc_005_and_version_gwc_006() {
     assert_no(&report, "LLMD-GWC-005");
     let f = finding(&report, "LLMD-GWC-006", "Deployment", "istiod", "error");
     says(f, "message", &["runs 1.27.3", "older than 1.28.0", "1 v1 InferencePool(s) exist"]);
-    says(f, "hint", &["helm upgrade istiod istio/istiod -n istio-system --version 1.28.0 --reuse-values"]);
+    says(f, "hint", &["helm upgrade istiod istio/istiod -n istio-system --version 1.28.0 --reset-then-reuse-values"]);
     let out = h.kubectl(&[
         "annotate",
         "deployment",

@@ -6,6 +6,7 @@ mod doctor_cluster;
 mod doctor_routing;
 mod doctor_supported;
 mod fix;
+mod fix_gateway;
 mod fixtures;
 mod fleet;
 mod gateway;
