@@ -298,7 +298,7 @@ fn missing_control_plane_is_installed_only_for_the_named_provider_gwc_001() {
     );
     assert!(r.code == 0 || r.code == 1, "{}\n{}", r.stdout, r.stderr);
     assert!(
-        r.stderr.contains("✔ LLMD-GWC-001 · install a gateway control plane: installed agentgateway-crds v1.1.0, agentgateway v1.1.0 in namespace agentgateway-system"),
+        r.stderr.contains("✔ LLMD-GWC-001 · install a gateway control plane: installed agentgateway-crds v1.0.0, agentgateway v1.0.0 in namespace agentgateway-system"),
         "{}",
         r.stderr
     );
