@@ -839,7 +839,13 @@ spec: {controllerName: io.cilium/gateway-controller}
         assert_eq!(
             i.repair,
             Some(Repair::InstallControlPlane {
-                choices: vec![ProviderId::Istio, ProviderId::Agentgateway, ProviderId::Kgateway]
+                choices: vec![
+                    ProviderId::Istio,
+                    ProviderId::Agentgateway,
+                    ProviderId::Kgateway,
+                    ProviderId::NginxGatewayFabric,
+                    ProviderId::EnvoyAiGateway
+                ]
             })
         );
         let snap = fixtures::snapshot(other);
