@@ -3,7 +3,7 @@
 use crate::model::*;
 use k8s_openapi::api::admissionregistration::v1::{ValidatingAdmissionPolicy, ValidatingWebhookConfiguration};
 use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
-use k8s_openapi::api::core::v1::{Pod, Service};
+use k8s_openapi::api::core::v1::{Pod, PodTemplateSpec, Service};
 use k8s_openapi::api::discovery::v1::EndpointSlice;
 use serde::Serialize;
 
@@ -75,6 +75,8 @@ pub enum Kind {
     AdmissionPolicies,
     Webhooks,
     ServerVersion,
+    /// What the endpoint pickers' ServiceAccounts may do (SubjectAccessReviews; live only).
+    PickerAccess,
     /// Object status written by controllers (and, for CRDs, the installed set) of every other kind
     /// the check reads: known live, and offline when the files are objects read back from an API
     /// server (`kubectl get -o yaml|json`), per kind.
@@ -86,7 +88,12 @@ impl Kind {
     pub fn is_cluster_scoped(self) -> bool {
         matches!(
             self,
-            Kind::Crds | Kind::GatewayClasses | Kind::AdmissionPolicies | Kind::Webhooks | Kind::ServerVersion
+            Kind::Crds
+                | Kind::GatewayClasses
+                | Kind::AdmissionPolicies
+                | Kind::Webhooks
+                | Kind::ServerVersion
+                | Kind::PickerAccess
         )
     }
 
@@ -110,6 +117,7 @@ impl Kind {
             Kind::AdmissionPolicies => "ValidatingAdmissionPolicies",
             Kind::Webhooks => "ValidatingWebhookConfigurations",
             Kind::ServerVersion => "the server version",
+            Kind::PickerAccess => "endpoint picker ServiceAccount permissions",
             Kind::LiveStatus => "object status",
         }
     }
@@ -218,9 +226,56 @@ pub struct Snapshot {
     pub destination_rules: Collected<DestinationRuleView>,
     pub admission_policies: Collected<ValidatingAdmissionPolicy>,
     pub webhooks: Collected<ValidatingWebhookConfiguration>,
+    /// SubjectAccessReviews of the endpoint pickers' ServiceAccounts (`picker_access_requests`):
+    /// live only; Forbidden when the user may not create SubjectAccessReviews.
+    pub picker_access: Collected<AccessReview>,
     /// Listed objects that could not be read: their kinds are incomplete, so checks reading them
     /// are skipped rather than told that the object does not exist.
     pub unreadable: Vec<Unreadable>,
+}
+
+/// One permission an endpoint picker's ServiceAccount needs: `verb` on `resource` (plural) of
+/// `group` in `namespace`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct AccessRequest {
+    /// The ServiceAccount's namespace.
+    pub sa_namespace: String,
+    /// The ServiceAccount's name.
+    pub sa_name: String,
+    pub verb: &'static str,
+    /// "" for the core group.
+    pub group: String,
+    pub resource: &'static str,
+    pub namespace: String,
+}
+
+impl AccessRequest {
+    /// "inferencepools.inference.networking.k8s.io" or "pods", as kubectl and RBAC errors name it.
+    pub fn resource_name(&self) -> String {
+        if self.group.is_empty() {
+            self.resource.to_string()
+        } else {
+            format!("{}.{}", self.resource, self.group)
+        }
+    }
+}
+
+/// The answer of the API server's authorizer to one `AccessRequest`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AccessReview {
+    pub request: AccessRequest,
+    pub allowed: bool,
+}
+
+/// The verbs the picker's informers use on every kind it reads.
+const PICKER_VERBS: [&str; 3] = ["get", "list", "watch"];
+
+/// The ServiceAccount a pod template runs as (Kubernetes' default is "default").
+pub fn service_account_of(template: &PodTemplateSpec) -> &str {
+    let spec = template.spec.as_ref();
+    spec.and_then(|s| s.service_account_name.as_deref().or(s.service_account.as_deref()))
+        .filter(|n| !n.is_empty())
+        .unwrap_or("default")
 }
 
 /// The state of a kind without its items, used by collectors to mark a slot.
@@ -280,6 +335,7 @@ impl Snapshot {
             Kind::AdmissionPolicies => state.apply(&mut self.admission_policies),
             Kind::Webhooks => state.apply(&mut self.webhooks),
             Kind::ServerVersion => state.apply(&mut self.server_version),
+            Kind::PickerAccess => state.apply(&mut self.picker_access),
             Kind::LiveStatus => {}
         }
     }
@@ -312,6 +368,7 @@ impl Snapshot {
             Kind::AdmissionPolicies => self.admission_policies.skip_reason(),
             Kind::Webhooks => self.webhooks.skip_reason(),
             Kind::ServerVersion => self.server_version.skip_reason(),
+            Kind::PickerAccess => self.picker_access.skip_reason(),
             // Depends on the other kinds a check reads: see `status_skip_reason`.
             Kind::LiveStatus => None,
         }
@@ -371,6 +428,80 @@ impl Snapshot {
     /// The GatewayClass `name`.
     pub fn gateway_class(&self, name: &str) -> Option<&GatewayClassView> {
         self.gateway_classes.items().iter().find(|g| g.metadata.name == name)
+    }
+
+    /// What the picker of `pool`, running as ServiceAccount `sa_namespace/sa_name`, must be allowed
+    /// to do: get/list/watch its pool (in the pool's group) and pods in the pool's namespace, and
+    /// InferenceObjectives (inference.networking.x-k8s.io) when their CRD is installed, since the
+    /// picker then watches them too. Source: GAIE config/charts/inferencepool/templates/rbac.yaml
+    /// (Role with get/watch/list on inferencepools of the pool's apiVersion group and on
+    /// inferenceobjectives of inference.networking.x-k8s.io) and the earlier chart's ClusterRole
+    /// (pods get/watch/list); the picker logs `… is forbidden` when a grant is missing.
+    pub fn picker_access_requests(&self, sa_namespace: &str, sa_name: &str, pool: &InferencePoolView) -> Vec<AccessRequest> {
+        let ns = pool.metadata.ns().to_string();
+        let mut kinds: Vec<(String, &'static str)> =
+            vec![(pool.api.group().to_string(), "inferencepools"), (String::new(), "pods")];
+        if self.crd(&format!("inferenceobjectives.{}", crate::model::groups::INFERENCE_X)).is_some() {
+            kinds.push((crate::model::groups::INFERENCE_X.to_string(), "inferenceobjectives"));
+        }
+        kinds
+            .into_iter()
+            .flat_map(|(group, resource)| {
+                let ns = ns.clone();
+                PICKER_VERBS.iter().map(move |verb| AccessRequest {
+                    sa_namespace: sa_namespace.to_string(),
+                    sa_name: sa_name.to_string(),
+                    verb,
+                    group: group.clone(),
+                    resource,
+                    namespace: ns.clone(),
+                })
+            })
+            .collect()
+    }
+
+    /// Pod templates of the Deployments and StatefulSets in `namespace` that carry every label of
+    /// `selector` (a Service's selector; empty selects none).
+    pub fn templates_selected<'a>(
+        &'a self,
+        namespace: &'a str,
+        selector: &'a std::collections::BTreeMap<String, String>,
+    ) -> impl Iterator<Item = &'a PodTemplateSpec> + 'a {
+        let deployments = self.deployments.items().iter().map(|d| (&d.metadata, &d.spec.template));
+        let sets = self.stateful_sets.items().iter().map(|s| (&s.metadata, &s.spec.template));
+        deployments.chain(sets).filter_map(move |(meta, template)| {
+            let labels = template.metadata.as_ref().and_then(|m| m.labels.as_ref());
+            let selected = !selector.is_empty()
+                && meta.namespace.as_deref() == Some(namespace)
+                && labels.is_some_and(|l| selector.iter().all(|(k, v)| l.get(k) == Some(v)));
+            selected.then_some(template)
+        })
+    }
+
+    /// Every permission the endpoint pickers need, across pools: what the live collector reviews
+    /// (one review per distinct ServiceAccount, verb and resource, however many pools share them).
+    pub fn all_picker_access_requests(&self) -> std::collections::BTreeSet<AccessRequest> {
+        let mut out = std::collections::BTreeSet::new();
+        for pool in self.all_pools() {
+            let Some(epp) = pool.endpoint_picker.as_ref() else { continue };
+            let core = epp.group.is_empty() || epp.group == "core";
+            if !core || epp.kind != "Service" {
+                continue;
+            }
+            let ns = pool.metadata.ns();
+            let Some(svc) = self.service(ns, &epp.name) else { continue };
+            let selector = svc.spec.as_ref().and_then(|s| s.selector.clone()).unwrap_or_default();
+            for template in self.templates_selected(ns, &selector) {
+                out.extend(self.picker_access_requests(ns, service_account_of(template), pool));
+            }
+        }
+        out
+    }
+
+    /// The reviews of `requests` that the API server denied (requests never reviewed are not
+    /// reported: the collector reviews every request `picker_access_requests` names).
+    pub fn denied<'a>(&'a self, requests: &'a [AccessRequest]) -> impl Iterator<Item = &'a AccessRequest> + 'a {
+        requests.iter().filter(|r| self.picker_access.items().iter().any(|a| &a.request == *r && !a.allowed))
     }
 
     /// Pods in `namespace` whose labels include every `selector` pair (empty selector matches none).

@@ -1,8 +1,8 @@
 //! Checks: the endpoint picker (EPP) each InferencePool names — its Service, port, readiness,
 //! and the pool its Deployment was started for.
 //!
-//! E16 (the EPP ServiceAccount's RBAC on pods/inferencepools) is not checked: it needs a
-//! SubjectAccessReview, which a LIST snapshot cannot answer.
+//! E16 (the EPP ServiceAccount's RBAC on pods/inferencepools) is LLMD-EPP-007: it reads the
+//! SubjectAccessReviews the live collector made (`Kind::PickerAccess`), so it is skipped offline.
 
 use super::pools::{
     effective_pools, epp_port_patch, epp_port_repair, epp_service_name, pool_object, pool_patch, pool_path,
@@ -12,7 +12,7 @@ use super::{Check, CheckContext, Issue};
 use crate::catalog::parse_version;
 use crate::findings::Category;
 use crate::model::{groups, InferencePoolView, ObjectRef, PoolApi, DEFAULT_EPP_PORT};
-use crate::snapshot::{Kind, Snapshot};
+use crate::snapshot::{service_account_of, AccessRequest, Kind, Snapshot};
 use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
 use k8s_openapi::api::core::v1::{Container, PodTemplateSpec, Service};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
@@ -77,6 +77,20 @@ pub static CHECKS: &[Check] = &[
         category: Category::EndpointPicker,
         needs: &[Kind::InferencePools, Kind::InferencePoolsX, Kind::Services, Kind::Deployments, Kind::StatefulSets],
         run: check_pool_group,
+    },
+    Check {
+        code: "LLMD-EPP-007",
+        title: "Every endpoint picker's ServiceAccount may read its pool and pods",
+        category: Category::EndpointPicker,
+        needs: &[
+            Kind::InferencePools,
+            Kind::InferencePoolsX,
+            Kind::Services,
+            Kind::Deployments,
+            Kind::StatefulSets,
+            Kind::PickerAccess,
+        ],
+        run: check_picker_access,
     },
 ];
 
@@ -801,6 +815,56 @@ fn check_pool_group(ctx: &CheckContext) -> Vec<Issue> {
     out
 }
 
+/// E16: the picker's ServiceAccount lacks get/list/watch on its pool, the pool's pods or
+/// InferenceObjectives; its informers then fail with `… is forbidden` and it never learns the
+/// endpoints (the permissions the GAIE chart grants: config/charts/inferencepool/templates/rbac.yaml).
+fn check_picker_access(ctx: &CheckContext) -> Vec<Issue> {
+    let snap = ctx.snapshot;
+    let mut out = Vec::new();
+    for (pool, svc) in pools_with_service(snap) {
+        for w in epp_workloads(snap, svc) {
+            let obj = w.object();
+            let sa = service_account_of(w.template);
+            let requests = snap.picker_access_requests(&obj.namespace, sa, pool);
+            let denied: Vec<&AccessRequest> = snap.denied(&requests).collect();
+            if denied.is_empty() {
+                continue;
+            }
+            // "may not list, watch pods; get, list, watch inferencepools.inference.networking.k8s.io"
+            let mut by_resource: BTreeMap<String, Vec<&str>> = BTreeMap::new();
+            for r in &denied {
+                by_resource.entry(r.resource_name()).or_default().push(r.verb);
+            }
+            let missing =
+                by_resource.iter().map(|(res, verbs)| format!("{} {res}", verbs.join(", "))).collect::<Vec<_>>();
+            let pool_ns = pool.metadata.ns();
+            let first = by_resource.keys().next().map(String::as_str).unwrap_or("pods");
+            let role = format!("{}-epp-reader", pool.metadata.name);
+            // Every resource the picker reads, so the Role is complete even when only one is missing.
+            let mut resources: Vec<String> = requests.iter().map(AccessRequest::resource_name).collect();
+            resources.dedup();
+            out.push(Issue::error(
+                obj.clone(),
+                format!(
+                    "ServiceAccount {}/{sa} of endpoint picker {} {}/{} may not {} in namespace {pool_ns}: the picker logs `{first} is forbidden` and cannot serve InferencePool {}",
+                    obj.namespace,
+                    w.kind,
+                    obj.namespace,
+                    obj.name,
+                    missing.join("; "),
+                    pool_path(pool)
+                ),
+                format!(
+                    "kubectl create role {role} -n {pool_ns} --verb=get,list,watch --resource={} && kubectl create rolebinding {role} -n {pool_ns} --role={role} --serviceaccount={}:{sa}",
+                    resources.join(","),
+                    obj.namespace
+                ),
+            ));
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1106,5 +1170,81 @@ status: {{replicas: {replicas}, availableReplicas: {available}}}
         assert_eq!((f[0].key, f[0].value.as_str(), f[0].inline), ("pool-name", "a", true));
         assert_eq!((f[1].key, f[1].value.as_str(), f[1].index), ("pool-namespace", "b", 2));
         assert_eq!((f[2].key, f[2].value.as_str()), ("secure-serving", "false"));
+    }
+
+    /// A snapshot of the healthy picker whose ServiceAccount (`sa` in the template, if any) was
+    /// reviewed: every request allowed except those on `denied` resources.
+    fn reviewed(sa: Option<&str>, denied: &[&str]) -> Snapshot {
+        let mut dep = healthy();
+        if let Some(sa) = sa {
+            dep = dep.replace("    spec:\n      containers:", &format!("    spec:\n      serviceAccountName: {sa}\n      containers:"));
+        }
+        let mut snap = fixtures::snapshot(&docs(&[POOL, SERVICE, SLICE_READY, &dep]));
+        let reviews = snap
+            .all_picker_access_requests()
+            .into_iter()
+            .map(|request| {
+                let allowed = !denied.contains(&request.resource);
+                crate::snapshot::AccessReview { request, allowed }
+            })
+            .collect();
+        snap.picker_access = crate::snapshot::Collected::Listed(reviews);
+        snap
+    }
+
+    #[test]
+    fn picker_service_account_without_grants_is_an_error() {
+        let snap = reviewed(Some("qwen-epp"), &["pods"]);
+        // One review per verb and resource of the one ServiceAccount: pool and pods.
+        assert_eq!(snap.picker_access.items().len(), 6);
+        let found = issues_in_snap(&snap);
+        assert_eq!(found.len(), 1, "{found:#?}");
+        assert_eq!(found[0].severity, Severity::Error);
+        assert_eq!(found[0].object.name, "qwen-epp");
+        assert_eq!(
+            found[0].message,
+            "ServiceAccount llm/qwen-epp of endpoint picker Deployment llm/qwen-epp may not get, list, watch pods in namespace llm: the picker logs `pods is forbidden` and cannot serve InferencePool llm/qwen"
+        );
+        assert_eq!(
+            found[0].hint,
+            "kubectl create role qwen-epp-reader -n llm --verb=get,list,watch --resource=inferencepools.inference.networking.k8s.io,pods && kubectl create rolebinding qwen-epp-reader -n llm --role=qwen-epp-reader --serviceaccount=llm:qwen-epp"
+        );
+    }
+
+    #[test]
+    fn picker_without_service_account_runs_as_default() {
+        let snap = reviewed(None, &["inferencepools"]);
+        let found = issues_in_snap(&snap);
+        assert_eq!(found.len(), 1, "{found:#?}");
+        assert!(found[0].message.starts_with("ServiceAccount llm/default "), "{}", found[0].message);
+        assert!(found[0].message.contains("may not get, list, watch inferencepools.inference.networking.k8s.io"));
+        assert!(found[0].hint.ends_with("--serviceaccount=llm:default"), "{}", found[0].hint);
+    }
+
+    #[test]
+    fn picker_with_every_grant_passes_and_objectives_count_when_installed() {
+        assert!(issues_in_snap(&reviewed(Some("qwen-epp"), &[])).is_empty());
+        // With the InferenceObjective CRD installed the picker watches them too.
+        let crd = r#"
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: inferenceobjectives.inference.networking.x-k8s.io}
+spec:
+  group: inference.networking.x-k8s.io
+  scope: Namespaced
+  names: {kind: InferenceObjective, plural: inferenceobjectives}
+  versions: [{name: v1alpha2, served: true, storage: true}]
+"#;
+        let snap = fixtures::snapshot(&docs(&[POOL, SERVICE, &healthy(), crd]));
+        let pool = &snap.pools.items()[0];
+        let resources: std::collections::BTreeSet<String> =
+            snap.picker_access_requests("llm", "x", pool).iter().map(|r| r.resource_name()).collect();
+        assert!(resources.contains("inferenceobjectives.inference.networking.x-k8s.io"), "{resources:?}");
+        // Reviews never made (nothing denied) are not findings.
+        assert!(issues_in_snap(&snap).is_empty());
+    }
+
+    fn issues_in_snap(snap: &Snapshot) -> Vec<Issue> {
+        fixtures::issues_in(CHECKS, "LLMD-EPP-007", snap)
     }
 }

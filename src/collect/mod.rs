@@ -2,6 +2,7 @@
 //! `Snapshot::insert` / `Snapshot::try_insert`, so a check cannot tell the difference except where
 //! the offline collector marks a kind as unknowable.
 
+pub mod access;
 pub mod cluster;
 pub mod offline;
 
@@ -78,7 +79,7 @@ impl Snapshot {
             Kind::DestinationRules => read_view(obj).map(|s| push(&mut self.destination_rules, s)),
             Kind::AdmissionPolicies => read_view(obj).map(|s| push(&mut self.admission_policies, s)),
             Kind::Webhooks => read_view(obj).map(|s| push(&mut self.webhooks, s)),
-            Kind::ServerVersion | Kind::LiveStatus => Ok(()),
+            Kind::ServerVersion | Kind::PickerAccess | Kind::LiveStatus => Ok(()),
         };
         read.map(|()| true).map_err(|error| Unreadable {
             kind,

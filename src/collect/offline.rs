@@ -255,6 +255,7 @@ pub fn snapshot_from_objects(objects: &[Located], paths: Vec<String>) -> Result<
         }
     }
     snap.server_version = offline("the server version");
+    snap.picker_access = offline("what the endpoint pickers' ServiceAccounts may do");
     let dump = counts.values().any(|(_, read)| *read > 0);
     snap.dump = dump;
     if !dump {
