@@ -147,7 +147,7 @@ impl Opts {
 
     /// The pool, its picker (Service, EndpointSlice, Deployment, DestinationRule) and model servers.
     fn without_pool(self) -> Self {
-        ["InferencePool", "Service", "EndpointSlice", "Deployment", "Pod", "DestinationRule"]
+        ["InferencePool", "Service", "EndpointSlice", "Deployment", "Pod", "DestinationRule", "Role", "RoleBinding"]
             .into_iter()
             .fold(self, |o, k| o.drop(k))
     }
@@ -284,7 +284,20 @@ pub fn objects(ns: &str, o: &Opts) -> Vec<Value> {
         "apiVersion": "apps/v1", "kind": "Deployment",
         "metadata": {"name": EPP, "namespace": ns, "labels": {"app": EPP}},
         "spec": {"replicas": 1, "selector": {"matchLabels": {"app": EPP}},
-                 "template": {"metadata": {"labels": {"app": EPP}}, "spec": {"containers": [epp_container(args)]}}},
+                 "template": {"metadata": {"labels": {"app": EPP}},
+                              "spec": {"serviceAccountName": EPP, "containers": [epp_container(args)]}}},
+    });
+    // What the picker's ServiceAccount may read (the grants the GAIE chart gives it).
+    let role = json!({
+        "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role", "metadata": meta(EPP),
+        "rules": [{"apiGroups": [group], "resources": ["inferencepools"], "verbs": ["get", "list", "watch"]},
+                  {"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list", "watch"]},
+                  {"apiGroups": [XK8S], "resources": ["inferenceobjectives"], "verbs": ["get", "list", "watch"]}],
+    });
+    let binding = json!({
+        "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding", "metadata": meta(EPP),
+        "subjects": [{"kind": "ServiceAccount", "name": EPP, "namespace": ns}],
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": EPP},
     });
     let pods = PODS.iter().map(|name| {
         json!({
@@ -294,7 +307,7 @@ pub fn objects(ns: &str, o: &Opts) -> Vec<Value> {
                                      "ports": [{"name": "http", "containerPort": TARGET_PORT}]}]},
         })
     });
-    let mut all = vec![gateway, route, pool, service, slice, deployment];
+    let mut all = vec![gateway, route, pool, service, slice, deployment, role, binding];
     all.extend(pods);
     if matches!(o.shape, Shape::Istio | Shape::Openshift) {
         all.push(json!({
@@ -1180,6 +1193,72 @@ fn epp_004_picker_partly_available_is_a_warning() {
     expect(&v, "LLMD-EPP-004", "warning", epp_deployment(&ns), &["only 1/2 replicas"]);
     assert_eq!(v["summary"]["errors"], 0, "{}", brief(&findings_in(&v, &[&ns])));
     r.expect_code(0);
+}
+
+#[test]
+fn epp_007_picker_service_account_may_not_read_pods() {
+    // The Role grants the pool but not pods: the picker's informer would log `pods is forbidden`.
+    let o = Opts::istio().patch(
+        "Role",
+        json!({"rules": [{"apiGroups": [V1, XK8S], "resources": ["inferencepools", "inferenceobjectives"],
+                          "verbs": ["get", "list", "watch"]}]}),
+    );
+    let h = cluster();
+    let ns = h.namespace("epp-007");
+    deploy(h, &ns, &o);
+    // The ServiceAccount itself is not needed for the authorizer; create it as an install would.
+    let sa = format!("apiVersion: v1\nkind: ServiceAccount\nmetadata: {{name: {EPP}, namespace: {ns}}}\n");
+    h.apply_yaml(&sa);
+    let (r, v) = doctor_json(h, &ns, &["-v"]);
+    r.expect_code(1);
+    let f = expect(
+        &v,
+        "LLMD-EPP-007",
+        "error",
+        epp_deployment(&ns),
+        &[&format!("ServiceAccount {ns}/{EPP}"), "may not get, list, watch pods", "`pods is forbidden`"],
+    );
+    // The InferenceObjective CRD is installed in the shared harness: the picker watches them too.
+    let hint = f["hint"].as_str().unwrap().to_string();
+    assert!(hint.contains("inferenceobjectives.inference.networking.x-k8s.io"), "{hint}");
+    assert!(!f["message"].as_str().unwrap().contains("inferencepools"), "{f:#}");
+    // One review per verb and resource of the one ServiceAccount, counted with the listing.
+    assert!(r.stderr.contains("API requests"), "{}", r.stderr);
+    // Running the printed hint grants what is missing: the finding goes away.
+    for cmd in hint.split(" && ") {
+        let args: Vec<&str> = cmd.split(' ').skip(1).collect();
+        let out = h.kubectl(&args);
+        assert!(out.status.success(), "{cmd}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    let (r, v) = doctor_json(h, &ns, &[]);
+    assert_no_code(&v, "LLMD-EPP-007", &ns);
+    r.expect_code(0);
+}
+
+#[test]
+fn epp_007_picker_service_account_with_the_chart_grants_passes() {
+    let (ns, r, v) = scenario("epp-007-ok", &Opts::istio());
+    r.expect_code(0);
+    assert_no_code(&v, "LLMD-EPP-007", &ns);
+    let check = v["checks"].as_array().unwrap().iter().find(|c| c["code"] == "LLMD-EPP-007").expect("EPP-007 listed");
+    assert_eq!(check["status"], "pass", "{check:#}");
+    // A user who may read the namespace but not create SubjectAccessReviews gets the check skipped
+    // with that reason, never a finding.
+    let h = cluster();
+    let grant = format!(
+        "apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata: {{name: read-all, namespace: {ns}}}\n\
+         rules: [{{apiGroups: ['*'], resources: ['*'], verbs: [get, list, watch]}}]\n---\n\
+         apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {{name: read-all, namespace: {ns}}}\n\
+         subjects: [{{kind: User, name: viewer, apiGroup: rbac.authorization.k8s.io}}]\n\
+         roleRef: {{apiGroup: rbac.authorization.k8s.io, kind: Role, name: read-all}}\n"
+    );
+    h.apply_yaml(&grant);
+    let kc = h.kubeconfig_viewer.to_str().unwrap();
+    let r = llmd(&["doctor", "--kubeconfig", kc, "-n", &ns, "-o", "json"]);
+    let v = r.json();
+    let check = v["checks"].as_array().unwrap().iter().find(|c| c["code"] == "LLMD-EPP-007").expect("EPP-007 listed");
+    assert_eq!(check["status"], "skip", "{check:#}");
+    assert_eq!(check["reason"], "forbidden: cannot create subjectaccessreviews.authorization.k8s.io", "{check:#}");
 }
 
 #[test]
