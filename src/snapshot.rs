@@ -75,8 +75,9 @@ pub enum Kind {
     AdmissionPolicies,
     Webhooks,
     ServerVersion,
-    /// What the endpoint pickers' ServiceAccounts may do (SubjectAccessReviews; live only).
-    PickerAccess,
+    /// What the endpoint pickers' and gateway controllers' ServiceAccounts may do
+    /// (SubjectAccessReviews; live only).
+    SaAccess,
     /// Object status written by controllers (and, for CRDs, the installed set) of every other kind
     /// the check reads: known live, and offline when the files are objects read back from an API
     /// server (`kubectl get -o yaml|json`), per kind.
@@ -93,7 +94,7 @@ impl Kind {
                 | Kind::AdmissionPolicies
                 | Kind::Webhooks
                 | Kind::ServerVersion
-                | Kind::PickerAccess
+                | Kind::SaAccess
         )
     }
 
@@ -117,7 +118,7 @@ impl Kind {
             Kind::AdmissionPolicies => "ValidatingAdmissionPolicies",
             Kind::Webhooks => "ValidatingWebhookConfigurations",
             Kind::ServerVersion => "the server version",
-            Kind::PickerAccess => "endpoint picker ServiceAccount permissions",
+            Kind::SaAccess => "ServiceAccount permissions",
             Kind::LiveStatus => "object status",
         }
     }
@@ -228,7 +229,11 @@ pub struct Snapshot {
     pub webhooks: Collected<ValidatingWebhookConfiguration>,
     /// SubjectAccessReviews of the endpoint pickers' ServiceAccounts (`picker_access_requests`):
     /// live only; Forbidden when the user may not create SubjectAccessReviews.
-    pub picker_access: Collected<AccessReview>,
+    pub sa_access: Collected<AccessReview>,
+    /// Envoy Gateway's configuration: the `envoy-gateway.yaml` key of ConfigMap
+    /// envoy-gateway-system/envoy-gateway-config (live only, read only when Envoy Gateway is present;
+    /// Absent when the ConfigMap or key does not exist).
+    pub envoy_gateway_config: Collected<String>,
     /// Listed objects that could not be read: their kinds are incomplete, so checks reading them
     /// are skipped rather than told that the object does not exist.
     pub unreadable: Vec<Unreadable>,
@@ -266,6 +271,9 @@ pub struct AccessReview {
     pub request: AccessRequest,
     pub allowed: bool,
 }
+
+/// Envoy Gateway's ConfigMap (namespace, name) and the key holding its EnvoyGateway configuration.
+pub const ENVOY_GATEWAY_CONFIG: (&str, &str, &str) = ("envoy-gateway-system", "envoy-gateway-config", "envoy-gateway.yaml");
 
 /// The verbs the picker's informers use on every kind it reads.
 const PICKER_VERBS: [&str; 3] = ["get", "list", "watch"];
@@ -335,7 +343,7 @@ impl Snapshot {
             Kind::AdmissionPolicies => state.apply(&mut self.admission_policies),
             Kind::Webhooks => state.apply(&mut self.webhooks),
             Kind::ServerVersion => state.apply(&mut self.server_version),
-            Kind::PickerAccess => state.apply(&mut self.picker_access),
+            Kind::SaAccess => state.apply(&mut self.sa_access),
             Kind::LiveStatus => {}
         }
     }
@@ -368,7 +376,7 @@ impl Snapshot {
             Kind::AdmissionPolicies => self.admission_policies.skip_reason(),
             Kind::Webhooks => self.webhooks.skip_reason(),
             Kind::ServerVersion => self.server_version.skip_reason(),
-            Kind::PickerAccess => self.picker_access.skip_reason(),
+            Kind::SaAccess => self.sa_access.skip_reason(),
             // Depends on the other kinds a check reads: see `status_skip_reason`.
             Kind::LiveStatus => None,
         }
@@ -460,6 +468,23 @@ impl Snapshot {
             .collect()
     }
 
+    /// What a gateway controller running as `sa_namespace/sa_name` needs to route to
+    /// InferencePools: get/list/watch on inferencepools.inference.networking.k8s.io in every
+    /// namespace (`namespace` empty: the controller watches the whole cluster).
+    pub fn pool_reader_requests(sa_namespace: &str, sa_name: &str) -> Vec<AccessRequest> {
+        PICKER_VERBS
+            .iter()
+            .map(|verb| AccessRequest {
+                sa_namespace: sa_namespace.to_string(),
+                sa_name: sa_name.to_string(),
+                verb,
+                group: crate::model::groups::INFERENCE.to_string(),
+                resource: "inferencepools",
+                namespace: String::new(),
+            })
+            .collect()
+    }
+
     /// Pod templates of the Deployments and StatefulSets in `namespace` that carry every label of
     /// `selector` (a Service's selector; empty selects none).
     pub fn templates_selected<'a>(
@@ -480,7 +505,7 @@ impl Snapshot {
 
     /// Every permission the endpoint pickers need, across pools: what the live collector reviews
     /// (one review per distinct ServiceAccount, verb and resource, however many pools share them).
-    pub fn all_picker_access_requests(&self) -> std::collections::BTreeSet<AccessRequest> {
+    pub fn all_access_requests(&self) -> std::collections::BTreeSet<AccessRequest> {
         let mut out = std::collections::BTreeSet::new();
         for pool in self.all_pools() {
             let Some(epp) = pool.endpoint_picker.as_ref() else { continue };
@@ -501,7 +526,7 @@ impl Snapshot {
     /// The reviews of `requests` that the API server denied (requests never reviewed are not
     /// reported: the collector reviews every request `picker_access_requests` names).
     pub fn denied<'a>(&'a self, requests: &'a [AccessRequest]) -> impl Iterator<Item = &'a AccessRequest> + 'a {
-        requests.iter().filter(|r| self.picker_access.items().iter().any(|a| &a.request == *r && !a.allowed))
+        requests.iter().filter(|r| self.sa_access.items().iter().any(|a| &a.request == *r && !a.allowed))
     }
 
     /// Pods in `namespace` whose labels include every `selector` pair (empty selector matches none).

@@ -2,7 +2,7 @@
 //! and the pool its Deployment was started for.
 //!
 //! E16 (the EPP ServiceAccount's RBAC on pods/inferencepools) is LLMD-EPP-007: it reads the
-//! SubjectAccessReviews the live collector made (`Kind::PickerAccess`), so it is skipped offline.
+//! SubjectAccessReviews the live collector made (`Kind::SaAccess`), so it is skipped offline.
 
 use super::pools::{
     effective_pools, epp_port_patch, epp_port_repair, epp_service_name, pool_object, pool_patch, pool_path,
@@ -88,7 +88,7 @@ pub static CHECKS: &[Check] = &[
             Kind::Services,
             Kind::Deployments,
             Kind::StatefulSets,
-            Kind::PickerAccess,
+            Kind::SaAccess,
         ],
         run: check_picker_access,
     },
@@ -1181,14 +1181,14 @@ status: {{replicas: {replicas}, availableReplicas: {available}}}
         }
         let mut snap = fixtures::snapshot(&docs(&[POOL, SERVICE, SLICE_READY, &dep]));
         let reviews = snap
-            .all_picker_access_requests()
+            .all_access_requests()
             .into_iter()
             .map(|request| {
                 let allowed = !denied.contains(&request.resource);
                 crate::snapshot::AccessReview { request, allowed }
             })
             .collect();
-        snap.picker_access = crate::snapshot::Collected::Listed(reviews);
+        snap.sa_access = crate::snapshot::Collected::Listed(reviews);
         snap
     }
 
@@ -1196,7 +1196,7 @@ status: {{replicas: {replicas}, availableReplicas: {available}}}
     fn picker_service_account_without_grants_is_an_error() {
         let snap = reviewed(Some("qwen-epp"), &["pods"]);
         // One review per verb and resource of the one ServiceAccount: pool and pods.
-        assert_eq!(snap.picker_access.items().len(), 6);
+        assert_eq!(snap.sa_access.items().len(), 6);
         let found = issues_in_snap(&snap);
         assert_eq!(found.len(), 1, "{found:#?}");
         assert_eq!(found[0].severity, Severity::Error);

@@ -7,7 +7,7 @@ use crate::catalog::releases::parse_version;
 use crate::findings::Category;
 use crate::fix::{ControllerUpgrade, Op, Repair};
 use crate::model::{condition, groups, GatewayClassView, ObjectRef};
-use crate::snapshot::{Kind, Snapshot};
+use crate::snapshot::{service_account_of, Collected, Kind, Snapshot, ENVOY_GATEWAY_CONFIG};
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::Container;
 
@@ -466,14 +466,7 @@ fn check_inference_switch(ctx: &CheckContext) -> Vec<Issue> {
             InferenceSwitch::Builtin => {}
             InferenceSwitch::Config(what) => {
                 for d in controller_deployments(snap, p) {
-                    out.push(Issue::info(
-                        deployment_ref(d),
-                        format!(
-                            "{} keeps InferencePool support in its configuration ({what}), which is not visible from the API, so it could not be verified",
-                            p.name
-                        ),
-                        p.enable_hint,
-                    ));
+                    out.extend(envoy_gateway_inference(ctx, p, d, what, pools));
                 }
             }
             InferenceSwitch::Env(_) | InferenceSwitch::Arg(_) => {
@@ -509,6 +502,117 @@ fn check_inference_switch(ctx: &CheckContext) -> Vec<Issue> {
         }
     }
     out
+}
+
+/// Envoy Gateway routes to InferencePools only when its EnvoyGateway configuration lists
+/// InferencePool (group inference.networking.k8s.io, kind InferencePool, version v1) under
+/// `extensionManager.backendResources` (envoyproxy/ai-gateway
+/// examples/inference-pool/envoy-gateway-values-addon.yaml adds exactly that entry), and when its
+/// ServiceAccount may get/list/watch inferencepools (the ClusterRole the InferencePool guides add:
+/// the provider's `extra_rbac`). The configuration lives in ConfigMap
+/// envoy-gateway-system/envoy-gateway-config, key envoy-gateway.yaml (envoyproxy/gateway
+/// charts/gateway-helm/templates/envoy-gateway-config.yaml); it is read live only, so offline or
+/// without access the finding stays an info that it could not be verified.
+fn envoy_gateway_inference(ctx: &CheckContext, p: &Provider, d: &Deployment, what: &str, pools: bool) -> Vec<Issue> {
+    let snap = ctx.snapshot;
+    let (cm_ns, cm_name, key) = ENVOY_GATEWAY_CONFIG;
+    let unverified = |why: String| {
+        Issue::info(
+            deployment_ref(d),
+            format!("{} keeps InferencePool support in its configuration ({what}), which could not be verified: {why}", p.name),
+            p.enable_hint,
+        )
+    };
+    let mut out = Vec::new();
+    let listed = match &snap.envoy_gateway_config {
+        Collected::Listed(texts) => match texts.first().map(|t| serde_saphyr::from_str::<serde_json::Value>(t)) {
+            Some(Ok(config)) => Some(lists_inference_pool(&config)),
+            Some(Err(e)) => {
+                out.push(unverified(format!("key {key} of ConfigMap {cm_ns}/{cm_name} is not YAML ({e})")));
+                None
+            }
+            None => None,
+        },
+        Collected::Absent => {
+            out.push(unverified(format!("ConfigMap {cm_ns}/{cm_name} (key {key}) was not found")));
+            None
+        }
+        other => {
+            let why = other.skip_reason().unwrap_or_default();
+            out.push(unverified(why));
+            None
+        }
+    };
+    if listed == Some(false) {
+        let chart = p.charts.first();
+        let addon = chart
+            .and_then(|c| c.values_files.iter().find(|f| f.contains("inference-pool")))
+            .map(|f| f.replace("{version}", &profile_version(ctx, p)));
+        let hint = match (chart, addon) {
+            (Some(chart), Some(addon)) => {
+                let by = installed_by(d);
+                let (release, ns, version) = match &by {
+                    InstalledBy::Helm { release, namespace, chart_version } => {
+                        (release.clone(), namespace.clone(), chart_version.clone())
+                    }
+                    _ => (chart.release.to_string(), p.namespace.to_string(), None),
+                };
+                let version = version
+                    .or_else(|| running_version(d, p))
+                    .or_else(|| chart.version.map(str::to_string))
+                    .unwrap_or_default();
+                format!(
+                    "helm upgrade {release} {} -n {ns} --version {version} --reuse-values -f {addon} && kubectl rollout restart deployment/{} -n {}",
+                    chart.chart,
+                    deployment_name(d),
+                    deployment_ns(d)
+                )
+            }
+            _ => p.enable_hint.to_string(),
+        };
+        let msg = format!(
+            "{} controller {}/{} does not list InferencePool (group {}, version v1) in extensionManager.backendResources of ConfigMap {cm_ns}/{cm_name}: routes to InferencePools are not programmed",
+            p.name,
+            deployment_ns(d),
+            deployment_name(d),
+            groups::INFERENCE
+        );
+        out.push(if pools { Issue::error(deployment_ref(d), msg, hint) } else { Issue::warning(deployment_ref(d), msg, hint) });
+    }
+    // Only reviews the collector made are read: a controller it did not review is not reported.
+    let sa = service_account_of(&d.spec.template);
+    let requests = Snapshot::pool_reader_requests(deployment_ns(d), sa);
+    let denied: Vec<&str> = snap.denied(&requests).map(|r| r.verb).collect();
+    if !denied.is_empty() {
+        let rbac = p.extra_rbac.first();
+        let role = rbac.map_or("envoy-gateway-inferencepools", |r| r.name);
+        let msg = format!(
+            "ServiceAccount {}/{sa} of {} controller {}/{} may not {} inferencepools.{} in all namespaces: it logs `inferencepools.{} is forbidden` and cannot route to InferencePools",
+            deployment_ns(d),
+            p.name,
+            deployment_ns(d),
+            deployment_name(d),
+            denied.join(", "),
+            groups::INFERENCE,
+            groups::INFERENCE
+        );
+        let hint = format!(
+            "kubectl create clusterrole {role} --verb=get,list,watch --resource=inferencepools.{} && kubectl create clusterrolebinding {role} --clusterrole={role} --serviceaccount={}:{sa}",
+            groups::INFERENCE,
+            deployment_ns(d)
+        );
+        out.push(if pools { Issue::error(deployment_ref(d), msg, hint) } else { Issue::warning(deployment_ref(d), msg, hint) });
+    }
+    out
+}
+
+/// True when an EnvoyGateway configuration lists InferencePool v1 among its backend resources.
+fn lists_inference_pool(config: &serde_json::Value) -> bool {
+    config.pointer("/extensionManager/backendResources").and_then(|v| v.as_array()).is_some_and(|resources| {
+        resources.iter().any(|r| {
+            r["group"] == groups::INFERENCE && r["kind"] == "InferencePool" && r["version"] == "v1"
+        })
+    })
 }
 
 /// How a controller was installed, as its Deployment shows it.
@@ -1081,6 +1185,81 @@ spec:
             .replace("--gatewayclass=nginx]", "--gatewayclass=nginx, --gateway-api-inference-extension]");
         let snap = fixtures::snapshot(&format!("{fixed}\n---\n{V1_POOL}"));
         assert_eq!(codes(&snap, "LLMD-GWC-005"), vec![("envoy-gateway".into(), Severity::Info)]);
+    }
+
+    const EG: &str = r#"
+apiVersion: gateway.networking.k8s.io/v1
+kind: GatewayClass
+metadata: {name: eg}
+spec: {controllerName: gateway.envoyproxy.io/gatewayclass-controller}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: envoy-gateway, namespace: envoy-gateway-system}
+spec:
+  selector: {matchLabels: {app: eg}}
+  template:
+    metadata: {labels: {app: eg}}
+    spec:
+      serviceAccountName: envoy-gateway
+      containers: [{name: envoy-gateway, image: docker.io/envoyproxy/gateway:v1.5.4}]
+"#;
+
+    /// Envoy Gateway with `config` as its envoy-gateway.yaml and its ServiceAccount allowed
+    /// (or not) to read InferencePools.
+    fn envoy_gateway(config: Collected<String>, may_read_pools: bool) -> Snapshot {
+        let mut snap = fixtures::snapshot(&format!("{EG}\n---\n{V1_POOL}"));
+        snap.envoy_gateway_config = config;
+        let reviews = Snapshot::pool_reader_requests("envoy-gateway-system", "envoy-gateway")
+            .into_iter()
+            .map(|request| crate::snapshot::AccessReview { request, allowed: may_read_pools })
+            .collect();
+        snap.sa_access = Collected::Listed(reviews);
+        snap
+    }
+
+    const EG_CONFIG_WITH_POOLS: &str = "apiVersion: config.gateway.envoyproxy.io/v1alpha1\nkind: EnvoyGateway\n\
+        extensionManager:\n  backendResources:\n  - {group: inference.networking.k8s.io, kind: InferencePool, version: v1}\n";
+
+    #[test]
+    fn gwc005_envoy_gateway_config_and_rbac_are_verified() {
+        // Healthy: listed and readable → nothing, not even the "cannot be verified" info.
+        let ok = envoy_gateway(Collected::Listed(vec![EG_CONFIG_WITH_POOLS.into()]), true);
+        assert_eq!(codes(&ok, "LLMD-GWC-005"), vec![]);
+        // Only the x-k8s alpha pool listed: v1 pools are not routed.
+        let alpha = EG_CONFIG_WITH_POOLS.replace("inference.networking.k8s.io, kind: InferencePool, version: v1", "inference.networking.x-k8s.io, kind: InferencePool, version: v1alpha2");
+        let snap = envoy_gateway(Collected::Listed(vec![alpha]), true);
+        let found = issues(&snap, "LLMD-GWC-005");
+        assert_eq!(found.len(), 1, "{found:#?}");
+        assert_eq!(found[0].severity, Severity::Error);
+        assert_eq!(
+            found[0].message,
+            "Envoy AI Gateway controller envoy-gateway-system/envoy-gateway does not list InferencePool (group inference.networking.k8s.io, version v1) in extensionManager.backendResources of ConfigMap envoy-gateway-system/envoy-gateway-config: routes to InferencePools are not programmed"
+        );
+        assert_eq!(
+            found[0].hint,
+            "helm upgrade eg oci://docker.io/envoyproxy/gateway-helm -n envoy-gateway-system --version v1.5.4 --reuse-values -f https://raw.githubusercontent.com/envoyproxy/ai-gateway/v0.4.0/examples/inference-pool/envoy-gateway-values-addon.yaml && kubectl rollout restart deployment/envoy-gateway -n envoy-gateway-system"
+        );
+        // Listed, but the controller may not read InferencePools.
+        let snap = envoy_gateway(Collected::Listed(vec![EG_CONFIG_WITH_POOLS.into()]), false);
+        let found = issues(&snap, "LLMD-GWC-005");
+        assert_eq!(found.len(), 1, "{found:#?}");
+        assert!(found[0].message.starts_with("ServiceAccount envoy-gateway-system/envoy-gateway of Envoy AI Gateway controller envoy-gateway-system/envoy-gateway may not get, list, watch inferencepools.inference.networking.k8s.io in all namespaces"), "{}", found[0].message);
+        assert_eq!(
+            found[0].hint,
+            "kubectl create clusterrole envoy-gateway-inferencepools --verb=get,list,watch --resource=inferencepools.inference.networking.k8s.io && kubectl create clusterrolebinding envoy-gateway-inferencepools --clusterrole=envoy-gateway-inferencepools --serviceaccount=envoy-gateway-system:envoy-gateway"
+        );
+        // Not readable (offline, forbidden, missing): an info naming why, never a finding.
+        for (config, why) in [
+            (Collected::Unknown { reason: "Envoy Gateway's configuration cannot be known offline".into() }, "cannot be known offline"),
+            (Collected::Forbidden { verb: "get".into(), resource: "configmaps in namespace envoy-gateway-system".into() }, "forbidden: cannot get configmaps"),
+            (Collected::Absent, "was not found"),
+        ] {
+            let found = issues(&envoy_gateway(config, true), "LLMD-GWC-005");
+            assert_eq!(found.len(), 1, "{found:#?}");
+            assert_eq!(found[0].severity, Severity::Info);
+            assert!(found[0].message.contains("could not be verified") && found[0].message.contains(why), "{}", found[0].message);
+        }
     }
 
     #[test]

@@ -1,18 +1,69 @@
-//! Live only: may each endpoint picker's ServiceAccount read what the picker watches? One
-//! SubjectAccessReview per distinct ServiceAccount, verb and resource (`all_picker_access_requests`),
-//! run concurrently after the listing. A user who may not create SubjectAccessReviews gets the
-//! slot marked Forbidden, so the check is skipped with that reason instead of guessing.
+//! Live only, after the listing: what ServiceAccounts may do, and Envoy Gateway's configuration.
+//! - May each endpoint picker's ServiceAccount read what the picker watches (and Envoy Gateway's
+//!   controller read InferencePools)? One SubjectAccessReview per distinct ServiceAccount, verb and
+//!   resource (`all_access_requests`), run concurrently. A user who may not create
+//!   SubjectAccessReviews gets the slot marked Forbidden, so checks are skipped with that reason.
+//! - When Envoy Gateway is present (its GatewayClass controllerName or its controller Deployment),
+//!   one GET of ConfigMap envoy-gateway-system/envoy-gateway-config (Envoy Gateway's helm chart
+//!   renders its EnvoyGateway configuration there, key `envoy-gateway.yaml`:
+//!   envoyproxy/gateway charts/gateway-helm/templates/envoy-gateway-config.yaml).
 
+use crate::catalog::{ProviderId, PROVIDERS};
 use crate::cluster::Connection;
 use crate::error::Result;
-use crate::snapshot::{AccessReview, Collected, Snapshot};
+use crate::snapshot::{service_account_of, AccessReview, Collected, Snapshot, ENVOY_GATEWAY_CONFIG};
+use k8s_openapi::api::core::v1::ConfigMap;
 use futures::future::join_all;
 use k8s_openapi::api::authorization::v1::{ResourceAttributes, SubjectAccessReview, SubjectAccessReviewSpec};
 use kube::api::{Api, PostParams};
 
-/// Fill `snap.picker_access` from the listed objects.
-pub async fn collect_picker_access(conn: &Connection, snap: &mut Snapshot) -> Result<()> {
-    let requests = snap.all_picker_access_requests();
+/// Fill `snap.sa_access` and `snap.envoy_gateway_config` from the listed objects.
+pub async fn collect_access(conn: &Connection, snap: &mut Snapshot) -> Result<()> {
+    let mut requests = snap.all_access_requests();
+    if let Some(eg) = PROVIDERS.iter().find(|p| p.id == ProviderId::EnvoyAiGateway) {
+        let class = snap.gateway_classes.items().iter().any(|c| eg.controller_names.contains(&c.spec.controller_name.as_str()));
+        let controllers: Vec<_> = snap
+            .deployments
+            .items()
+            .iter()
+            .filter(|d| {
+                d.metadata.namespace.as_deref() == Some(eg.namespace)
+                    && eg.deployment_names.contains(&d.metadata.name.as_deref().unwrap_or(""))
+            })
+            .collect();
+        for d in &controllers {
+            requests.extend(Snapshot::pool_reader_requests(eg.namespace, service_account_of(&d.spec.template)));
+        }
+        if class || !controllers.is_empty() {
+            collect_envoy_gateway_config(conn, snap).await?;
+        }
+    }
+    collect_reviews(conn, snap, requests).await
+}
+
+async fn collect_envoy_gateway_config(conn: &Connection, snap: &mut Snapshot) -> Result<()> {
+    let (ns, name, key) = ENVOY_GATEWAY_CONFIG;
+    let api: Api<ConfigMap> = Api::namespaced(conn.client.clone(), ns);
+    conn.count_request();
+    snap.envoy_gateway_config = match api.get_opt(name).await {
+        Ok(Some(cm)) => match cm.data.and_then(|mut d| d.remove(key)) {
+            Some(text) => Collected::Listed(vec![text]),
+            None => Collected::Absent,
+        },
+        Ok(None) => Collected::Absent,
+        Err(kube::Error::Api(s)) if s.is_forbidden() => {
+            Collected::Forbidden { verb: "get".into(), resource: format!("configmaps in namespace {ns}") }
+        }
+        Err(e) => return Err(conn.explain(&format!("cannot read ConfigMap {ns}/{name}"), &e)),
+    };
+    Ok(())
+}
+
+async fn collect_reviews(
+    conn: &Connection,
+    snap: &mut Snapshot,
+    requests: std::collections::BTreeSet<crate::snapshot::AccessRequest>,
+) -> Result<()> {
     let api: Api<SubjectAccessReview> = Api::all(conn.client.clone());
     let jobs = requests.iter().map(|r| {
         let api = api.clone();
@@ -29,7 +80,7 @@ pub async fn collect_picker_access(conn: &Connection, snap: &mut Snapshot) -> Re
                     group: Some(r.group.clone()),
                     resource: Some(r.resource.to_string()),
                     verb: Some(r.verb.to_string()),
-                    namespace: Some(r.namespace.clone()),
+                    namespace: Some(r.namespace.clone()).filter(|n| !n.is_empty()),
                     ..Default::default()
                 }),
                 ..Default::default()
@@ -47,7 +98,7 @@ pub async fn collect_picker_access(conn: &Connection, snap: &mut Snapshot) -> Re
                 allowed: r.status.is_some_and(|s| s.allowed),
             }),
             Err(kube::Error::Api(s)) if s.is_forbidden() => {
-                snap.picker_access = Collected::Forbidden {
+                snap.sa_access = Collected::Forbidden {
                     verb: "create".into(),
                     resource: "subjectaccessreviews.authorization.k8s.io".into(),
                 };
@@ -56,6 +107,6 @@ pub async fn collect_picker_access(conn: &Connection, snap: &mut Snapshot) -> Re
             Err(e) => return Err(conn.explain("cannot review the endpoint pickers' permissions", &e)),
         }
     }
-    snap.picker_access = Collected::Listed(reviews);
+    snap.sa_access = Collected::Listed(reviews);
     Ok(())
 }

@@ -232,7 +232,7 @@ pub async fn collect_cluster(conn: &Connection, namespace: Option<&str>) -> Resu
     if let Some(ns) = namespace {
         collect_controllers(conn, &mut snap, ns).await?;
     }
-    super::access::collect_picker_access(conn, &mut snap).await?;
+    super::access::collect_access(conn, &mut snap).await?;
 
     tracing::info!(
         "collected the snapshot with {} API requests in {:.2}s",

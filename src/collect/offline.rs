@@ -255,7 +255,8 @@ pub fn snapshot_from_objects(objects: &[Located], paths: Vec<String>) -> Result<
         }
     }
     snap.server_version = offline("the server version");
-    snap.picker_access = offline("what the endpoint pickers' ServiceAccounts may do");
+    snap.sa_access = offline("what ServiceAccounts may do");
+    snap.envoy_gateway_config = offline("Envoy Gateway's configuration");
     let dump = counts.values().any(|(_, read)| *read > 0);
     snap.dump = dump;
     if !dump {

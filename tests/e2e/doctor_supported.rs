@@ -120,7 +120,8 @@ fn picker_run_as_a_stateful_set_is_healthy() {
         "apiVersion": "apps/v1", "kind": "StatefulSet",
         "metadata": {"name": EPP, "labels": {"app": EPP}},
         "spec": {"replicas": 1, "serviceName": EPP, "selector": {"matchLabels": {"app": EPP}},
-                 "template": {"metadata": {"labels": {"app": EPP}}, "spec": {"containers": [epp_container(args)]}}},
+                 "template": {"metadata": {"labels": {"app": EPP}},
+                              "spec": {"serviceAccountName": EPP, "containers": [epp_container(args)]}}},
     });
     let o = Opts::istio().drop("Deployment").extra(set);
     deploy(h, &ns, &o);
@@ -137,7 +138,7 @@ fn picker_run_as_a_stateful_set_is_healthy() {
             .map(|s| s.to_string())
             .collect();
     h.apply_yaml(&format!(
-        "apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {{name: {EPP}, namespace: {ns}}}\nspec:\n  serviceName: {EPP}\n  selector: {{matchLabels: {{app: {EPP}}}}}\n  template:\n    metadata: {{labels: {{app: {EPP}}}}}\n    spec: {{containers: [{}]}}\n",
+        "apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {{name: {EPP}, namespace: {ns}}}\nspec:\n  serviceName: {EPP}\n  selector: {{matchLabels: {{app: {EPP}}}}}\n  template:\n    metadata: {{labels: {{app: {EPP}}}}}\n    spec: {{serviceAccountName: {EPP}, containers: [{}]}}\n",
         epp_container(wrong)
     ));
     let (r, v) = doctor_json(h, &ns, &[]);
