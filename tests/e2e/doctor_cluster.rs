@@ -966,6 +966,77 @@ fn istiod_inference_switch_gwc_005_and_version_gwc_006() {
     says(f, "hint", &["istioctl upgrade -y (with istioctl 1.28.0"]);
 }
 
+/// Envoy Gateway as its chart installs it: class, controller Deployment running as ServiceAccount
+/// envoy-gateway, and ConfigMap envoy-gateway-config whose envoy-gateway.yaml lists `backend`.
+fn envoy_gateway(h: &Harness, backend: &str) {
+    accepted_class(h, "eg", "gateway.envoyproxy.io/gatewayclass-controller");
+    ensure_namespace(h, "envoy-gateway-system");
+    h.apply_yaml(&format!(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: envoy-gateway, namespace: envoy-gateway-system}}\n\
+         spec:\n  selector: {{matchLabels: {{app: eg}}}}\n  template:\n    metadata: {{labels: {{app: eg}}}}\n    \
+         spec:\n      serviceAccountName: envoy-gateway\n      \
+         containers: [{{name: envoy-gateway, image: docker.io/envoyproxy/gateway:v1.5.4}}]\n---\n\
+         apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: envoy-gateway-config, namespace: envoy-gateway-system}}\n\
+         data:\n  envoy-gateway.yaml: |\n    apiVersion: config.gateway.envoyproxy.io/v1alpha1\n    kind: EnvoyGateway\n    \
+         gateway: {{controllerName: gateway.envoyproxy.io/gatewayclass-controller}}\n    \
+         extensionManager:\n      backendResources:\n      - {backend}\n"
+    ));
+}
+
+#[test]
+fn gwc_005_envoy_gateway_without_inference_pool_backend_or_rbac() {
+    let h = Lab::take();
+    install_prereq(&h);
+    let ns = h.namespace("lab-eg");
+    v1_pool(&h, &ns, "qwen");
+    // Only the alpha pool is a backend resource, and no ClusterRole lets the controller read pools.
+    envoy_gateway(&h, "{group: inference.networking.x-k8s.io, kind: InferencePool, version: v1alpha2}");
+    let (r, report) = doctor(&h, &["-v"]);
+    r.expect_code(1);
+    let found = all_with(&report, "LLMD-GWC-005");
+    assert_eq!(found.len(), 2, "{:#?}", summary(&report));
+    let config = found.iter().find(|f| f["message"].as_str().unwrap().contains("backendResources")).expect("config");
+    assert_eq!(config["severity"], "error");
+    says(config, "message", &["does not list InferencePool (group inference.networking.k8s.io, version v1)", "envoy-gateway-system/envoy-gateway-config"]);
+    says(config, "hint", &["helm upgrade eg oci://docker.io/envoyproxy/gateway-helm -n envoy-gateway-system --version v1.5.4 --reuse-values -f https://raw.githubusercontent.com/envoyproxy/ai-gateway/", "kubectl rollout restart deployment/envoy-gateway -n envoy-gateway-system"]);
+    let rbac = found.iter().find(|f| f["message"].as_str().unwrap().contains("may not")).expect("rbac");
+    assert_eq!(rbac["severity"], "error");
+    says(rbac, "message", &["ServiceAccount envoy-gateway-system/envoy-gateway", "may not get, list, watch inferencepools.inference.networking.k8s.io in all namespaces"]);
+    // The RBAC hint, run as printed, grants what is missing; that finding goes away.
+    let hint = rbac["hint"].as_str().unwrap().to_string();
+    for cmd in hint.split(" && ") {
+        let args: Vec<&str> = cmd.split(' ').skip(1).collect();
+        let out = h.kubectl(&args);
+        assert!(out.status.success(), "{cmd}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    let (_, report) = doctor(&h, &[]);
+    let found = all_with(&report, "LLMD-GWC-005");
+    assert_eq!(found.len(), 1, "{:#?}", summary(&report));
+    assert!(found[0]["message"].as_str().unwrap().contains("backendResources"), "{:#}", found[0]);
+}
+
+#[test]
+fn gwc_005_envoy_gateway_with_inference_pool_backend_and_rbac_is_healthy() {
+    let h = Lab::take();
+    install_prereq(&h);
+    let ns = h.namespace("lab-eg-ok");
+    v1_pool(&h, &ns, "qwen");
+    envoy_gateway(&h, "{group: inference.networking.k8s.io, kind: InferencePool, version: v1}");
+    // The ClusterRole the InferencePool guides add for Envoy Gateway's ServiceAccount.
+    h.apply_yaml(
+        "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: envoy-gateway-inferencepools}\n\
+         rules: [{apiGroups: [inference.networking.k8s.io], resources: [inferencepools], verbs: [get, list, watch]}]\n---\n\
+         apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata: {name: envoy-gateway-inferencepools}\n\
+         subjects: [{kind: ServiceAccount, name: envoy-gateway, namespace: envoy-gateway-system}]\n\
+         roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: envoy-gateway-inferencepools}\n",
+    );
+    let (_, report) = doctor(&h, &[]);
+    // Verified, so not even the "could not be verified" info is left.
+    assert_eq!(all_with(&report, "LLMD-GWC-005"), Vec::<&Value>::new(), "{:#?}", summary(&report));
+    let check = report["checks"].as_array().unwrap().iter().find(|c| c["code"] == "LLMD-GWC-005").expect("listed");
+    assert_eq!(check["status"], "pass", "{check:#}");
+}
+
 #[test]
 fn agentgateway_switch_off_gwc_005_and_kgateway_known_bad_gwc_006() {
     let h = Lab::take();
