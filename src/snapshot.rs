@@ -78,6 +78,8 @@ pub enum Kind {
     /// What the endpoint pickers' and gateway controllers' ServiceAccounts may do
     /// (SubjectAccessReviews; live only).
     SaAccess,
+    /// Envoy Gateway BackendTrafficPolicies (live only, listed when Envoy Gateway is present).
+    BackendTrafficPolicies,
     /// Object status written by controllers (and, for CRDs, the installed set) of every other kind
     /// the check reads: known live, and offline when the files are objects read back from an API
     /// server (`kubectl get -o yaml|json`), per kind.
@@ -119,6 +121,7 @@ impl Kind {
             Kind::Webhooks => "ValidatingWebhookConfigurations",
             Kind::ServerVersion => "the server version",
             Kind::SaAccess => "ServiceAccount permissions",
+            Kind::BackendTrafficPolicies => "BackendTrafficPolicies",
             Kind::LiveStatus => "object status",
         }
     }
@@ -234,6 +237,8 @@ pub struct Snapshot {
     /// envoy-gateway-system/envoy-gateway-config (live only, read only when Envoy Gateway is present;
     /// Absent when the ConfigMap or key does not exist).
     pub envoy_gateway_config: Collected<String>,
+    /// Envoy Gateway BackendTrafficPolicies (gateway.envoyproxy.io), what LLMD-RT-015 reads of them.
+    pub backend_traffic_policies: Collected<TrafficPolicyView>,
     /// Listed objects that could not be read: their kinds are incomplete, so checks reading them
     /// are skipped rather than told that the object does not exist.
     pub unreadable: Vec<Unreadable>,
@@ -270,6 +275,45 @@ impl AccessRequest {
 pub struct AccessReview {
     pub request: AccessRequest,
     pub allowed: bool,
+}
+
+/// What LLMD-RT-015 reads of an Envoy Gateway BackendTrafficPolicy.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrafficPolicyView {
+    pub namespace: String,
+    pub name: String,
+    /// (kind, name) of `spec.targetRefs` and the older `spec.targetRef`, in the policy's namespace.
+    pub targets: Vec<(String, String)>,
+    /// True when `spec.targetSelectors` picks targets by label (labels are not collected, so such
+    /// a policy may cover any route or Gateway of its namespace).
+    pub selects_by_label: bool,
+    /// `spec.timeout.http.requestTimeout`.
+    pub request_timeout: Option<String>,
+}
+
+impl TrafficPolicyView {
+    /// Read from a listed object (fields the check does not read are ignored).
+    pub fn from_value(v: &serde_json::Value) -> Self {
+        let spec = &v["spec"];
+        let target = |t: &serde_json::Value| {
+            Some((t["kind"].as_str()?.to_string(), t["name"].as_str()?.to_string()))
+        };
+        let mut targets: Vec<(String, String)> =
+            spec["targetRefs"].as_array().into_iter().flatten().filter_map(target).collect();
+        targets.extend(target(&spec["targetRef"]));
+        TrafficPolicyView {
+            namespace: v["metadata"]["namespace"].as_str().unwrap_or_default().to_string(),
+            name: v["metadata"]["name"].as_str().unwrap_or_default().to_string(),
+            targets,
+            selects_by_label: spec["targetSelectors"].as_array().is_some_and(|a| !a.is_empty()),
+            request_timeout: spec.pointer("/timeout/http/requestTimeout").and_then(|t| t.as_str()).map(str::to_string),
+        }
+    }
+
+    /// True when the policy attaches to `kind` `name` in `namespace` (or may, by label).
+    pub fn may_target(&self, kind: &str, namespace: &str, name: &str) -> bool {
+        self.namespace == namespace && (self.selects_by_label || self.targets.iter().any(|(k, n)| k == kind && n == name))
+    }
 }
 
 /// Envoy Gateway's ConfigMap (namespace, name) and the key holding its EnvoyGateway configuration.
@@ -344,6 +388,7 @@ impl Snapshot {
             Kind::Webhooks => state.apply(&mut self.webhooks),
             Kind::ServerVersion => state.apply(&mut self.server_version),
             Kind::SaAccess => state.apply(&mut self.sa_access),
+            Kind::BackendTrafficPolicies => state.apply(&mut self.backend_traffic_policies),
             Kind::LiveStatus => {}
         }
     }
@@ -377,6 +422,7 @@ impl Snapshot {
             Kind::Webhooks => self.webhooks.skip_reason(),
             Kind::ServerVersion => self.server_version.skip_reason(),
             Kind::SaAccess => self.sa_access.skip_reason(),
+            Kind::BackendTrafficPolicies => self.backend_traffic_policies.skip_reason(),
             // Depends on the other kinds a check reads: see `status_skip_reason`.
             Kind::LiveStatus => None,
         }

@@ -126,6 +126,20 @@ pub static CHECKS: &[Check] = &[
         needs: &[Kind::HttpRoutes, Kind::Gateways, Kind::GatewayClasses, Kind::InferencePools, Kind::InferencePoolsX],
         run: check_pools_in_one_rule,
     },
+    Check {
+        code: "LLMD-RT-015",
+        title: "Envoy Gateway inference routes raise Envoy's 15 s default request timeout",
+        category: Category::Routes,
+        needs: &[
+            Kind::HttpRoutes,
+            Kind::Gateways,
+            Kind::GatewayClasses,
+            Kind::InferencePools,
+            Kind::InferencePoolsX,
+            Kind::BackendTrafficPolicies,
+        ],
+        run: check_envoy_default_timeout,
+    },
 ];
 
 // ---------------------------------------------------------------------------------------------
@@ -291,6 +305,81 @@ fn check_timeouts(ctx: &CheckContext) -> Vec<Issue> {
                     what.join(" and ")
                 ),
                 patch_route(route, &serde_json::Value::Array(ops).to_string()),
+            ));
+        }
+    }
+    out
+}
+
+/// Envoy Gateway leaves Envoy's route timeout at its 15 s default unless the HTTPRoute rule sets
+/// `timeouts` or a BackendTrafficPolicy sets `timeout.http.requestTimeout` (envoyproxy/gateway#1899
+/// chose to keep Envoy's default; envoyproxy/ai-gateway#361: "The default envoy proxy timeout is
+/// 15s which is too short for GenAI workload"; envoyproxy/gateway#4091 shows the 15 s default
+/// cutting requests). A rule setting its own timeouts is LLMD-RT-013's; a policy that may attach
+/// by label counts as raising it (labels are not collected, so it is not guessed at).
+fn check_envoy_default_timeout(ctx: &CheckContext) -> Vec<Issue> {
+    let snap = ctx.snapshot;
+    let policies = snap.backend_traffic_policies.items();
+    // A policy's request timeout: None = not set; Some(true) = leaves room for a generation.
+    let raises = |p: &crate::snapshot::TrafficPolicyView| {
+        p.request_timeout.as_deref().map(|d| duration_ms(d).is_none_or(|ms| ms == 0 || ms >= TIMEOUT_FLOOR_MS))
+    };
+    let mut out = Vec::new();
+    for route in snap.http_routes.items() {
+        let (rns, rname) = (route.metadata.ns(), &route.metadata.name);
+        let envoy_parents: Vec<(String, String)> = route
+            .spec
+            .parent_refs
+            .iter()
+            .filter_map(|p| parent_gateway(route, p))
+            .filter(|(ns, name)| {
+                snap.gateway(ns, name)
+                    .and_then(|gw| snap.gateway_class(&gw.spec.gateway_class_name))
+                    .and_then(provider_of_class)
+                    .is_some_and(|p| p.id == crate::catalog::ProviderId::EnvoyAiGateway)
+            })
+            .collect();
+        if envoy_parents.is_empty() {
+            continue;
+        }
+        // Policies on the route or on each Envoy Gateway it attaches to.
+        let on_route: Vec<_> = policies.iter().filter(|p| p.may_target("HTTPRoute", rns, rname)).collect();
+        let on_gateways: Vec<_> = policies
+            .iter()
+            .filter(|p| envoy_parents.iter().any(|(ns, name)| p.may_target("Gateway", ns, name)))
+            .collect();
+        // The route's own policy wins over the Gateway's.
+        let raised = on_route
+            .iter()
+            .find_map(|p| raises(p))
+            .or_else(|| on_gateways.iter().find_map(|p| raises(p)));
+        if raised == Some(true) {
+            continue;
+        }
+        for (i, rule) in route.spec.rules.iter().enumerate() {
+            if !rule.backend_refs.iter().any(|b| is_inference_backend(snap, route, b)) {
+                continue;
+            }
+            if rule.timeouts.request.is_some() || rule.timeouts.backend_request.is_some() {
+                continue;
+            }
+            let why = match on_route.iter().chain(&on_gateways).find(|p| p.request_timeout.is_some()) {
+                Some(p) => format!(
+                    "BackendTrafficPolicy {}/{} sets timeout.http.requestTimeout {}",
+                    p.namespace,
+                    p.name,
+                    p.request_timeout.as_deref().unwrap_or_default()
+                ),
+                None => "neither the rule nor a BackendTrafficPolicy sets a request timeout, so Envoy's 15s default applies".to_string(),
+            };
+            let ops = serde_json::json!([{"op": "add", "path": format!("/spec/rules/{i}/timeouts"), "value": {"request": TIMEOUT_RAISED}}]);
+            out.push(Issue::warning(
+                route_ref(route),
+                format!(
+                    "HTTPRoute {rns}/{rname} rules[{i}] routes to an InferencePool through Envoy Gateway and {why}: \
+                     completions running longer are cut off mid-stream (504 or a reset stream)"
+                ),
+                patch_route(route, &ops.to_string()),
             ));
         }
     }
@@ -1755,5 +1844,57 @@ spec: {controllerName: istio.io/gateway-controller}
         // One pool per rule is fine behind Istio.
         let one = route("llm", GOOD_PARENT, GOOD_BACKEND);
         assert!(found(&snap(&[ISTIO_CLASS, GATEWAY, POOL, &one]), "LLMD-RT-014").is_empty());
+    }
+
+    const EG_CLASS: &str = r#"
+apiVersion: gateway.networking.k8s.io/v1
+kind: GatewayClass
+metadata: {name: eg}
+spec: {controllerName: gateway.envoyproxy.io/gatewayclass-controller}
+"#;
+
+    /// The Gateway on Envoy Gateway's class, the pool, `route` and BackendTrafficPolicies.
+    fn envoy(route: &str, policies: Vec<crate::snapshot::TrafficPolicyView>) -> Snapshot {
+        let gw = GATEWAY.replace("gatewayClassName: istio", "gatewayClassName: eg");
+        let mut s = snap(&[EG_CLASS, &gw, POOL, route]);
+        s.backend_traffic_policies = crate::snapshot::Collected::Listed(policies);
+        s
+    }
+
+    fn policy(kind: &str, name: &str, timeout: Option<&str>) -> crate::snapshot::TrafficPolicyView {
+        let mut spec = serde_json::json!({"targetRefs": [{"group": "gateway.networking.k8s.io", "kind": kind, "name": name}]});
+        if let Some(t) = timeout {
+            spec["timeout"] = serde_json::json!({"http": {"requestTimeout": t}});
+        }
+        crate::snapshot::TrafficPolicyView::from_value(
+            &serde_json::json!({"metadata": {"name": "timeouts", "namespace": "llm"}, "spec": spec}),
+        )
+    }
+
+    #[test]
+    fn rt015_envoy_gateway_default_timeout() {
+        let plain = route("llm", GOOD_PARENT, GOOD_BACKEND);
+        let f = found(&envoy(&plain, vec![]), "LLMD-RT-015");
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert_eq!(f[0].severity, Severity::Warning);
+        assert_eq!(
+            f[0].message,
+            "HTTPRoute llm/qwen-route rules[0] routes to an InferencePool through Envoy Gateway and neither the rule nor a BackendTrafficPolicy sets a request timeout, so Envoy's 15s default applies: completions running longer are cut off mid-stream (504 or a reset stream)"
+        );
+        assert_eq!(
+            f[0].hint,
+            r#"kubectl patch httproute qwen-route -n llm --type=json -p '[{"op":"add","path":"/spec/rules/0/timeouts","value":{"request":"3600s"}}]'"#
+        );
+        // A short policy timeout is named.
+        let f = found(&envoy(&plain, vec![policy("HTTPRoute", "qwen-route", Some("60s"))]), "LLMD-RT-015");
+        assert!(f[0].message.contains("BackendTrafficPolicy llm/timeouts sets timeout.http.requestTimeout 60s"), "{}", f[0].message);
+        // Raised by a policy on the route or on the Gateway, by a rule timeout, or not Envoy Gateway: fine.
+        for ok in [policy("HTTPRoute", "qwen-route", Some("1h")), policy("Gateway", "llm-d-inference-gateway", Some("3600s"))] {
+            assert!(found(&envoy(&plain, vec![ok.clone()]), "LLMD-RT-015").is_empty(), "{ok:?}");
+        }
+        // A policy without a timeout, or on another route, does not raise it.
+        assert_eq!(found(&envoy(&plain, vec![policy("HTTPRoute", "other", Some("1h")), policy("HTTPRoute", "qwen-route", None)]), "LLMD-RT-015").len(), 1);
+        assert!(found(&envoy(&timed_route("{request: 0s}"), vec![]), "LLMD-RT-015").is_empty());
+        assert!(found(&snap(&[ISTIO_CLASS, GATEWAY, POOL, &plain]), "LLMD-RT-015").is_empty());
     }
 }

@@ -11,7 +11,9 @@
 use crate::catalog::{ProviderId, PROVIDERS};
 use crate::cluster::Connection;
 use crate::error::Result;
-use crate::snapshot::{service_account_of, AccessReview, Collected, Snapshot, ENVOY_GATEWAY_CONFIG};
+use crate::snapshot::{service_account_of, AccessReview, Collected, Snapshot, TrafficPolicyView, ENVOY_GATEWAY_CONFIG};
+use kube::api::{ApiResource, DynamicObject, ListParams};
+use std::collections::BTreeSet;
 use k8s_openapi::api::core::v1::ConfigMap;
 use futures::future::join_all;
 use k8s_openapi::api::authorization::v1::{ResourceAttributes, SubjectAccessReview, SubjectAccessReviewSpec};
@@ -36,6 +38,7 @@ pub async fn collect_access(conn: &Connection, snap: &mut Snapshot) -> Result<()
         }
         if class || !controllers.is_empty() {
             collect_envoy_gateway_config(conn, snap).await?;
+            collect_traffic_policies(conn, snap).await?;
         }
     }
     collect_reviews(conn, snap, requests).await
@@ -56,6 +59,67 @@ async fn collect_envoy_gateway_config(conn: &Connection, snap: &mut Snapshot) ->
         }
         Err(e) => return Err(conn.explain(&format!("cannot read ConfigMap {ns}/{name}"), &e)),
     };
+    Ok(())
+}
+
+/// Envoy Gateway's BackendTrafficPolicies (gateway.envoyproxy.io/v1alpha1), only when their CRD is
+/// installed (or CRDs cannot be listed): cluster-wide, or with `-n` in that namespace and the
+/// namespaces of the Gateways its routes attach to (a policy attaches to objects of its own
+/// namespace). 404 → Absent, 403 → Forbidden.
+async fn collect_traffic_policies(conn: &Connection, snap: &mut Snapshot) -> Result<()> {
+    const CRD: &str = "backendtrafficpolicies.gateway.envoyproxy.io";
+    if snap.crds.is_listed() && snap.crd(CRD).is_none() {
+        snap.backend_traffic_policies = Collected::Absent;
+        return Ok(());
+    }
+    let ar = ApiResource {
+        group: "gateway.envoyproxy.io".into(),
+        version: "v1alpha1".into(),
+        api_version: "gateway.envoyproxy.io/v1alpha1".into(),
+        kind: "BackendTrafficPolicy".into(),
+        plural: "backendtrafficpolicies".into(),
+    };
+    let scopes: Vec<Option<String>> = match &snap.namespace {
+        None => vec![None],
+        Some(ns) => {
+            let mut namespaces: BTreeSet<String> = BTreeSet::from([ns.clone()]);
+            for route in snap.http_routes.items() {
+                for parent in &route.spec.parent_refs {
+                    namespaces.insert(parent.namespace.clone().unwrap_or_else(|| route.metadata.ns().to_string()));
+                }
+            }
+            namespaces.into_iter().map(Some).collect()
+        }
+    };
+    let mut policies = Vec::new();
+    for scope in scopes {
+        let api: Api<DynamicObject> = match &scope {
+            Some(ns) => Api::namespaced_with(conn.client.clone(), ns, &ar),
+            None => Api::all_with(conn.client.clone(), &ar),
+        };
+        conn.count_request();
+        match api.list(&ListParams::default()).await {
+            Ok(list) => {
+                for obj in list.items {
+                    let value = serde_json::to_value(&obj)
+                        .map_err(|e| crate::error::Failure::new(format!("cannot read a BackendTrafficPolicy: {e}")))?;
+                    policies.push(TrafficPolicyView::from_value(&value));
+                }
+            }
+            Err(kube::Error::Api(s)) if s.code == 404 => {
+                snap.backend_traffic_policies = Collected::Absent;
+                return Ok(());
+            }
+            Err(kube::Error::Api(s)) if s.is_forbidden() => {
+                let place = scope.map_or(" in all namespaces".to_string(), |ns| format!(" in namespace {ns}"));
+                snap.backend_traffic_policies =
+                    Collected::Forbidden { verb: "list".into(), resource: format!("{CRD}{place}") };
+                return Ok(());
+            }
+            Err(e) => return Err(conn.explain(&format!("cannot list {CRD}"), &e)),
+        }
+    }
+    snap.backend_traffic_policies = Collected::Listed(policies);
     Ok(())
 }
 

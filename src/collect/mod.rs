@@ -79,7 +79,7 @@ impl Snapshot {
             Kind::DestinationRules => read_view(obj).map(|s| push(&mut self.destination_rules, s)),
             Kind::AdmissionPolicies => read_view(obj).map(|s| push(&mut self.admission_policies, s)),
             Kind::Webhooks => read_view(obj).map(|s| push(&mut self.webhooks, s)),
-            Kind::ServerVersion | Kind::SaAccess | Kind::LiveStatus => Ok(()),
+            Kind::ServerVersion | Kind::SaAccess | Kind::BackendTrafficPolicies | Kind::LiveStatus => Ok(()),
         };
         read.map(|()| true).map_err(|error| Unreadable {
             kind,

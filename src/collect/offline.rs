@@ -257,6 +257,7 @@ pub fn snapshot_from_objects(objects: &[Located], paths: Vec<String>) -> Result<
     snap.server_version = offline("the server version");
     snap.sa_access = offline("what ServiceAccounts may do");
     snap.envoy_gateway_config = offline("Envoy Gateway's configuration");
+    snap.backend_traffic_policies = offline("Envoy Gateway BackendTrafficPolicies");
     let dump = counts.values().any(|(_, read)| *read > 0);
     snap.dump = dump;
     if !dump {
