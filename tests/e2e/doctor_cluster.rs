@@ -1037,6 +1037,73 @@ fn gwc_005_envoy_gateway_with_inference_pool_backend_and_rbac_is_healthy() {
     assert_eq!(check["status"], "pass", "{check:#}");
 }
 
+/// A minimal stand-in for Envoy Gateway's BackendTrafficPolicy CRD (its group, version and names;
+/// no schema): the upstream bundle is not in the Go module cache here.
+const BACKEND_TRAFFIC_POLICY_CRD_STAND_IN: &str = "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\n\
+    metadata: {name: backendtrafficpolicies.gateway.envoyproxy.io}\nspec:\n  group: gateway.envoyproxy.io\n  \
+    scope: Namespaced\n  names: {kind: BackendTrafficPolicy, plural: backendtrafficpolicies, listKind: BackendTrafficPolicyList, singular: backendtrafficpolicy}\n  \
+    versions:\n  - name: v1alpha1\n    served: true\n    storage: true\n    \
+    schema: {openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}}\n";
+
+/// An inference stack (doctor_routing's) on a Gateway of Envoy Gateway's class `eg`, in a new namespace.
+fn envoy_stack(h: &Harness, prefix: &str) -> String {
+    use crate::doctor_routing::{deploy, Opts};
+    let ns = h.namespace(prefix);
+    let o = Opts::istio().drop("DestinationRule").patch("Gateway", json!({"spec": {"gatewayClassName": "eg"}}));
+    deploy(h, &ns, &o);
+    ns
+}
+
+#[test]
+fn rt_015_envoy_gateway_route_on_the_15s_default() {
+    let h = Lab::take();
+    install_prereq(&h);
+    envoy_gateway(&h, "{group: inference.networking.k8s.io, kind: InferencePool, version: v1}");
+    let ns = envoy_stack(&h, "lab-rt015");
+    let (_, report) = doctor(&h, &[]);
+    let f = finding(&report, "LLMD-RT-015", "HTTPRoute", "llm-route", "warning");
+    assert_eq!(f["object"]["namespace"], ns.as_str());
+    says(f, "message", &["through Envoy Gateway", "Envoy's 15s default applies"]);
+    says(f, "hint", &["kubectl patch httproute llm-route", "/spec/rules/0/timeouts\",\"value\":{\"request\":\"3600s\"}"]);
+    // A BackendTrafficPolicy on the route with a 60 s request timeout is still too short, and named.
+    h.apply_yaml(BACKEND_TRAFFIC_POLICY_CRD_STAND_IN);
+    wait_established(&h);
+    let policy = |timeout: &str| {
+        format!(
+            "apiVersion: gateway.envoyproxy.io/v1alpha1\nkind: BackendTrafficPolicy\nmetadata: {{name: llm-timeouts, namespace: {ns}}}\n\
+             spec:\n  targetRefs: [{{group: gateway.networking.k8s.io, kind: HTTPRoute, name: llm-route}}]\n  \
+             timeout: {{http: {{requestTimeout: {timeout}}}}}\n"
+        )
+    };
+    h.apply_yaml(&policy("60s"));
+    let (_, report) = doctor(&h, &[]);
+    let f = finding(&report, "LLMD-RT-015", "HTTPRoute", "llm-route", "warning");
+    says(f, "message", &[&format!("BackendTrafficPolicy {ns}/llm-timeouts sets timeout.http.requestTimeout 60s")]);
+}
+
+#[test]
+fn rt_015_envoy_gateway_route_raised_by_a_backend_traffic_policy_passes() {
+    let h = Lab::take();
+    install_prereq(&h);
+    envoy_gateway(&h, "{group: inference.networking.k8s.io, kind: InferencePool, version: v1}");
+    h.apply_yaml(BACKEND_TRAFFIC_POLICY_CRD_STAND_IN);
+    wait_established(&h);
+    let ns = envoy_stack(&h, "lab-rt015-ok");
+    // As the Envoy Gateway docs raise it: a policy on the Gateway with an hour's request timeout.
+    h.apply_yaml(&format!(
+        "apiVersion: gateway.envoyproxy.io/v1alpha1\nkind: BackendTrafficPolicy\nmetadata: {{name: llm-timeouts, namespace: {ns}}}\n\
+         spec:\n  targetRefs: [{{group: gateway.networking.k8s.io, kind: Gateway, name: inference-gateway}}]\n  \
+         timeout: {{http: {{requestTimeout: 1h}}}}\n"
+    ));
+    let (_, report) = doctor(&h, &[]);
+    assert_eq!(all_with(&report, "LLMD-RT-015"), Vec::<&Value>::new(), "{:#?}", summary(&report));
+    let check = report["checks"].as_array().unwrap().iter().find(|c| c["code"] == "LLMD-RT-015").expect("listed");
+    assert_eq!(check["status"], "pass", "{check:#}");
+    // With -n the policy in the namespace is still found.
+    let (_, scoped) = doctor(&h, &["-n", &ns]);
+    assert_eq!(all_with(&scoped, "LLMD-RT-015"), Vec::<&Value>::new(), "{:#?}", summary(&scoped));
+}
+
 #[test]
 fn agentgateway_switch_off_gwc_005_and_kgateway_known_bad_gwc_006() {
     let h = Lab::take();
