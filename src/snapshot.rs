@@ -295,9 +295,7 @@ impl TrafficPolicyView {
     /// Read from a listed object (fields the check does not read are ignored).
     pub fn from_value(v: &serde_json::Value) -> Self {
         let spec = &v["spec"];
-        let target = |t: &serde_json::Value| {
-            Some((t["kind"].as_str()?.to_string(), t["name"].as_str()?.to_string()))
-        };
+        let target = |t: &serde_json::Value| Some((t["kind"].as_str()?.to_string(), t["name"].as_str()?.to_string()));
         let mut targets: Vec<(String, String)> =
             spec["targetRefs"].as_array().into_iter().flatten().filter_map(target).collect();
         targets.extend(target(&spec["targetRef"]));
@@ -312,12 +310,14 @@ impl TrafficPolicyView {
 
     /// True when the policy attaches to `kind` `name` in `namespace` (or may, by label).
     pub fn may_target(&self, kind: &str, namespace: &str, name: &str) -> bool {
-        self.namespace == namespace && (self.selects_by_label || self.targets.iter().any(|(k, n)| k == kind && n == name))
+        self.namespace == namespace
+            && (self.selects_by_label || self.targets.iter().any(|(k, n)| k == kind && n == name))
     }
 }
 
 /// Envoy Gateway's ConfigMap (namespace, name) and the key holding its EnvoyGateway configuration.
-pub const ENVOY_GATEWAY_CONFIG: (&str, &str, &str) = ("envoy-gateway-system", "envoy-gateway-config", "envoy-gateway.yaml");
+pub const ENVOY_GATEWAY_CONFIG: (&str, &str, &str) =
+    ("envoy-gateway-system", "envoy-gateway-config", "envoy-gateway.yaml");
 
 /// The verbs the picker's informers use on every kind it reads.
 const PICKER_VERBS: [&str; 3] = ["get", "list", "watch"];
@@ -491,7 +491,12 @@ impl Snapshot {
     /// (Role with get/watch/list on inferencepools of the pool's apiVersion group and on
     /// inferenceobjectives of inference.networking.x-k8s.io) and the earlier chart's ClusterRole
     /// (pods get/watch/list); the picker logs `… is forbidden` when a grant is missing.
-    pub fn picker_access_requests(&self, sa_namespace: &str, sa_name: &str, pool: &InferencePoolView) -> Vec<AccessRequest> {
+    pub fn picker_access_requests(
+        &self,
+        sa_namespace: &str,
+        sa_name: &str,
+        pool: &InferencePoolView,
+    ) -> Vec<AccessRequest> {
         let ns = pool.metadata.ns().to_string();
         let mut kinds: Vec<(String, &'static str)> =
             vec![(pool.api.group().to_string(), "inferencepools"), (String::new(), "pods")];

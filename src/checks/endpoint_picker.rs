@@ -1177,7 +1177,10 @@ status: {{replicas: {replicas}, availableReplicas: {available}}}
     fn reviewed(sa: Option<&str>, denied: &[&str]) -> Snapshot {
         let mut dep = healthy();
         if let Some(sa) = sa {
-            dep = dep.replace("    spec:\n      containers:", &format!("    spec:\n      serviceAccountName: {sa}\n      containers:"));
+            dep = dep.replace(
+                "    spec:\n      containers:",
+                &format!("    spec:\n      serviceAccountName: {sa}\n      containers:"),
+            );
         }
         let mut snap = fixtures::snapshot(&docs(&[POOL, SERVICE, SLICE_READY, &dep]));
         let reviews = snap

@@ -519,7 +519,10 @@ fn envoy_gateway_inference(ctx: &CheckContext, p: &Provider, d: &Deployment, wha
     let unverified = |why: String| {
         Issue::info(
             deployment_ref(d),
-            format!("{} keeps InferencePool support in its configuration ({what}), which could not be verified: {why}", p.name),
+            format!(
+                "{} keeps InferencePool support in its configuration ({what}), which could not be verified: {why}",
+                p.name
+            ),
             p.enable_hint,
         )
     };
@@ -577,7 +580,11 @@ fn envoy_gateway_inference(ctx: &CheckContext, p: &Provider, d: &Deployment, wha
             deployment_name(d),
             groups::INFERENCE
         );
-        out.push(if pools { Issue::error(deployment_ref(d), msg, hint) } else { Issue::warning(deployment_ref(d), msg, hint) });
+        out.push(if pools {
+            Issue::error(deployment_ref(d), msg, hint)
+        } else {
+            Issue::warning(deployment_ref(d), msg, hint)
+        });
     }
     // Only reviews the collector made are read: a controller it did not review is not reported.
     let sa = service_account_of(&d.spec.template);
@@ -601,7 +608,11 @@ fn envoy_gateway_inference(ctx: &CheckContext, p: &Provider, d: &Deployment, wha
             groups::INFERENCE,
             deployment_ns(d)
         );
-        out.push(if pools { Issue::error(deployment_ref(d), msg, hint) } else { Issue::warning(deployment_ref(d), msg, hint) });
+        out.push(if pools {
+            Issue::error(deployment_ref(d), msg, hint)
+        } else {
+            Issue::warning(deployment_ref(d), msg, hint)
+        });
     }
     out
 }
@@ -609,9 +620,9 @@ fn envoy_gateway_inference(ctx: &CheckContext, p: &Provider, d: &Deployment, wha
 /// True when an EnvoyGateway configuration lists InferencePool v1 among its backend resources.
 fn lists_inference_pool(config: &serde_json::Value) -> bool {
     config.pointer("/extensionManager/backendResources").and_then(|v| v.as_array()).is_some_and(|resources| {
-        resources.iter().any(|r| {
-            r["group"] == groups::INFERENCE && r["kind"] == "InferencePool" && r["version"] == "v1"
-        })
+        resources
+            .iter()
+            .any(|r| r["group"] == groups::INFERENCE && r["kind"] == "InferencePool" && r["version"] == "v1")
     })
 }
 
@@ -1227,7 +1238,10 @@ spec:
         let ok = envoy_gateway(Collected::Listed(vec![EG_CONFIG_WITH_POOLS.into()]), true);
         assert_eq!(codes(&ok, "LLMD-GWC-005"), vec![]);
         // Only the x-k8s alpha pool listed: v1 pools are not routed.
-        let alpha = EG_CONFIG_WITH_POOLS.replace("inference.networking.k8s.io, kind: InferencePool, version: v1", "inference.networking.x-k8s.io, kind: InferencePool, version: v1alpha2");
+        let alpha = EG_CONFIG_WITH_POOLS.replace(
+            "inference.networking.k8s.io, kind: InferencePool, version: v1",
+            "inference.networking.x-k8s.io, kind: InferencePool, version: v1alpha2",
+        );
         let snap = envoy_gateway(Collected::Listed(vec![alpha]), true);
         let found = issues(&snap, "LLMD-GWC-005");
         assert_eq!(found.len(), 1, "{found:#?}");
@@ -1251,14 +1265,27 @@ spec:
         );
         // Not readable (offline, forbidden, missing): an info naming why, never a finding.
         for (config, why) in [
-            (Collected::Unknown { reason: "Envoy Gateway's configuration cannot be known offline".into() }, "cannot be known offline"),
-            (Collected::Forbidden { verb: "get".into(), resource: "configmaps in namespace envoy-gateway-system".into() }, "forbidden: cannot get configmaps"),
+            (
+                Collected::Unknown { reason: "Envoy Gateway's configuration cannot be known offline".into() },
+                "cannot be known offline",
+            ),
+            (
+                Collected::Forbidden {
+                    verb: "get".into(),
+                    resource: "configmaps in namespace envoy-gateway-system".into(),
+                },
+                "forbidden: cannot get configmaps",
+            ),
             (Collected::Absent, "was not found"),
         ] {
             let found = issues(&envoy_gateway(config, true), "LLMD-GWC-005");
             assert_eq!(found.len(), 1, "{found:#?}");
             assert_eq!(found[0].severity, Severity::Info);
-            assert!(found[0].message.contains("could not be verified") && found[0].message.contains(why), "{}", found[0].message);
+            assert!(
+                found[0].message.contains("could not be verified") && found[0].message.contains(why),
+                "{}",
+                found[0].message
+            );
         }
     }
 

@@ -349,10 +349,7 @@ fn check_envoy_default_timeout(ctx: &CheckContext) -> Vec<Issue> {
             .filter(|p| envoy_parents.iter().any(|(ns, name)| p.may_target("Gateway", ns, name)))
             .collect();
         // The route's own policy wins over the Gateway's.
-        let raised = on_route
-            .iter()
-            .find_map(|p| raises(p))
-            .or_else(|| on_gateways.iter().find_map(|p| raises(p)));
+        let raised = on_route.iter().find_map(|p| raises(p)).or_else(|| on_gateways.iter().find_map(|p| raises(p)));
         if raised == Some(true) {
             continue;
         }
@@ -370,7 +367,10 @@ fn check_envoy_default_timeout(ctx: &CheckContext) -> Vec<Issue> {
                     p.name,
                     p.request_timeout.as_deref().unwrap_or_default()
                 ),
-                None => "neither the rule nor a BackendTrafficPolicy sets a request timeout, so Envoy's 15s default applies".to_string(),
+                None => {
+                    "neither the rule nor a BackendTrafficPolicy sets a request timeout, so Envoy's 15s default applies"
+                        .to_string()
+                }
             };
             let ops = serde_json::json!([{"op": "add", "path": format!("/spec/rules/{i}/timeouts"), "value": {"request": TIMEOUT_RAISED}}]);
             out.push(Issue::warning(
@@ -1862,7 +1862,8 @@ spec: {controllerName: gateway.envoyproxy.io/gatewayclass-controller}
     }
 
     fn policy(kind: &str, name: &str, timeout: Option<&str>) -> crate::snapshot::TrafficPolicyView {
-        let mut spec = serde_json::json!({"targetRefs": [{"group": "gateway.networking.k8s.io", "kind": kind, "name": name}]});
+        let mut spec =
+            serde_json::json!({"targetRefs": [{"group": "gateway.networking.k8s.io", "kind": kind, "name": name}]});
         if let Some(t) = timeout {
             spec["timeout"] = serde_json::json!({"http": {"requestTimeout": t}});
         }
@@ -1887,13 +1888,26 @@ spec: {controllerName: gateway.envoyproxy.io/gatewayclass-controller}
         );
         // A short policy timeout is named.
         let f = found(&envoy(&plain, vec![policy("HTTPRoute", "qwen-route", Some("60s"))]), "LLMD-RT-015");
-        assert!(f[0].message.contains("BackendTrafficPolicy llm/timeouts sets timeout.http.requestTimeout 60s"), "{}", f[0].message);
+        assert!(
+            f[0].message.contains("BackendTrafficPolicy llm/timeouts sets timeout.http.requestTimeout 60s"),
+            "{}",
+            f[0].message
+        );
         // Raised by a policy on the route or on the Gateway, by a rule timeout, or not Envoy Gateway: fine.
-        for ok in [policy("HTTPRoute", "qwen-route", Some("1h")), policy("Gateway", "llm-d-inference-gateway", Some("3600s"))] {
+        for ok in
+            [policy("HTTPRoute", "qwen-route", Some("1h")), policy("Gateway", "llm-d-inference-gateway", Some("3600s"))]
+        {
             assert!(found(&envoy(&plain, vec![ok.clone()]), "LLMD-RT-015").is_empty(), "{ok:?}");
         }
         // A policy without a timeout, or on another route, does not raise it.
-        assert_eq!(found(&envoy(&plain, vec![policy("HTTPRoute", "other", Some("1h")), policy("HTTPRoute", "qwen-route", None)]), "LLMD-RT-015").len(), 1);
+        assert_eq!(
+            found(
+                &envoy(&plain, vec![policy("HTTPRoute", "other", Some("1h")), policy("HTTPRoute", "qwen-route", None)]),
+                "LLMD-RT-015"
+            )
+            .len(),
+            1
+        );
         assert!(found(&envoy(&timed_route("{request: 0s}"), vec![]), "LLMD-RT-015").is_empty());
         assert!(found(&snap(&[ISTIO_CLASS, GATEWAY, POOL, &plain]), "LLMD-RT-015").is_empty());
     }

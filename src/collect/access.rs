@@ -12,18 +12,19 @@ use crate::catalog::{ProviderId, PROVIDERS};
 use crate::cluster::Connection;
 use crate::error::Result;
 use crate::snapshot::{service_account_of, AccessReview, Collected, Snapshot, TrafficPolicyView, ENVOY_GATEWAY_CONFIG};
-use kube::api::{ApiResource, DynamicObject, ListParams};
-use std::collections::BTreeSet;
-use k8s_openapi::api::core::v1::ConfigMap;
 use futures::future::join_all;
 use k8s_openapi::api::authorization::v1::{ResourceAttributes, SubjectAccessReview, SubjectAccessReviewSpec};
+use k8s_openapi::api::core::v1::ConfigMap;
 use kube::api::{Api, PostParams};
+use kube::api::{ApiResource, DynamicObject, ListParams};
+use std::collections::BTreeSet;
 
 /// Fill `snap.sa_access` and `snap.envoy_gateway_config` from the listed objects.
 pub async fn collect_access(conn: &Connection, snap: &mut Snapshot) -> Result<()> {
     let mut requests = snap.all_access_requests();
     if let Some(eg) = PROVIDERS.iter().find(|p| p.id == ProviderId::EnvoyAiGateway) {
-        let class = snap.gateway_classes.items().iter().any(|c| eg.controller_names.contains(&c.spec.controller_name.as_str()));
+        let class =
+            snap.gateway_classes.items().iter().any(|c| eg.controller_names.contains(&c.spec.controller_name.as_str()));
         let controllers: Vec<_> = snap
             .deployments
             .items()
@@ -157,10 +158,9 @@ async fn collect_reviews(
     let mut reviews = Vec::new();
     for (request, answer) in requests.iter().zip(join_all(jobs).await) {
         match answer {
-            Ok(r) => reviews.push(AccessReview {
-                request: request.clone(),
-                allowed: r.status.is_some_and(|s| s.allowed),
-            }),
+            Ok(r) => {
+                reviews.push(AccessReview { request: request.clone(), allowed: r.status.is_some_and(|s| s.allowed) })
+            }
             Err(kube::Error::Api(s)) if s.is_forbidden() => {
                 snap.sa_access = Collected::Forbidden {
                     verb: "create".into(),

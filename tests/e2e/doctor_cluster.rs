@@ -997,11 +997,25 @@ fn gwc_005_envoy_gateway_without_inference_pool_backend_or_rbac() {
     assert_eq!(found.len(), 2, "{:#?}", summary(&report));
     let config = found.iter().find(|f| f["message"].as_str().unwrap().contains("backendResources")).expect("config");
     assert_eq!(config["severity"], "error");
-    says(config, "message", &["does not list InferencePool (group inference.networking.k8s.io, version v1)", "envoy-gateway-system/envoy-gateway-config"]);
+    says(
+        config,
+        "message",
+        &[
+            "does not list InferencePool (group inference.networking.k8s.io, version v1)",
+            "envoy-gateway-system/envoy-gateway-config",
+        ],
+    );
     says(config, "hint", &["helm upgrade eg oci://docker.io/envoyproxy/gateway-helm -n envoy-gateway-system --version v1.5.4 --reuse-values -f https://raw.githubusercontent.com/envoyproxy/ai-gateway/", "kubectl rollout restart deployment/envoy-gateway -n envoy-gateway-system"]);
     let rbac = found.iter().find(|f| f["message"].as_str().unwrap().contains("may not")).expect("rbac");
     assert_eq!(rbac["severity"], "error");
-    says(rbac, "message", &["ServiceAccount envoy-gateway-system/envoy-gateway", "may not get, list, watch inferencepools.inference.networking.k8s.io in all namespaces"]);
+    says(
+        rbac,
+        "message",
+        &[
+            "ServiceAccount envoy-gateway-system/envoy-gateway",
+            "may not get, list, watch inferencepools.inference.networking.k8s.io in all namespaces",
+        ],
+    );
     // The RBAC hint, run as printed, grants what is missing; that finding goes away.
     let hint = rbac["hint"].as_str().unwrap().to_string();
     for cmd in hint.split(" && ") {
@@ -1064,7 +1078,11 @@ fn rt_015_envoy_gateway_route_on_the_15s_default() {
     let f = finding(&report, "LLMD-RT-015", "HTTPRoute", "llm-route", "warning");
     assert_eq!(f["object"]["namespace"], ns.as_str());
     says(f, "message", &["through Envoy Gateway", "Envoy's 15s default applies"]);
-    says(f, "hint", &["kubectl patch httproute llm-route", "/spec/rules/0/timeouts\",\"value\":{\"request\":\"3600s\"}"]);
+    says(
+        f,
+        "hint",
+        &["kubectl patch httproute llm-route", "/spec/rules/0/timeouts\",\"value\":{\"request\":\"3600s\"}"],
+    );
     // A BackendTrafficPolicy on the route with a 60 s request timeout is still too short, and named.
     h.apply_yaml(BACKEND_TRAFFIC_POLICY_CRD_STAND_IN);
     wait_established(&h);
