@@ -12,7 +12,7 @@ use crate::catalog::{ProviderId, PROVIDERS};
 use crate::cluster::Connection;
 use crate::error::Result;
 use crate::snapshot::{service_account_of, AccessReview, Collected, Snapshot, TrafficPolicyView, ENVOY_GATEWAY_CONFIG};
-use futures::future::join_all;
+use futures::stream::{self, StreamExt};
 use k8s_openapi::api::authorization::v1::{ResourceAttributes, SubjectAccessReview, SubjectAccessReviewSpec};
 use k8s_openapi::api::core::v1::ConfigMap;
 use kube::api::{Api, PostParams};
@@ -124,39 +124,49 @@ async fn collect_traffic_policies(conn: &Connection, snap: &mut Snapshot) -> Res
     Ok(())
 }
 
+/// SubjectAccessReviews sent at once.
+const REVIEWS_IN_FLIGHT: usize = 32;
+
 async fn collect_reviews(
     conn: &Connection,
     snap: &mut Snapshot,
     requests: std::collections::BTreeSet<crate::snapshot::AccessRequest>,
 ) -> Result<()> {
     let api: Api<SubjectAccessReview> = Api::all(conn.client.clone());
-    let jobs = requests.iter().map(|r| {
-        let api = api.clone();
-        // The identity and groups the API server gives a ServiceAccount token.
-        let review = SubjectAccessReview {
-            spec: SubjectAccessReviewSpec {
-                user: Some(format!("system:serviceaccount:{}:{}", r.sa_namespace, r.sa_name)),
-                groups: Some(vec![
-                    "system:serviceaccounts".into(),
-                    format!("system:serviceaccounts:{}", r.sa_namespace),
-                    "system:authenticated".into(),
-                ]),
-                resource_attributes: Some(ResourceAttributes {
-                    group: Some(r.group.clone()),
-                    resource: Some(r.resource.to_string()),
-                    verb: Some(r.verb.to_string()),
-                    namespace: Some(r.namespace.clone()).filter(|n| !n.is_empty()),
+    let reviews: Vec<SubjectAccessReview> = requests
+        .iter()
+        .map(|r| {
+            // The identity and groups the API server gives a ServiceAccount token.
+            SubjectAccessReview {
+                spec: SubjectAccessReviewSpec {
+                    user: Some(format!("system:serviceaccount:{}:{}", r.sa_namespace, r.sa_name)),
+                    groups: Some(vec![
+                        "system:serviceaccounts".into(),
+                        format!("system:serviceaccounts:{}", r.sa_namespace),
+                        "system:authenticated".into(),
+                    ]),
+                    resource_attributes: Some(ResourceAttributes {
+                        group: Some(r.group.clone()),
+                        resource: Some(r.resource.to_string()),
+                        verb: Some(r.verb.to_string()),
+                        namespace: Some(r.namespace.clone()).filter(|n| !n.is_empty()),
+                        ..Default::default()
+                    }),
                     ..Default::default()
-                }),
+                },
                 ..Default::default()
-            },
-            ..Default::default()
-        };
+            }
+        })
+        .collect();
+    let jobs = reviews.into_iter().map(|review| {
+        let api = api.clone();
         conn.count_request();
         async move { api.create(&PostParams::default(), &review).await }
     });
     let mut reviews = Vec::new();
-    for (request, answer) in requests.iter().zip(join_all(jobs).await) {
+    // Bounded: a cluster with hundreds of pickers should not open hundreds of requests at once.
+    let answers: Vec<_> = stream::iter(jobs).buffered(REVIEWS_IN_FLIGHT).collect().await;
+    for (request, answer) in requests.iter().zip(answers) {
         match answer {
             Ok(r) => {
                 reviews.push(AccessReview { request: request.clone(), allowed: r.status.is_some_and(|s| s.allowed) })
