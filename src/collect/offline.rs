@@ -257,7 +257,15 @@ pub fn snapshot_from_objects(objects: &[Located], paths: Vec<String>) -> Result<
     snap.server_version = offline("the server version");
     snap.sa_access = offline("what ServiceAccounts may do");
     snap.envoy_gateway_config = offline("Envoy Gateway's configuration");
-    snap.backend_traffic_policies = offline("Envoy Gateway BackendTrafficPolicies");
+    // Only Envoy Gateway's routes read them: without its class in the files there is nothing to
+    // skip (left Absent, as live where they are listed only when Envoy Gateway is present).
+    let envoy = snap.gateway_classes.items().iter().any(|c| {
+        crate::catalog::provider_for_controller(&c.spec.controller_name)
+            .is_some_and(|p| p.id == crate::catalog::ProviderId::EnvoyAiGateway)
+    });
+    if envoy {
+        snap.backend_traffic_policies = offline("Envoy Gateway BackendTrafficPolicies");
+    }
     let dump = counts.values().any(|(_, read)| *read > 0);
     snap.dump = dump;
     if !dump {

@@ -989,8 +989,16 @@ fn gwc_005_envoy_gateway_without_inference_pool_backend_or_rbac() {
     install_prereq(&h);
     let ns = h.namespace("lab-eg");
     v1_pool(&h, &ns, "qwen");
-    // Only the alpha pool is a backend resource, and no ClusterRole lets the controller read pools.
+    // Only the alpha pool is a backend resource, and no ClusterRole lets the controller read pools
+    // (RBAC outlives the lab's reset: drop what an earlier test granted).
     envoy_gateway(&h, "{group: inference.networking.x-k8s.io, kind: InferencePool, version: v1alpha2}");
+    let out = h.kubectl(&[
+        "delete",
+        "clusterrolebinding/envoy-gateway-inferencepools",
+        "clusterrole/envoy-gateway-inferencepools",
+        "--ignore-not-found",
+    ]);
+    assert_success(&out, "deleting Envoy Gateway's InferencePool grant");
     let (r, report) = doctor(&h, &["-v"]);
     r.expect_code(1);
     let found = all_with(&report, "LLMD-GWC-005");
