@@ -106,11 +106,7 @@ pub(crate) fn epp_deployments<'a>(snap: &'a Snapshot, svc: &Service) -> Vec<&'a 
     if selector.is_empty() {
         return Vec::new();
     }
-    let ns = svc.metadata.namespace.as_deref();
-    snap.deployments
-        .items()
-        .iter()
-        .filter(|d| d.metadata.namespace.as_deref() == ns)
+    snap.deployments_in(svc.metadata.namespace.as_deref().unwrap_or(""))
         .filter(|d| {
             let labels = d.spec.template.metadata.as_ref().and_then(|m| m.labels.as_ref());
             labels.is_some_and(|l| selector.iter().all(|(k, v)| l.get(k) == Some(v)))
@@ -396,14 +392,11 @@ fn check_ready_endpoints(ctx: &CheckContext) -> Vec<Issue> {
         if !seen.insert((ns.to_string(), svc_name.to_string())) {
             continue;
         }
-        let ready = snap.endpoint_slices.items().iter().any(|s| {
-            s.metadata.namespace.as_deref() == Some(ns)
-                && s.metadata.labels.as_ref().and_then(|l| l.get("kubernetes.io/service-name")).map(String::as_str)
-                    == Some(svc_name)
-                && s.endpoints.iter().flatten().any(|e| {
-                    // A nil ready condition means "unknown", which consumers treat as ready.
-                    e.conditions.as_ref().and_then(|c| c.ready).unwrap_or(true)
-                })
+        let ready = snap.endpoint_slices_of(ns, svc_name).any(|s| {
+            s.endpoints.iter().flatten().any(|e| {
+                // A nil ready condition means "unknown", which consumers treat as ready.
+                e.conditions.as_ref().and_then(|c| c.ready).unwrap_or(true)
+            })
         });
         if ready {
             continue;

@@ -130,9 +130,8 @@ fn check_pods_selected(ctx: &CheckContext) -> Vec<Issue> {
         let selector = labels_text(&pool.selector);
         let field = if pool.api == PoolApi::V1 { "spec.selector.matchLabels" } else { "spec.selector" };
         // A Deployment whose pods would match but runs none explains it best.
-        let scaled_down = snap.deployments.items().iter().find(|d| {
-            d.metadata.namespace.as_deref() == Some(ns)
-                && d.spec.replicas == Some(0)
+        let scaled_down = snap.deployments_in(ns).find(|d| {
+            d.spec.replicas == Some(0)
                 && d.spec
                     .template
                     .metadata
@@ -142,10 +141,7 @@ fn check_pods_selected(ctx: &CheckContext) -> Vec<Issue> {
         });
         // Otherwise the pod sharing the most selector labels shows which label is off.
         let nearest = snap
-            .pods
-            .items()
-            .iter()
-            .filter(|p| p.metadata.namespace.as_deref() == Some(ns))
+            .pods_in(ns)
             .filter_map(|p| {
                 let labels = p.metadata.labels.as_ref()?;
                 let hits = pool.selector.iter().filter(|(k, v)| labels.get(*k) == Some(*v)).count();

@@ -100,7 +100,7 @@ const POOLS_V1_CRD: &str = "inferencepools.inference.networking.k8s.io";
 
 /// True when a v1 pool of the same namespace/name exists next to this x-k8s pool.
 pub(crate) fn has_v1_twin(snap: &Snapshot, pool: &InferencePoolView) -> bool {
-    snap.pools.items().iter().any(|p| p.metadata.name == pool.metadata.name && p.metadata.ns() == pool.metadata.ns())
+    snap.pool(pool.metadata.ns(), &pool.metadata.name).is_some()
 }
 
 /// The pools the other areas examine: every v1 pool, plus x-k8s pools without a v1 twin
@@ -168,9 +168,7 @@ pub(crate) fn epp_service_name(pool: &InferencePoolView) -> Option<&str> {
 
 /// HTTPRoutes with a backendRef of kind InferencePool (either group) naming this pool.
 pub(crate) fn routes_referencing<'a>(snap: &'a Snapshot, pool: &InferencePoolView) -> Vec<&'a HttpRouteView> {
-    snap.http_routes
-        .items()
-        .iter()
+    snap.routes_to_pool(pool.metadata.ns(), &pool.metadata.name)
         .filter(|r| {
             r.spec.rules.iter().flat_map(|rule| &rule.backend_refs).any(|b| {
                 b.is_inference_pool()

@@ -9,7 +9,7 @@ use crate::model::*;
 use crate::snapshot::{Collected, Snapshot};
 use serde_json::Value;
 
-fn push<T>(slot: &mut Collected<T>, item: T) {
+pub(crate) fn push<T>(slot: &mut Collected<T>, item: T) {
     match slot {
         Collected::Listed(v) => v.push(item),
         other => *other = Collected::Listed(vec![item]),
@@ -24,6 +24,7 @@ impl Snapshot {
     /// Add one object (with apiVersion and kind set) to the slot of its kind.
     /// Returns false for kinds the checks do not read (or objects too malformed to use).
     pub fn insert(&mut self, obj: &Value) -> bool {
+        self.forget_lookups();
         let api_version = obj.get("apiVersion").and_then(Value::as_str).unwrap_or("");
         let kind = obj.get("kind").and_then(Value::as_str).unwrap_or("");
         let group = if api_version.contains('/') { api_version.split('/').next().unwrap_or("") } else { "" };

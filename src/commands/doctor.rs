@@ -25,16 +25,8 @@ pub async fn collect(global: &GlobalFlags, files: &[std::path::PathBuf]) -> Resu
     let conn = connect(global).await?;
     // doctor looks at every namespace unless -n narrows it.
     let ns = if global.all_namespaces { None } else { global.namespace.clone() };
-    let started = Instant::now();
+    // collect_cluster reports its requests and time itself (-v).
     let snap = collect_cluster(&conn, ns.as_deref()).await?;
-    if global.verbose > 0 {
-        eprintln!(
-            "collected from {} with {} API requests in {:.2}s",
-            conn.server,
-            conn.request_count(),
-            started.elapsed().as_secs_f64()
-        );
-    }
     Ok((snap, conn.context.clone()))
 }
 
@@ -80,13 +72,15 @@ pub async fn run(global: &GlobalFlags, args: &DoctorArgs) -> Result<ExitCode> {
         return Err(Failure::with_hint("--yes and --dry-run only apply with --fix", "add --fix to repair findings"));
     }
     let profile = profile_from(args.profile.as_deref())?;
-    let started = Instant::now();
     let (snapshot, context) = collect(global, &args.files).await?;
+    let started = Instant::now();
     let report = diagnose(&snapshot, &profile, context);
-    if global.verbose > 0 {
-        eprintln!("{} checks run in {:.2}s in all", report.checks.len(), started.elapsed().as_secs_f64());
-    }
     print_report(global, &report);
+    tracing::info!(
+        "analysed in {:.0} ms ({} checks and rendering)",
+        started.elapsed().as_secs_f64() * 1000.0,
+        report.checks.len()
+    );
     // Every authenticated user may read the server version: checks reading nothing else passing
     // does not mean doctor could look at the cluster.
     if report.nothing_checked() {

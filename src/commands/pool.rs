@@ -15,7 +15,7 @@ use kube::runtime::watcher;
 use serde::Serialize;
 use std::io::IsTerminal;
 use std::process::ExitCode;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 #[derive(Serialize)]
 struct PoolList<'a> {
@@ -31,6 +31,7 @@ pub async fn run(global: &GlobalFlags, args: &PoolStatusArgs) -> Result<ExitCode
     let mut watch = if args.watch { Some(ChangeFeed::start(&conn, namespace.as_deref())) } else { None };
     loop {
         let snapshot = collect_cluster(&conn, namespace.as_deref()).await?;
+        let started = Instant::now();
         let report = diagnose(&snapshot, &profile, conn.context.clone());
         let mut pools = pool_statuses(&snapshot, &report);
         if let Some(name) = &args.name {
@@ -54,6 +55,7 @@ pub async fn run(global: &GlobalFlags, args: &PoolStatusArgs) -> Result<ExitCode
             print_stdout("\x1b[2J\x1b[H");
         }
         print_pools(global, args, &pools, namespace.as_deref(), style);
+        tracing::info!("analysed in {:.0} ms (checks, routing and rendering)", started.elapsed().as_secs_f64() * 1000.0);
         let Some(feed) = watch.as_mut() else { return Ok(ExitCode::SUCCESS) };
         tokio::select! {
             changed = feed.next_change() => changed?,

@@ -256,7 +256,7 @@ pub fn objects(ns: &str, o: &Opts) -> Vec<Value> {
                      "endpointPickerRef": {"name": EPP, "port": {"number": EPP_PORT}}},
         })
     };
-    // Headless: the harness's service CIDR is a /24 and namespaces never go away.
+    // Headless: namespaces never go away, so ClusterIPs would pile up over a test run.
     let service = json!({
         "apiVersion": "v1", "kind": "Service", "metadata": meta(EPP),
         "spec": {"clusterIP": "None", "selector": {"app": EPP},
