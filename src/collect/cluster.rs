@@ -6,7 +6,7 @@ use super::push;
 use crate::catalog::PROVIDERS;
 use crate::cluster::Connection;
 use crate::error::{Failure, Result};
-use crate::model::{groups, CrdView};
+use crate::model::{groups, CrdView, InferencePoolView};
 use crate::snapshot::{Collected, Kind, SlotState, Snapshot, Source};
 use futures::future::join_all;
 use k8s_openapi::api::apps::v1::Deployment;
@@ -263,7 +263,7 @@ pub async fn collect_cluster(conn: &Connection, namespace: Option<&str>) -> Resu
     };
 
     // Decide the version of each custom kind from its CRD; without CRD access, probe the versions.
-    let mut jobs = Vec::new();
+    let (mut pool_jobs, mut jobs) = (Vec::new(), Vec::new());
     for target in TARGETS {
         let versions: Vec<String> = if !target.custom {
             target.versions.iter().map(|v| v.to_string()).collect()
@@ -284,7 +284,7 @@ pub async fn collect_cluster(conn: &Connection, namespace: Option<&str>) -> Resu
             target.versions.iter().map(|v| v.to_string()).collect()
         };
         let ns = if target.namespaced { namespace } else { None };
-        jobs.push(async move {
+        let job = async move {
             if versions.is_empty() {
                 return (target, Ok(Listing::Absent));
             }
@@ -295,9 +295,34 @@ pub async fn collect_cluster(conn: &Connection, namespace: Option<&str>) -> Resu
                 }
             }
             (target, Ok(Listing::Absent))
-        });
+        };
+        if matches!(target.kind, Kind::InferencePools | Kind::InferencePoolsX) {
+            pool_jobs.push(job);
+        } else {
+            jobs.push(job);
+        }
     }
-    let results = join_all(jobs).await;
+    // Pods are selected by the pools' selectors: list them as soon as the pools are in, while
+    // the other kinds are still being listed.
+    let pools_then_pods = async {
+        let listed = join_all(pool_jobs).await;
+        let pools: Vec<InferencePoolView> = listed
+            .iter()
+            .filter_map(|(_, r)| match r {
+                Ok(Listing::Items(items)) => Some(items),
+                _ => None,
+            })
+            .flatten()
+            .filter_map(|i| match i {
+                Decoded::Json(v) => InferencePoolView::from_value(v),
+                _ => None,
+            })
+            .collect();
+        let pods = list_pods(conn, namespace, &pools).await;
+        (listed, pods)
+    };
+    let ((pool_results, pods), other_results) = futures::join!(pools_then_pods, join_all(jobs));
+    let results = pool_results.into_iter().chain(other_results);
 
     // Kinds listed from several groups (InferenceObjective/Model) share one slot: listed if any was.
     let mut states: Vec<(Kind, Listing)> = Vec::new();
@@ -327,7 +352,16 @@ pub async fn collect_cluster(conn: &Connection, namespace: Option<&str>) -> Resu
         }
     }
 
-    collect_pods(conn, &mut snap).await?;
+    match pods? {
+        Listing::Items(items) => {
+            snap.set_state(Kind::Pods, &SlotState::Listed);
+            for i in items {
+                snap.insert_decoded(i);
+            }
+        }
+        Listing::Forbidden { verb, resource } => snap.set_state(Kind::Pods, &SlotState::Forbidden { verb, resource }),
+        Listing::Absent => snap.set_state(Kind::Pods, &SlotState::Listed),
+    }
     if let Some(ns) = namespace {
         collect_controllers(conn, &mut snap, ns).await?;
     }
@@ -372,15 +406,14 @@ async fn collect_controllers(conn: &Connection, snap: &mut Snapshot, scoped: &st
 /// per pool; what the merged selector brings in beyond the pools' own selectors is dropped page by
 /// page. Namespaces where a pool's selector matches nothing are then listed whole, so that
 /// LLMD-POOL-001 can name the closest pod's differing labels.
-async fn collect_pods(conn: &Connection, snap: &mut Snapshot) -> Result<()> {
+async fn list_pods(conn: &Connection, namespace: Option<&str>, pools: &[InferencePoolView]) -> Result<Listing> {
     // namespace → the distinct selectors of its pools.
     let mut wanted: BTreeMap<String, BTreeSet<BTreeMap<String, String>>> = BTreeMap::new();
-    for p in snap.all_pools().filter(|p| !p.selector.is_empty() && snap.in_scope(p.metadata.ns())) {
+    for p in pools.iter().filter(|p| !p.selector.is_empty()) {
         wanted.entry(p.metadata.ns().to_string()).or_default().insert(p.selector.clone());
     }
-    snap.set_state(Kind::Pods, &SlotState::Listed);
     if wanted.is_empty() {
-        return Ok(());
+        return Ok(Listing::Items(Vec::new()));
     }
     let keep = |pod: &Pod| {
         let ns = pod.metadata.namespace.as_deref().unwrap_or("");
@@ -390,8 +423,8 @@ async fn collect_pods(conn: &Connection, snap: &mut Snapshot) -> Result<()> {
         })
     };
     // One namespace (or -n): list there; several: across all namespaces.
-    let scope = match (&snap.namespace, wanted.len()) {
-        (Some(ns), _) => Some(ns.clone()),
+    let scope = match (namespace, wanted.len()) {
+        (Some(ns), _) => Some(ns.to_string()),
         (None, 1) => wanted.keys().next().cloned(),
         (None, _) => None,
     };
@@ -409,8 +442,7 @@ async fn collect_pods(conn: &Connection, snap: &mut Snapshot) -> Result<()> {
     }
     if let Some((verb, resource)) = forbidden {
         if scope.is_some() {
-            snap.set_state(Kind::Pods, &SlotState::Forbidden { verb, resource });
-            return Ok(());
+            return Ok(Listing::Forbidden { verb, resource });
         }
         // Pools may be readable everywhere while pods are only readable in their namespaces.
         items.clear();
@@ -426,10 +458,7 @@ async fn collect_pods(conn: &Connection, snap: &mut Snapshot) -> Result<()> {
             for listing in listings? {
                 match listing {
                     Listing::Items(pods) => items.extend(pods),
-                    Listing::Forbidden { verb, resource } => {
-                        snap.set_state(Kind::Pods, &SlotState::Forbidden { verb, resource });
-                        return Ok(());
-                    }
+                    Listing::Forbidden { verb, resource } => return Ok(Listing::Forbidden { verb, resource }),
                     Listing::Absent => {}
                 }
             }
@@ -472,10 +501,7 @@ async fn collect_pods(conn: &Connection, snap: &mut Snapshot) -> Result<()> {
             }
         }
     }
-    for p in items {
-        snap.insert_decoded(p);
-    }
-    Ok(())
+    Ok(Listing::Items(items))
 }
 
 /// Set-based label selectors covering `selectors`: one per set of keys (`k1 in (a,b),k2 in (c)`),
