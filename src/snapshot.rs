@@ -3,7 +3,7 @@
 use crate::model::*;
 use k8s_openapi::api::admissionregistration::v1::{ValidatingAdmissionPolicy, ValidatingWebhookConfiguration};
 use k8s_openapi::api::apps::v1::Deployment;
-use k8s_openapi::api::core::v1::{Pod, Service};
+use k8s_openapi::api::core::v1::Service;
 use k8s_openapi::api::discovery::v1::EndpointSlice;
 use serde::Serialize;
 use std::collections::HashMap;
@@ -125,7 +125,8 @@ pub struct Snapshot {
     pub services: Collected<Service>,
     pub endpoint_slices: Collected<EndpointSlice>,
     pub deployments: Collected<Deployment>,
-    pub pods: Collected<Pod>,
+    /// Model-server pods, as the narrow `PodView`.
+    pub pods: Collected<PodView>,
     pub destination_rules: Collected<DestinationRuleView>,
     pub admission_policies: Collected<ValidatingAdmissionPolicy>,
     pub webhooks: Collected<ValidatingWebhookConfiguration>,
@@ -338,7 +339,7 @@ impl Snapshot {
     }
 
     /// Every collected pod of `namespace`.
-    pub fn pods_in<'a>(&'a self, namespace: &str) -> impl Iterator<Item = &'a Pod> + 'a {
+    pub fn pods_in<'a>(&'a self, namespace: &str) -> impl Iterator<Item = &'a PodView> + 'a {
         let pods = self.pods.items();
         self.index().pods.get(namespace).into_iter().flatten().filter_map(move |i| pods.get(*i))
     }
@@ -375,7 +376,7 @@ impl Snapshot {
         &'a self,
         namespace: &'a str,
         selector: &'a std::collections::BTreeMap<String, String>,
-    ) -> impl Iterator<Item = &'a Pod> + 'a {
+    ) -> impl Iterator<Item = &'a PodView> + 'a {
         let pods = if selector.is_empty() { None } else { self.index().pods.get(namespace) };
         let all = self.pods.items();
         pods.into_iter().flatten().filter_map(move |i| all.get(*i)).filter(move |p| {

@@ -6,11 +6,11 @@ use super::push;
 use crate::catalog::PROVIDERS;
 use crate::cluster::Connection;
 use crate::error::{Failure, Result};
-use crate::model::{groups, CrdView, InferencePoolView};
+use crate::model::{groups, CrdView, InferencePoolView, PodView};
 use crate::snapshot::{Collected, Kind, SlotState, Snapshot, Source};
 use futures::future::join_all;
 use k8s_openapi::api::apps::v1::Deployment;
-use k8s_openapi::api::core::v1::{Pod, Service};
+use k8s_openapi::api::core::v1::Service;
 use k8s_openapi::api::discovery::v1::EndpointSlice;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kube::api::{ApiResource, DynamicObject, ListParams};
@@ -133,13 +133,14 @@ enum Listing {
     Forbidden { verb: String, resource: String },
 }
 
-/// One listed object, decoded straight from its page into what the Snapshot keeps: the core kinds
-/// read in bulk (pods, Services, EndpointSlices, Deployments) into their typed form, everything
+/// One listed object, decoded straight from its page into what the Snapshot keeps: CRDs and the
+/// core kinds read in bulk (pods, Services, EndpointSlices, Deployments) into their typed form, everything
 /// else (and any core object the typed form cannot read) as JSON for `Snapshot::insert`, which
 /// reports what it cannot use.
 enum Decoded {
     Json(Value),
-    Pod(Box<Pod>),
+    Crd(Box<CrdView>),
+    Pod(Box<PodView>),
     Service(Box<Service>),
     EndpointSlice(Box<EndpointSlice>),
     Deployment(Box<Deployment>),
@@ -152,6 +153,7 @@ impl Snapshot {
             Decoded::Json(v) => {
                 self.insert(&v);
             }
+            Decoded::Crd(c) => push(&mut self.crds, *c),
             Decoded::Pod(p) => push(&mut self.pods, *p),
             Decoded::Service(s) => push(&mut self.services, *s),
             Decoded::EndpointSlice(s) => push(&mut self.endpoint_slices, *s),
@@ -186,10 +188,9 @@ fn trim(meta: &mut ObjectMeta) {
 fn decode_item(target: &Target, api_version: &str, raw: &RawValue) -> std::result::Result<Decoded, serde_json::Error> {
     let text = raw.get();
     let typed = match target.kind {
-        Kind::Pods => serde_json::from_str::<Pod>(text).map(|mut o| {
-            trim(&mut o.metadata);
-            Decoded::Pod(Box::new(o))
-        }),
+        // CRDs are mostly OpenAPI schemas, which the view skips without building them.
+        Kind::Crds => serde_json::from_str::<CrdView>(text).map(|c| Decoded::Crd(Box::new(c))),
+        Kind::Pods => serde_json::from_str::<PodView>(text).map(|o| Decoded::Pod(Box::new(o))),
         Kind::Services => serde_json::from_str::<Service>(text).map(|mut o| {
             trim(&mut o.metadata);
             Decoded::Service(Box::new(o))
@@ -415,7 +416,7 @@ async fn list_pods(conn: &Connection, namespace: Option<&str>, pools: &[Inferenc
     if wanted.is_empty() {
         return Ok(Listing::Items(Vec::new()));
     }
-    let keep = |pod: &Pod| {
+    let keep = |pod: &PodView| {
         let ns = pod.metadata.namespace.as_deref().unwrap_or("");
         let labels = pod.metadata.labels.as_ref();
         wanted.get(ns).is_some_and(|sels| {
@@ -464,20 +465,20 @@ async fn list_pods(conn: &Connection, namespace: Option<&str>, pools: &[Inferenc
             }
         }
     }
-    // Namespaces where a pool selects nothing: list them whole.
+    // Namespaces where a pool selects nothing: list them whole. One pass over the pods, marking
+    // the selectors each one satisfies.
+    let mut matched: BTreeSet<(&str, &BTreeMap<String, String>)> = BTreeSet::new();
+    for i in &items {
+        let Decoded::Pod(p) = i else { continue };
+        let (Some(ns), Some(labels)) = (p.metadata.namespace.as_deref(), p.metadata.labels.as_ref()) else { continue };
+        let Some((ns, sels)) = wanted.get_key_value(ns) else { continue };
+        for sel in sels.iter().filter(|sel| sel.iter().all(|(k, v)| labels.get(k) == Some(v))) {
+            matched.insert((ns.as_str(), sel));
+        }
+    }
     let unmatched: BTreeSet<&str> = wanted
         .iter()
-        .filter(|(ns, sels)| {
-            sels.iter().any(|sel| {
-                !items.iter().any(|i| match i {
-                    Decoded::Pod(p) => {
-                        p.metadata.namespace.as_deref() == Some(ns.as_str())
-                            && p.metadata.labels.as_ref().is_some_and(|l| sel.iter().all(|(k, v)| l.get(k) == Some(v)))
-                    }
-                    _ => false,
-                })
-            })
-        })
+        .filter(|(ns, sels)| sels.iter().any(|sel| !matched.contains(&(ns.as_str(), sel))))
         .map(|(ns, _)| ns.as_str())
         .collect();
     let mut seen: BTreeSet<(String, String)> = items
@@ -546,7 +547,7 @@ async fn list_target(
     version: &str,
     namespace: Option<&str>,
     label_selector: Option<&str>,
-    keep: Option<&(dyn Fn(&Pod) -> bool + Sync)>,
+    keep: Option<&(dyn Fn(&PodView) -> bool + Sync)>,
 ) -> Result<Listing> {
     let api_version =
         if target.group.is_empty() { version.to_string() } else { format!("{}/{}", target.group, version) };
@@ -644,7 +645,7 @@ mod tests {
     }
 
     #[test]
-    fn a_listed_pod_is_decoded_straight_into_its_typed_form_without_managed_fields() {
+    fn a_listed_pod_is_decoded_straight_into_its_narrow_view() {
         let item = raw(
             r#"{"metadata":{"name":"p","namespace":"ns","labels":{"app":"m"},
                 "managedFields":[{"manager":"kubectl","operation":"Apply","fieldsV1":{"f:spec":{}}}]},
@@ -653,7 +654,9 @@ mod tests {
         match decode_item(&pod_target(), "v1", &item).expect("decodes") {
             Decoded::Pod(p) => {
                 assert_eq!(p.metadata.name.as_deref(), Some("p"));
-                assert!(p.metadata.managed_fields.is_none());
+                assert_eq!(p.metadata.labels.as_ref().and_then(|l| l.get("app")).map(String::as_str), Some("m"));
+                let ports = &p.spec.as_ref().expect("spec").containers[0].ports;
+                assert_eq!(ports.as_ref().map(|p| p[0].container_port), Some(8000));
             }
             _ => panic!("expected a typed pod"),
         }

@@ -5,10 +5,12 @@
 pub mod gateway;
 pub mod inference;
 pub mod meta;
+pub mod pod;
 
 pub use gateway::*;
 pub use inference::*;
 pub use meta::*;
+pub use pod::*;
 
 /// API groups that matter here.
 pub mod groups {
