@@ -68,6 +68,17 @@ pub enum OutputFormat {
     Wide,
     Json,
     Yaml,
+    /// Graphviz DOT of the routing picture (`pool status` only).
+    Dot,
+    /// Mermaid flowchart of the routing picture (`pool status` only).
+    Mermaid,
+}
+
+impl OutputFormat {
+    /// A graph of the routing picture rather than a table or a document.
+    pub fn is_graph(self) -> bool {
+        matches!(self, OutputFormat::Dot | OutputFormat::Mermaid)
+    }
 }
 
 /// Subcommands.
@@ -99,16 +110,40 @@ pub enum FailOn {
     Never,
 }
 
+/// Several kubeconfig contexts at once (`doctor`, `pool status`): see docs/fleet.md.
+#[derive(Debug, Clone, Args, Default)]
+pub struct FleetFlags {
+    /// Run against these kubeconfig contexts (comma-separated), concurrently; one row per context.
+    #[arg(long, value_name = "NAMES", value_delimiter = ',', conflicts_with = "all_contexts")]
+    pub contexts: Vec<String>,
+    /// Run against every context of the (merged) kubeconfig.
+    #[arg(long)]
+    pub all_contexts: bool,
+}
+
+impl FleetFlags {
+    /// True when several contexts were asked for.
+    pub fn is_fleet(&self) -> bool {
+        self.all_contexts || !self.contexts.is_empty()
+    }
+}
+
 /// `doctor` flags.
 #[derive(Debug, Args)]
 pub struct DoctorArgs {
+    #[command(flatten)]
+    pub fleet: FleetFlags,
     /// Exit 1 when a finding of this severity or worse is found.
     #[arg(long, value_enum, default_value_t = FailOn::Error)]
     pub fail_on: FailOn,
-    /// Version profile to check against (llm-d-prereq, current, or GATEWAY_API@GAIE such as v1.5.1@v1.5.0).
+    /// Minimum versions to judge by (llm-d-prereq, current, or GATEWAY_API@GAIE such as v1.5.1@v1.5.0;
+    /// `latest` allowed); newer compatible bundles pass. Default llm-d-prereq, where GATEWAY_API_CRD_REVISION
+    /// or GATEWAY_API_VERSION, and GATEWAY_API_INFERENCE_EXTENSION_CRD_REVISION, GAIE_VERSION or
+    /// GATEWAY_API_INFERENCE_EXTENSION_VERSION override the versions.
     #[arg(long, value_name = "PROFILE")]
     pub profile: Option<String>,
     /// Check manifests offline instead of the cluster (files, directories, - for stdin; repeatable).
+    /// Objects without a namespace go to -n, else the kubeconfig context's namespace, else default.
     #[arg(short = 'f', long = "filename", value_name = "PATH")]
     pub files: Vec<PathBuf>,
     /// Repair what can be repaired (optionally only these codes, comma-separated).
@@ -126,6 +161,15 @@ pub struct DoctorArgs {
     /// With --fix: download CRD bundles from this mirror instead of https://raw.githubusercontent.com and https://github.com.
     #[arg(long, value_name = "URL", env = "LLMD_CRDS_BASE_URL")]
     pub crds_base_url: Option<String>,
+    /// With --fix: the gateway control plane to install when no InferencePool-capable GatewayClass exists (LLMD-GWC-001).
+    #[arg(long, value_enum, requires = "fix")]
+    pub provider: Option<ProviderArg>,
+    /// With --fix: helm binary for control-plane repairs (default: helm on PATH).
+    #[arg(long, value_name = "PATH", requires = "fix")]
+    pub helm: Option<PathBuf>,
+    /// With --fix: take each chart from DIR/<chart name> instead of its repository.
+    #[arg(long, value_name = "DIR", env = "LLMD_CHART_SOURCE")]
+    pub chart_source: Option<PathBuf>,
 }
 
 /// `gateway` subcommands.
@@ -148,6 +192,19 @@ pub enum ProviderArg {
     Gke,
 }
 
+impl ProviderArg {
+    /// The catalog's provider.
+    pub fn id(self) -> crate::catalog::providers::ProviderId {
+        use crate::catalog::providers::ProviderId;
+        match self {
+            ProviderArg::Istio => ProviderId::Istio,
+            ProviderArg::Agentgateway => ProviderId::Agentgateway,
+            ProviderArg::Kgateway => ProviderId::Kgateway,
+            ProviderArg::Gke => ProviderId::Gke,
+        }
+    }
+}
+
 /// `gateway install` flags.
 #[derive(Debug, Args)]
 pub struct GatewayInstallArgs {
@@ -155,7 +212,8 @@ pub struct GatewayInstallArgs {
     #[arg(long, value_enum)]
     pub provider: Option<ProviderArg>,
     /// Version profile (llm-d-prereq, current, or GATEWAY_API@GAIE); default llm-d-prereq, where
-    /// GATEWAY_API_CRD_REVISION and GATEWAY_API_INFERENCE_EXTENSION_CRD_REVISION override the versions.
+    /// GATEWAY_API_CRD_REVISION / GATEWAY_API_VERSION and GATEWAY_API_INFERENCE_EXTENSION_CRD_REVISION /
+    /// GAIE_VERSION / GATEWAY_API_INFERENCE_EXTENSION_VERSION override the versions (`latest` allowed).
     #[arg(long, value_name = "PROFILE")]
     pub profile: Option<String>,
     /// Gateway API CRD version (any git ref of kubernetes-sigs/gateway-api).
@@ -240,6 +298,8 @@ pub enum PoolCommand {
 /// `pool status` flags.
 #[derive(Debug, Args)]
 pub struct PoolStatusArgs {
+    #[command(flatten)]
+    pub fleet: FleetFlags,
     /// Show only this InferencePool (shown as a tree).
     pub name: Option<String>,
     /// Show the chain GatewayClass → Gateway → HTTPRoute → InferencePool → endpoint picker → pods.

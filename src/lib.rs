@@ -12,6 +12,7 @@ pub mod commands;
 pub mod error;
 pub mod findings;
 pub mod fix;
+pub mod fleet;
 pub mod install;
 pub mod model;
 pub mod render;

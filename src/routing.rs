@@ -2,7 +2,7 @@
 //! endpoint picker → pods, with the findings that break each link. Pure: built from a Snapshot and
 //! the doctor Report, so `pool status` and `doctor` can never disagree.
 
-use crate::checks::endpoint_picker::epp_deployments;
+use crate::checks::endpoint_picker::epp_workloads;
 use crate::checks::model_servers::is_ready;
 use crate::checks::pools::{epp_service_name, has_v1_twin, pool_object, route_gateways, routes_referencing};
 use crate::findings::{Category, Finding, Report, Severity};
@@ -128,8 +128,8 @@ fn pool_status(snap: &Snapshot, report: &FindingsByObject, pool: &InferencePoolV
         .flat_map(|s| s.endpoints.iter().flatten())
         .filter(|e| e.conditions.as_ref().and_then(|c| c.ready).unwrap_or(false))
         .count();
-    let deployments = svc.map(|s| epp_deployments(snap, s)).unwrap_or_default();
-    let desired: usize = deployments.iter().map(|d| d.spec.replicas.unwrap_or(1).max(0) as usize).sum();
+    let deployments = svc.map(|s| epp_workloads(snap, s)).unwrap_or_default();
+    let desired: usize = deployments.iter().map(|d| d.desired.max(0) as usize).sum();
 
     // Model servers.
     let pods: Vec<_> = snap.pods_matching(ns, &pool.selector).collect();
@@ -141,22 +141,18 @@ fn pool_status(snap: &Snapshot, report: &FindingsByObject, pool: &InferencePoolV
         .map(|p| {
             let name = p.metadata.name.clone().unwrap_or_default();
             let detail = if is_ready(p) { "Ready" } else { "not Ready" }.to_string();
-            node(ObjectRef::new("Pod", "", ns, &name), detail, report, vec![])
+            let mut pod = node(ObjectRef::new("Pod", "", ns, &name), detail, report, vec![]);
+            // A pod that is not Ready gets no traffic. Marked, not broken: the pool is broken only when
+            // no pod is Ready (the Pods node and LLMD-POD-002 say so), so its status stays as it was.
+            if !is_ready(p) {
+                pod.health = Health::Warning;
+            }
+            pod
         })
         .collect();
     let deployment_nodes: Vec<Node> = deployments
         .iter()
-        .map(|d| {
-            let available = d.status.as_ref().and_then(|s| s.available_replicas).unwrap_or(0);
-            let want = d.spec.replicas.unwrap_or(1);
-            let name = d.metadata.name.clone().unwrap_or_default();
-            node(
-                ObjectRef::new("Deployment", "apps", ns, &name),
-                format!("{available}/{want} available"),
-                report,
-                vec![],
-            )
-        })
+        .map(|d| node(d.object(), format!("{}/{} available", d.available, d.desired), report, vec![]))
         .collect();
     let pool_ref = pool_object(pool);
     let epp_port = pool.endpoint_picker.as_ref().and_then(|e| e.port);

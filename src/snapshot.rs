@@ -2,7 +2,7 @@
 
 use crate::model::*;
 use k8s_openapi::api::admissionregistration::v1::{ValidatingAdmissionPolicy, ValidatingWebhookConfiguration};
-use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
 use k8s_openapi::api::core::v1::Service;
 use k8s_openapi::api::discovery::v1::EndpointSlice;
 use serde::Serialize;
@@ -71,6 +71,7 @@ pub enum Kind {
     Services,
     EndpointSlices,
     Deployments,
+    StatefulSets,
     Pods,
     DestinationRules,
     AdmissionPolicies,
@@ -78,6 +79,42 @@ pub enum Kind {
     ServerVersion,
     /// Object status written by controllers (unknown offline).
     LiveStatus,
+}
+
+impl Kind {
+    /// True for kinds whose objects have no namespace.
+    pub fn is_cluster_scoped(self) -> bool {
+        matches!(
+            self,
+            Kind::Crds | Kind::GatewayClasses | Kind::AdmissionPolicies | Kind::Webhooks | Kind::ServerVersion
+        )
+    }
+}
+
+/// An object of a kind the checks read whose shape could not be read into its view.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Unreadable {
+    /// The slot it would have gone to.
+    pub kind: Kind,
+    /// The object's kind as written ("Gateway").
+    pub kind_name: String,
+    /// "Gateway llm/inference-gateway" (or "Gateway (no name)").
+    pub object: String,
+    /// The field and what is wrong with it: "spec.listeners[0].port: invalid type: …".
+    pub error: String,
+}
+
+impl Unreadable {
+    /// The line the live commands print on stderr (after "warning: ").
+    pub fn warning(&self) -> String {
+        format!("{self}; checks that read {} objects are skipped as incomplete", self.kind_name)
+    }
+}
+
+impl std::fmt::Display for Unreadable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "cannot read {}: {}", self.object, self.error)
+    }
 }
 
 /// Every kind with a slot in the Snapshot.
@@ -93,6 +130,7 @@ pub const ALL_KINDS: &[Kind] = &[
     Kind::Services,
     Kind::EndpointSlices,
     Kind::Deployments,
+    Kind::StatefulSets,
     Kind::Pods,
     Kind::DestinationRules,
     Kind::AdmissionPolicies,
@@ -125,11 +163,16 @@ pub struct Snapshot {
     pub services: Collected<Service>,
     pub endpoint_slices: Collected<EndpointSlice>,
     pub deployments: Collected<Deployment>,
+    /// StatefulSets (endpoint pickers are sometimes run as one).
+    pub stateful_sets: Collected<StatefulSet>,
     /// Model-server pods, as the narrow `PodView`.
     pub pods: Collected<PodView>,
     pub destination_rules: Collected<DestinationRuleView>,
     pub admission_policies: Collected<ValidatingAdmissionPolicy>,
     pub webhooks: Collected<ValidatingWebhookConfiguration>,
+    /// Listed objects that could not be read: their kinds are incomplete, so checks reading them
+    /// are skipped rather than told that the object does not exist.
+    pub unreadable: Vec<Unreadable>,
     /// Lookups by namespace and name, built on first use (see `Lookups`).
     pub lookups: Lookups,
 }
@@ -252,6 +295,7 @@ impl Snapshot {
             Kind::Services => state.apply(&mut self.services),
             Kind::EndpointSlices => state.apply(&mut self.endpoint_slices),
             Kind::Deployments => state.apply(&mut self.deployments),
+            Kind::StatefulSets => state.apply(&mut self.stateful_sets),
             Kind::Pods => state.apply(&mut self.pods),
             Kind::DestinationRules => state.apply(&mut self.destination_rules),
             Kind::AdmissionPolicies => state.apply(&mut self.admission_policies),
@@ -263,6 +307,14 @@ impl Snapshot {
 
     /// The collected state of one kind, type-erased to its skip reason.
     pub fn skip_reason(&self, kind: Kind) -> Option<String> {
+        let unreadable: Vec<&Unreadable> = self.unreadable.iter().filter(|u| u.kind == kind).collect();
+        if let Some(first) = unreadable.first() {
+            let more = match unreadable.len() - 1 {
+                0 => String::new(),
+                n => format!(" and {n} more"),
+            };
+            return Some(format!("incomplete: {} could not be read{more} ({})", first.object, first.error));
+        }
         match kind {
             Kind::Crds => self.crds.skip_reason(),
             Kind::GatewayClasses => self.gateway_classes.skip_reason(),
@@ -275,6 +327,7 @@ impl Snapshot {
             Kind::Services => self.services.skip_reason(),
             Kind::EndpointSlices => self.endpoint_slices.skip_reason(),
             Kind::Deployments => self.deployments.skip_reason(),
+            Kind::StatefulSets => self.stateful_sets.skip_reason(),
             Kind::Pods => self.pods.skip_reason(),
             Kind::DestinationRules => self.destination_rules.skip_reason(),
             Kind::AdmissionPolicies => self.admission_policies.skip_reason(),

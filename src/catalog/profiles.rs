@@ -17,10 +17,28 @@ pub struct Profile {
     pub kgateway: String,
 }
 
-/// Environment variable overriding the Gateway API CRD ref (as llm-d's prerequisite honours it).
-pub const GATEWAY_API_ENV: &str = "GATEWAY_API_CRD_REVISION";
-/// Environment variable overriding the GAIE CRD ref.
-pub const GAIE_ENV: &str = "GATEWAY_API_INFERENCE_EXTENSION_CRD_REVISION";
+impl Profile {
+    /// The profile's version of a provider's control plane (None: not one we install).
+    pub fn provider_version(&self, id: crate::catalog::providers::ProviderId) -> Option<&str> {
+        use crate::catalog::providers::ProviderId;
+        match id {
+            ProviderId::Istio => Some(&self.istio),
+            ProviderId::Agentgateway => Some(&self.agentgateway),
+            ProviderId::Kgateway => Some(&self.kgateway),
+            _ => None,
+        }
+    }
+}
+
+/// Variables naming the Gateway API CRD ref, first set wins: the llm-d prerequisite's, then the one
+/// the current llm-d guides export.
+pub const GATEWAY_API_ENVS: &[&str] = &["GATEWAY_API_CRD_REVISION", "GATEWAY_API_VERSION"];
+/// Variables naming the GAIE CRD ref, first set wins: the prerequisite's, the current guides'
+/// (`GAIE_VERSION`), and an older recipe script's.
+pub const GAIE_ENVS: &[&str] =
+    &["GATEWAY_API_INFERENCE_EXTENSION_CRD_REVISION", "GAIE_VERSION", "GATEWAY_API_INFERENCE_EXTENSION_VERSION"];
+/// The ref some guides default to: the newest release this build knows.
+pub const LATEST: &str = "latest";
 
 /// The llm-d prerequisite's pins.
 pub fn llm_d_prereq() -> Profile {
@@ -46,34 +64,73 @@ pub fn current() -> Profile {
     }
 }
 
-/// Resolve `--profile` (None = llm-d-prereq) and, for the default profile, the revision variables.
+/// The newest release this build knows of each bundle (what `latest` means).
+fn latest(bundle: Bundle) -> String {
+    let newest = match bundle {
+        Bundle::GatewayApi => crate::catalog::GATEWAY_API_RELEASES.last().and_then(|r| r.patches.last()),
+        Bundle::Gaie => crate::catalog::GAIE_RELEASES.last().and_then(|r| r.patches.last()),
+    };
+    newest.map_or_else(|| LATEST.to_string(), |p| (*p).to_string())
+}
+
+#[derive(Clone, Copy)]
+enum Bundle {
+    GatewayApi,
+    Gaie,
+}
+
+/// A ref as given, with `latest` resolved.
+fn resolve_ref(given: &str, bundle: Bundle) -> String {
+    if given.eq_ignore_ascii_case(LATEST) {
+        latest(bundle)
+    } else {
+        given.to_string()
+    }
+}
+
+/// Resolve `--profile` (None = llm-d-prereq, llm-d's minimum) and, for the default profile, the
+/// revision variables of the llm-d prerequisite and guides (`GATEWAY_API_ENVS`, `GAIE_ENVS`).
 /// `env` looks variables up (std::env::var in production; a map in tests).
 pub fn resolve_profile(flag: Option<&str>, env: &dyn Fn(&str) -> Option<String>) -> Result<Profile> {
     let mut profile = match flag {
         None | Some("llm-d-prereq") | Some("prereq") => llm_d_prereq(),
         Some("current") => current(),
         Some(custom) => match custom.split_once('@') {
-            Some((ga, gaie)) if !ga.is_empty() && !gaie.is_empty() => {
-                Profile { name: "custom".into(), gateway_api: ga.into(), inference_extension: gaie.into(), ..current() }
-            }
+            Some((ga, gaie)) if !ga.is_empty() && !gaie.is_empty() => Profile {
+                name: "custom".into(),
+                gateway_api: resolve_ref(ga, Bundle::GatewayApi),
+                inference_extension: resolve_ref(gaie, Bundle::Gaie),
+                ..current()
+            },
             _ => {
                 return Err(Failure::with_hint(
                     format!("unknown profile {custom:?}"),
-                    "use --profile llm-d-prereq, --profile current, or --profile GATEWAY_API@GAIE (e.g. v1.5.1@v1.5.0)",
+                    "use --profile llm-d-prereq, --profile current, or --profile GATEWAY_API@GAIE (e.g. v1.5.1@v1.5.0, latest@latest)",
                 ))
             }
         },
     };
     if flag.is_none() {
-        if let Some(v) = env(GATEWAY_API_ENV).filter(|v| !v.is_empty()) {
-            profile.gateway_api = v;
-            profile.name = format!("{} ({GATEWAY_API_ENV})", profile.name);
-        }
-        if let Some(v) = env(GAIE_ENV).filter(|v| !v.is_empty()) {
-            profile.inference_extension = v;
-            if !profile.name.contains(GAIE_ENV) {
-                profile.name = format!("{} ({GAIE_ENV})", profile.name);
+        let mut overridden = Vec::new();
+        for (names, bundle) in [(GATEWAY_API_ENVS, Bundle::GatewayApi), (GAIE_ENVS, Bundle::Gaie)] {
+            let Some((name, value)) =
+                names.iter().find_map(|n| env(n).filter(|v| !v.trim().is_empty()).map(|v| (*n, v.trim().to_string())))
+            else {
+                continue;
+            };
+            let resolved = resolve_ref(&value, bundle);
+            overridden.push(if resolved == value {
+                name.to_string()
+            } else {
+                format!("{name}={value} → {resolved}")
+            });
+            match bundle {
+                Bundle::GatewayApi => profile.gateway_api = resolved,
+                Bundle::Gaie => profile.inference_extension = resolved,
             }
+        }
+        if !overridden.is_empty() {
+            profile.name = format!("{} ({})", profile.name, overridden.join(", "));
         }
     }
     Ok(profile)
@@ -83,17 +140,46 @@ pub fn resolve_profile(flag: Option<&str>, env: &dyn Fn(&str) -> Option<String>)
 mod tests {
     use super::*;
 
+    fn env_of(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
+        move |k: &str| pairs.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string())
+    }
+
     #[test]
     fn default_is_the_prerequisite_and_env_overrides_it() {
         let none = |_: &str| None;
         assert_eq!(resolve_profile(None, &none).unwrap().gateway_api, "v1.3.0");
-        let env = |k: &str| (k == GATEWAY_API_ENV).then(|| "v1.4.0".to_string());
+        let env = env_of(&[("GATEWAY_API_CRD_REVISION", "v1.4.0")]);
         let p = resolve_profile(None, &env).unwrap();
         assert_eq!((p.gateway_api.as_str(), p.inference_extension.as_str()), ("v1.4.0", "v1.0.1"));
+        assert_eq!(p.name, "llm-d-prereq (GATEWAY_API_CRD_REVISION)");
         // An explicit profile is not overridden by the variables.
         assert_eq!(resolve_profile(Some("current"), &env).unwrap().gateway_api, "v1.5.1");
         let c = resolve_profile(Some("v1.6.0@v1.6.0"), &none).unwrap();
         assert_eq!(c.inference_extension, "v1.6.0");
         assert!(resolve_profile(Some("bogus"), &none).is_err());
+    }
+
+    #[test]
+    fn the_current_guides_variables_and_latest() {
+        let env = env_of(&[("GATEWAY_API_VERSION", "v1.5.1"), ("GAIE_VERSION", "v1.5.0")]);
+        let p = resolve_profile(None, &env).unwrap();
+        assert_eq!((p.gateway_api.as_str(), p.inference_extension.as_str()), ("v1.5.1", "v1.5.0"));
+        assert_eq!(p.name, "llm-d-prereq (GATEWAY_API_VERSION, GAIE_VERSION)");
+        // The older recipe script's variable, and the prerequisite's taking precedence over the guides'.
+        let env = env_of(&[
+            ("GATEWAY_API_INFERENCE_EXTENSION_VERSION", "v1.4.0"),
+            ("GATEWAY_API_CRD_REVISION", "v1.3.0"),
+            ("GATEWAY_API_VERSION", "v1.5.1"),
+        ]);
+        let p = resolve_profile(None, &env).unwrap();
+        assert_eq!((p.gateway_api.as_str(), p.inference_extension.as_str()), ("v1.3.0", "v1.4.0"));
+        // `latest` is the newest release this build knows.
+        let env = env_of(&[("GAIE_VERSION", "latest")]);
+        let p = resolve_profile(None, &env).unwrap();
+        let newest = crate::catalog::GAIE_RELEASES.last().unwrap().patches.last().unwrap();
+        assert_eq!(p.inference_extension, *newest);
+        assert_eq!(p.name, format!("llm-d-prereq (GAIE_VERSION=latest → {newest})"));
+        let c = resolve_profile(Some("latest@latest"), &|_: &str| None).unwrap();
+        assert_eq!(c.gateway_api, *crate::catalog::GATEWAY_API_RELEASES.last().unwrap().patches.last().unwrap());
     }
 }

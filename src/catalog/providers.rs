@@ -5,6 +5,7 @@
 #[serde(rename_all = "kebab-case")]
 pub enum ProviderId {
     Istio,
+    OpenshiftServiceMesh,
     Agentgateway,
     Kgateway,
     Gke,
@@ -60,7 +61,8 @@ pub struct Provider {
     pub known_bad: &'static [(&'static str, &'static str)],
     /// Helm charts, in install order (empty: not installed by us).
     pub charts: &'static [ChartFact],
-    /// The exact command that switches inference support on.
+    /// How inference support is switched on, in words (the printed command is built from the
+    /// controller's install method and version: `checks::gatewayclasses::enable_command`).
     pub enable_hint: &'static str,
 }
 
@@ -85,7 +87,25 @@ pub const PROVIDERS: &[Provider] = &[
                 values: &[("pilot.env.ENABLE_GATEWAY_API_INFERENCE_EXTENSION", "true")],
             },
         ],
-        enable_hint: "helm upgrade istiod istio/istiod -n istio-system --reuse-values --set pilot.env.ENABLE_GATEWAY_API_INFERENCE_EXTENSION=true",
+        enable_hint: "set pilot.env.ENABLE_GATEWAY_API_INFERENCE_EXTENSION=true on istiod",
+    },
+    // OpenShift's ingress operator runs Istio as OpenShift Service Mesh: istiod
+    // `istiod-openshift-gateway` in openshift-ingress, with ENABLE_GATEWAY_API_INFERENCE_EXTENSION set
+    // when an InferencePool CRD exists (openshift/cluster-ingress-operator
+    // pkg/operator/controller/gatewayclass). Its image tags do not follow Istio's, so no minimum.
+    Provider {
+        id: ProviderId::OpenshiftServiceMesh,
+        name: "OpenShift Service Mesh",
+        class_names: &["openshift-default", "data-science-gateway-class"],
+        controller_names: &["openshift.io/gateway-controller/v1"],
+        namespace: "openshift-ingress",
+        deployment_names: &["istiod-openshift-gateway"],
+        image_markers: &["openshift-service-mesh/"],
+        inference_switch: InferenceSwitch::Env("ENABLE_GATEWAY_API_INFERENCE_EXTENSION"),
+        min_inference_version: "",
+        known_bad: &[],
+        charts: &[],
+        enable_hint: "install the InferencePool CRD before creating the GatewayClass: OpenShift's ingress operator sets ENABLE_GATEWAY_API_INFERENCE_EXTENSION=true on istiod-openshift-gateway (namespace openshift-ingress) when the CRD exists",
     },
     Provider {
         id: ProviderId::Agentgateway,
@@ -106,7 +126,7 @@ pub const PROVIDERS: &[Provider] = &[
                 values: &[("inferenceExtension.enabled", "true")],
             },
         ],
-        enable_hint: "helm upgrade agentgateway oci://cr.agentgateway.dev/charts/agentgateway -n agentgateway-system --reuse-values --set inferenceExtension.enabled=true",
+        enable_hint: "set inferenceExtension.enabled=true in the agentgateway chart values",
     },
     Provider {
         id: ProviderId::Kgateway,
@@ -127,7 +147,7 @@ pub const PROVIDERS: &[Provider] = &[
                 values: &[("inferenceExtension.enabled", "true")],
             },
         ],
-        enable_hint: "helm upgrade kgateway oci://cr.kgateway.dev/kgateway-dev/charts/kgateway -n kgateway-system --reuse-values --set inferenceExtension.enabled=true",
+        enable_hint: "set inferenceExtension.enabled=true in the kgateway chart values",
     },
     Provider {
         id: ProviderId::Gke,
@@ -155,7 +175,7 @@ pub const PROVIDERS: &[Provider] = &[
         min_inference_version: "2.2.0",
         known_bad: &[],
         charts: &[],
-        enable_hint: "helm upgrade ngf oci://ghcr.io/nginx/charts/nginx-gateway-fabric -n nginx-gateway --reuse-values --set nginxGateway.gwAPIInferenceExtension.enable=true",
+        enable_hint: "set nginxGateway.gwAPIInferenceExtension.enable=true in the nginx-gateway-fabric chart values",
     },
     Provider {
         id: ProviderId::EnvoyAiGateway,
@@ -173,9 +193,32 @@ pub const PROVIDERS: &[Provider] = &[
     },
 ];
 
+/// NGINX Gateway Fabric's chart and its inference switch (not installed by `gateway install`).
+const NGF_CHART: ChartFact = ChartFact {
+    release: "ngf",
+    chart: "oci://ghcr.io/nginx/charts/nginx-gateway-fabric",
+    values: &[("nginxGateway.gwAPIInferenceExtension.enable", "true")],
+};
+
+impl Provider {
+    /// The helm chart whose values carry the inference switch (the controller chart), when there is one.
+    pub fn switch_chart(&self) -> Option<&'static ChartFact> {
+        match self.id {
+            ProviderId::NginxGatewayFabric => Some(&NGF_CHART),
+            _ => self.charts.iter().find(|c| !c.values.is_empty()),
+        }
+    }
+}
+
 /// The provider owning a GatewayClass controllerName.
 pub fn provider_for_controller(controller_name: &str) -> Option<&'static Provider> {
     PROVIDERS.iter().find(|p| p.controller_names.contains(&controller_name))
+}
+
+/// True for Istio and the distributions built on it (OpenShift Service Mesh): their gateways need
+/// the same DestinationRule to reach an endpoint picker over TLS.
+pub fn is_istio_family(id: ProviderId) -> bool {
+    matches!(id, ProviderId::Istio | ProviderId::OpenshiftServiceMesh)
 }
 
 /// A provider by id.

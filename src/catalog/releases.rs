@@ -146,14 +146,32 @@ const GA_V16_STD: &[CrdFact] = &[
     crd("httproutes", GW, "HTTPRoute", CORE_V11),
     crd("listenersets", GW, "ListenerSet", &[s("v1")]),
     crd("referencegrants", GW, "ReferenceGrant", &[v("v1"), s("v1beta1")]),
-    crd("tcproutes", GW, "TCPRoute", &[s("v1")]),
+    crd("tcproutes", GW, "TCPRoute", &[s("v1"), ns("v1alpha2")]),
     crd("tlsroutes", GW, "TLSRoute", &[s("v1"), ns("v1alpha2"), ns("v1alpha3")]),
-    crd("udproutes", GW, "UDPRoute", &[s("v1")]),
+    crd("udproutes", GW, "UDPRoute", &[s("v1"), ns("v1alpha2")]),
 ];
 const GA_V16_EXP: &[CrdFact] = &[
     crd("xbackendtrafficpolicies", GWX, "XBackendTrafficPolicy", &[s("v1alpha1")]),
     crd("xbackends", GWX, "XBackend", &[s("v1alpha1")]),
     crd("xmeshes", GWX, "XMesh", &[s("v1alpha1")]),
+];
+
+// Kinds both channels ship whose experimental CRD serves versions the standard one does not
+// (read from config/crd/experimental of each tag in the sigs.k8s.io/gateway-api module).
+const GA_V11_EXP_VERSIONS: &[CrdFact] = &[
+    crd("grpcroutes", GW, "GRPCRoute", &[s("v1"), v("v1alpha2")]),
+    crd("referencegrants", GW, "ReferenceGrant", &[v("v1alpha2"), s("v1beta1")]),
+];
+const GA_V14_EXP_VERSIONS: &[CrdFact] = &[crd("backendtlspolicies", GW, "BackendTLSPolicy", &[s("v1"), v("v1alpha3")])];
+const GA_V15_EXP_VERSIONS: &[CrdFact] = &[
+    crd("backendtlspolicies", GW, "BackendTLSPolicy", &[s("v1"), v("v1alpha3")]),
+    crd("tlsroutes", GW, "TLSRoute", &[s("v1"), v("v1alpha2"), v("v1alpha3")]),
+];
+const GA_V16_EXP_VERSIONS: &[CrdFact] = &[
+    crd("backendtlspolicies", GW, "BackendTLSPolicy", &[s("v1"), v("v1alpha3")]),
+    crd("tcproutes", GW, "TCPRoute", &[s("v1"), v("v1alpha2")]),
+    crd("tlsroutes", GW, "TLSRoute", &[s("v1"), v("v1alpha2"), v("v1alpha3")]),
+    crd("udproutes", GW, "UDPRoute", &[s("v1"), v("v1alpha2")]),
 ];
 
 /// One Gateway API release line (every patch of a minor shares its CRD shapes).
@@ -167,10 +185,31 @@ pub struct GatewayApiRelease {
     pub standard: &'static [CrdFact],
     /// CRDs only the experimental channel adds.
     pub experimental_extra: &'static [CrdFact],
+    /// Kinds of both channels whose experimental CRD serves more versions than the standard one.
+    pub experimental_versions: &'static [CrdFact],
     /// Ships the safe-upgrades ValidatingAdmissionPolicy.
     pub safe_upgrades_policy: bool,
     /// Ships the deprecated admission webhook.
     pub admission_webhook: bool,
+}
+
+impl GatewayApiRelease {
+    /// The fact of CRD `name` in one channel of this release.
+    pub fn fact(&self, name: &str, experimental: bool) -> Option<&'static CrdFact> {
+        self.channel(experimental).find(|f| f.name() == name)
+    }
+
+    /// Every CRD of one channel: standard, or experimental (its extra kinds, and its own versions of
+    /// the kinds both channels ship).
+    pub fn channel(&self, experimental: bool) -> impl Iterator<Item = &'static CrdFact> {
+        let (standard, overrides, extra): (&'static [CrdFact], &'static [CrdFact], &'static [CrdFact]) = if experimental
+        {
+            (self.standard, self.experimental_versions, self.experimental_extra)
+        } else {
+            (self.standard, &[], &[])
+        };
+        standard.iter().map(move |f| overrides.iter().find(|o| o.name() == f.name()).unwrap_or(f)).chain(extra.iter())
+    }
 }
 
 /// Gateway API releases v1.0–v1.6.
@@ -180,6 +219,7 @@ pub const GATEWAY_API_RELEASES: &[GatewayApiRelease] = &[
         patches: &["v1.0.0"],
         standard: GA_V10_STD,
         experimental_extra: GA_V10_EXP,
+        experimental_versions: &[],
         safe_upgrades_policy: false,
         admission_webhook: true,
     },
@@ -188,6 +228,7 @@ pub const GATEWAY_API_RELEASES: &[GatewayApiRelease] = &[
         patches: &["v1.1.0", "v1.1.1"],
         standard: GA_V11_STD,
         experimental_extra: GA_V11_EXP,
+        experimental_versions: GA_V11_EXP_VERSIONS,
         safe_upgrades_policy: false,
         admission_webhook: false,
     },
@@ -196,6 +237,7 @@ pub const GATEWAY_API_RELEASES: &[GatewayApiRelease] = &[
         patches: &["v1.2.0", "v1.2.1"],
         standard: GA_V12_STD,
         experimental_extra: GA_V12_EXP,
+        experimental_versions: &[],
         safe_upgrades_policy: false,
         admission_webhook: false,
     },
@@ -204,6 +246,7 @@ pub const GATEWAY_API_RELEASES: &[GatewayApiRelease] = &[
         patches: &["v1.3.0"],
         standard: GA_V12_STD,
         experimental_extra: GA_V13_EXP,
+        experimental_versions: &[],
         safe_upgrades_policy: false,
         admission_webhook: false,
     },
@@ -212,6 +255,7 @@ pub const GATEWAY_API_RELEASES: &[GatewayApiRelease] = &[
         patches: &["v1.4.0", "v1.4.1"],
         standard: GA_V14_STD,
         experimental_extra: GA_V14_EXP,
+        experimental_versions: GA_V14_EXP_VERSIONS,
         safe_upgrades_policy: false,
         admission_webhook: false,
     },
@@ -220,14 +264,16 @@ pub const GATEWAY_API_RELEASES: &[GatewayApiRelease] = &[
         patches: &["v1.5.0", "v1.5.1"],
         standard: GA_V15_STD,
         experimental_extra: GA_V15_EXP,
+        experimental_versions: GA_V15_EXP_VERSIONS,
         safe_upgrades_policy: true,
         admission_webhook: false,
     },
     GatewayApiRelease {
         line: "v1.6",
-        patches: &["v1.6.0", "v1.6.1"],
+        patches: &["v1.6.0", "v1.6.1", "v1.6.2", "v1.6.3"],
         standard: GA_V16_STD,
         experimental_extra: GA_V16_EXP,
+        experimental_versions: GA_V16_EXP_VERSIONS,
         safe_upgrades_policy: true,
         admission_webhook: false,
     },
@@ -277,7 +323,7 @@ pub const GAIE_RELEASES: &[GaieRelease] = &[
     },
     GaieRelease {
         line: "v1.3",
-        patches: &["v1.3.0"],
+        patches: &["v1.3.0", "v1.3.1"],
         crds: &[POOL_V1, POOL_X, OBJECTIVE_X, REWRITE_X, IMPORT_X],
         annotated: true,
     },
@@ -313,8 +359,10 @@ pub mod annotations {
 
 /// Name of the safe-upgrades ValidatingAdmissionPolicy (Gateway API v1.5+).
 pub const SAFE_UPGRADES_POLICY: &str = "safe-upgrades.gateway.networking.k8s.io";
-/// Kubernetes minor needed by the safe-upgrades policy.
-pub const SAFE_UPGRADES_MIN_KUBE_MINOR: u64 = 30;
+/// Kubernetes minor needed by Gateway API v1.5 and later: the safe-upgrades policy needs
+/// ValidatingAdmissionPolicy v1 (1.30), and TLSRoute's CEL validation needs 1.31
+/// (kubernetes-sigs/gateway-api@v1.5.1:CHANGELOG/1.5-CHANGELOG.md, "Breaking Changes").
+pub const GATEWAY_API_V15_MIN_KUBE_MINOR: u64 = 31;
 /// Name of the deprecated Gateway API v1.0 admission webhook.
 pub const GATEWAY_ADMISSION_WEBHOOK: &str = "gateway-api-admission";
 
@@ -365,6 +413,31 @@ mod tests {
         for c in all {
             assert_eq!(c.versions.iter().filter(|v| v.storage).count(), 1, "{}", c.name());
         }
+    }
+
+    #[test]
+    fn experimental_channels_serve_more_versions_of_shared_kinds() {
+        // Read from config/crd/{standard,experimental} of each sigs.k8s.io/gateway-api tag.
+        let served = |line: &str, name: &str, experimental: bool| -> Vec<&str> {
+            let r = gateway_api_release(line).unwrap();
+            let f = r.fact(name, experimental).unwrap_or_else(|| panic!("{line} {name}"));
+            f.versions.iter().filter(|v| v.served).map(|v| v.name).collect()
+        };
+        assert_eq!(served("v1.1.0", "grpcroutes.gateway.networking.k8s.io", false), ["v1"]);
+        assert_eq!(served("v1.1.0", "grpcroutes.gateway.networking.k8s.io", true), ["v1", "v1alpha2"]);
+        assert_eq!(served("v1.1.0", "referencegrants.gateway.networking.k8s.io", true), ["v1alpha2", "v1beta1"]);
+        assert_eq!(served("v1.4.1", "backendtlspolicies.gateway.networking.k8s.io", true), ["v1", "v1alpha3"]);
+        assert_eq!(served("v1.5.1", "tlsroutes.gateway.networking.k8s.io", false), ["v1"]);
+        assert_eq!(served("v1.5.1", "tlsroutes.gateway.networking.k8s.io", true), ["v1", "v1alpha2", "v1alpha3"]);
+        assert_eq!(served("v1.6.1", "tcproutes.gateway.networking.k8s.io", true), ["v1", "v1alpha2"]);
+        // v1.6 standard keeps TCPRoute/UDPRoute v1alpha2 defined but not served.
+        let std = gateway_api_release("v1.6.1").unwrap().fact("udproutes.gateway.networking.k8s.io", false).unwrap();
+        assert!(std.versions.iter().any(|v| v.name == "v1alpha2" && !v.served));
+        // Experimental-only kinds are in the experimental channel only.
+        let r = gateway_api_release("v1.3.0").unwrap();
+        assert!(r.fact("tcproutes.gateway.networking.k8s.io", false).is_none());
+        assert!(r.fact("tcproutes.gateway.networking.k8s.io", true).is_some());
+        assert_eq!(gaie_release("v1.3.1").unwrap().line, "v1.3");
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Checks: admission. The Gateway API safe-upgrades ValidatingAdmissionPolicy against the profile and the
 //! installed channels, and admission webhooks on Gateway API / GAIE kinds that point at missing Services.
 
-use super::crds::{core, gateway_install_cmd, newest_gateway_bundle, release_version};
+use super::crds::{core, gateway_install_cmd, gateway_install_needed, newest_gateway_bundle, release_version};
 use super::{Check, CheckContext, Issue};
 use crate::catalog::{self, annotations, GATEWAY_ADMISSION_WEBHOOK, SAFE_UPGRADES_POLICY};
 use crate::findings::Category;
@@ -15,9 +15,9 @@ use semver::Version;
 pub static CHECKS: &[Check] = &[
     Check {
         code: "LLMD-ADM-001",
-        title: "The safe-upgrades policy allows installing the profile's Gateway API bundle",
+        title: "The safe-upgrades policy allows installing the Gateway API CRDs the cluster lacks",
         category: Category::Admission,
-        needs: &[Kind::AdmissionPolicies],
+        needs: &[Kind::AdmissionPolicies, Kind::Crds],
         run: policy_allows_profile,
     },
     Check {
@@ -75,7 +75,10 @@ fn policy_floor(policy: &ValidatingAdmissionPolicy) -> (Version, String) {
 fn policy_allows_profile(ctx: &CheckContext) -> Vec<Issue> {
     let (snap, profile) = (ctx.snapshot, ctx.profile);
     let Some(policy) = safe_upgrades_policy(snap) else { return Vec::new() };
-    let Some(target) = release_version(&profile.gateway_api) else { return Vec::new() };
+    // Only what a repair would install matters: a cluster that needs no Gateway API install is fine
+    // as it is, whatever the policy would say about an older bundle (the profile is a minimum).
+    let Some(wanted) = gateway_install_needed(snap, profile) else { return Vec::new() };
+    let Some(target) = release_version(&wanted) else { return Vec::new() };
     let (floor, denial) = policy_floor(policy);
     if core(&target) >= core(&floor) {
         return Vec::new();
@@ -83,12 +86,10 @@ fn policy_allows_profile(ctx: &CheckContext) -> Vec<Issue> {
     vec![Issue::warning(
         policy_ref(),
         format!(
-            "ValidatingAdmissionPolicy {SAFE_UPGRADES_POLICY} refuses Gateway API bundles before v{floor}, so installing the profile's {} is denied: \"{denial}\"",
-            profile.gateway_api
+            "ValidatingAdmissionPolicy {SAFE_UPGRADES_POLICY} refuses Gateway API bundles before v{floor}, so installing the Gateway API {wanted} CRDs this cluster lacks is denied: \"{denial}\""
         ),
         format!(
-            "check against a newer bundle (kubectl llmd doctor --profile current), or remove the policy before installing {}: {}",
-            profile.gateway_api,
+            "install the missing CRDs from a bundle at v{floor} or newer (kubectl llmd doctor --profile current), or remove the policy before installing {wanted}: {}",
             delete_policy_cmd()
         ),
     )]
@@ -269,24 +270,25 @@ spec:
     }
 
     #[test]
-    fn adm_001_policy_refuses_an_older_profile() {
+    fn adm_001_a_newer_install_than_the_profile_is_not_a_finding() {
+        // The current guides' install (v1.5.1 with its policy) judged by the prerequisite's minimum v1.3.0:
+        // nothing needs installing, so the policy's refusal of v1.3.0 is nobody's problem.
         let yaml = gateway_standard("v1.5.1") + &policy("v1.5.0");
+        assert_eq!(fixtures::run(CHECKS, &fixtures::snapshot(&yaml), &fixtures::prereq()), vec![]);
+        assert!(issues("LLMD-ADM-001", &yaml, &fixtures::current()).is_empty());
+        assert!(issues("LLMD-ADM-001", &gateway_standard("v1.3.0"), &fixtures::prereq()).is_empty());
+    }
+
+    #[test]
+    fn adm_001_policy_refuses_the_bundle_a_repair_would_install() {
+        // The CRDs are gone but the policy stayed: installing the profile's v1.3.0 is denied.
+        let yaml = policy("v1.5.0");
         let found = fixtures::run(CHECKS, &fixtures::snapshot(&yaml), &fixtures::prereq());
         assert_eq!(found, vec![("LLMD-ADM-001".to_string(), SAFE_UPGRADES_POLICY.to_string(), Severity::Warning)]);
         let i = &issues("LLMD-ADM-001", &yaml, &fixtures::prereq())[0];
         assert!(i.message.contains("v1.3.0") && i.message.contains(DENY_OLD), "{}", i.message);
         assert!(i.hint.contains(&delete_policy_cmd()));
         assert!(issues("LLMD-ADM-001", &yaml, &fixtures::current()).is_empty());
-        assert!(issues("LLMD-ADM-001", &gateway_standard("v1.3.0"), &fixtures::prereq()).is_empty());
-    }
-
-    #[test]
-    fn adm_001_reads_the_floor_from_the_policy() {
-        let yaml = policy("v1.6.0");
-        let i = &issues("LLMD-ADM-001", &yaml, &fixtures::current())[0];
-        assert!(i.message.contains("before v1.6.0"), "{}", i.message);
-        let p = Profile { gateway_api: "main".into(), ..fixtures::current() };
-        assert!(issues("LLMD-ADM-001", &yaml, &p).is_empty());
     }
 
     #[test]
@@ -354,7 +356,7 @@ spec:
         let found = fixtures::run(CHECKS, &fixtures::snapshot(&yaml), &fixtures::prereq());
         assert_eq!(found, vec![("LLMD-ADM-003".to_string(), GATEWAY_ADMISSION_WEBHOOK.to_string(), Severity::Error)]);
         let i = &issues("LLMD-ADM-003", &yaml, &fixtures::prereq())[0];
-        assert!(i.fixable);
+        assert!(i.repair.is_some());
         assert!(i.message.contains("gateway-system/gateway-api-admission-server") && i.message.contains("httproutes"));
         assert!(i.hint.starts_with("kubectl delete validatingwebhookconfiguration gateway-api-admission"));
     }
@@ -375,7 +377,7 @@ spec:
         let v13 = gateway_standard("v1.3.0") + &hook + ADMISSION_SVC;
         let i = &issues("LLMD-ADM-003", &v13, &fixtures::prereq())[0];
         assert_eq!(i.severity, Severity::Warning);
-        assert!(i.fixable);
+        assert!(i.repair.is_some());
         // `-n other`: gateway-system was not collected, so the Service cannot be called missing.
         let mut snap = fixtures::snapshot(&(gateway_standard("v1.0.0") + &hook));
         snap.namespace = Some("other".into());
@@ -388,7 +390,7 @@ spec:
         let hook = webhook("pool-validator", "llm", "pool-validator", "inference.networking.k8s.io", "Fail");
         let i = &issues("LLMD-ADM-003", &hook, &fixtures::prereq())[0];
         assert_eq!(i.severity, Severity::Error);
-        assert!(!i.fixable);
+        assert!(i.repair.is_none());
         assert!(i.hint.contains("restore Service llm/pool-validator"));
         let ignore = webhook("pool-validator", "llm", "pool-validator", "inference.networking.k8s.io", "Ignore");
         assert_eq!(issues("LLMD-ADM-003", &ignore, &fixtures::prereq())[0].severity, Severity::Warning);

@@ -2,7 +2,7 @@
 
 use super::crds::{gateway_install_cmd, newest_gateway_bundle, release_version};
 use super::{Check, CheckContext, Issue};
-use crate::catalog::{self, SAFE_UPGRADES_MIN_KUBE_MINOR, SAFE_UPGRADES_POLICY};
+use crate::catalog::{self, GATEWAY_API_V15_MIN_KUBE_MINOR, SAFE_UPGRADES_POLICY};
 use crate::findings::Category;
 use crate::model::ObjectRef;
 use crate::snapshot::Kind;
@@ -18,7 +18,7 @@ pub static CHECKS: &[Check] = &[
     },
     Check {
         code: "LLMD-CLU-002",
-        title: "Kubernetes can run the safe-upgrades policy of the installed Gateway API bundle",
+        title: "Kubernetes is new enough for the installed Gateway API bundle",
         category: Category::Cluster,
         needs: &[Kind::ServerVersion, Kind::Crds],
         run: server_fits_installed,
@@ -39,11 +39,12 @@ fn policy_ref() -> ObjectRef {
     ObjectRef::new("ValidatingAdmissionPolicy", "admissionregistration.k8s.io", "", SAFE_UPGRADES_POLICY)
 }
 
-/// The server version when it is too old for ValidatingAdmissionPolicy v1 (GA in 1.30).
+/// The server version when it is too old for Gateway API v1.5+ (1.31: TLSRoute's CEL validation;
+/// the safe-upgrades ValidatingAdmissionPolicy needs admissionregistration.k8s.io/v1, GA in 1.30).
 fn too_old_for_policy(ctx: &CheckContext) -> Option<String> {
     let server = ctx.snapshot.server_version.items().first()?;
     let (major, minor) = kube_minor(server)?;
-    (major == 1 && minor < SAFE_UPGRADES_MIN_KUBE_MINOR).then(|| server.clone())
+    (major == 1 && minor < GATEWAY_API_V15_MIN_KUBE_MINOR).then(|| server.clone())
 }
 
 /// True when the profile's Gateway API release ships the safe-upgrades policy.
@@ -67,11 +68,11 @@ fn server_fits_profile(ctx: &CheckContext) -> Vec<Issue> {
     vec![Issue::error(
         policy_ref(),
         format!(
-            "Kubernetes {server} does not serve admissionregistration.k8s.io/v1 ValidatingAdmissionPolicy (GA in 1.{SAFE_UPGRADES_MIN_KUBE_MINOR}), so installing Gateway API {}, which ships the {SAFE_UPGRADES_POLICY} policy, fails on that object",
+            "Kubernetes {server} is older than the 1.{GATEWAY_API_V15_MIN_KUBE_MINOR} that Gateway API {} needs (TLSRoute's CEL validation needs 1.{GATEWAY_API_V15_MIN_KUBE_MINOR}; its {SAFE_UPGRADES_POLICY} ValidatingAdmissionPolicy needs admissionregistration.k8s.io/v1, GA in 1.30), so installing that bundle fails",
             ctx.profile.gateway_api
         ),
         format!(
-            "upgrade the control plane to Kubernetes 1.{SAFE_UPGRADES_MIN_KUBE_MINOR} or newer, or check against a bundle without the policy: kubectl llmd doctor --profile {fallback}@{}",
+            "upgrade the control plane to Kubernetes 1.{GATEWAY_API_V15_MIN_KUBE_MINOR} or newer, or check against a bundle without the policy: kubectl llmd doctor --profile {fallback}@{}",
             ctx.profile.inference_extension
         ),
     )]
@@ -92,10 +93,10 @@ fn server_fits_installed(ctx: &CheckContext) -> Vec<Issue> {
     vec![Issue::warning(
         policy_ref(),
         format!(
-            "Gateway API {installed_ref} CRDs are installed on Kubernetes {server}, which cannot run their {SAFE_UPGRADES_POLICY} ValidatingAdmissionPolicy (GA in 1.{SAFE_UPGRADES_MIN_KUBE_MINOR}): downgrades and experimental-over-standard installs are not refused"
+            "Gateway API {installed_ref} CRDs are installed on Kubernetes {server}, older than the 1.{GATEWAY_API_V15_MIN_KUBE_MINOR} they need: TLSRoute's CEL validation needs 1.{GATEWAY_API_V15_MIN_KUBE_MINOR}, and below 1.30 their {SAFE_UPGRADES_POLICY} ValidatingAdmissionPolicy cannot run, so downgrades and experimental-over-standard installs are not refused"
         ),
         format!(
-            "upgrade the control plane to Kubernetes 1.{SAFE_UPGRADES_MIN_KUBE_MINOR} or newer, then re-apply the bundle to install the policy: {}",
+            "upgrade the control plane to Kubernetes 1.{GATEWAY_API_V15_MIN_KUBE_MINOR} or newer, then re-apply the bundle to install the policy: {}",
             gateway_install_cmd(&installed_ref, false)
         ),
     )]
@@ -130,21 +131,22 @@ mod tests {
     }
 
     #[test]
-    fn clu_001_profile_needs_1_30() {
+    fn clu_001_profile_needs_1_31() {
         let snap = with_server("", "v1.29.4-eks-036c24b");
         let found = fixtures::run(CHECKS, &snap, &fixtures::current());
         assert_eq!(found, vec![("LLMD-CLU-001".to_string(), SAFE_UPGRADES_POLICY.to_string(), Severity::Error)]);
         let i = &issues("LLMD-CLU-001", &snap, &fixtures::current())[0];
-        assert!(i.message.contains("v1.29.4") && i.message.contains("v1.5.1") && i.message.contains("1.30"));
+        assert!(i.message.contains("v1.29.4") && i.message.contains("v1.5.1") && i.message.contains("1.31"));
         assert!(i.hint.contains("--profile v1.4.1@v1.5.0"), "{}", i.hint);
-        // The prerequisite's v1.3.0 has no policy; a 1.30 server is fine.
+        // The prerequisite's v1.3.0 has no such need; v1.5.1 needs 1.31 (TLSRoute's CEL), not 1.30.
         assert!(issues("LLMD-CLU-001", &snap, &fixtures::prereq()).is_empty());
-        assert!(issues("LLMD-CLU-001", &with_server("", "v1.30.0"), &fixtures::current()).is_empty());
+        assert_eq!(issues("LLMD-CLU-001", &with_server("", "v1.30.9"), &fixtures::current()).len(), 1);
+        assert!(issues("LLMD-CLU-001", &with_server("", "v1.31.0"), &fixtures::current()).is_empty());
         assert!(issues("LLMD-CLU-001", &fixtures::snapshot(""), &fixtures::current()).is_empty());
     }
 
     #[test]
-    fn clu_002_installed_bundle_needs_1_30() {
+    fn clu_002_installed_bundle_needs_1_31() {
         let snap = with_server(&gateway_standard("v1.5.1"), "v1.29.2");
         let found = fixtures::run(CHECKS, &snap, &fixtures::prereq());
         assert_eq!(found, vec![("LLMD-CLU-002".to_string(), SAFE_UPGRADES_POLICY.to_string(), Severity::Warning)]);
@@ -154,6 +156,10 @@ mod tests {
         assert!(issues("LLMD-CLU-002", &snap, &fixtures::current()).is_empty());
         assert!(issues("LLMD-CLU-002", &with_server(&gateway_standard("v1.3.0"), "v1.29.2"), &fixtures::prereq())
             .is_empty());
+        assert_eq!(
+            issues("LLMD-CLU-002", &with_server(&gateway_standard("v1.5.1"), "v1.30.2"), &fixtures::prereq()).len(),
+            1
+        );
         assert!(issues("LLMD-CLU-002", &with_server(&gateway_standard("v1.5.1"), "v1.31.0"), &fixtures::prereq())
             .is_empty());
     }

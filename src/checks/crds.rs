@@ -44,9 +44,9 @@ pub static CHECKS: &[Check] = &[
     },
     Check {
         code: "LLMD-CRD-005",
-        title: "An InferenceObjective CRD is installed for the endpoint picker",
+        title: "An InferenceObjective CRD is installed for endpoint pickers older than v1.3",
         category: Category::Crds,
-        needs: &[Kind::Crds, Kind::LiveStatus],
+        needs: &[Kind::Crds, Kind::Deployments, Kind::StatefulSets, Kind::LiveStatus],
         run: objective_crd_installed,
     },
     Check {
@@ -239,28 +239,67 @@ fn profile_objective_in_llmd(profile: &Profile) -> bool {
     release_version(&profile.inference_extension).is_none_or(|v| core(&v) >= (1, 6, 0))
 }
 
+/// Every CRD of a release in either channel (experimental versions of shared kinds included).
 fn all_facts(r: &GatewayApiRelease) -> impl Iterator<Item = &'static CrdFact> {
-    r.standard.iter().chain(r.experimental_extra)
+    r.channel(false).chain(r.channel(true))
 }
 
-/// The target fact of an installed CRD in the profile's bundles, with the bundle's label.
+/// The release a CRD is judged against: the profile's, or the CRD's own bundle when that is newer.
+/// The profile is a minimum (see docs/checks.md): a newer compatible bundle is never judged by an
+/// older one, since nothing would re-apply the older bundle over it.
+fn judged_release(profile_ref: &str, installed: Option<Version>) -> Option<String> {
+    let target = release_version(profile_ref);
+    match (target, installed) {
+        (Some(t), Some(i)) if core(&i) > core(&t) => Some(format!("v{}.{}.{}", i.major, i.minor, i.patch)),
+        (Some(_), _) => Some(profile_ref.to_string()),
+        (None, _) => None,
+    }
+}
+
+/// The target fact of an installed CRD (the newer of the profile's bundle and its own), with the
+/// bundle's label.
 fn target_fact(profile: &Profile, crd: &CrdView) -> Option<(&'static CrdFact, String)> {
     let name = crd.metadata.name.as_str();
     if is_gateway_group(&crd.spec.group) {
-        let r = gateway_target(profile)?;
+        let judged = judged_release(&profile.gateway_api, bundle_version(crd, annotations::GATEWAY_BUNDLE))?;
+        let r = catalog::gateway_api_release(&judged)?;
         // A standard-channel CRD is only replaced by the standard bundle: a kind the target ships only in
-        // its experimental channel (e.g. BackendTLSPolicy before v1.4) is never applied over it.
-        let fact = if crd.annotation(annotations::GATEWAY_CHANNEL) == Some("standard") {
-            r.standard.iter().find(|f| f.name() == name)
-        } else {
-            all_facts(r).find(|f| f.name() == name)
+        // its experimental channel (e.g. BackendTLSPolicy before v1.4) is never applied over it; an
+        // experimental CRD by the experimental channel, whose shared kinds serve more versions.
+        let fact = match crd.annotation(annotations::GATEWAY_CHANNEL) {
+            Some("standard") => r.fact(name, false),
+            Some("experimental") => r.fact(name, true),
+            _ => r.fact(name, false).or_else(|| r.fact(name, true)),
         };
-        fact.map(|f| (f, format!("Gateway API {}", profile.gateway_api)))
+        fact.map(|f| (f, format!("Gateway API {judged}")))
     } else if is_gaie_group(&crd.spec.group) {
-        let r = gaie_target(profile)?;
-        r.crds.iter().find(|f| f.name() == name).map(|f| (f, format!("GAIE {}", profile.inference_extension)))
+        let judged = judged_release(&profile.inference_extension, bundle_version(crd, annotations::INFERENCE_BUNDLE))?;
+        let r = catalog::gaie_release(&judged)?;
+        r.crds.iter().find(|f| f.name() == name).map(|f| (f, format!("GAIE {judged}")))
     } else {
         None
+    }
+}
+
+/// True when a release after the one `crd` is judged against ships it without `version`: only such
+/// a release refuses a stored-but-unserved version. Gateway API v1.6 keeps TCPRoute/UDPRoute
+/// v1alpha2 as `served: false` (config/crd/standard at v1.6.1, and still at v1.7.0): no hazard.
+fn dropped_later(profile: &Profile, crd: &CrdView, version: &str) -> bool {
+    let name = crd.metadata.name.as_str();
+    let lacks = |f: &CrdFact| f.name() == name && !f.versions.iter().any(|v| v.name == version);
+    if is_gateway_group(&crd.spec.group) {
+        let judged = judged_release(&profile.gateway_api, bundle_version(crd, annotations::GATEWAY_BUNDLE));
+        let Some(target) = judged.as_deref().and_then(catalog::gateway_api_release) else { return false };
+        let experimental = crd.annotation(annotations::GATEWAY_CHANNEL) == Some("experimental");
+        catalog::GATEWAY_API_RELEASES
+            .iter()
+            .skip_while(|r| r.line != target.line)
+            .skip(1)
+            .any(|r| r.channel(experimental).any(lacks))
+    } else {
+        let judged = judged_release(&profile.inference_extension, bundle_version(crd, annotations::INFERENCE_BUNDLE));
+        let Some(target) = judged.as_deref().and_then(catalog::gaie_release) else { return false };
+        catalog::GAIE_RELEASES.iter().skip_while(|r| r.line != target.line).skip(1).any(|r| r.crds.iter().any(lacks))
     }
 }
 
@@ -329,22 +368,47 @@ fn stale_crds(snap: &Snapshot) -> Vec<StaleCrd<'_>> {
     out
 }
 
-/// The repair installing (or upgrading to) the profile's bundle of `kind` through `gateway install`'s code path.
-fn install_repair(profile: &Profile, kind: BundleKind) -> Repair {
-    let git_ref = match kind {
-        BundleKind::GatewayApi => &profile.gateway_api,
-        BundleKind::Gaie => &profile.inference_extension,
+/// The bundle ref a repair of `kind` installs: the profile's, or the installed bundle when that is
+/// newer (the profile is a minimum: a missing CRD of a newer install is restored at its own version,
+/// never by downgrading the bundle).
+pub(super) fn install_ref(snap: &Snapshot, profile: &Profile, kind: BundleKind) -> String {
+    let (profile_ref, installed) = match kind {
+        BundleKind::GatewayApi => (&profile.gateway_api, newest_gateway_bundle(snap).map(|(v, _)| v)),
+        BundleKind::Gaie => (&profile.inference_extension, installed_gaie(snap)),
     };
-    Repair::InstallCrds { bundles: vec![(kind, git_ref.clone())] }
+    judged_release(profile_ref, installed).unwrap_or_else(|| profile_ref.clone())
+}
+
+/// The Gateway API ref `doctor --fix` would install, when the cluster needs one: the installed bundle
+/// is older than the profile, or standard-channel CRDs of the bundle it is judged by are missing.
+pub(super) fn gateway_install_needed(snap: &Snapshot, profile: &Profile) -> Option<String> {
+    let installed = newest_gateway_bundle(snap).map(|(v, _)| v);
+    if let (Some(target), Some(i)) = (release_version(&profile.gateway_api), &installed) {
+        if core(i) < core(&target) {
+            return Some(profile.gateway_api.clone());
+        }
+    }
+    let wanted = install_ref(snap, profile, BundleKind::GatewayApi);
+    let expected: Vec<String> =
+        match catalog::gateway_api_release(&wanted).filter(|_| release_version(&wanted).is_some()) {
+            Some(r) => r.standard.iter().map(CrdFact::name).collect(),
+            None => common_standard_names(),
+        };
+    expected.iter().any(|n| snap.crd(n).is_none()).then_some(wanted)
+}
+
+/// The repair installing (or upgrading to) the bundle of `kind` through `gateway install`'s code path.
+fn install_repair(snap: &Snapshot, profile: &Profile, kind: BundleKind) -> Repair {
+    Repair::InstallCrds { bundles: vec![(kind, install_ref(snap, profile, kind))] }
 }
 
 /// Attach the install repair of `kind` (the profile's standard-channel Gateway API bundle cannot
 /// repair experimental-channel CRDs: those stay fixable by hand).
 fn with_install(issue: Issue, snap: &Snapshot, profile: &Profile, kind: BundleKind) -> Issue {
     if kind == BundleKind::GatewayApi && mostly_experimental(snap) {
-        return issue.fixable();
+        return issue;
     }
-    issue.repair(install_repair(profile, kind))
+    issue.repair(install_repair(snap, profile, kind))
 }
 
 fn join(names: &[impl AsRef<str>]) -> String {
@@ -360,10 +424,13 @@ fn plural_of(name: &str) -> &str {
 
 fn gateway_crds_installed(ctx: &CheckContext) -> Vec<Issue> {
     let (snap, profile) = (ctx.snapshot, ctx.profile);
-    let mut expected: Vec<String> = match gateway_target(profile) {
-        Some(r) => r.standard.iter().map(CrdFact::name).collect(),
-        None => common_standard_names(),
-    };
+    // Judged by the newer of the profile's bundle and the installed one (the profile is a minimum).
+    let wanted = install_ref(snap, profile, BundleKind::GatewayApi);
+    let mut expected: Vec<String> =
+        match catalog::gateway_api_release(&wanted).filter(|_| release_version(&wanted).is_some()) {
+            Some(r) => r.standard.iter().map(CrdFact::name).collect(),
+            None => common_standard_names(),
+        };
     // An installed bundle older than the profile lacks the kinds added since: LLMD-CRD-006 reports
     // that, so here only CRDs the installed release itself ships count as missing.
     if let (Some(target), Some((installed, _))) = (release_version(&profile.gateway_api), newest_gateway_bundle(snap)) {
@@ -375,13 +442,13 @@ fn gateway_crds_installed(ctx: &CheckContext) -> Vec<Issue> {
     }
     let missing: Vec<&String> = expected.iter().filter(|n| snap.crd(n).is_none()).collect();
     let Some(first) = missing.first() else { return Vec::new() };
-    let hint = format!("{} (or kubectl llmd gateway install)", gateway_install_cmd(&profile.gateway_api, false));
+    let hint = format!("{} (or kubectl llmd gateway install)", gateway_install_cmd(&wanted, false));
     let issue = if missing.len() == expected.len() {
         Issue::error(
             crd_ref(first),
             format!(
                 "No Gateway API CRDs are installed (the profile expects the {} standard channel: {}), so no Gateway or HTTPRoute can be created",
-                profile.gateway_api,
+                wanted,
                 join(&expected.iter().map(|n| plural_of(n)).collect::<Vec<_>>())
             ),
             hint,
@@ -488,6 +555,10 @@ fn objective_crd_installed(ctx: &CheckContext) -> Vec<Issue> {
     if OBJECTIVE_CRDS.iter().any(|n| snap.crd(n).is_some()) {
         return Vec::new();
     }
+    // From GAIE v1.3 the picker looks the CRD up through discovery and runs without it
+    // (v1.3.0 pkg/epp/server/controller_config.go): only an older picker waits for it.
+    let waiting = super::endpoint_picker::pickers_older_than(snap, &Version::new(1, 3, 0));
+    let Some((picker, image)) = waiting.first() else { return Vec::new() };
     let (name, hint) = if profile_objective_in_llmd(profile) {
         (
             OBJECTIVE_CRDS[2],
@@ -502,10 +573,14 @@ fn objective_crd_installed(ctx: &CheckContext) -> Vec<Issue> {
     let issue = Issue::warning(
         crd_ref(name),
         format!(
-            "No InferenceObjective CRD is installed (looked in {}, {} and {}): the endpoint picker waits for it at startup and never becomes ready",
+            "No InferenceObjective CRD is installed (looked in {}, {} and {}): endpoint picker {} {}/{} runs {image}, older than v1.3, so it waits for the CRD at startup and never becomes ready{}",
             groups::INFERENCE,
             groups::INFERENCE_X,
-            groups::LLMD
+            groups::LLMD,
+            picker.kind,
+            picker.namespace,
+            picker.name,
+            if waiting.len() > 1 { format!(" ({} such pickers)", waiting.len()) } else { String::new() }
         ),
         hint,
     );
@@ -514,9 +589,9 @@ fn objective_crd_installed(ctx: &CheckContext) -> Vec<Issue> {
     let in_profile_bundle = !profile_objective_in_llmd(profile)
         && gaie_target(profile).is_some_and(|r| r.crds.iter().any(|f| OBJECTIVE_CRDS.contains(&f.name().as_str())));
     if in_profile_bundle {
-        vec![issue.repair(install_repair(profile, BundleKind::Gaie))]
+        vec![issue.repair(install_repair(snap, profile, BundleKind::Gaie))]
     } else {
-        vec![issue.fixable()]
+        vec![issue]
     }
 }
 
@@ -624,26 +699,23 @@ fn bundle_versions_agree(ctx: &CheckContext) -> Vec<Issue> {
             format!("{project} CRDs come from different bundles ({summary}); controllers may reject the mix (SupportedVersion=False)"),
             format!("kubectl llmd doctor --fix=LLMD-CRD-007, or re-apply the whole bundle: {cmd}"),
         );
-        // Re-applying the profile's bundle evens the mix out only when it is not older than the newest
-        // CRD (an older one would be a refused downgrade).
-        let (kind, target) = if project == "GAIE" {
-            (BundleKind::Gaie, &ctx.profile.inference_extension)
-        } else {
-            (BundleKind::GatewayApi, &ctx.profile.gateway_api)
-        };
+        // Re-applying the bundle a repair installs (the newer of the profile's and the installed one)
+        // evens the mix out only when it is not older than the newest CRD (that would be a downgrade)...
+        let kind = if project == "GAIE" { BundleKind::Gaie } else { BundleKind::GatewayApi };
+        let target = install_ref(snap, ctx.profile, kind);
         let shipped: Vec<String> = match kind {
-            BundleKind::Gaie => gaie_target(ctx.profile).map(|r| r.crds.iter().map(CrdFact::name).collect()),
+            BundleKind::Gaie => catalog::gaie_release(&target).map(|r| r.crds.iter().map(CrdFact::name).collect()),
             BundleKind::GatewayApi => {
-                gateway_target(ctx.profile).map(|r| r.standard.iter().map(CrdFact::name).collect())
+                catalog::gateway_api_release(&target).map(|r| r.standard.iter().map(CrdFact::name).collect())
             }
         }
         .unwrap_or_default();
         // ...and when that bundle holds every outlier (a kind it does not ship keeps its old version).
         let evens_out = outliers.iter().all(|o| shipped.iter().any(|n| n == o));
-        if evens_out && release_version(target).is_some_and(|t| core(&t) >= core(&newest)) {
+        if evens_out && release_version(&target).is_some_and(|t| core(&t) >= core(&newest)) {
             out.push(with_install(issue, snap, ctx.profile, kind));
         } else {
-            out.push(issue.fixable());
+            out.push(issue);
         }
     }
     out
@@ -718,6 +790,7 @@ fn stored_versions_in_target(ctx: &CheckContext) -> Vec<Issue> {
                 defined(v)
                     && fact.versions.iter().any(|f| f.name == v.as_str() && !f.served)
                     && v.as_str() != fact.storage()
+                    && dropped_later(profile, crd, v)
             })
             .map(String::as_str)
             .collect();
@@ -809,7 +882,7 @@ fn stored_versions_in_spec(ctx: &CheckContext) -> Vec<Issue> {
             );
         out.push(match crd.storage_version() {
             Some(_) => issue.repair(Repair::MigrateStoredVersions { crd: crd.metadata.name.clone() }),
-            None => issue.fixable(),
+            None => issue,
         });
     }
     out
@@ -1026,7 +1099,7 @@ mod tests {
         let found = issues("LLMD-CRD-001", &gaie("v1.0.1"), &fixtures::prereq());
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].severity, Severity::Error);
-        assert!(found[0].fixable);
+        assert!(found[0].repair.is_some());
         assert!(found[0].message.contains("No Gateway API CRDs"));
         assert!(found[0].hint.contains("gateway-api/config/crd?ref=v1.3.0"), "{}", found[0].hint);
     }
@@ -1099,23 +1172,53 @@ mod tests {
         assert!(issues("LLMD-CRD-004", &gaie("v0.5.1"), &profile("v1.3.0", "v0.5.1")).is_empty());
     }
 
+    /// An upstream endpoint picker Deployment at GAIE `version`.
+    fn picker(version: &str) -> String {
+        format!(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: qwen-epp, namespace: llm}}\nspec:\n  selector: {{matchLabels: {{app: qwen-epp}}}}\n  template:\n    metadata: {{labels: {{app: qwen-epp}}}}\n    spec: {{containers: [{{name: epp, image: \"registry.k8s.io/gateway-api-inference-extension/epp:{version}\"}}]}}\n---\n"
+        )
+    }
+
     #[test]
     fn crd_005_objective_crd_missing() {
         let yaml = gateway_standard("v1.3.0")
-            + &crd(POOL_V1_CRD, "InferencePool", &["v1"], &["v1"], &[(annotations::INFERENCE_BUNDLE, "v1.0.1")]);
+            + &crd(POOL_V1_CRD, "InferencePool", &["v1"], &["v1"], &[(annotations::INFERENCE_BUNDLE, "v1.0.1")])
+            + &picker("v1.2.1");
         let found = issues("LLMD-CRD-005", &yaml, &fixtures::prereq());
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].severity, Severity::Warning);
         assert_eq!(found[0].object.name, "inferenceobjectives.inference.networking.x-k8s.io");
-        assert!(found[0].message.contains("llm-d.ai"));
+        assert_eq!(
+            found[0].message,
+            "No InferenceObjective CRD is installed (looked in inference.networking.k8s.io, inference.networking.x-k8s.io and llm-d.ai): endpoint picker Deployment llm/qwen-epp runs registry.k8s.io/gateway-api-inference-extension/epp:v1.2.1, older than v1.3, so it waits for the CRD at startup and never becomes ready"
+        );
         // GAIE v1.6 moved it to llm-d.ai.
         let p = profile("v1.5.1", "v1.6.0");
-        let found = issues("LLMD-CRD-005", &gaie("v1.6.0"), &p);
+        let found = issues("LLMD-CRD-005", &(gaie("v1.6.0") + &picker("v1.0.1")), &p);
         assert_eq!(found[0].object.name, "inferenceobjectives.llm-d.ai");
         assert!(found[0].hint.contains("llm-d-router"));
-        let with_llmd =
-            gaie("v1.6.0") + &crd("inferenceobjectives.llm-d.ai", "InferenceObjective", &["v1alpha2"], &[], &[]);
+        let with_llmd = gaie("v1.6.0")
+            + &crd("inferenceobjectives.llm-d.ai", "InferenceObjective", &["v1alpha2"], &[], &[])
+            + &picker("v1.0.1");
         assert!(issues("LLMD-CRD-005", &with_llmd, &p).is_empty());
+    }
+
+    #[test]
+    fn crd_005_pickers_from_v1_3_run_without_the_objective_crd() {
+        // GAIE v1.5's v1-manifests.yaml: only the v1 InferencePool CRD, as the current guides install it.
+        let pool_only =
+            crd(POOL_V1_CRD, "InferencePool", &["v1"], &["v1"], &[(annotations::INFERENCE_BUNDLE, "v1.5.0")]);
+        for version in ["v1.3.0", "v1.5.0"] {
+            let yaml = pool_only.clone() + &picker(version);
+            assert!(issues("LLMD-CRD-005", &yaml, &fixtures::prereq()).is_empty(), "{version}");
+        }
+        // No picker at all, or one whose version the image does not tell (llm-d's scheduler): nothing waits.
+        assert!(issues("LLMD-CRD-005", &pool_only, &fixtures::prereq()).is_empty());
+        let llmd = picker("v1.0.1").replace(
+            "registry.k8s.io/gateway-api-inference-extension/epp:v1.0.1",
+            "ghcr.io/llm-d/llm-d-inference-scheduler:v0.4.0",
+        );
+        assert!(issues("LLMD-CRD-005", &(pool_only + &llmd), &fixtures::prereq()).is_empty());
     }
 
     #[test]
@@ -1126,7 +1229,7 @@ mod tests {
         assert!(old.iter().all(|f| f.2 == Severity::Warning));
         let i = issues("LLMD-CRD-006", &(gateway_standard("v1.3.0") + &gaie("v1.5.0")), &fixtures::current());
         assert!(i[0].message.contains("v1.3.0") && i[0].message.contains("v1.5.1"));
-        assert!(i[0].hint.contains("ref=v1.5.1") && i[0].fixable);
+        assert!(i[0].hint.contains("ref=v1.5.1") && i[0].repair.is_some());
         // Newer than the profile, or a git ref: nothing to say.
         assert!(issues("LLMD-CRD-006", &(gateway_standard("v1.5.1") + &gaie("v1.5.0")), &fixtures::prereq()).is_empty());
         assert!(issues("LLMD-CRD-006", &healthy_prereq(), &profile("main", "main")).is_empty());
@@ -1172,22 +1275,26 @@ mod tests {
         // InferenceObjective: the GAIE bundle has it before v1.6 only (then it is llm-d-router's).
         let pool_only =
             crd(POOL_V1_CRD, "InferencePool", &["v1"], &["v1"], &[(annotations::INFERENCE_BUNDLE, "v1.0.1")]);
-        assert_eq!(install_of(&issues("LLMD-CRD-005", &pool_only, &prereq)[0]), Some(ie("v1.0.1")));
-        let i = &issues("LLMD-CRD-005", &gaie("v1.6.0"), &profile("v1.5.1", "v1.6.0"))[0];
-        assert!(i.fixable && i.repair.is_none());
+        assert_eq!(
+            install_of(&issues("LLMD-CRD-005", &(pool_only + &picker("v1.0.1")), &prereq)[0]),
+            Some(ie("v1.0.1"))
+        );
+        let i = &issues("LLMD-CRD-005", &(gaie("v1.6.0") + &picker("v1.0.1")), &profile("v1.5.1", "v1.6.0"))[0];
+        assert!(i.repair.is_none());
 
         // Skew: the profile's bundle evens it out when it is not older than the newest CRD...
         let skew = gateway_standard("v1.3.0").replacen("bundle-version: \"v1.3.0\"", "bundle-version: \"v1.2.1\"", 1);
         assert_eq!(install_of(&issues("LLMD-CRD-007", &skew, &prereq)[0]), Some(ga("v1.3.0")));
-        // ...and is left to the hint when the profile is older (that would be a downgrade).
+        // ...and, when the profile is older (a minimum), the installed newest bundle is re-applied, never
+        // the profile's older one.
         let newer = gateway_standard("v1.5.1").replacen("bundle-version: \"v1.5.1\"", "bundle-version: \"v1.3.0\"", 1);
         let i = &issues("LLMD-CRD-007", &newer, &prereq)[0];
-        assert!(i.fixable && i.repair.is_none());
+        assert_eq!(install_of(i), Some(ga("v1.5.1")));
 
         // Experimental-channel CRDs are not replaced by the standard bundle.
         let experimental = gateway_standard("v1.3.0").replace("channel: \"standard\"", "channel: \"experimental\"");
         let i = &issues("LLMD-CRD-006", &experimental, &fixtures::current())[0];
-        assert!(i.fixable && i.repair.is_none());
+        assert!(i.repair.is_none());
     }
 
     #[test]
@@ -1235,7 +1342,7 @@ mod tests {
         let found = issues("LLMD-CRD-009", &yaml, &fixtures::prereq());
         assert_eq!(found.len(), 1, "{found:?}");
         assert_eq!(found[0].severity, Severity::Error);
-        assert!(found[0].fixable);
+        assert!(found[0].repair.is_some());
         assert_eq!(found[0].object.name, "grpcroutes.gateway.networking.k8s.io");
         assert!(
             found[0].message.contains("status.storedVersions[0]: Invalid value: \"v1alpha2\""),
@@ -1252,19 +1359,37 @@ mod tests {
     }
 
     #[test]
+    fn crd_009_v1_6_tcp_and_udp_routes_keeping_v1alpha2_unserved_are_no_hazard() {
+        // Upgraded from the experimental channel: v1alpha2 objects may still be stored. Gateway API
+        // v1.6 keeps v1alpha2 as served: false and no later release drops it.
+        let ann = [(annotations::GATEWAY_BUNDLE, "v1.6.1"), (annotations::GATEWAY_CHANNEL, "standard")];
+        let mut yaml = String::new();
+        for (plural, kind) in [("tcproutes", "TCPRoute"), ("udproutes", "UDPRoute")] {
+            let name = format!("{plural}.gateway.networking.k8s.io");
+            yaml.push_str(&crd(&name, kind, &["v1", "!v1alpha2"], &["v1alpha2", "v1"], &ann));
+        }
+        for p in [profile("v1.6.1", "v1.5.0"), fixtures::prereq(), fixtures::current()] {
+            for code in ["LLMD-CRD-009", "LLMD-CRD-010"] {
+                let found = issues(code, &yaml, &p);
+                assert!(found.is_empty(), "{code} under {}: {found:?}", p.gateway_api);
+            }
+        }
+    }
+
+    #[test]
     fn crd_009_storage_not_yet_at_target_needs_a_bridge_or_a_rebuild() {
         // GRPCRoute from the v1.0 experimental channel stores v1alpha2 only; v1.3 stores v1.
         let ann = [(annotations::GATEWAY_BUNDLE, "v1.0.0"), (annotations::GATEWAY_CHANNEL, "experimental")];
         let grpc = crd("grpcroutes.gateway.networking.k8s.io", "GRPCRoute", &["v1alpha2"], &["v1alpha2"], &ann);
         let found = issues("LLMD-CRD-009", &grpc, &fixtures::prereq());
         assert_eq!(found[0].severity, Severity::Error);
-        assert!(!found[0].fixable);
+        assert!(found[0].repair.is_none());
         assert!(found[0].hint.contains("step through Gateway API v1.1.1"), "{}", found[0].hint);
         // BackendTLSPolicy v1alpha2 → v1alpha3: no release has both (A.3.4).
         let btls =
             crd("backendtlspolicies.gateway.networking.k8s.io", "BackendTLSPolicy", &["v1alpha2"], &["v1alpha2"], &ann);
         let found = issues("LLMD-CRD-009", &btls, &profile("v1.3.0", "v1.0.1"));
-        assert!(!found[0].fixable);
+        assert!(found[0].repair.is_none());
         assert!(found[0].hint.contains("no release converts v1alpha2 to v1alpha3 in place"), "{}", found[0].hint);
     }
 
@@ -1298,10 +1423,10 @@ mod tests {
         // v1.5.1 standard (BackendTLSPolicy and TLSRoute at v1) checked against v1.3.0, whose standard
         // channel has neither: re-applying v1.3.0 standard never touches them.
         assert!(issues("LLMD-CRD-009", &gateway_standard("v1.5.1"), &fixtures::prereq()).is_empty());
-        // The same CRDs from the experimental channel are replaced by v1.3.0 experimental (v1alpha3 only).
+        // The same CRDs from the experimental channel are newer than the profile's minimum: they are
+        // judged by their own v1.5.1, never by the older v1.3.0 nothing would re-apply over them.
         let exp = gateway_standard("v1.5.1").replace("channel: \"standard\"", "channel: \"experimental\"");
-        let found = issues("LLMD-CRD-009", &exp, &fixtures::prereq());
-        assert!(found.iter().any(|i| i.object.name == "backendtlspolicies.gateway.networking.k8s.io"), "{found:?}");
+        assert_eq!(issues("LLMD-CRD-009", &exp, &fixtures::prereq()), vec![]);
     }
 
     /// The document of `name` in a fixture string (to replace it).
@@ -1328,7 +1453,7 @@ mod tests {
             "{found:?}"
         );
         let i = &issues("LLMD-CRD-010", &yaml, &fixtures::prereq())[0];
-        assert!(i.message.contains("v1alpha2") && i.fixable);
+        assert!(i.message.contains("v1alpha2") && i.repair.is_some());
         // CRD-009 leaves it to CRD-010.
         assert!(issues("LLMD-CRD-009", &yaml, &fixtures::prereq()).is_empty());
         assert!(issues("LLMD-CRD-010", &healthy_prereq(), &fixtures::prereq()).is_empty());

@@ -6,14 +6,16 @@
 
 use super::pools::{
     effective_pools, epp_port_patch, epp_port_repair, epp_service_name, pool_object, pool_patch, pool_path,
+    ready_endpoints,
 };
 use super::{Check, CheckContext, Issue};
 use crate::catalog::parse_version;
 use crate::findings::Category;
 use crate::model::{groups, InferencePoolView, ObjectRef, PoolApi, DEFAULT_EPP_PORT};
 use crate::snapshot::{Kind, Snapshot};
-use k8s_openapi::api::apps::v1::Deployment;
-use k8s_openapi::api::core::v1::{Container, Service};
+use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
+use k8s_openapi::api::core::v1::{Container, PodTemplateSpec, Service};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde_json::json;
 use std::collections::BTreeMap;
 
@@ -43,29 +45,37 @@ pub static CHECKS: &[Check] = &[
             Kind::Services,
             Kind::EndpointSlices,
             Kind::Deployments,
+            Kind::StatefulSets,
             Kind::LiveStatus,
         ],
         run: check_ready_endpoints,
     },
     Check {
         code: "LLMD-EPP-004",
-        title: "Every endpoint picker Deployment is available",
+        title: "Every endpoint picker Deployment or StatefulSet is serving",
         category: Category::EndpointPicker,
-        needs: &[Kind::InferencePools, Kind::InferencePoolsX, Kind::Services, Kind::Deployments, Kind::LiveStatus],
+        needs: &[
+            Kind::InferencePools,
+            Kind::InferencePoolsX,
+            Kind::Services,
+            Kind::Deployments,
+            Kind::StatefulSets,
+            Kind::LiveStatus,
+        ],
         run: check_deployment_available,
     },
     Check {
         code: "LLMD-EPP-005",
         title: "Every endpoint picker runs with its pool's --pool-name and --pool-namespace",
         category: Category::EndpointPicker,
-        needs: &[Kind::InferencePools, Kind::InferencePoolsX, Kind::Services, Kind::Deployments],
+        needs: &[Kind::InferencePools, Kind::InferencePoolsX, Kind::Services, Kind::Deployments, Kind::StatefulSets],
         run: check_pool_name_args,
     },
     Check {
         code: "LLMD-EPP-006",
         title: "Every endpoint picker speaks its pool's API group",
         category: Category::EndpointPicker,
-        needs: &[Kind::InferencePools, Kind::InferencePoolsX, Kind::Services, Kind::Deployments],
+        needs: &[Kind::InferencePools, Kind::InferencePoolsX, Kind::Services, Kind::Deployments, Kind::StatefulSets],
         run: check_pool_group,
     },
 ];
@@ -77,7 +87,7 @@ const GAIE_EPP_REGISTRY: &str = "registry.k8s.io/gateway-api-inference-extension
 // ---------------------------------------------------------------------------------------------
 // Helpers.
 
-fn name_of(meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta) -> &str {
+fn name_of(meta: &ObjectMeta) -> &str {
     meta.name.as_deref().unwrap_or("")
 }
 
@@ -100,26 +110,118 @@ fn labels_text(labels: &BTreeMap<String, String>) -> String {
     labels.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(",")
 }
 
-/// Deployments in the Service's namespace whose pod template carries every Service selector label.
-pub(crate) fn epp_deployments<'a>(snap: &'a Snapshot, svc: &Service) -> Vec<&'a Deployment> {
+/// An endpoint picker's workload: a Deployment, or a StatefulSet (some installs run the picker as
+/// one). Both carry the pod template and replica counts the checks read.
+pub(crate) struct PickerWorkload<'a> {
+    /// "Deployment" or "StatefulSet".
+    pub kind: &'static str,
+    pub meta: &'a ObjectMeta,
+    pub template: &'a PodTemplateSpec,
+    /// spec.replicas (default 1).
+    pub desired: i32,
+    /// status.readyReplicas.
+    pub ready: i32,
+    /// status.availableReplicas.
+    pub available: i32,
+    /// "reason: message" of an Available=False condition.
+    pub not_available: Option<String>,
+}
+
+impl PickerWorkload<'_> {
+    fn from_deployment(d: &Deployment) -> PickerWorkload<'_> {
+        let status = d.status.as_ref();
+        let not_available = status
+            .and_then(|s| s.conditions.as_ref())
+            .and_then(|cs| {
+                cs.iter().find(|c| c.type_.as_deref() == Some("Available") && c.status.as_deref() == Some("False"))
+            })
+            .map(|c| {
+                let reason = c.reason.clone().unwrap_or_default();
+                match &c.message {
+                    Some(m) if !m.is_empty() => format!("{reason}: {m}"),
+                    _ => reason,
+                }
+            });
+        PickerWorkload {
+            kind: "Deployment",
+            meta: &d.metadata,
+            template: &d.spec.template,
+            desired: d.spec.replicas.unwrap_or(1),
+            ready: status.and_then(|s| s.ready_replicas).unwrap_or(0),
+            available: status.and_then(|s| s.available_replicas).unwrap_or(0),
+            not_available,
+        }
+    }
+
+    fn from_stateful_set(s: &StatefulSet) -> PickerWorkload<'_> {
+        let status = s.status.as_ref();
+        PickerWorkload {
+            kind: "StatefulSet",
+            meta: &s.metadata,
+            template: &s.spec.template,
+            desired: s.spec.replicas.unwrap_or(1),
+            ready: status.and_then(|st| st.ready_replicas).unwrap_or(0),
+            available: status.and_then(|st| st.available_replicas).unwrap_or(0),
+            not_available: None,
+        }
+    }
+
+    /// The workload as findings name it.
+    pub fn object(&self) -> ObjectRef {
+        ObjectRef::new(self.kind, "apps", self.meta.namespace.as_deref().unwrap_or(""), name_of(self.meta))
+    }
+
+    /// The kubectl resource word: "deployment" or "statefulset".
+    pub fn resource(&self) -> &'static str {
+        if self.kind == "StatefulSet" {
+            "statefulset"
+        } else {
+            "deployment"
+        }
+    }
+
+    /// The pod template's containers.
+    pub fn containers(&self) -> &[Container] {
+        self.template.spec.as_ref().map(|s| s.containers.as_slice()).unwrap_or(&[])
+    }
+
+    fn unavailable(&self) -> bool {
+        self.desired == 0 || self.available < self.desired || self.not_available.is_some()
+    }
+
+    /// True when the picker runs with leader election (`--ha-enable-leader-election`): only the
+    /// leader reports Ready, standbys stay NotReady by design (GAIE v1.5.0 cmd/epp/runner/health.go).
+    pub fn leader_elected(&self) -> bool {
+        self.containers().iter().flat_map(|c| c.command.iter().flatten().chain(c.args.iter().flatten())).any(|a| {
+            let body = a.trim_start_matches('-');
+            body == "ha-enable-leader-election" || body == "ha-enable-leader-election=true"
+        })
+    }
+}
+
+/// Deployments and StatefulSets in the Service's namespace whose pod template carries every
+/// Service selector label.
+pub(crate) fn epp_workloads<'a>(snap: &'a Snapshot, svc: &Service) -> Vec<PickerWorkload<'a>> {
     let selector = service_selector(svc);
     if selector.is_empty() {
         return Vec::new();
     }
-    snap.deployments_in(svc.metadata.namespace.as_deref().unwrap_or(""))
-        .filter(|d| {
-            let labels = d.spec.template.metadata.as_ref().and_then(|m| m.labels.as_ref());
-            labels.is_some_and(|l| selector.iter().all(|(k, v)| l.get(k) == Some(v)))
-        })
-        .collect()
-}
-
-fn deployment_object(d: &Deployment) -> ObjectRef {
-    ObjectRef::new("Deployment", "apps", d.metadata.namespace.as_deref().unwrap_or(""), name_of(&d.metadata))
-}
-
-fn containers(d: &Deployment) -> &[Container] {
-    d.spec.template.spec.as_ref().map(|s| s.containers.as_slice()).unwrap_or(&[])
+    let ns = svc.metadata.namespace.as_deref();
+    let selected = |meta: &ObjectMeta, template: &PodTemplateSpec| {
+        let labels = template.metadata.as_ref().and_then(|m| m.labels.as_ref());
+        meta.namespace.as_deref() == ns && labels.is_some_and(|l| selector.iter().all(|(k, v)| l.get(k) == Some(v)))
+    };
+    let deployments = snap
+        .deployments_in(ns.unwrap_or(""))
+        .filter(|d| selected(&d.metadata, &d.spec.template))
+        .map(PickerWorkload::from_deployment);
+    let sets = snap
+        .stateful_sets
+        .items()
+        .iter()
+        .filter(|s| selected(&s.metadata, &s.spec.template))
+        .map(PickerWorkload::from_stateful_set);
+    deployments.chain(sets).collect()
 }
 
 /// A pool flag found on a container's command line.
@@ -178,8 +280,8 @@ pub(super) fn pool_flags(c: &Container) -> Vec<PoolFlag> {
 }
 
 /// True when an EPP container was started with `--secure-serving=false` (plaintext gRPC).
-pub(super) fn serves_plaintext(d: &Deployment) -> bool {
-    containers(d).iter().flat_map(pool_flags).any(|f| f.key == "secure-serving" && f.value == "false")
+pub(super) fn serves_plaintext(w: &PickerWorkload) -> bool {
+    w.containers().iter().flat_map(pool_flags).any(|f| f.key == "secure-serving" && f.value == "false")
 }
 
 /// The GAIE release of an upstream EPP image ("…/gateway-api-inference-extension/epp:v1.0.1").
@@ -195,9 +297,29 @@ fn epp_image_version(image: &str) -> Option<semver::Version> {
     parse_version(tag)
 }
 
+/// Every Deployment and StatefulSet running an upstream endpoint picker image older than `min`,
+/// with that image (pickers of unknown version, such as llm-d's own images, are not listed).
+pub(crate) fn pickers_older_than(snap: &Snapshot, min: &semver::Version) -> Vec<(ObjectRef, String)> {
+    let workloads = snap
+        .deployments
+        .items()
+        .iter()
+        .map(PickerWorkload::from_deployment)
+        .chain(snap.stateful_sets.items().iter().map(PickerWorkload::from_stateful_set));
+    let mut out = Vec::new();
+    for w in workloads {
+        for image in w.containers().iter().filter_map(|c| c.image.as_deref()) {
+            if epp_image_version(image).is_some_and(|v| v < *min) {
+                out.push((w.object(), image.to_string()));
+            }
+        }
+    }
+    out
+}
+
 /// The container that is the endpoint picker: it carries pool flags or the upstream EPP image.
-fn epp_containers(d: &Deployment) -> Vec<(usize, &Container)> {
-    containers(d)
+fn epp_containers<'a>(w: &'a PickerWorkload) -> Vec<(usize, &'a Container)> {
+    w.containers()
         .iter()
         .enumerate()
         .filter(|(_, c)| {
@@ -208,26 +330,26 @@ fn epp_containers(d: &Deployment) -> Vec<(usize, &Container)> {
 }
 
 /// `kubectl patch` replacing one command-line token of container `ci`.
-fn replace_token_hint(d: &Deployment, ci: usize, flag: &PoolFlag, new_value: &str) -> String {
+fn replace_token_hint(w: &PickerWorkload, ci: usize, flag: &PoolFlag, new_value: &str) -> String {
     let token = if flag.inline { format!("{}={new_value}", flag.spelled) } else { new_value.to_string() };
     let patch = json!([{
         "op": "replace",
         "path": format!("/spec/template/spec/containers/{ci}/{}/{}", flag.field, flag.index),
         "value": token,
     }]);
-    let obj = deployment_object(d);
-    format!("kubectl patch deployment/{}{} --type=json -p '{patch}'", obj.name, obj.ns_flag())
+    let obj = w.object();
+    format!("kubectl patch {}/{}{} --type=json -p '{patch}'", w.resource(), obj.name, obj.ns_flag())
 }
 
 /// `kubectl patch` appending an arg to container `ci`.
-fn add_arg_hint(d: &Deployment, ci: usize, c: &Container, arg: &str) -> String {
+fn add_arg_hint(w: &PickerWorkload, ci: usize, c: &Container, arg: &str) -> String {
     let patch = if c.args.is_some() {
         json!([{"op": "add", "path": format!("/spec/template/spec/containers/{ci}/args/-"), "value": arg}])
     } else {
         json!([{"op": "add", "path": format!("/spec/template/spec/containers/{ci}/args"), "value": [arg]}])
     };
-    let obj = deployment_object(d);
-    format!("kubectl patch deployment/{}{} --type=json -p '{patch}'", obj.name, obj.ns_flag())
+    let obj = w.object();
+    format!("kubectl patch {}/{}{} --type=json -p '{patch}'", w.resource(), obj.name, obj.ns_flag())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -357,31 +479,7 @@ fn check_service_port(ctx: &CheckContext) -> Vec<Issue> {
     out
 }
 
-fn deployment_available(d: &Deployment) -> (i32, i32, Option<String>) {
-    let desired = d.spec.replicas.unwrap_or(1);
-    let status = d.status.as_ref();
-    let available = status.and_then(|s| s.available_replicas).unwrap_or(0);
-    let not_available = status
-        .and_then(|s| s.conditions.as_ref())
-        .and_then(|cs| {
-            cs.iter().find(|c| c.type_.as_deref() == Some("Available") && c.status.as_deref() == Some("False"))
-        })
-        .map(|c| {
-            let reason = c.reason.clone().unwrap_or_default();
-            match &c.message {
-                Some(m) if !m.is_empty() => format!("{reason}: {m}"),
-                _ => reason,
-            }
-        });
-    (desired, available, not_available)
-}
-
-fn is_unavailable(d: &Deployment) -> bool {
-    let (desired, available, cond) = deployment_available(d);
-    desired == 0 || available < desired || cond.is_some()
-}
-
-/// E15: the EPP Service has no ready endpoint (and no unavailable Deployment explains it).
+/// E15: the EPP Service has no ready endpoint (and no unavailable workload explains it).
 fn check_ready_endpoints(ctx: &CheckContext) -> Vec<Issue> {
     let snap = ctx.snapshot;
     let mut out = Vec::new();
@@ -392,18 +490,12 @@ fn check_ready_endpoints(ctx: &CheckContext) -> Vec<Issue> {
         if !seen.insert((ns.to_string(), svc_name.to_string())) {
             continue;
         }
-        let ready = snap.endpoint_slices_of(ns, svc_name).any(|s| {
-            s.endpoints.iter().flatten().any(|e| {
-                // A nil ready condition means "unknown", which consumers treat as ready.
-                e.conditions.as_ref().and_then(|c| c.ready).unwrap_or(true)
-            })
-        });
-        if ready {
+        if ready_endpoints(snap, ns, svc_name).unwrap_or(0) > 0 {
             continue;
         }
-        let deployments = epp_deployments(snap, svc);
-        if deployments.iter().any(|d| is_unavailable(d)) {
-            continue; // LLMD-EPP-004 names the Deployment.
+        let workloads = epp_workloads(snap, svc);
+        if workloads.iter().any(PickerWorkload::unavailable) {
+            continue; // LLMD-EPP-004 names the workload.
         }
         let selector = service_selector(svc);
         let (why, hint) = if selector.is_empty() {
@@ -411,20 +503,20 @@ fn check_ready_endpoints(ctx: &CheckContext) -> Vec<Issue> {
                 "it has no selector and no ready endpoints".to_string(),
                 format!("set spec.selector in Service {ns}/{svc_name} to the endpoint picker pod labels"),
             )
-        } else if deployments.is_empty() {
+        } else if workloads.is_empty() {
             (
-                format!("no Deployment in namespace {ns} has pod labels matching its selector {}", labels_text(&selector)),
                 format!(
-                    "set spec.selector in Service {ns}/{svc_name} to the endpoint picker pod labels (kubectl get deployments -n {ns} -o wide)"
+                    "no Deployment or StatefulSet in namespace {ns} has pod labels matching its selector {}",
+                    labels_text(&selector)
+                ),
+                format!(
+                    "set spec.selector in Service {ns}/{svc_name} to the endpoint picker pod labels (kubectl get deployments,statefulsets -n {ns} -o wide)"
                 ),
             )
         } else {
-            let names: Vec<&str> = deployments.iter().map(|d| name_of(&d.metadata)).collect();
+            let names: Vec<String> = workloads.iter().map(|w| format!("{} {}", w.kind, name_of(w.meta))).collect();
             (
-                format!(
-                    "Deployment {} is available but none of its pods is a ready endpoint of the Service",
-                    names.join(", ")
-                ),
+                format!("{} is available but none of its pods is a ready endpoint of the Service", names.join(", ")),
                 format!("kubectl describe endpointslices -n {ns} -l kubernetes.io/service-name={svc_name}"),
             )
         };
@@ -440,61 +532,73 @@ fn check_ready_endpoints(ctx: &CheckContext) -> Vec<Issue> {
     out
 }
 
-/// E15: the EPP Deployment is scaled to zero or not available.
+/// E15: the picker's workload is scaled to zero or not available. Judged by the ready endpoints
+/// of the picker Service when they are known: a picker with leader election keeps its standbys
+/// NotReady, so its Deployment never reports Available although the leader serves.
 fn check_deployment_available(ctx: &CheckContext) -> Vec<Issue> {
     let snap = ctx.snapshot;
     let mut out = Vec::new();
     let mut seen = std::collections::BTreeSet::new();
     for (pool, svc) in pools_with_service(snap) {
-        for d in epp_deployments(snap, svc) {
-            let obj = deployment_object(d);
+        let serving = ready_endpoints(snap, pool.metadata.ns(), name_of(&svc.metadata));
+        for w in epp_workloads(snap, svc) {
+            let obj = w.object();
             if !seen.insert(obj.clone()) {
                 continue;
             }
-            let (desired, available, cond) = deployment_available(d);
-            let cond_text = cond.map(|c| format!(" (Available=False, {c})")).unwrap_or_default();
-            let debug = format!(
-                "kubectl describe deployment/{}{} && kubectl logs deployment/{}{}",
+            let (desired, available) = (w.desired, w.available);
+            let what = format!(
+                "endpoint picker {} {}/{} of InferencePool {}",
+                w.kind,
+                obj.namespace,
                 obj.name,
-                obj.ns_flag(),
-                obj.name,
-                obj.ns_flag()
+                pool_path(pool)
             );
-            let issue = if desired == 0 {
-                Issue::error(
+            let debug = format!(
+                "kubectl describe {res}/{name}{ns} && kubectl logs {res}/{name}{ns}",
+                res = w.resource(),
+                name = obj.name,
+                ns = obj.ns_flag()
+            );
+            if desired == 0 {
+                out.push(Issue::error(
                     obj.clone(),
-                    format!(
-                        "endpoint picker Deployment {}/{} of InferencePool {} is scaled to 0 replicas",
-                        obj.namespace,
-                        obj.name,
-                        pool_path(pool)
-                    ),
-                    format!("kubectl scale deployment/{}{} --replicas=1", obj.name, obj.ns_flag()),
-                )
-            } else if available == 0 || !cond_text.is_empty() {
-                Issue::error(
-                    obj.clone(),
-                    format!(
-                        "endpoint picker Deployment {}/{} of InferencePool {} has {available}/{desired} replicas available{cond_text}",
-                        obj.namespace,
-                        obj.name,
-                        pool_path(pool)
-                    ),
-                    debug,
-                )
-            } else if available < desired {
+                    format!("{what} is scaled to 0 replicas"),
+                    format!("kubectl scale {}/{}{} --replicas=1", w.resource(), obj.name, obj.ns_flag()),
+                ));
+                continue;
+            }
+            // With leader election one ready replica is the design; without, a ready endpoint
+            // still carries traffic, so a shortfall is a degradation, not an outage.
+            let leader = w.leader_elected();
+            let serving_now = match serving {
+                Some(n) => n > 0,
+                None => leader && w.ready > 0,
+            };
+            if leader && serving_now {
+                continue;
+            }
+            let cond_text = w.not_available.as_ref().map(|c| format!(" (Available=False, {c})")).unwrap_or_default();
+            if !w.unavailable() {
+                continue;
+            }
+            let issue = if serving_now {
                 Issue::warning(
                     obj.clone(),
                     format!(
-                        "endpoint picker Deployment {}/{} of InferencePool {} has only {available}/{desired} replicas available",
-                        obj.namespace,
-                        obj.name,
-                        pool_path(pool)
+                        "{what} has only {available}/{desired} replicas available{cond_text}; its Service still has ready endpoints"
                     ),
                     debug,
                 )
+            } else if available == 0 || !cond_text.is_empty() || leader {
+                let lead = if leader { " and no ready leader (it runs with --ha-enable-leader-election)" } else { "" };
+                Issue::error(
+                    obj.clone(),
+                    format!("{what} has {available}/{desired} replicas available{cond_text}{lead}"),
+                    debug,
+                )
             } else {
-                continue;
+                Issue::warning(obj.clone(), format!("{what} has only {available}/{desired} replicas available"), debug)
             };
             out.push(issue);
         }
@@ -507,11 +611,11 @@ fn check_pool_name_args(ctx: &CheckContext) -> Vec<Issue> {
     let snap = ctx.snapshot;
     let mut out = Vec::new();
     for (pool, svc) in pools_with_service(snap) {
-        for d in epp_deployments(snap, svc) {
-            let dep_ns = d.metadata.namespace.as_deref().unwrap_or("");
+        for d in &epp_workloads(snap, svc) {
+            let dep_ns = d.meta.namespace.as_deref().unwrap_or("");
             for (ci, c) in epp_containers(d) {
                 let flags = pool_flags(c);
-                let obj = deployment_object(d);
+                let obj = d.object();
                 if let Some(f) = flags.iter().find(|f| f.key == "pool-name") {
                     if f.value != pool.metadata.name {
                         out.push(Issue::error(
@@ -529,9 +633,26 @@ fn check_pool_name_args(ctx: &CheckContext) -> Vec<Issue> {
                     }
                 }
                 let ns_flag = flags.iter().find(|f| f.key == "pool-namespace");
-                // Absent, the picker uses its own namespace, which is the pool's (the Service is there).
-                let effective_ns = ns_flag.map_or(dep_ns, |f| f.value.as_str());
+                let Some(effective_ns) =
+                    ns_flag.map_or_else(|| implicit_pool_namespace(c, dep_ns), |f| Some(f.value.clone()))
+                else {
+                    continue;
+                };
                 if effective_ns != pool.metadata.ns() {
+                    if ns_flag.is_none() {
+                        out.push(Issue::error(
+                            obj.clone(),
+                            format!(
+                                "endpoint picker {dep_ns}/{} (container {}) has no --pool-namespace, so it watches namespace {effective_ns} ({}), but InferencePool {} is in namespace {}",
+                                obj.name,
+                                c.name,
+                                implicit_namespace_reason(c),
+                                pool_path(pool),
+                                pool.metadata.ns()
+                            ),
+                            add_arg_hint(d, ci, c, &format!("--pool-namespace={}", pool.metadata.ns())),
+                        ));
+                    }
                     if let Some(f) = ns_flag {
                         out.push(Issue::error(
                             obj.clone(),
@@ -554,6 +675,40 @@ fn check_pool_name_args(ctx: &CheckContext) -> Vec<Issue> {
     out
 }
 
+/// The namespace a picker without `--pool-namespace` watches; None when it cannot be told (NAMESPACE set
+/// from something other than the Pod's namespace). GAIE v1.0.x defaults the flag to `default`
+/// (v1.0.1 pkg/epp/server/runserver.go DefaultPoolNamespace); from v1.1 an empty flag falls back to the
+/// NAMESPACE environment variable, then to `default` (v1.3.0 cmd/epp/runner/runner.go resolvePoolNamespace).
+fn implicit_pool_namespace(c: &Container, own_ns: &str) -> Option<String> {
+    let v1_1 = semver::Version::new(1, 1, 0);
+    if c.image.as_deref().and_then(epp_image_version).is_some_and(|v| v < v1_1) {
+        return Some("default".into());
+    }
+    let env = c.env.iter().flatten().find(|e| e.name == "NAMESPACE");
+    match env {
+        None => Some("default".into()),
+        Some(e) => match (&e.value, &e.value_from) {
+            (Some(v), _) if !v.is_empty() => Some(v.clone()),
+            (_, Some(from)) => {
+                from.field_ref.as_ref().filter(|f| f.field_path == "metadata.namespace").map(|_| own_ns.to_string())
+            }
+            _ => Some("default".into()),
+        },
+    }
+}
+
+/// Why a picker without `--pool-namespace` watches the namespace it does, in words.
+fn implicit_namespace_reason(c: &Container) -> &'static str {
+    let v1_1 = semver::Version::new(1, 1, 0);
+    if c.image.as_deref().and_then(epp_image_version).is_some_and(|v| v < v1_1) {
+        "a v1.0 picker defaults --pool-namespace to default"
+    } else if c.env.iter().flatten().any(|e| e.name == "NAMESPACE") {
+        "read from its NAMESPACE environment variable"
+    } else {
+        "it falls back to its NAMESPACE environment variable, which is not set, then to default"
+    }
+}
+
 /// E19: the picker's API group does not match the pool's (explicit --pool-group, its default,
 /// EPP ≥ v1.5 with an x-k8s pool, or a pre-v1.0 EPP with a v1 pool).
 fn check_pool_group(ctx: &CheckContext) -> Vec<Issue> {
@@ -563,8 +718,8 @@ fn check_pool_group(ctx: &CheckContext) -> Vec<Issue> {
     let v1_0 = semver::Version::new(1, 0, 0);
     for (pool, svc) in pools_with_service(snap) {
         let group = pool.api.group();
-        for d in epp_deployments(snap, svc) {
-            let obj = deployment_object(d);
+        for d in &epp_workloads(snap, svc) {
+            let obj = d.object();
             for (ci, c) in epp_containers(d) {
                 let flags = pool_flags(c);
                 let image = c.image.as_deref().unwrap_or("");
@@ -572,7 +727,8 @@ fn check_pool_group(ctx: &CheckContext) -> Vec<Issue> {
                 let old_flags = flags.iter().any(|f| f.spelled.trim_start_matches('-') == "poolName");
                 let old = old_flags || version.as_ref().is_some_and(|v| *v < v1_0);
                 let upgrade = format!(
-                    "kubectl set image deployment/{}{} {}={GAIE_EPP_REGISTRY}:{}",
+                    "kubectl set image {}/{}{} {}={GAIE_EPP_REGISTRY}:{}",
+                    d.resource(),
                     obj.name,
                     obj.ns_flag(),
                     c.name,
@@ -735,13 +891,13 @@ status: {{replicas: {replicas}, availableReplicas: {available}}}
         let found = issues("LLMD-EPP-002", &docs(&[&pool, SERVICE]));
         assert_eq!(found.len(), 1);
         assert_eq!((found[0].severity, found[0].object.name.as_str()), (Severity::Error, "qwen"));
-        assert!(found[0].fixable);
+        assert!(found[0].repair.is_some());
         assert!(found[0].message.contains("9003"));
         assert!(found[0].hint.contains(r#""port":{"number":9002}"#), "{}", found[0].hint);
         // Omitted port on v1.
         let pool = POOL.replace(", port: {number: 9002}", "");
         let found = issues("LLMD-EPP-002", &docs(&[&pool, SERVICE]));
-        assert!(found.len() == 1 && found[0].fixable && found[0].message.contains("omits"));
+        assert!(found.len() == 1 && found[0].repair.is_some() && found[0].message.contains("omits"));
         assert!(issues("LLMD-EPP-002", &docs(&[POOL, SERVICE])).is_empty());
     }
 
@@ -751,7 +907,7 @@ status: {{replicas: {replicas}, availableReplicas: {available}}}
         let svc = SERVICE.replace("name: grpc-ext-proc, port: 9002", "name: grpc, port: 9005");
         let found = issues("LLMD-EPP-002", &docs(&[&pool, &svc]));
         assert_eq!(found.len(), 1);
-        assert!(!found[0].fixable);
+        assert!(found[0].repair.is_none());
         assert!(found[0].hint.contains("9005 (grpc)") && found[0].hint.contains("9090 (http-metrics)"));
     }
 
@@ -790,6 +946,65 @@ status: {{replicas: {replicas}, availableReplicas: {available}}}
         assert!(issues("LLMD-EPP-004", &docs(&[POOL, SERVICE, &healthy()])).is_empty());
     }
 
+    /// A picker with leader election: `replicas` pods, one ready leader, standbys NotReady, so the
+    /// Deployment never reports Available.
+    fn leader_elected(replicas: i32, ready: i32) -> String {
+        deployment(r#"["--pool-name=qwen", "--ha-enable-leader-election"]"#, IMAGE, replicas, ready).replace(
+            &format!("status: {{replicas: {replicas}, availableReplicas: {ready}}}"),
+            &format!(
+                "status: {{replicas: {replicas}, readyReplicas: {ready}, availableReplicas: {ready}, conditions: [{{type: Available, status: \"False\", reason: MinimumReplicasUnavailable}}]}}"
+            ),
+        )
+    }
+
+    #[test]
+    fn leader_elected_picker_with_a_ready_leader_is_healthy() {
+        let yaml = docs(&[POOL, SERVICE, SLICE_READY, &leader_elected(3, 1)]);
+        for code in ["LLMD-EPP-003", "LLMD-EPP-004"] {
+            assert!(issues(code, &yaml).is_empty(), "{code}: {:?}", issues(code, &yaml));
+        }
+        // No ready leader: the picker is down.
+        let not_ready = SLICE_READY.replace("ready: true", "ready: false");
+        let found = issues("LLMD-EPP-004", &docs(&[POOL, SERVICE, &not_ready, &leader_elected(3, 0)]));
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].severity, Severity::Error);
+        assert_eq!(
+            found[0].message,
+            "endpoint picker Deployment llm/qwen-epp of InferencePool llm/qwen has 0/3 replicas available (Available=False, MinimumReplicasUnavailable) and no ready leader (it runs with --ha-enable-leader-election)"
+        );
+        // Without leader election, a shortfall while the Service still serves is a degradation.
+        let plain = leader_elected(3, 1).replace(r#", "--ha-enable-leader-election""#, "");
+        let found = issues("LLMD-EPP-004", &docs(&[POOL, SERVICE, SLICE_READY, &plain]));
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].severity, Severity::Warning);
+        assert!(found[0].message.contains("still has ready endpoints"), "{}", found[0].message);
+    }
+
+    #[test]
+    fn picker_run_as_a_stateful_set_is_found() {
+        let set = healthy()
+            .replace("kind: Deployment", "kind: StatefulSet")
+            .replace("spec:\n  replicas: 1", "spec:\n  serviceName: qwen-epp\n  replicas: 1");
+        let yaml = docs(&[POOL, SERVICE, SLICE_READY, &set]);
+        for code in ["LLMD-EPP-003", "LLMD-EPP-004", "LLMD-EPP-005", "LLMD-EPP-006"] {
+            assert!(issues(code, &yaml).is_empty(), "{code}: {:?}", issues(code, &yaml));
+        }
+        // Its arguments are checked, and the hint patches the StatefulSet.
+        let wrong = set.replace(r#""--pool-name", "qwen""#, r#""--pool-name", "llama""#);
+        let found = issues("LLMD-EPP-005", &docs(&[POOL, SERVICE, SLICE_READY, &wrong]));
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!((found[0].object.kind.as_str(), found[0].object.name.as_str()), ("StatefulSet", "qwen-epp"));
+        assert!(
+            found[0].hint.starts_with("kubectl patch statefulset/qwen-epp -n llm --type=json"),
+            "{}",
+            found[0].hint
+        );
+        // Scaled to zero.
+        let zero = set.replace("replicas: 1", "replicas: 0");
+        let found = issues("LLMD-EPP-004", &docs(&[POOL, SERVICE, &zero]));
+        assert_eq!(found[0].hint, "kubectl scale statefulset/qwen-epp -n llm --replicas=1");
+    }
+
     #[test]
     fn pool_name_and_namespace_args_must_match() {
         let wrong = deployment(r#"["--pool-name", "llama", "--pool-namespace=default"]"#, IMAGE, 1, 1);
@@ -804,9 +1019,34 @@ status: {{replicas: {replicas}, availableReplicas: {available}}}
         );
         assert!(found[1].hint.contains(r#""value":"--pool-namespace=llm""#), "{}", found[1].hint);
         assert!(issues("LLMD-EPP-005", &docs(&[POOL, SERVICE, &healthy()])).is_empty());
-        // No namespace flag: defaults to the Deployment's own namespace, which is the pool's.
+        // No namespace flag: a v1.0 picker watches `default`, not the pool's namespace.
         let implicit = deployment("[--pool-name=qwen]", IMAGE, 1, 1);
-        assert!(issues("LLMD-EPP-005", &docs(&[POOL, SERVICE, &implicit])).is_empty());
+        let found = issues("LLMD-EPP-005", &docs(&[POOL, SERVICE, &implicit]));
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(found[0].message.contains("watches namespace default"), "{}", found[0].message);
+        assert!(
+            found[0].hint.contains(
+                r#""op":"add","path":"/spec/template/spec/containers/0/args/-","value":"--pool-namespace=llm""#
+            ),
+            "{}",
+            found[0].hint
+        );
+        // From v1.1: the NAMESPACE variable (the charts set it from the Pod's namespace), else `default`.
+        let v1_5 = "registry.k8s.io/gateway-api-inference-extension/epp:v1.5.0";
+        let no_env = deployment("[--pool-name=qwen]", v1_5, 1, 1);
+        assert_eq!(issues("LLMD-EPP-005", &docs(&[POOL, SERVICE, &no_env])).len(), 1);
+        let downward = no_env.replace(
+            "        args: [--pool-name=qwen]",
+            "        args: [--pool-name=qwen]\n        env: [{name: NAMESPACE, valueFrom: {fieldRef: {fieldPath: metadata.namespace}}}]",
+        );
+        assert!(downward.contains("fieldPath"), "{downward}");
+        assert!(issues("LLMD-EPP-005", &docs(&[POOL, SERVICE, &downward])).is_empty());
+        let literal = no_env.replace(
+            "        args: [--pool-name=qwen]",
+            "        args: [--pool-name=qwen]\n        env: [{name: NAMESPACE, value: other}]",
+        );
+        let found = issues("LLMD-EPP-005", &docs(&[POOL, SERVICE, &literal]));
+        assert!(found.len() == 1 && found[0].message.contains("namespace other"), "{found:?}");
     }
 
     #[test]

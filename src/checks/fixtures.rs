@@ -10,7 +10,8 @@ pub fn snapshot(yaml: &str) -> Snapshot {
     let mut snap = Snapshot { live: true, ..Snapshot::all_listed() };
     snap.server_version = Collected::Listed(vec!["v1.36.3".into()]);
     for obj in &objects {
-        assert!(snap.insert(obj), "fixture object not understood: {obj}");
+        let added = snap.try_insert(obj).unwrap_or_else(|u| panic!("fixture object unreadable: {u}"));
+        assert!(added, "fixture object not understood: {obj}");
     }
     snap
 }

@@ -5,6 +5,7 @@ use super::{Check, CheckContext, Issue};
 use crate::catalog::providers::{provider_for_controller, InferenceSwitch, Provider, ProviderId, PROVIDERS};
 use crate::catalog::releases::parse_version;
 use crate::findings::Category;
+use crate::fix::{ControllerUpgrade, Op, Repair};
 use crate::model::{condition, groups, GatewayClassView, ObjectRef};
 use crate::snapshot::{Kind, Snapshot};
 use k8s_openapi::api::apps::v1::Deployment;
@@ -58,7 +59,7 @@ pub static CHECKS: &[Check] = &[
         code: "LLMD-GWC-007",
         title: "GKE clusters with gke-l7 GatewayClasses are new enough for InferencePool v1",
         category: Category::GatewayClasses,
-        needs: &[Kind::GatewayClasses, Kind::ServerVersion, Kind::Crds],
+        needs: &[Kind::GatewayClasses, Kind::ServerVersion, Kind::Crds, Kind::InferencePools, Kind::InferencePoolsX],
         run: check_gke_prerequisites,
     },
 ];
@@ -77,6 +78,7 @@ pub fn provider_of_class(class: &GatewayClassView) -> Option<&'static Provider> 
 pub fn provider_arg(id: ProviderId) -> &'static str {
     match id {
         ProviderId::Istio => "istio",
+        ProviderId::OpenshiftServiceMesh => "openshift-service-mesh",
         ProviderId::Agentgateway => "agentgateway",
         ProviderId::Kgateway => "kgateway",
         ProviderId::Gke => "gke",
@@ -88,17 +90,37 @@ pub fn provider_arg(id: ProviderId) -> &'static str {
 /// The command that installs a provider's control plane (ours when we have a recipe).
 pub(super) fn install_hint(p: &Provider) -> String {
     if p.charts.is_empty() {
-        p.enable_hint.to_string()
+        enable_command(p, None, p.min_inference_version)
     } else {
         format!("kubectl llmd gateway install --provider {}", provider_arg(p.id))
     }
 }
 
-/// Providers with at least one GatewayClass in the snapshot, in catalog order.
+/// The provider whose controller serves a class. kgateway's controller serves agentgateway's
+/// controllerName too (its agentgateway data plane, inference switched on by KGW_ENABLE_INFER_EXT on
+/// the kgateway controller, DOMAIN D): without a standalone agentgateway controller but with
+/// kgateway's, the class is kgateway's.
+fn serving_provider(snap: &Snapshot, class: &GatewayClassView) -> Option<&'static Provider> {
+    let p = provider_of_class(class)?;
+    if p.id != ProviderId::Agentgateway {
+        return Some(p);
+    }
+    let kgateway = crate::catalog::providers::provider(ProviderId::Kgateway);
+    let standalone = controller_deployments(snap, p).iter().any(|d| {
+        let n = deployment_name(d);
+        p.deployment_names.iter().any(|prefix| n == *prefix || n.starts_with(&format!("{prefix}-")))
+    });
+    if !standalone && !controller_deployments(snap, kgateway).is_empty() {
+        return Some(kgateway);
+    }
+    Some(p)
+}
+
+/// Providers serving at least one GatewayClass in the snapshot, in catalog order.
 fn present_providers(snap: &Snapshot) -> Vec<&'static Provider> {
     let mut out: Vec<&'static Provider> = Vec::new();
     for class in snap.gateway_classes.items() {
-        if let Some(p) = provider_of_class(class) {
+        if let Some(p) = serving_provider(snap, class) {
             if !out.iter().any(|q| q.id == p.id) {
                 out.push(p);
             }
@@ -240,13 +262,16 @@ fn check_provider_class_exists(ctx: &CheckContext) -> Vec<Issue> {
     let pools = snap.all_pools().count();
     let hint = "kubectl llmd gateway install --provider istio";
     if pools > 0 {
+        // `doctor --fix --provider NAME` installs the one the user names; none is guessed.
+        let choices = PROVIDERS.iter().filter(|p| !p.charts.is_empty()).map(|p| p.id).collect();
         vec![Issue::error(
             class_ref("istio"),
             format!(
                 "{pools} InferencePool(s) exist but no GatewayClass belongs to an InferencePool-capable provider ({have}), so nothing routes to them"
             ),
             hint,
-        )]
+        )
+        .repair(Repair::InstallControlPlane { choices })]
     } else {
         vec![Issue::info(
             class_ref("istio"),
@@ -279,7 +304,10 @@ fn check_gateway_class_refs(ctx: &CheckContext) -> Vec<Issue> {
         let message = format!(
             "Gateway {ns}/{name} uses gatewayClassName {class:?}, but no GatewayClass {class:?} exists, so the Gateway stays Pending (\"Waiting for controller\")"
         );
+        let mut repair = None;
         let hint = if let Some(p) = PROVIDERS.iter().find(|p| p.class_names.contains(&class.as_str())) {
+            // The Gateway names a provider's class: installing that provider is the fix, not
+            // pointing the Gateway at another implementation.
             install_hint(p)
         } else {
             let known = snap
@@ -289,6 +317,10 @@ fn check_gateway_class_refs(ctx: &CheckContext) -> Vec<Issue> {
                 .filter(|c| provider_of_class(c).is_some())
                 .map(|c| c.metadata.name.as_str())
                 .collect::<Vec<_>>();
+            if let [only] = known.as_slice() {
+                repair =
+                    Some(Repair::Edit { target: object.clone(), ops: vec![Op::set("/spec/gatewayClassName", *only)] });
+            }
             let all = snap.gateway_classes.items().iter().map(|c| c.metadata.name.as_str());
             let target = closest(class, known.iter().copied()).or(known.first().copied()).or_else(|| {
                 let all: Vec<&str> = all.collect();
@@ -301,7 +333,8 @@ fn check_gateway_class_refs(ctx: &CheckContext) -> Vec<Issue> {
                 None => "kubectl llmd gateway install --provider istio".to_string(),
             }
         };
-        out.push(Issue::error(object, message, hint));
+        let issue = Issue::error(object, message, hint);
+        out.push(issue.with_repair(repair));
     }
     out
 }
@@ -310,15 +343,23 @@ fn class_in_use(snap: &Snapshot, class: &str) -> bool {
     snap.gateways.items().iter().any(|g| g.spec.gateway_class_name == class)
 }
 
-fn controller_hint(p: Option<&Provider>, controller: &str, class: &str) -> String {
+/// `kubectl rollout restart` of the provider's controller Deployment: the one doctor saw, else (when
+/// Deployments could not be listed) the provider's usual name; None when the listed Deployments hold
+/// no controller of `p` (restarting it would fail with NotFound: it must be installed).
+pub fn restart_command(snap: &Snapshot, p: &Provider) -> Option<String> {
+    if let Some(d) = controller_deployments(snap, p).first() {
+        return Some(format!("kubectl rollout restart deployment/{} -n {}", deployment_name(d), deployment_ns(d)));
+    }
+    let name = p.deployment_names.first().filter(|_| !snap.deployments.is_listed())?;
+    Some(format!("kubectl rollout restart deployment/{name} -n {}", p.namespace))
+}
+
+fn controller_hint(snap: &Snapshot, p: Option<&Provider>, controller: &str, class: &str) -> String {
     match p {
-        Some(p) if !p.deployment_names.is_empty() => format!(
-            "start the controller: kubectl rollout restart deployment/{} -n {}, or install it: {}",
-            p.deployment_names[0],
-            p.namespace,
-            install_hint(p)
-        ),
-        Some(p) => install_hint(p),
+        Some(p) => match restart_command(snap, p) {
+            Some(restart) => format!("start the controller: {restart}, or install it: {}", install_hint(p)),
+            None => install_hint(p),
+        },
         None => format!(
             "install the controller that implements {controller:?}, or delete the unused class: kubectl delete gatewayclass {class}"
         ),
@@ -369,7 +410,7 @@ fn check_class_accepted(ctx: &CheckContext) -> Vec<Issue> {
                 let msg = format!(
                     "GatewayClass {name} is not Accepted ({state}): no running controller {controller:?} has processed it"
                 );
-                let hint = controller_hint(provider, controller, name);
+                let hint = controller_hint(snap, provider, controller, name);
                 out.push(if in_use {
                     Issue::error(class_ref(name), msg, hint)
                 } else {
@@ -451,11 +492,18 @@ fn check_inference_switch(ctx: &CheckContext) -> Vec<Issue> {
                         deployment_ns(d),
                         deployment_name(d)
                     );
-                    out.push(if pools {
-                        Issue::error(deployment_ref(d), msg, p.enable_hint)
+                    let hint = enable_command(p, Some(d), &profile_version(ctx, p));
+                    let set = p
+                        .switch_chart()
+                        .map(|c| c.values.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect())
+                        .unwrap_or_default();
+                    let repair = controller_upgrade(p, d, None, set, &hint);
+                    let issue = if pools {
+                        Issue::error(deployment_ref(d), msg, hint)
                     } else {
-                        Issue::warning(deployment_ref(d), msg, p.enable_hint)
-                    });
+                        Issue::warning(deployment_ref(d), msg, hint)
+                    };
+                    out.push(issue.with_repair(repair));
                 }
             }
         }
@@ -463,32 +511,147 @@ fn check_inference_switch(ctx: &CheckContext) -> Vec<Issue> {
     out
 }
 
-fn upgrade_hint(p: &Provider, to: &str) -> String {
-    let chart = p.charts.iter().find(|c| !c.values.is_empty()).or(p.charts.last());
-    match chart {
-        Some(c) => format!(
-            "helm upgrade {} {} -n {} --version {} --reuse-values",
-            c.release,
-            c.chart,
-            p.namespace,
-            to.trim_start_matches(if p.id == ProviderId::Istio { "v" } else { "" })
-        ),
-        // NGF is installed by its own chart (release name as in its enable hint).
-        None if p.id == ProviderId::NginxGatewayFabric => format!(
-            "helm upgrade ngf oci://ghcr.io/nginx/charts/nginx-gateway-fabric -n {} --version {to} --reuse-values",
-            p.namespace
-        ),
-        None => format!("upgrade {} to {to} or newer", p.name),
+/// How a controller was installed, as its Deployment shows it.
+#[derive(Debug, Clone, PartialEq)]
+enum InstalledBy {
+    /// A helm release (the `meta.helm.sh/release-*` annotations helm writes), with its chart version
+    /// when the `helm.sh/chart` label names it.
+    Helm {
+        release: String,
+        namespace: String,
+        chart_version: Option<String>,
+    },
+    /// `istioctl install` (Istio's operator labels; how the current llm-d guides install Istio).
+    Istioctl,
+    Unknown,
+}
+
+fn installed_by(d: &Deployment) -> InstalledBy {
+    let annotations = d.metadata.annotations.as_ref();
+    let labels = d.metadata.labels.as_ref();
+    if let Some(release) = annotations.and_then(|a| a.get("meta.helm.sh/release-name")) {
+        let namespace = annotations
+            .and_then(|a| a.get("meta.helm.sh/release-namespace"))
+            .cloned()
+            .unwrap_or_else(|| deployment_ns(d).to_string());
+        // "istiod-1.29.2" → "1.29.2"
+        let chart_version = labels
+            .and_then(|l| l.get("helm.sh/chart"))
+            .and_then(|c| c.rsplit_once('-').map(|(_, v)| v.to_string()))
+            .filter(|v| parse_version(v).is_some());
+        return InstalledBy::Helm { release: release.clone(), namespace, chart_version };
+    }
+    let istio_operator = labels.is_some_and(|l| {
+        l.keys().any(|k| k.starts_with("install.operator.istio.io/") || k == "operator.istio.io/component")
+    });
+    if istio_operator {
+        InstalledBy::Istioctl
+    } else {
+        InstalledBy::Unknown
     }
 }
 
-fn profile_version(ctx: &CheckContext, p: &Provider) -> String {
-    match p.id {
-        ProviderId::Istio => ctx.profile.istio.clone(),
-        ProviderId::Agentgateway => ctx.profile.agentgateway.clone(),
-        ProviderId::Kgateway => ctx.profile.kgateway.clone(),
-        _ => p.min_inference_version.to_string(),
+/// The version a controller runs, as a chart version ("1.29.2" for Istio, "v1.1.0" for the others).
+fn running_version(d: &Deployment, p: &Provider) -> Option<String> {
+    let image = controller_container(d, p).and_then(|c| c.image.as_deref())?;
+    image_version(image).map(|(tag, _)| tag)
+}
+
+/// Istio charts are versioned without the "v" the others use.
+fn chart_version(p: &Provider, v: &str) -> String {
+    if p.id == ProviderId::Istio {
+        v.trim_start_matches('v').to_string()
+    } else if v.starts_with('v') {
+        v.to_string()
+    } else {
+        format!("v{v}")
     }
+}
+
+/// `helm upgrade` of the provider's controller chart at `version` (values per `reuse`, then `--set`
+/// flags); the release as installed when the Deployment names it, else the name llm-d's recipes use.
+fn helm_upgrade(p: &Provider, by: &InstalledBy, version: &str, reuse: &str, set: &str) -> Option<String> {
+    let chart = p.switch_chart()?;
+    let (release, namespace) = match by {
+        InstalledBy::Helm { release, namespace, .. } => (release.as_str(), namespace.as_str()),
+        _ => (chart.release, p.namespace),
+    };
+    Some(format!(
+        "helm upgrade {release} {} -n {namespace} --version {} {reuse}{set}",
+        chart.chart,
+        chart_version(p, version)
+    ))
+}
+
+/// The `doctor --fix` repair of a controller through its helm release: None for a controller
+/// istioctl installed (only its command, `by_hand`, can help) or a provider without a chart.
+fn controller_upgrade(
+    p: &Provider,
+    d: &Deployment,
+    to_version: Option<String>,
+    set: Vec<(String, String)>,
+    by_hand: &str,
+) -> Option<Repair> {
+    p.switch_chart()?;
+    let release = match installed_by(d) {
+        InstalledBy::Istioctl => return None,
+        InstalledBy::Helm { release, namespace, .. } => Some((release, namespace)),
+        // Resources helm 3 creates carry the release annotations; without them `helm list` may still know it.
+        InstalledBy::Unknown => None,
+    };
+    Some(Repair::HelmUpgrade(ControllerUpgrade {
+        provider: p.id,
+        deployment: deployment_ref(d),
+        release,
+        to_version,
+        running: running_version(d, p),
+        set,
+        by_hand: by_hand.to_string(),
+    }))
+}
+
+/// The command that switches a controller's inference support on, for how it was installed: `helm
+/// upgrade` pinned to the chart version it runs, or `istioctl install` for an istioctl-installed istiod.
+pub(super) fn enable_command(p: &Provider, d: Option<&Deployment>, fallback_version: &str) -> String {
+    let by = d.map_or(InstalledBy::Unknown, installed_by);
+    let version = match &by {
+        InstalledBy::Helm { chart_version: Some(v), .. } => v.clone(),
+        _ => d.and_then(|d| running_version(d, p)).unwrap_or_else(|| fallback_version.to_string()),
+    };
+    if p.id == ProviderId::Istio && (by == InstalledBy::Istioctl || (by == InstalledBy::Unknown && d.is_some())) {
+        return format!(
+            "istioctl install -y --set values.pilot.env.ENABLE_GATEWAY_API_INFERENCE_EXTENSION=true (with istioctl {}, plus the -f/--set options istiod was installed with)",
+            chart_version(p, &version)
+        );
+    }
+    let set: String =
+        p.switch_chart().map(|c| c.values.iter().map(|(k, v)| format!(" --set {k}={v}")).collect()).unwrap_or_default();
+    helm_upgrade(p, &by, &version, "--reuse-values", &set).unwrap_or_else(|| p.enable_hint.to_string())
+}
+
+/// The command that upgrades a controller to `to`, for how it was installed.
+fn upgrade_hint(p: &Provider, d: Option<&Deployment>, to: &str) -> String {
+    let by = d.map_or(InstalledBy::Unknown, installed_by);
+    if p.id == ProviderId::Istio && (by == InstalledBy::Istioctl || (by == InstalledBy::Unknown && d.is_some())) {
+        return format!(
+            "istioctl upgrade -y (with istioctl {}, plus the -f/--set options istiod was installed with)",
+            chart_version(p, to)
+        );
+    }
+    // A new chart version needs its own defaults: --reuse-values would keep the old chart's.
+    helm_upgrade(p, &by, to, "--reset-then-reuse-values", "")
+        .unwrap_or_else(|| format!("upgrade {} to {to} or newer", p.name))
+}
+
+/// The inference-switch command for a provider's controller as found in the snapshot (pinned to
+/// the provider's first InferencePool-v1 version when no controller Deployment is visible).
+pub(super) fn enable_command_in(snap: &Snapshot, p: &Provider) -> String {
+    let d = controller_deployments(snap, p).into_iter().next();
+    enable_command(p, d, p.min_inference_version)
+}
+
+fn profile_version(ctx: &CheckContext, p: &Provider) -> String {
+    ctx.profile.provider_version(p.id).unwrap_or(p.min_inference_version).to_string()
 }
 
 // LLMD-GWC-006 (E10, E36): controller too old for v1 pools; known-bad versions.
@@ -516,16 +679,20 @@ fn check_controller_version(ctx: &CheckContext) -> Vec<Issue> {
                     deployment_ns(d),
                     deployment_name(d)
                 );
-                let hint = upgrade_hint(p, &target);
-                out.push(if pools {
+                let hint = upgrade_hint(p, Some(d), &target);
+                let repair = controller_upgrade(p, d, Some(chart_version(p, &target)), vec![], &hint);
+                let issue = if pools {
                     Issue::error(deployment_ref(d), msg, hint)
                 } else {
                     Issue::warning(deployment_ref(d), msg, hint)
-                });
+                };
+                out.push(issue.with_repair(repair));
                 continue;
             }
             if v1_pools > 0 && version < min {
-                out.push(Issue::error(
+                let hint = upgrade_hint(p, Some(d), &target);
+                let repair = controller_upgrade(p, d, Some(chart_version(p, &target)), vec![], &hint);
+                let issue = Issue::error(
                     deployment_ref(d),
                     format!(
                         "{} controller {}/{} runs {tag}, older than {}, the first that routes InferencePool {}/v1; {v1_pools} v1 InferencePool(s) exist",
@@ -535,8 +702,9 @@ fn check_controller_version(ctx: &CheckContext) -> Vec<Issue> {
                         p.min_inference_version,
                         groups::INFERENCE
                     ),
-                    upgrade_hint(p, &target),
-                ));
+                    hint,
+                );
+                out.push(issue.with_repair(repair));
             }
         }
     }
@@ -580,19 +748,26 @@ fn check_gke_prerequisites(ctx: &CheckContext) -> Vec<Issue> {
     }
     let crd_absent = snap.crds.is_listed() && snap.crd(&format!("inferencepools.{}", groups::INFERENCE)).is_none();
     let names: Vec<&str> = classes.iter().map(|c| c.metadata.name.as_str()).collect();
-    vec![Issue::error(
-        class_ref(&first.metadata.name),
-        format!(
-            "GKE Gateway classes ({}) exist but the cluster runs {server}, older than {}, the first GKE version with built-in InferencePool v1 support{}",
-            names.join(", "),
-            gke.min_inference_version,
-            if crd_absent { "; the inferencepools.inference.networking.k8s.io CRD is absent" } else { "" }
-        ),
-        format!(
-            "gcloud container clusters upgrade CLUSTER_NAME --master --cluster-version={} --location=LOCATION",
-            gke.min_inference_version
-        ),
-    )]
+    let message = format!(
+        "GKE Gateway classes ({}) exist but the cluster runs {server}, older than {}, the first GKE version with built-in InferencePool v1 support{}",
+        names.join(", "),
+        gke.min_inference_version,
+        if crd_absent { "; the inferencepools.inference.networking.k8s.io CRD is absent" } else { "" }
+    );
+    let hint = format!(
+        "gcloud container clusters upgrade CLUSTER_NAME --master --cluster-version={} --location=LOCATION",
+        gke.min_inference_version
+    );
+    // gke-l7 classes exist on every GKE cluster with Gateway API on; without a pool nothing needs v1 yet.
+    if !any_pools(snap) {
+        let scope = snap.namespace.as_ref().map(|ns| format!(" in namespace {ns}")).unwrap_or_default();
+        return vec![Issue::info(
+            class_ref(&first.metadata.name),
+            format!("{message}; no InferencePool exists{scope}, so nothing needs it yet"),
+            hint,
+        )];
+    }
+    vec![Issue::error(class_ref(&first.metadata.name), message, hint)]
 }
 
 #[cfg(test)]
@@ -660,8 +835,16 @@ spec: {controllerName: io.cilium/gateway-controller}
         assert_eq!(codes(&snap, "LLMD-GWC-001"), vec![("istio".into(), Severity::Error)]);
         let i = &issues(&snap, "LLMD-GWC-001")[0];
         assert!(i.message.contains("cilium") && i.hint.contains("gateway install --provider istio"));
+        // --fix installs only the provider the user names: the choices, none picked.
+        assert_eq!(
+            i.repair,
+            Some(Repair::InstallControlPlane {
+                choices: vec![ProviderId::Istio, ProviderId::Agentgateway, ProviderId::Kgateway]
+            })
+        );
         let snap = fixtures::snapshot(other);
         assert_eq!(codes(&snap, "LLMD-GWC-001"), vec![("istio".into(), Severity::Info)]);
+        assert!(issues(&snap, "LLMD-GWC-001")[0].repair.is_none(), "no pools: nothing to repair");
         let snap = fixtures::snapshot(&format!("{ISTIO_CLASS}\n---\n{V1_POOL}"));
         assert!(codes(&snap, "LLMD-GWC-001").is_empty());
     }
@@ -680,12 +863,28 @@ spec:
         assert_eq!(codes(&snap, "LLMD-GWC-002"), vec![("llm-d-inference-gateway".into(), Severity::Error)]);
         let i = &issues(&snap, "LLMD-GWC-002")[0];
         assert!(i.message.contains("agentgateway") && i.hint.contains("--provider agentgateway"), "{i:?}");
+        assert!(i.repair.is_none(), "a provider's class name is not repointed to another provider");
         // Not reported twice: GWC-001 stays silent because GWC-002 names the cause.
         let snap = fixtures::snapshot(gw);
         assert!(codes(&snap, "LLMD-GWC-001").is_empty());
         // An unknown class name → patch to an existing provider class.
         let snap = fixtures::snapshot(&format!("{ISTIO_CLASS}\n---\n{}", gw.replace("agentgateway", "isito")));
-        assert!(issues(&snap, "LLMD-GWC-002")[0].hint.contains("\"gatewayClassName\":\"istio\""));
+        let i = &issues(&snap, "LLMD-GWC-002")[0];
+        assert!(i.hint.contains("\"gatewayClassName\":\"istio\""));
+        assert_eq!(
+            i.repair,
+            Some(Repair::Edit {
+                target: ObjectRef::new("Gateway", groups::GATEWAY, "llm", "llm-d-inference-gateway"),
+                ops: vec![Op::set("/spec/gatewayClassName", "istio")]
+            })
+        );
+        // Two capable classes: which one is meant is the user's call.
+        let agw = ISTIO_CLASS
+            .replace("name: istio}", "name: agentgateway}")
+            .replace("istio.io/gateway-controller", "agentgateway.dev/agentgateway");
+        let snap =
+            fixtures::snapshot(&format!("{ISTIO_CLASS}\n---\n{agw}\n---\n{}", gw.replace("agentgateway", "isito")));
+        assert!(issues(&snap, "LLMD-GWC-002")[0].repair.is_none());
         let snap = fixtures::snapshot(&format!("{ISTIO_CLASS}\n---\n{}", gw.replace("agentgateway", "istio")));
         assert!(codes(&snap, "LLMD-GWC-002").is_empty());
     }
@@ -708,9 +907,17 @@ spec: {gatewayClassName: istio}
 "#;
         let snap = fixtures::snapshot(pending);
         assert_eq!(codes(&snap, "LLMD-GWC-003"), vec![("istio".into(), Severity::Error)]);
+        // No istiod Deployment: restarting it would fail with NotFound, so install it.
+        let i = &issues(&snap, "LLMD-GWC-003")[0];
+        assert!(i.message.contains("istio.io/gateway-controller"), "{}", i.message);
+        assert_eq!(i.hint, "kubectl llmd gateway install --provider istio");
+        // The controller Deployment doctor saw is the one to restart.
+        let snap = fixtures::snapshot(&format!("{pending}---\n{}", istiod("docker.io/istio/pilot:1.28.0", "[]")));
         let i = &issues(&snap, "LLMD-GWC-003")[0];
         assert!(
-            i.message.contains("istio.io/gateway-controller") && i.hint.contains("rollout restart deployment/istiod")
+            i.hint.starts_with("start the controller: kubectl rollout restart deployment/istiod -n istio-system, or"),
+            "{}",
+            i.hint
         );
         let rejected = r#"
 apiVersion: gateway.networking.k8s.io/v1
@@ -760,7 +967,38 @@ status:
         let snap = fixtures::snapshot(&format!("{ISTIO_CLASS}\n---\n{off}\n---\n{V1_POOL}"));
         assert_eq!(codes(&snap, "LLMD-GWC-005"), vec![("istiod".into(), Severity::Error)]);
         let i = &issues(&snap, "LLMD-GWC-005")[0];
-        assert!(i.message.contains("ENABLE_GATEWAY_API_INFERENCE_EXTENSION") && i.hint.contains("helm upgrade istiod"));
+        // No helm annotations: istiod installed by istioctl, as the current guides do.
+        assert!(i.message.contains("ENABLE_GATEWAY_API_INFERENCE_EXTENSION"), "{}", i.message);
+        assert!(
+            i.hint
+                .starts_with("istioctl install -y --set values.pilot.env.ENABLE_GATEWAY_API_INFERENCE_EXTENSION=true")
+                && i.hint.contains("istioctl 1.28.0"),
+            "{}",
+            i.hint
+        );
+        // Installed by helm (the seed's helmfile): the release as installed, pinned to its chart version.
+        let helm = off.replace(
+            "metadata: {name: istiod, namespace: istio-system}",
+            "metadata: {name: istiod, namespace: istio-system, labels: {helm.sh/chart: istiod-1.28.1}, annotations: {meta.helm.sh/release-name: my-istiod, meta.helm.sh/release-namespace: istio-system}}",
+        );
+        let snap = fixtures::snapshot(&format!("{ISTIO_CLASS}\n---\n{helm}\n---\n{V1_POOL}"));
+        let i = &issues(&snap, "LLMD-GWC-005")[0];
+        assert_eq!(
+            i.hint,
+            "helm upgrade my-istiod istio/istiod -n istio-system --version 1.28.1 --reuse-values --set pilot.env.ENABLE_GATEWAY_API_INFERENCE_EXTENSION=true"
+        );
+        let Some(Repair::HelmUpgrade(u)) = &i.repair else { panic!("{i:?}") };
+        assert_eq!(u.release, Some(("my-istiod".to_string(), "istio-system".to_string())));
+        assert_eq!(u.to_version, None);
+        assert_eq!(u.set, vec![("pilot.env.ENABLE_GATEWAY_API_INFERENCE_EXTENSION".to_string(), "true".to_string())]);
+        // istioctl's operator labels: no helm release to change, only the command.
+        let istioctl = off.replace(
+            "metadata: {name: istiod, namespace: istio-system}",
+            "metadata: {name: istiod, namespace: istio-system, labels: {operator.istio.io/component: Pilot}}",
+        );
+        let snap = fixtures::snapshot(&format!("{ISTIO_CLASS}\n---\n{istioctl}\n---\n{V1_POOL}"));
+        let i = &issues(&snap, "LLMD-GWC-005")[0];
+        assert!(i.repair.is_none() && i.hint.starts_with("istioctl install"), "{i:?}");
         let snap = fixtures::snapshot(&format!("{ISTIO_CLASS}\n---\n{off}"));
         assert_eq!(codes(&snap, "LLMD-GWC-005"), vec![("istiod".into(), Severity::Warning)]);
         let on =
@@ -847,7 +1085,22 @@ spec:
         assert_eq!(codes(&snap, "LLMD-GWC-006"), vec![("istiod".into(), Severity::Error)]);
         let i = &issues(&snap, "LLMD-GWC-006")[0];
         assert!(i.message.contains("1.27.3") && i.message.contains("1.28.0"), "{}", i.message);
-        assert!(i.hint.contains("helm upgrade istiod istio/istiod -n istio-system --version 1.28.0"), "{}", i.hint);
+        assert!(i.hint.starts_with("istioctl upgrade -y (with istioctl 1.28.0"), "{}", i.hint);
+        let helm = old.replace(
+            "metadata: {name: istiod, namespace: istio-system}",
+            "metadata: {name: istiod, namespace: istio-system, annotations: {meta.helm.sh/release-name: istiod, meta.helm.sh/release-namespace: istio-system}}",
+        );
+        let snap = fixtures::snapshot(&format!("{ISTIO_CLASS}\n---\n{helm}\n---\n{V1_POOL}"));
+        let i = &issues(&snap, "LLMD-GWC-006")[0];
+        assert!(
+            i.hint.contains(
+                "helm upgrade istiod istio/istiod -n istio-system --version 1.28.0 --reset-then-reuse-values"
+            ),
+            "{}",
+            i.hint
+        );
+        let Some(Repair::HelmUpgrade(u)) = &i.repair else { panic!("{i:?}") };
+        assert_eq!((u.to_version.as_deref(), u.running.as_deref()), (Some("1.28.0"), Some("1.27.3-distroless")));
         // Without v1 pools an old istiod is fine (it speaks x-k8s).
         let snap = fixtures::snapshot(&format!("{ISTIO_CLASS}\n---\n{old}"));
         assert!(codes(&snap, "LLMD-GWC-006").is_empty());
@@ -876,6 +1129,56 @@ spec:
         assert!(issues(&snap, "LLMD-GWC-006")[0].message.contains("kgateway#11239"));
     }
 
+    fn controller_yaml(ns: &str, name: &str, image: &str, env: &str) -> String {
+        format!(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: {name}, namespace: {ns}}}\nspec:\n  selector: {{matchLabels: {{app: {name}}}}}\n  template:\n    metadata: {{labels: {{app: {name}}}}}\n    spec: {{containers: [{{name: c, image: \"{image}\", env: {env}}}]}}\n"
+        )
+    }
+
+    #[test]
+    fn openshift_service_mesh_is_an_istio_provider() {
+        let class = "apiVersion: gateway.networking.k8s.io/v1\nkind: GatewayClass\nmetadata: {name: openshift-default}\nspec: {controllerName: openshift.io/gateway-controller/v1}\nstatus: {conditions: [{type: Accepted, status: \"True\", reason: Accepted}]}\n";
+        let istiod = controller_yaml(
+            "openshift-ingress",
+            "istiod-openshift-gateway",
+            "registry.redhat.io/openshift-service-mesh/istio-pilot-rhel9@sha256:0123",
+            r#"[{name: ENABLE_GATEWAY_API_INFERENCE_EXTENSION, value: "true"}]"#,
+        );
+        let snap = fixtures::snapshot(&[class, &istiod, fixtures::POOL_V1].join("---\n"));
+        let found = fixtures::run(CHECKS, &snap, &fixtures::prereq());
+        assert!(found.iter().all(|(_, _, s)| *s == Severity::Info), "{found:?}");
+        // Switched off: the same finding as for Istio, with OpenShift's own repair.
+        let off = istiod.replace(r#"value: "true""#, r#"value: "false""#);
+        let snap = fixtures::snapshot(&[class, &off, fixtures::POOL_V1].join("---\n"));
+        let i = &issues(&snap, "LLMD-GWC-005")[0];
+        assert_eq!(i.severity, Severity::Error);
+        assert!(
+            i.message.starts_with("OpenShift Service Mesh controller openshift-ingress/istiod-openshift-gateway"),
+            "{}",
+            i.message
+        );
+        assert!(i.hint.contains("ingress operator"), "{}", i.hint);
+    }
+
+    #[test]
+    fn kgateway_serving_the_agentgateway_class_is_judged_by_kgateway() {
+        let class = "apiVersion: gateway.networking.k8s.io/v1\nkind: GatewayClass\nmetadata: {name: agentgateway}\nspec: {controllerName: agentgateway.dev/agentgateway}\nstatus: {conditions: [{type: Accepted, status: \"True\", reason: Accepted}]}\n";
+        let kgw = controller_yaml(
+            "kgateway-system",
+            "kgateway",
+            "cr.kgateway.dev/kgateway-dev/kgateway:v2.1.0",
+            r#"[{name: KGW_ENABLE_INFER_EXT, value: "true"}]"#,
+        );
+        let snap = fixtures::snapshot(&[class, &kgw, fixtures::POOL_V1].join("---\n"));
+        let found = fixtures::run(CHECKS, &snap, &fixtures::prereq());
+        assert!(found.iter().all(|(_, _, s)| *s == Severity::Info), "{found:?}");
+        let off = kgw.replace(r#"[{name: KGW_ENABLE_INFER_EXT, value: "true"}]"#, "[]");
+        let snap = fixtures::snapshot(&[class, &off, fixtures::POOL_V1].join("---\n"));
+        let i = &issues(&snap, "LLMD-GWC-005")[0];
+        assert_eq!((i.severity, i.object.name.as_str()), (Severity::Error, "kgateway"));
+        assert!(i.message.contains("KGW_ENABLE_INFER_EXT=true"), "{}", i.message);
+    }
+
     #[test]
     fn gwc007_gke_too_old() {
         let gke = r#"
@@ -884,7 +1187,14 @@ kind: GatewayClass
 metadata: {name: gke-l7-rilb}
 spec: {controllerName: networking.gke.io/gateway}
 "#;
-        let mut snap = fixtures::snapshot(gke);
+        // gke-l7 classes but no InferencePool yet: nothing needs v1, information only.
+        let mut bare = fixtures::snapshot(gke);
+        bare.server_version = Collected::Listed(vec!["v1.33.5-gke.1080000".into()]);
+        assert_eq!(codes(&bare, "LLMD-GWC-007"), vec![("gke-l7-rilb".into(), Severity::Info)]);
+        assert!(issues(&bare, "LLMD-GWC-007")[0]
+            .message
+            .ends_with("; no InferencePool exists, so nothing needs it yet"));
+        let mut snap = fixtures::snapshot(&format!("{gke}---{}", fixtures::POOL_V1));
         snap.server_version = Collected::Listed(vec!["v1.33.5-gke.1080000".into()]);
         assert_eq!(codes(&snap, "LLMD-GWC-007"), vec![("gke-l7-rilb".into(), Severity::Error)]);
         let i = &issues(&snap, "LLMD-GWC-007")[0];

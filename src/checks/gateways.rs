@@ -1,6 +1,6 @@
 //! Checks: Gateways and their listeners (DOMAIN C; E26, E33).
 
-use super::gatewayclasses::{install_hint, provider_of_class};
+use super::gatewayclasses::{install_hint, provider_of_class, restart_command};
 use super::routes::inference_gateways;
 use super::{Check, CheckContext, Issue};
 use crate::catalog::providers::{Provider, ProviderId};
@@ -67,16 +67,18 @@ fn class_state(snap: &Snapshot, gw: &GatewayView) -> (bool, Option<&'static Prov
     }
 }
 
-fn restart_hint(p: Option<&Provider>, gw: &GatewayView) -> String {
+fn restart_hint(snap: &Snapshot, p: Option<&Provider>, gw: &GatewayView) -> String {
     match p {
-        Some(p) if !p.deployment_names.is_empty() => format!(
-            "restart the controller so it reconciles Gateway {}/{}: kubectl rollout restart deployment/{} -n {}",
-            gw.metadata.ns(),
-            gw.metadata.name,
-            p.deployment_names[0],
-            p.namespace
-        ),
-        Some(p) => install_hint(p),
+        Some(p) => match restart_command(snap, p) {
+            Some(restart) => {
+                format!(
+                    "restart the controller so it reconciles Gateway {}/{}: {restart}",
+                    gw.metadata.ns(),
+                    gw.metadata.name
+                )
+            }
+            None => install_hint(p),
+        },
         None => format!(
             "check that the controller of GatewayClass {} runs and watches namespace {}",
             gw.spec.gateway_class_name,
@@ -140,7 +142,7 @@ fn check_accepted(ctx: &CheckContext) -> Vec<Issue> {
                         "Gateway {ns}/{name} has not been accepted by the controller of GatewayClass {} ({state})",
                         gw.spec.gateway_class_name
                     ),
-                    restart_hint(provider, gw),
+                    restart_hint(snap, provider, gw),
                 ));
             }
         }
@@ -197,7 +199,7 @@ fn check_programmed(ctx: &CheckContext) -> Vec<Issue> {
                     "Gateway {ns}/{name} is accepted but not yet Programmed ({})",
                     other.map(describe).unwrap_or_else(|| "no Programmed condition".into())
                 ),
-                restart_hint(provider, gw),
+                restart_hint(snap, provider, gw),
             ),
         };
         out.push(issue);
@@ -430,8 +432,14 @@ spec:
         assert_eq!((f.object.name.as_str(), f.severity), ("llm-d-inference-gateway", Severity::Error));
         assert!(f.message.contains("UnsupportedAddress") && f.hint.contains("spec.addresses"));
         let pending = "\n  conditions: [{type: Accepted, status: Unknown, reason: Pending}]\n";
+        // Restart the controller doctor saw; without one, install it (a restart would be NotFound).
+        let istiod = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: istiod, namespace: istio-system}\n\
+                      spec: {selector: {matchLabels: {app: istiod}}, template: {metadata: {labels: {app: istiod}}, \
+                      spec: {containers: [{name: discovery, image: docker.io/istio/pilot:1.28.0}]}}}\n";
+        let f = &found(&snap(&[CLASS, &gateway(pending), CERT_GRANT, istiod]), "LLMD-GW-001")[0];
+        assert!(f.hint.contains("kubectl rollout restart deployment/istiod -n istio-system"), "{}", f.hint);
         let f = &found(&snap(&[CLASS, &gateway(pending), CERT_GRANT]), "LLMD-GW-001")[0];
-        assert!(f.hint.contains("kubectl rollout restart deployment/istiod -n istio-system"));
+        assert_eq!(f.hint, "kubectl llmd gateway install --provider istio");
         // A class that is itself not accepted is the GatewayClass checks' finding.
         let unaccepted = CLASS.replace("status: \"True\"", "status: Unknown");
         assert!(found(&snap(&[&unaccepted, &gateway(pending)]), "LLMD-GW-001").is_empty());

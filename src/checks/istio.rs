@@ -3,14 +3,14 @@
 //! `insecureSkipVerify: true` (the picker serves a self-signed certificate). These checks run only
 //! for pools served through a Gateway whose class is Istio's.
 
-use super::endpoint_picker::{epp_deployments, serves_plaintext};
+use super::endpoint_picker::{epp_workloads, serves_plaintext};
 use super::pools::{effective_pools, epp_service_name, pool_object, pool_path, route_gateways, routes_referencing};
 use super::{Check, CheckContext, Issue};
-use crate::catalog::providers::provider;
+use crate::catalog::providers::{is_istio_family, provider};
 use crate::catalog::{provider_for_controller, ProviderId};
 use crate::findings::Category;
 use crate::fix::{Op, Repair};
-use crate::model::{groups, DestinationRuleView, InferencePoolView, ObjectRef};
+use crate::model::{groups, ClientTls, DestinationRuleView, InferencePoolView, ObjectRef, DEFAULT_EPP_PORT};
 use crate::snapshot::{Kind, Snapshot};
 use serde_json::json;
 use std::collections::BTreeSet;
@@ -23,6 +23,7 @@ const NEEDS: &[Kind] = &[
     Kind::HttpRoutes,
     Kind::Services,
     Kind::Deployments,
+    Kind::StatefulSets,
     Kind::DestinationRules,
 ];
 
@@ -44,7 +45,7 @@ pub static CHECKS: &[Check] = &[
     },
     Check {
         code: "LLMD-IST-003",
-        title: "Every endpoint picker DestinationRule uses tls.mode SIMPLE with insecureSkipVerify",
+        title: "Every endpoint picker DestinationRule uses tls.mode SIMPLE that accepts the picker's certificate",
         category: Category::Istio,
         needs: NEEDS,
         run: check_rule_tls,
@@ -58,6 +59,8 @@ struct EppTarget<'a> {
     ns: String,
     /// The Istio Gateway (ns/name) that makes this matter.
     gateway: String,
+    /// The picker port the gateway connects to.
+    port: i64,
 }
 
 impl EppTarget<'_> {
@@ -72,7 +75,7 @@ fn is_istio_gateway(snap: &Snapshot, ns: &str, name: &str) -> bool {
     let Some(gw) = snap.gateway(ns, name) else { return false };
     let class = gw.spec.gateway_class_name.as_str();
     match snap.gateway_class(class) {
-        Some(c) => provider_for_controller(&c.spec.controller_name).is_some_and(|p| p.id == ProviderId::Istio),
+        Some(c) => provider_for_controller(&c.spec.controller_name).is_some_and(|p| is_istio_family(p.id)),
         None if !snap.gateway_classes.is_listed() => provider(ProviderId::Istio).class_names.contains(&class),
         None => false,
     }
@@ -107,12 +110,12 @@ fn epp_targets(snap: &Snapshot) -> Vec<EppTarget<'_>> {
         }
         let Some(gateway) = istio_gateway_for(snap, pool) else { continue };
         // A picker started with --secure-serving=false needs no TLS rule.
-        let plaintext =
-            snap.service(ns, svc).is_some_and(|s| epp_deployments(snap, s).into_iter().any(serves_plaintext));
+        let plaintext = snap.service(ns, svc).is_some_and(|s| epp_workloads(snap, s).iter().any(serves_plaintext));
         if plaintext {
             continue;
         }
-        out.push(EppTarget { pool, svc: svc.to_string(), ns: ns.to_string(), gateway });
+        let port = pool.endpoint_picker.as_ref().and_then(|e| e.port).unwrap_or(DEFAULT_EPP_PORT);
+        out.push(EppTarget { pool, svc: svc.to_string(), ns: ns.to_string(), gateway, port });
     }
     out
 }
@@ -141,13 +144,29 @@ fn host_matches(rule: &DestinationRuleView, target: &EppTarget) -> bool {
     resolve_host(host, rule.metadata.ns()) == Some((target.svc.clone(), target.ns.clone()))
 }
 
-fn tls_ok(rule: &DestinationRuleView) -> bool {
-    let tls = rule.spec.traffic_policy.as_ref().and_then(|t| t.tls.as_ref());
-    tls.is_some_and(|t| t.mode.as_deref() == Some("SIMPLE") && t.insecure_skip_verify == Some(true))
+/// The TLS settings Istio applies to the picker's port: a `portLevelSettings` entry for that port
+/// replaces the rule-wide `tls` (istio/api destination_rule.proto; istio.io analysis IST0128/IST0129).
+fn effective_tls(rule: &DestinationRuleView, port: i64) -> Option<&ClientTls> {
+    let policy = rule.spec.traffic_policy.as_ref()?;
+    let port_level = policy
+        .port_level_settings
+        .iter()
+        .find(|p| p.port.as_ref().and_then(|s| s.number) == Some(port) && p.tls.is_some());
+    port_level.map_or(policy.tls.as_ref(), |p| p.tls.as_ref())
 }
 
-fn tls_text(rule: &DestinationRuleView) -> String {
-    match rule.spec.traffic_policy.as_ref().and_then(|t| t.tls.as_ref()) {
+/// SIMPLE TLS that accepts the picker's certificate: skipping verification of the self-signed
+/// default, or verifying it against a CA (`caCertificates`, `credentialName`).
+fn tls_ok(rule: &DestinationRuleView, port: i64) -> bool {
+    let set = |v: &Option<String>| v.as_deref().is_some_and(|s| !s.is_empty());
+    effective_tls(rule, port).is_some_and(|t| {
+        t.mode.as_deref() == Some("SIMPLE")
+            && (t.insecure_skip_verify == Some(true) || set(&t.ca_certificates) || set(&t.credential_name))
+    })
+}
+
+fn tls_text(rule: &DestinationRuleView, port: i64) -> String {
+    match effective_tls(rule, port) {
         None => "no trafficPolicy.tls".into(),
         Some(t) => format!(
             "tls.mode {} with insecureSkipVerify {}",
@@ -318,7 +337,7 @@ fn check_rule_tls(ctx: &CheckContext) -> Vec<Issue> {
     let mut out = Vec::new();
     for t in epp_targets(snap) {
         let mut matching: Vec<&DestinationRuleView> = rules(snap).iter().filter(|r| host_matches(r, &t)).collect();
-        if matching.is_empty() || matching.iter().any(|r| tls_ok(r)) {
+        if matching.is_empty() || matching.iter().any(|r| tls_ok(r, t.port)) {
             continue;
         }
         // Prefer the rule in the picker's namespace with an exact host.
@@ -356,7 +375,7 @@ fn check_rule_tls(ctx: &CheckContext) -> Vec<Issue> {
                     obj.name,
                     t.fqdn(),
                     pool_path(t.pool),
-                    tls_text(rule)
+                    tls_text(rule, t.port)
                 ),
                 hint,
             )
@@ -425,7 +444,7 @@ spec: {selector: {app: qwen-epp}, ports: [{name: grpc-ext-proc, port: 9002}]}
         let found = issues("LLMD-IST-001", BASE);
         assert_eq!(found.len(), 1);
         assert_eq!((found[0].severity, found[0].object.name.as_str()), (Severity::Error, "qwen"));
-        assert!(found[0].fixable);
+        assert!(found[0].repair.is_some());
         assert!(found[0].hint.contains(r#""host":"qwen-epp.llm.svc.cluster.local""#), "{}", found[0].hint);
         assert!(found[0].hint.contains(r#""insecureSkipVerify":true,"mode":"SIMPLE""#), "{}", found[0].hint);
     }
@@ -493,7 +512,7 @@ spec:
             (found[0].severity, found[0].object.name.as_str(), found[0].object.kind.as_str()),
             (Severity::Error, "qwen-epp", "DestinationRule")
         );
-        assert!(found[0].fixable);
+        assert!(found[0].repair.is_some());
         assert!(found[0].hint.contains(r#"{"spec":{"host":"qwen-epp.llm.svc.cluster.local"}}"#), "{}", found[0].hint);
         // The same root cause is not reported again as a missing rule.
         assert!(issues("LLMD-IST-001", &yaml).is_empty());
@@ -511,7 +530,7 @@ spec:
         let found = issues("LLMD-IST-002", &yaml);
         assert_eq!(found.len(), 1);
         assert_eq!((found[0].severity, found[0].object.name.as_str()), (Severity::Warning, "stale"));
-        assert!(!found[0].fixable);
+        assert!(found[0].repair.is_none());
     }
 
     #[test]
@@ -520,8 +539,37 @@ spec:
         let found = issues("LLMD-IST-003", &yaml);
         assert_eq!(found.len(), 1);
         assert_eq!((found[0].severity, found[0].object.name.as_str()), (Severity::Error, "qwen-epp"));
-        assert!(found[0].fixable && found[0].message.contains("ISTIO_MUTUAL"));
+        assert!(found[0].repair.is_some() && found[0].message.contains("ISTIO_MUTUAL"));
         assert!(found[0].hint.starts_with("kubectl patch destinationrule.networking.istio.io/qwen-epp -n llm"));
         assert!(issues("LLMD-IST-001", &yaml).is_empty());
+    }
+
+    #[test]
+    fn rules_that_verify_the_picker_certificate_or_set_it_per_port_pass() {
+        let host = "qwen-epp.llm.svc.cluster.local";
+        let verifying =
+            ["{mode: SIMPLE, caCertificates: /etc/epp-ca/ca.crt}", "{mode: SIMPLE, credentialName: qwen-epp-ca}"];
+        for tls in verifying {
+            let yaml = docs(&[BASE, &rule("qwen-epp", host, tls)]);
+            for code in ["LLMD-IST-001", "LLMD-IST-002", "LLMD-IST-003"] {
+                assert!(issues(code, &yaml).is_empty(), "{code} with {tls}: {:?}", issues(code, &yaml));
+            }
+        }
+        // TLS only under portLevelSettings for the picker port (9002).
+        let per_port = format!(
+            "apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {{name: qwen-epp, namespace: llm}}\nspec: {{host: {host}, trafficPolicy: {{portLevelSettings: [{{port: {{number: 9002}}, tls: {GOOD_TLS}}}]}}}}\n"
+        );
+        let yaml = docs(&[BASE, &per_port]);
+        for code in ["LLMD-IST-001", "LLMD-IST-002", "LLMD-IST-003"] {
+            assert!(issues(code, &yaml).is_empty(), "{code}: {:?}", issues(code, &yaml));
+        }
+        // The same rule for another port leaves the picker port without TLS.
+        let yaml = docs(&[BASE, &per_port.replace("number: 9002", "number: 9090")]);
+        let found = issues("LLMD-IST-003", &yaml);
+        assert_eq!(found.len(), 1);
+        assert!(found[0].message.contains("has no trafficPolicy.tls"), "{}", found[0].message);
+        // SIMPLE with neither verification nor skip: Istio verifies against system roots and fails.
+        let yaml = docs(&[BASE, &rule("qwen-epp", host, "{mode: SIMPLE}")]);
+        assert_eq!(issues("LLMD-IST-003", &yaml).len(), 1);
     }
 }

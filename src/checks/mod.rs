@@ -33,58 +33,36 @@ pub struct Issue {
     pub object: ObjectRef,
     pub message: String,
     pub hint: String,
-    pub fixable: bool,
-    /// The automated repair, when there is one (implies `fixable`).
+    /// The repair `doctor --fix` performs, when there is one: only then is the finding "fixable"
+    /// (a finding repaired by hand just has its hint).
     pub repair: Option<Repair>,
 }
 
 impl Issue {
     /// An error.
     pub fn error(object: ObjectRef, message: impl Into<String>, hint: impl Into<String>) -> Self {
-        Issue {
-            severity: Severity::Error,
-            object,
-            message: message.into(),
-            hint: hint.into(),
-            fixable: false,
-            repair: None,
-        }
+        Issue { severity: Severity::Error, object, message: message.into(), hint: hint.into(), repair: None }
     }
 
     /// A warning.
     pub fn warning(object: ObjectRef, message: impl Into<String>, hint: impl Into<String>) -> Self {
-        Issue {
-            severity: Severity::Warning,
-            object,
-            message: message.into(),
-            hint: hint.into(),
-            fixable: false,
-            repair: None,
-        }
+        Issue { severity: Severity::Warning, object, message: message.into(), hint: hint.into(), repair: None }
     }
 
     /// Information.
     pub fn info(object: ObjectRef, message: impl Into<String>, hint: impl Into<String>) -> Self {
-        Issue {
-            severity: Severity::Info,
-            object,
-            message: message.into(),
-            hint: hint.into(),
-            fixable: false,
-            repair: None,
-        }
+        Issue { severity: Severity::Info, object, message: message.into(), hint: hint.into(), repair: None }
     }
 
-    /// Mark as repairable by `doctor --fix`.
-    pub fn fixable(mut self) -> Self {
-        self.fixable = true;
+    /// Attach the repair `doctor --fix` performs (marks the finding fixable).
+    pub fn repair(mut self, repair: Repair) -> Self {
+        self.repair = Some(repair);
         self
     }
 
-    /// Attach the repair `doctor --fix` performs (marks the issue fixable).
-    pub fn repair(mut self, repair: Repair) -> Self {
-        self.fixable = true;
-        self.repair = Some(repair);
+    /// Attach a repair when there is one.
+    pub fn with_repair(mut self, repair: Option<Repair>) -> Self {
+        self.repair = repair;
         self
     }
 }
@@ -134,7 +112,7 @@ pub fn run_all(ctx: &CheckContext) -> (Vec<CheckResult>, Vec<Finding>) {
                 object: i.object,
                 message: i.message,
                 hint: i.hint,
-                fixable: i.fixable,
+                fixable: i.repair.is_some(),
                 repair: i.repair,
             }));
             match worst {

@@ -408,7 +408,7 @@ spec:
         let found = issues("LLMD-POD-004", &yaml);
         assert_eq!(found.len(), 1);
         assert_eq!((found[0].severity, found[0].object.name.as_str()), (Severity::Warning, "qwen"));
-        assert!(found[0].fixable);
+        assert!(found[0].repair.is_some());
         assert!(found[0].hint.contains(r#""targetPorts":[{"number":8200}]"#), "{}", found[0].hint);
         assert!(issues("LLMD-POD-003", &yaml).is_empty());
         let ok = pod("qwen-0", LABELS, "[{containerPort: 8000}]", true);

@@ -86,7 +86,7 @@ pub static CHECKS: &[Check] = &[
     },
     Check {
         code: "LLMD-POOL-009",
-        title: "No InferencePool fails open when its endpoint picker is down",
+        title: "No FailOpen InferencePool is bypassing its endpoint picker",
         category: Category::Pools,
         needs: &[Kind::InferencePools, Kind::InferencePoolsX],
         run: check_fail_open,
@@ -166,6 +166,20 @@ pub(crate) fn epp_service_name(pool: &InferencePoolView) -> Option<&str> {
     (core && epp.kind == "Service" && !epp.name.is_empty()).then_some(epp.name.as_str())
 }
 
+/// Ready endpoints of Service `ns/name` in its EndpointSlices (a nil ready condition means
+/// "unknown", which consumers treat as ready); None when EndpointSlices were not collected.
+pub(crate) fn ready_endpoints(snap: &Snapshot, ns: &str, name: &str) -> Option<usize> {
+    if !snap.endpoint_slices.is_listed() {
+        return None;
+    }
+    let count = snap
+        .endpoint_slices_of(ns, name)
+        .flat_map(|s| s.endpoints.iter().flatten())
+        .filter(|e| e.conditions.as_ref().and_then(|c| c.ready).unwrap_or(true))
+        .count();
+    Some(count)
+}
+
 /// HTTPRoutes with a backendRef of kind InferencePool (either group) naming this pool.
 pub(crate) fn routes_referencing<'a>(snap: &'a Snapshot, pool: &InferencePoolView) -> Vec<&'a HttpRouteView> {
     snap.routes_to_pool(pool.metadata.ns(), &pool.metadata.name)
@@ -201,7 +215,7 @@ fn gateway_controller<'a>(snap: &'a Snapshot, ns: &str, name: &str) -> Option<(&
 fn enable_hint_for_gateway(snap: &Snapshot, ns: &str, name: &str) -> Option<String> {
     let (class, controller) = gateway_controller(snap, ns, name)?;
     match provider_for_controller(controller) {
-        Some(p) => Some(p.enable_hint.to_string()),
+        Some(p) => Some(super::gatewayclasses::enable_command_in(snap, p)),
         None => Some(format!(
             "enable InferencePool (inference.networking.k8s.io/v1) support in the controller {controller} of GatewayClass {class}"
         )),
@@ -353,7 +367,8 @@ fn check_referenced(ctx: &CheckContext) -> Vec<Issue> {
         let hint = match gw {
             Some(g) => {
                 let mut parent = json!({"name": g.metadata.name});
-                if g.metadata.ns() != ns {
+                // Never an empty namespace (the schema rejects it: minLength 1).
+                if g.metadata.ns() != ns && !g.metadata.ns().is_empty() {
                     parent["namespace"] = json!(g.metadata.ns());
                 }
                 let route = json!({
@@ -501,11 +516,27 @@ fn check_resolved_refs(ctx: &CheckContext) -> Vec<Issue> {
     out
 }
 
-/// E43: endpointPickerRef (v1) / extensionRef (v1alpha2) omitted.
+/// True when the pool's gateways accept it as it is: some parent says Accepted=True and none
+/// Accepted=False.
+fn accepted_by_every_parent(pool: &InferencePoolView) -> bool {
+    let accepted = |status: &str| {
+        pool.parents
+            .iter()
+            .any(|p| crate::model::condition(&p.conditions, "Accepted").is_some_and(|c| c.status == status))
+    };
+    accepted("True") && !accepted("False")
+}
+
+/// E43: endpointPickerRef (v1) / extensionRef (v1alpha2) omitted. From GAIE v1.6 the v1 API makes
+/// endpointPickerRef optional and leaves it to the gateway (api/v1/inferencepool_types.go,
+/// EndpointPickerRefMissing): a pool its gateways have Accepted without one is healthy.
 fn check_epp_ref_present(ctx: &CheckContext) -> Vec<Issue> {
     let snap = ctx.snapshot;
     let mut out = Vec::new();
     for pool in effective_pools(snap).into_iter().filter(|p| p.endpoint_picker.is_none()) {
+        if pool.api == PoolApi::V1 && accepted_by_every_parent(pool) {
+            continue;
+        }
         let ns = pool.metadata.ns();
         let field = if pool.api == PoolApi::V1 { "endpointPickerRef" } else { "extensionRef" };
         // Suggest the Service llm-d would have created, when exactly one candidate exists.
@@ -534,12 +565,23 @@ fn check_epp_ref_present(ctx: &CheckContext) -> Vec<Issue> {
         } else {
             format!("deploy the endpoint picker Service {svc} in namespace {ns}, then: {}", pool_patch(pool, &patch))
         };
+        let rejected_by: Vec<String> = pool
+            .parents
+            .iter()
+            .filter(|p| {
+                crate::model::condition(&p.conditions, "Accepted")
+                    .is_some_and(|c| c.status == "False" && c.reason == "EndpointPickerRefMissing")
+            })
+            .map(|p| format!("{}/{}", p.parent_ref.namespace.as_deref().unwrap_or(ns), p.parent_ref.name))
+            .collect();
+        let why = if rejected_by.is_empty() {
+            "no gateway has Accepted it without one, and most require one (EndpointPickerRefMissing)".to_string()
+        } else {
+            format!("Gateway {} rejects it (Accepted=False, EndpointPickerRefMissing)", rejected_by.join(", "))
+        };
         out.push(Issue::error(
             pool_object(pool),
-            format!(
-                "InferencePool {} has no spec.{field}: gateways reject it (EndpointPickerRefMissing) or route without an endpoint picker",
-                pool_path(pool)
-            ),
+            format!("InferencePool {} has no spec.{field}: {why}", pool_path(pool)),
             hint,
         ));
     }
@@ -580,10 +622,28 @@ fn check_selector_and_ports(ctx: &CheckContext) -> Vec<Issue> {
     out
 }
 
-/// E44: FailOpen sends traffic around the picker when it is down, silently.
+/// Why a pool's endpoint picker is not serving right now (its Service is missing or has no ready
+/// endpoint), or None when it serves or that cannot be known (offline, not listed, out of scope).
+fn picker_down(snap: &Snapshot, pool: &InferencePoolView) -> Option<String> {
+    let ns = pool.metadata.ns();
+    let svc = epp_service_name(pool)?;
+    // Manifests tell nothing about what runs (a Service left out of the files is not a down picker).
+    if !snap.live || !snap.services.is_listed() || !snap.in_scope(ns) {
+        return None;
+    }
+    if snap.service(ns, svc).is_none() {
+        return Some(format!("its Service {ns}/{svc} does not exist"));
+    }
+    (ready_endpoints(snap, ns, svc)? == 0).then(|| format!("its Service {ns}/{svc} has no ready endpoints"))
+}
+
+/// E44: FailOpen (the GAIE chart's default since v1.4, config/charts/inferencepool/values.yaml,
+/// and llm-d's) sends traffic around the picker while it is down. A supported default is
+/// information; it is a warning only while the picker is actually down, i.e. traffic bypasses it now.
 fn check_fail_open(ctx: &CheckContext) -> Vec<Issue> {
+    let snap = ctx.snapshot;
     let mut out = Vec::new();
-    for pool in effective_pools(ctx.snapshot) {
+    for pool in effective_pools(snap) {
         let Some(epp) = &pool.endpoint_picker else { continue };
         if epp.failure_mode != "FailOpen" {
             continue;
@@ -592,15 +652,32 @@ fn check_fail_open(ctx: &CheckContext) -> Vec<Issue> {
             PoolApi::V1 => json!({"spec": {"endpointPickerRef": {"failureMode": "FailClose"}}}),
             PoolApi::V1Alpha2 => json!({"spec": {"extensionRef": {"failureMode": "FailClose"}}}),
         };
-        out.push(Issue::warning(
-            pool_object(pool),
-            format!(
-                "InferencePool {} uses failureMode FailOpen: when endpoint picker {} is down, requests silently bypass it and load-aware routing stops",
-                pool_path(pool),
-                epp.name
+        out.push(match picker_down(snap, pool) {
+            Some(why) => Issue::warning(
+                pool_object(pool),
+                format!(
+                    "InferencePool {} uses failureMode FailOpen and endpoint picker {} is down ({why}): requests bypass the picker now, without load-aware routing",
+                    pool_path(pool),
+                    epp.name
+                ),
+                format!(
+                    "{}  # fails requests instead of bypassing the picker; bring the picker back (LLMD-EPP findings)",
+                    pool_patch(pool, &patch)
+                ),
             ),
-            format!("{}  # or keep FailOpen and alert on the picker's availability", pool_patch(pool, &patch)),
-        ));
+            None => Issue::info(
+                pool_object(pool),
+                format!(
+                    "InferencePool {} uses failureMode FailOpen (the chart default): if endpoint picker {} goes down, requests bypass it instead of failing",
+                    pool_path(pool),
+                    epp.name
+                ),
+                format!(
+                    "{}  # only to fail requests instead; or keep FailOpen and alert on the picker's availability",
+                    pool_patch(pool, &patch)
+                ),
+            ),
+        });
     }
     out
 }
@@ -681,7 +758,7 @@ spec: {gatewayClassName: istio, listeners: [{name: http, port: 80, protocol: HTT
             (i.severity, i.object.name.as_str(), i.object.group.as_str()),
             (Severity::Error, "qwen", groups::INFERENCE_X)
         );
-        assert!(i.fixable);
+        assert!(i.repair.is_some());
         assert!(i.hint.contains(r#""matchLabels":{"app":"qwen"}"#), "{}", i.hint);
         assert!(i.hint.contains(r#""targetPorts":[{"number":8000}]"#), "{}", i.hint);
         assert!(i.hint.contains(r#""port":{"number":9002}"#) && i.hint.contains("FailOpen"), "{}", i.hint);
@@ -792,7 +869,30 @@ spec: {gatewayClassName: istio, listeners: [{name: http, port: 80, protocol: HTT
         // The EndpointPickerRefMissing condition is not reported a second time.
         let v16 = format!("{pool}status:\n  parents:\n  - parentRef: {{name: gw}}\n    conditions: [{{type: Accepted, status: \"False\", reason: EndpointPickerRefMissing}}]\n");
         assert!(ctx_issues(check("LLMD-POOL-005"), &v16).is_empty());
+        let issues = ctx_issues(check("LLMD-POOL-007"), &v16);
+        assert_eq!(
+            issues[0].message,
+            "InferencePool llm/qwen has no spec.endpointPickerRef: Gateway llm/gw rejects it (Accepted=False, EndpointPickerRefMissing)"
+        );
         assert!(ctx_issues(check("LLMD-POOL-007"), POOL_V1).is_empty());
+    }
+
+    #[test]
+    fn v1_pool_without_picker_accepted_by_its_gateway_is_healthy() {
+        // GAIE v1.6 makes endpointPickerRef optional; the gateway decides, and this one accepted it.
+        let pool = POOL_V1.replace("  endpointPickerRef: {name: qwen-epp, port: {number: 9002}}\n", "");
+        let accepted = format!(
+            "{pool}status:\n  parents:\n  - parentRef: {{name: gw}}\n    conditions: [{{type: Accepted, status: \"True\", reason: Accepted}}]\n"
+        );
+        for code in ["LLMD-POOL-005", "LLMD-POOL-006", "LLMD-POOL-007", "LLMD-POOL-009"] {
+            assert!(ctx_issues(check(code), &accepted).is_empty(), "{code}");
+        }
+        // Not yet accepted by anyone: still an error.
+        let issues = ctx_issues(check("LLMD-POOL-007"), &pool);
+        assert_eq!(
+            issues[0].message,
+            "InferencePool llm/qwen has no spec.endpointPickerRef: no gateway has Accepted it without one, and most require one (EndpointPickerRefMissing)"
+        );
     }
 
     #[test]
@@ -805,12 +905,63 @@ spec: {gatewayClassName: istio, listeners: [{name: http, port: 80, protocol: HTT
         assert!(ctx_issues(check("LLMD-POOL-008"), POOL_V1).is_empty());
     }
 
+    const EPP_SERVICE: &str = r#"
+apiVersion: v1
+kind: Service
+metadata: {name: qwen-epp, namespace: llm}
+spec:
+  selector: {app: qwen-epp}
+  ports: [{name: grpc-ext-proc, port: 9002}]
+"#;
+
+    fn epp_slice(ready: bool) -> String {
+        format!(
+            r#"
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {{name: qwen-epp-abc, namespace: llm, labels: {{kubernetes.io/service-name: qwen-epp}}}}
+addressType: IPv4
+endpoints: [{{addresses: [10.0.0.5], conditions: {{ready: {ready}}}}}]
+"#
+        )
+    }
+
     #[test]
-    fn fail_open_is_a_warning() {
-        let issues = ctx_issues(check("LLMD-POOL-009"), POOL_X);
+    fn fail_open_with_a_serving_picker_is_information() {
+        let pool = POOL_V1.replace("port: {number: 9002}}", "port: {number: 9002}, failureMode: FailOpen}");
+        let yaml = [pool.as_str(), EPP_SERVICE, &epp_slice(true)].join("\n---\n");
+        let issues = ctx_issues(check("LLMD-POOL-009"), &yaml);
+        assert_eq!(issues.len(), 1, "{issues:?}");
+        assert_eq!((issues[0].severity, issues[0].object.name.as_str()), (Severity::Info, "qwen"));
+        assert_eq!(
+            issues[0].message,
+            "InferencePool llm/qwen uses failureMode FailOpen (the chart default): if endpoint picker qwen-epp goes down, requests bypass it instead of failing"
+        );
+        assert!(issues[0].hint.contains(r#""endpointPickerRef":{"failureMode":"FailClose"}"#), "{}", issues[0].hint);
+        // Offline nothing tells whether the picker serves, even when its Service is not in the files.
+        let mut snap = fixtures::snapshot(&pool);
+        snap.live = false;
+        snap.endpoint_slices = crate::snapshot::Collected::Unknown { reason: "offline".into() };
+        let found = fixtures::issues_in(CHECKS, "LLMD-POOL-009", &snap);
+        assert_eq!(found[0].severity, Severity::Info);
+        assert!(ctx_issues(check("LLMD-POOL-009"), POOL_V1).is_empty());
+    }
+
+    #[test]
+    fn fail_open_while_the_picker_is_down_is_a_warning() {
+        // No ready endpoint: traffic bypasses the picker right now.
+        let yaml = [POOL_X, EPP_SERVICE, &epp_slice(false)].join("\n---\n");
+        let issues = ctx_issues(check("LLMD-POOL-009"), &yaml);
         assert_eq!(issues.len(), 1);
         assert_eq!((issues[0].severity, issues[0].object.name.as_str()), (Severity::Warning, "qwen"));
+        assert_eq!(
+            issues[0].message,
+            "InferencePool llm/qwen uses failureMode FailOpen and endpoint picker qwen-epp is down (its Service llm/qwen-epp has no ready endpoints): requests bypass the picker now, without load-aware routing"
+        );
         assert!(issues[0].hint.contains(r#""extensionRef":{"failureMode":"FailClose"}"#));
-        assert!(ctx_issues(check("LLMD-POOL-009"), POOL_V1).is_empty());
+        // The Service itself is missing.
+        let issues = ctx_issues(check("LLMD-POOL-009"), POOL_X);
+        assert_eq!(issues[0].severity, Severity::Warning);
+        assert!(issues[0].message.contains("its Service llm/qwen-epp does not exist"), "{}", issues[0].message);
     }
 }

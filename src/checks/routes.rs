@@ -710,8 +710,9 @@ fn check_pool_exists(ctx: &CheckContext) -> Vec<Issue> {
         let hint = match suggestion {
             Some(s) => patch_route(route, &format!(r#"[{{"op":"replace","path":"{}/name","value":"{s}"}}]"#, backend_path(i, j))),
             None => format!(
-                "create the pool: helm install {} oci://registry.k8s.io/gateway-api-inference-extension/charts/inferencepool -n {ns} --set inferencePool.modelServers.matchLabels.app=MODEL_SERVER_LABEL",
-                b.name
+                "create the pool: helm install {} oci://registry.k8s.io/gateway-api-inference-extension/charts/inferencepool -n {ns} --version {} --set inferencePool.modelServers.matchLabels.app=MODEL_SERVER_LABEL",
+                b.name,
+                ctx.profile.inference_extension
             ),
         };
         out.push(Issue::error(route_ref(route), message, hint));
@@ -1126,7 +1127,11 @@ fn check_route_resolved(ctx: &CheckContext) -> Vec<Issue> {
                     } else {
                         let provider = provider_for_controller(&s.controller_name);
                         match provider {
-                            Some(p) => format!("switch on InferencePool support in {}: {}", p.name, p.enable_hint),
+                            Some(p) => format!(
+                                "switch on InferencePool support in {}: {}",
+                                p.name,
+                                super::gatewayclasses::enable_command_in(snap, p)
+                            ),
                             None => format!(
                                 "use a gateway whose controller supports {}/InferencePool (kubectl llmd gateway install --provider istio)",
                                 groups::INFERENCE
@@ -1325,7 +1330,7 @@ spec:
         let f = &found(&s, "LLMD-RT-004")[0];
         assert_eq!(f.severity, Severity::Error);
         assert!(f.message.contains("llm/qwen-pol") && f.hint.contains("\"value\":\"qwen-pool\""), "{f:?}");
-        assert!(!f.fixable);
+        assert!(f.repair.is_none());
         let s = snap(&[GATEWAY, &r]);
         assert!(found(&s, "LLMD-RT-004")[0].hint.contains("helm install qwen-pol"));
     }
@@ -1351,7 +1356,7 @@ spec:
         let s = snap(&[GATEWAY, POOL, &r]);
         assert_eq!(codes(&s), vec!["LLMD-RT-006"]);
         let f = &found(&s, "LLMD-RT-006")[0];
-        assert_eq!((f.severity, f.fixable), (Severity::Error, true));
+        assert_eq!((f.severity, f.repair.is_some()), (Severity::Error, true));
         assert!(f.hint.contains(r#""path":"/spec/rules/0/backendRefs/0/group","value":"inference.networking.k8s.io""#));
         // Both pools exist: a warning to switch.
         let xpool = r#"
@@ -1372,7 +1377,7 @@ spec: {selector: {app: qwen}, targetPortNumber: 8000, extensionRef: {name: qwen-
         let s = snap(&[GATEWAY, POOL, &r]);
         assert_eq!(codes(&s), vec!["LLMD-RT-007"]);
         let f = &found(&s, "LLMD-RT-007")[0];
-        assert_eq!((f.severity, f.fixable), (Severity::Error, true));
+        assert_eq!((f.severity, f.repair.is_some()), (Severity::Error, true));
         assert!(f.hint.contains(r#""path":"/spec/rules/0/backendRefs/0/kind","value":"InferencePool""#));
         let svc = r#"
 apiVersion: v1
@@ -1394,7 +1399,7 @@ spec: {ports: [{port: 8000}]}
         let s = snap(&[&gw, POOL, &r]);
         assert_eq!(codes(&s), vec!["LLMD-RT-008"]);
         let f = &found(&s, "LLMD-RT-008")[0];
-        assert_eq!((f.severity, f.fixable, f.object.namespace.as_str()), (Severity::Error, true, "apps"));
+        assert_eq!((f.severity, f.repair.is_some(), f.object.namespace.as_str()), (Severity::Error, true, "apps"));
         assert!(
             f.hint.contains(r#""namespace":"llm""#)
                 && f.hint.contains(r#""namespace":"apps""#)
@@ -1430,7 +1435,7 @@ spec:
         let s = snap(&[&gw, POOL, &r, grant]);
         assert_eq!(codes(&s), vec!["LLMD-RT-009"], "reported once, on the grant");
         let f = &found(&s, "LLMD-RT-009")[0];
-        assert_eq!((f.object.kind.as_str(), f.severity, f.fixable), ("ReferenceGrant", Severity::Error, true));
+        assert_eq!((f.object.kind.as_str(), f.severity, f.repair.is_some()), ("ReferenceGrant", Severity::Error, true));
         assert!(f.hint.contains(r#""op":"replace","path":"/spec/to/0/group","value":"inference.networking.k8s.io""#));
         // No route depends on it: a warning.
         assert_eq!(found(&snap(&[POOL, grant]), "LLMD-RT-009")[0].severity, Severity::Warning);

@@ -128,6 +128,39 @@ fn one_line(s: &str) -> String {
     first.trim_start_matches("error: ").to_string()
 }
 
+/// The contexts a fleet run covers: every context of the kubeconfig in effect (merged like kubectl, first
+/// file to name a context wins) in file order with `--all-contexts`, else those of `--contexts` in the order
+/// given (repeats dropped), each of which must exist.
+pub fn fleet_contexts(flags: &GlobalFlags, all: bool, asked: &[String]) -> Result<Vec<String>> {
+    let paths = kubeconfig_paths(flags)?;
+    let kubeconfig = load_kubeconfig(&paths)?;
+    if all {
+        if kubeconfig.contexts.is_empty() {
+            return Err(Failure::with_hint(
+                format!("--all-contexts: kubeconfig {} has no contexts", join_paths(&paths)),
+                "add contexts with `kubectl config set-context`, or point KUBECONFIG at the files that hold them",
+            ));
+        }
+        return Ok(kubeconfig.contexts.iter().map(|c| c.name.clone()).collect());
+    }
+    let mut chosen: Vec<String> = Vec::new();
+    for name in asked.iter().map(|n| n.trim()) {
+        if name.is_empty() {
+            return Err(Failure::with_hint(
+                "--contexts has an empty name",
+                "separate names with single commas: --contexts a,b",
+            ));
+        }
+        if !kubeconfig.contexts.iter().any(|c| c.name == name) {
+            return Err(context_not_found(name, &join_paths(&paths), &kubeconfig));
+        }
+        if !chosen.iter().any(|c| c == name) {
+            chosen.push(name.to_string());
+        }
+    }
+    Ok(chosen)
+}
+
 /// Resolve flags + kubeconfig into a client. Makes no request.
 pub async fn connect(flags: &GlobalFlags) -> Result<Connection> {
     let paths = kubeconfig_paths(flags)?;
@@ -137,10 +170,7 @@ pub async fn connect(flags: &GlobalFlags) -> Result<Connection> {
     let context_name = flags.context.clone().or_else(|| kubeconfig.current_context.clone()).unwrap_or_default();
     if let Some(ctx) = &flags.context {
         if !kubeconfig.contexts.iter().any(|c| &c.name == ctx) {
-            return Err(Failure::with_hint(
-                format!("context {ctx:?} not found in kubeconfig {files}"),
-                format!("available contexts: {}", names(kubeconfig.contexts.iter().map(|c| c.name.as_str()))),
-            ));
+            return Err(context_not_found(ctx, &files, &kubeconfig));
         }
     } else if context_name.is_empty() && (flags.cluster.is_none() || flags.user.is_none()) {
         return Err(Failure::with_hint(
@@ -187,11 +217,95 @@ pub async fn connect(flags: &GlobalFlags) -> Result<Connection> {
     })
 }
 
+fn context_not_found(context: &str, files: &str, kubeconfig: &Kubeconfig) -> Failure {
+    Failure::with_hint(
+        format!("context {context:?} not found in kubeconfig {files}"),
+        format!("available contexts: {}", names(kubeconfig.contexts.iter().map(|c| c.name.as_str()))),
+    )
+}
+
+/// The namespace kubectl gives an object that names none, resolved without contacting the server:
+/// -n, else the namespace of the context (--context, else current-context), else "default".
+/// Having no kubeconfig at all is fine: manifests can be checked where no cluster is configured.
+pub fn default_namespace(flags: &GlobalFlags) -> Result<String> {
+    if let Some(ns) = &flags.namespace {
+        return Ok(ns.clone());
+    }
+    let paths = match kubeconfig_paths(flags) {
+        Ok(paths) => paths,
+        Err(_) if flags.context.is_none() => return Ok("default".into()),
+        Err(e) => return Err(e),
+    };
+    let kubeconfig = load_kubeconfig(&paths)?;
+    let Some(name) = flags.context.clone().or_else(|| kubeconfig.current_context.clone()).filter(|n| !n.is_empty())
+    else {
+        return Ok("default".into());
+    };
+    let context = kubeconfig
+        .contexts
+        .iter()
+        .find(|c| c.name == name)
+        .ok_or_else(|| context_not_found(&name, &join_paths(&paths), &kubeconfig))?;
+    Ok(context.context.as_ref().and_then(|c| c.namespace.clone()).filter(|n| !n.is_empty()).unwrap_or("default".into()))
+}
+
 fn names<'a>(it: impl Iterator<Item = &'a str>) -> String {
     let v: Vec<&str> = it.collect();
     if v.is_empty() {
         "none".into()
     } else {
         v.join(", ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const KUBECONFIG: &str = "apiVersion: v1\nkind: Config\ncurrent-context: team\nclusters:\n\
+        - {name: c, cluster: {server: 'https://127.0.0.1:1'}}\nusers:\n- {name: u, user: {token: t}}\ncontexts:\n\
+        - {name: team, context: {cluster: c, user: u, namespace: team-a}}\n\
+        - {name: plain, context: {cluster: c, user: u}}\n";
+
+    fn flags(kubeconfig: &Path, context: Option<&str>, namespace: Option<&str>) -> GlobalFlags {
+        GlobalFlags {
+            kubeconfig: Some(kubeconfig.to_path_buf()),
+            context: context.map(str::to_string),
+            namespace: namespace.map(str::to_string),
+            ..GlobalFlags::default()
+        }
+    }
+
+    #[test]
+    fn default_namespace_is_flag_then_context_then_default() {
+        let dir = tempfile::tempdir().unwrap();
+        let kc = dir.path().join("config");
+        std::fs::write(&kc, KUBECONFIG).unwrap();
+        assert_eq!(default_namespace(&flags(&kc, None, Some("mine"))).unwrap(), "mine");
+        assert_eq!(default_namespace(&flags(&kc, None, None)).unwrap(), "team-a");
+        assert_eq!(default_namespace(&flags(&kc, Some("plain"), None)).unwrap(), "default");
+        let f = default_namespace(&flags(&kc, Some("gone"), None)).unwrap_err();
+        assert_eq!(f.message, format!("context \"gone\" not found in kubeconfig {}", kc.display()));
+        assert_eq!(f.hint.as_deref(), Some("available contexts: team, plain"));
+        // -n needs no kubeconfig at all, not even a readable one.
+        assert_eq!(default_namespace(&flags(&dir.path().join("missing"), None, Some("x"))).unwrap(), "x");
+    }
+
+    #[test]
+    fn fleet_contexts_are_checked_kept_in_order_and_deduplicated() {
+        let dir = tempfile::tempdir().unwrap();
+        let kc = dir.path().join("config");
+        std::fs::write(&kc, KUBECONFIG).unwrap();
+        let f = flags(&kc, None, None);
+        let asked = |names: &[&str]| names.iter().map(|n| n.to_string()).collect::<Vec<_>>();
+        assert_eq!(fleet_contexts(&f, true, &[]).unwrap(), ["team", "plain"]);
+        assert_eq!(fleet_contexts(&f, false, &asked(&["plain", "team", "plain"])).unwrap(), ["plain", "team"]);
+        let e = fleet_contexts(&f, false, &asked(&["team", "gone"])).unwrap_err();
+        assert_eq!(e.message, format!("context \"gone\" not found in kubeconfig {}", kc.display()));
+        assert_eq!(e.hint.as_deref(), Some("available contexts: team, plain"));
+        assert!(fleet_contexts(&f, false, &asked(&["team", ""])).unwrap_err().message.contains("empty name"));
+        let empty = dir.path().join("empty");
+        std::fs::write(&empty, "apiVersion: v1\nkind: Config\n").unwrap();
+        assert!(fleet_contexts(&flags(&empty, None, None), true, &[]).unwrap_err().message.contains("no contexts"));
     }
 }

@@ -106,6 +106,7 @@ const TARGETS: &[Target] = &[
     t(Kind::Services, "", "Service", "services", &["v1"], true, false),
     t(Kind::EndpointSlices, "discovery.k8s.io", "EndpointSlice", "endpointslices", &["v1"], true, false),
     t(Kind::Deployments, "apps", "Deployment", "deployments", &["v1"], true, false),
+    t(Kind::StatefulSets, "apps", "StatefulSet", "statefulsets", &["v1"], true, false),
     t(
         Kind::AdmissionPolicies,
         "admissionregistration.k8s.io",
@@ -315,7 +316,8 @@ pub async fn collect_cluster(conn: &Connection, namespace: Option<&str>) -> Resu
             })
             .flatten()
             .filter_map(|i| match i {
-                Decoded::Json(v) => InferencePoolView::from_value(v),
+                // A pool that cannot be read selects no pods; `Snapshot::insert` reports it below.
+                Decoded::Json(v) => InferencePoolView::from_value(v).ok(),
                 _ => None,
             })
             .collect();
@@ -368,8 +370,9 @@ pub async fn collect_cluster(conn: &Connection, namespace: Option<&str>) -> Resu
     }
 
     tracing::info!(
-        "collected the snapshot from {} with {} API requests ({} continuation pages) in {:.2}s",
+        "collected the snapshot from {} (context {}) with {} API requests ({} continuation pages) in {:.2}s",
         conn.server,
+        conn.context,
         conn.request_count(),
         conn.page_count(),
         started.elapsed().as_secs_f64()

@@ -1,14 +1,53 @@
-//! The offline collector: manifests (files, directories, stdin) → Snapshot.
+//! The offline collector: manifests (files, directories, stdin) → Snapshot. Like `kubectl apply
+//! -f`: every document must be an object (or a `*List` of them), input with no object at all is an
+//! error, and a namespaced object without a namespace goes to the namespace kubectl would use.
 
+use crate::collect::{describe, kind_of};
 use crate::error::{Failure, Result};
 use crate::snapshot::{Collected, Snapshot, Source};
 use serde_json::Value;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-/// Parse YAML or JSON text (multi-document; `List` kinds flattened) into objects.
-pub fn parse_manifests(text: &str, origin: &str) -> Result<Vec<Value>> {
-    let docs: Vec<Value> = serde_saphyr::from_multiple(text).map_err(|e| {
+/// One object of a manifest, with where it was.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Located {
+    pub object: Value,
+    /// The file as given ("stdin" for `-`).
+    pub origin: String,
+    /// 1-based document number in the file, counting empty documents as YAML does.
+    pub document: usize,
+    /// The index in the document's `items` when it is a `*List`.
+    pub item: Option<usize>,
+}
+
+impl Located {
+    /// "gw.yaml (document 2)", "list.json (document 1, items[3])".
+    pub fn place(&self) -> String {
+        match self.item {
+            Some(i) => format!("{} (document {}, items[{i}])", self.origin, self.document),
+            None => format!("{} (document {})", self.origin, self.document),
+        }
+    }
+
+    /// What to pass to `kubectl apply -f` to look at the same input.
+    fn file_arg(&self) -> &str {
+        if self.origin == "stdin" {
+            "-"
+        } else {
+            &self.origin
+        }
+    }
+}
+
+const OBJECT_HINT: &str = "every YAML document must be one object with apiVersion, kind and metadata.name \
+                           (or a kind: List of them), as `kubectl apply -f` expects";
+
+/// Read YAML or JSON text (multi-document; `*List` kinds flattened) into objects, with where each
+/// came from. A document or List item that is not a Kubernetes object (a mapping with apiVersion
+/// and kind) is an error naming it; empty documents are skipped.
+pub fn read_objects(text: &str, origin: &str) -> Result<Vec<Located>> {
+    let docs: Vec<serde_saphyr::Spanned<Value>> = serde_saphyr::from_multiple(text).map_err(|e| {
         let detail = e.to_string();
         let first = detail.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or("");
         Failure::with_hint(
@@ -16,33 +55,134 @@ pub fn parse_manifests(text: &str, origin: &str) -> Result<Vec<Value>> {
             "fix the document, or check it with `kubectl apply --dry-run=client -f FILE`",
         )
     })?;
+    let starts = DocumentStarts::of(text);
     let mut out = Vec::new();
     for doc in docs {
-        flatten(doc, &mut out);
+        let document = starts.document_at(doc.referenced.line() as usize);
+        let here = Located { object: Value::Null, origin: origin.to_string(), document, item: None };
+        match doc.value {
+            Value::Object(m) if is_list(&m) => {
+                let items = match m.get("items") {
+                    None | Some(Value::Null) => Vec::new(),
+                    Some(Value::Array(items)) => items.clone(),
+                    Some(other) => {
+                        return Err(not_an_object(&here, &format!("its items are {}, not a list", what(other))))
+                    }
+                };
+                for (i, item) in items.into_iter().enumerate() {
+                    out.push(object(Located { object: item, item: Some(i), ..here.clone() })?);
+                }
+            }
+            value => out.push(object(Located { object: value, ..here })?),
+        }
     }
     Ok(out)
 }
 
-fn flatten(doc: Value, out: &mut Vec<Value>) {
-    match doc {
-        Value::Null => {}
-        Value::Object(ref m) if m.get("kind").and_then(Value::as_str).is_some_and(|k| k.ends_with("List")) => {
-            if let Some(Value::Array(items)) = m.get("items") {
-                for item in items.clone() {
-                    flatten(item, out);
-                }
-            }
-        }
-        Value::Array(items) => items.into_iter().for_each(|i| flatten(i, out)),
-        other => out.push(other),
+/// The objects of YAML or JSON text, without where they came from (see `read_objects`).
+pub fn parse_manifests(text: &str, origin: &str) -> Result<Vec<Value>> {
+    Ok(read_objects(text, origin)?.into_iter().map(|l| l.object).collect())
+}
+
+fn is_list(m: &serde_json::Map<String, Value>) -> bool {
+    m.get("kind").and_then(Value::as_str).is_some_and(|k| k.ends_with("List"))
+}
+
+/// `located` when it holds a Kubernetes object, else the error kubectl would give.
+fn object(located: Located) -> Result<Located> {
+    let Value::Object(m) = &located.object else {
+        return Err(not_an_object(&located, &format!("found {}", what(&located.object))));
+    };
+    let has = |key: &str| m.get(key).and_then(Value::as_str).is_some_and(|s| !s.is_empty());
+    let missing = match (has("apiVersion"), has("kind")) {
+        (true, true) => return Ok(located),
+        (false, false) => "apiVersion and kind are missing",
+        (false, true) => "apiVersion is missing",
+        (true, false) => "kind is missing",
+    };
+    Err(not_an_object(&located, missing))
+}
+
+fn not_an_object(at: &Located, why: &str) -> Failure {
+    Failure::with_hint(format!("{} is not a Kubernetes object: {why}", at.place()), OBJECT_HINT)
+}
+
+/// "a list", "a string", …: what a value that should have been an object is.
+fn what(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "a mapping",
     }
 }
 
-/// Build a Snapshot from objects, marking what manifests cannot tell as unknown.
-pub fn snapshot_from_objects(objects: &[Value], paths: Vec<String>) -> Snapshot {
+/// Where documents start, to number them as a reader counts them (serde-saphyr skips empty ones).
+struct DocumentStarts {
+    /// Lines (1-based) holding a `---` marker.
+    markers: Vec<usize>,
+    /// Content before the first marker is a document of its own.
+    implicit_first: bool,
+}
+
+impl DocumentStarts {
+    fn of(text: &str) -> Self {
+        let is_marker = |l: &str| l == "---" || l.starts_with("--- ") || l.starts_with("---\t");
+        let markers: Vec<usize> =
+            text.lines().enumerate().filter(|(_, l)| is_marker(l.trim_end())).map(|(i, _)| i + 1).collect();
+        let before_first = text.lines().take(markers.first().map_or(usize::MAX, |m| m - 1));
+        let implicit_first =
+            before_first.map(str::trim).any(|l| !l.is_empty() && !l.starts_with('#') && !l.starts_with('%'));
+        DocumentStarts { markers, implicit_first }
+    }
+
+    /// The document number of a node on `line`.
+    fn document_at(&self, line: usize) -> usize {
+        let markers_before = self.markers.iter().filter(|m| **m <= line).count();
+        (markers_before + usize::from(self.implicit_first)).max(1)
+    }
+}
+
+/// Give a namespaced object without `metadata.namespace` the namespace `kubectl apply -f` would.
+pub fn place(object: &mut Value, namespace: &str) {
+    if kind_of(object).is_none_or(|k| k.is_cluster_scoped()) {
+        return;
+    }
+    let Value::Object(m) = object else { return };
+    let meta = m.entry("metadata").or_insert(Value::Null);
+    if meta.is_null() {
+        *meta = Value::Object(Default::default());
+    }
+    if let Value::Object(meta) = meta {
+        let has_namespace = meta.get("namespace").and_then(Value::as_str).is_some_and(|ns| !ns.is_empty());
+        if !has_namespace {
+            meta.insert("namespace".into(), Value::String(namespace.to_string()));
+        }
+    }
+}
+
+/// Build a Snapshot from objects, marking what manifests cannot tell as unknown. An object of a
+/// kind the checks read that they cannot read is an error naming the file, document, object and
+/// field.
+pub fn snapshot_from_objects(objects: &[Located], paths: Vec<String>) -> Result<Snapshot> {
     let mut snap = Snapshot { source: Some(Source::Files { paths }), live: false, ..Snapshot::all_listed() };
-    for obj in objects {
-        snap.insert(obj);
+    for located in objects {
+        let unreadable = |error: String| {
+            Failure::with_hint(
+                format!("cannot read {} in {}: {error}", describe(&located.object), located.place()),
+                format!(
+                    "fix that field; `kubectl apply --dry-run=server -f {}` shows how the API server reads it",
+                    located.file_arg()
+                ),
+            )
+        };
+        let named = located.object.pointer("/metadata/name").and_then(Value::as_str).is_some_and(|n| !n.is_empty());
+        if kind_of(&located.object).is_some() && !named {
+            return Err(unreadable("metadata.name is missing".into()));
+        }
+        snap.try_insert(&located.object).map_err(|u| unreadable(u.error))?;
     }
     if snap.crds.items().is_empty() {
         snap.crds = offline("installed CRDs (none in the files)");
@@ -63,36 +203,58 @@ pub fn snapshot_from_objects(objects: &[Value], paths: Vec<String>) -> Snapshot 
     if snap.webhooks.items().is_empty() {
         snap.webhooks = offline("admission webhooks");
     }
-    snap
+    Ok(snap)
 }
 
 fn offline<T>(what: &str) -> Collected<T> {
     Collected::Unknown { reason: format!("{what} cannot be known offline") }
 }
 
-/// Read every path (file, directory of *.yaml/*.yml/*.json, or "-" for stdin) into a Snapshot.
-pub fn collect_files(paths: &[PathBuf]) -> Result<Snapshot> {
+/// Read every path (file, directory of *.yaml/*.yml/*.json, or "-" for stdin) into a Snapshot,
+/// placing namespace-less namespaced objects in `namespace`. Input holding no object is an error.
+pub fn collect_files(paths: &[PathBuf], namespace: &str) -> Result<Snapshot> {
     let mut objects = Vec::new();
     let mut names = Vec::new();
+    let mut empty = Vec::new();
     for path in paths {
+        let before = objects.len();
         if path.as_os_str() == "-" {
             let mut text = String::new();
             std::io::stdin()
                 .read_to_string(&mut text)
                 .map_err(|e| Failure::new(format!("cannot read manifests from stdin: {e}")))?;
-            objects.extend(parse_manifests(&text, "stdin")?);
+            objects.extend(read_objects(&text, "stdin")?);
             names.push("-".to_string());
-            continue;
+        } else {
+            let files = manifest_files(path)?;
+            for file in &files {
+                let text = std::fs::read_to_string(file).map_err(|e| {
+                    Failure::with_hint(format!("cannot read {}: {e}", file.display()), "check the path given to -f")
+                })?;
+                objects.extend(read_objects(&text, &file.display().to_string())?);
+            }
+            names.push(path.display().to_string());
+            if files.is_empty() {
+                empty.push(format!("{} holds no *.yaml, *.yml or *.json file", path.display()));
+                continue;
+            }
         }
-        for file in manifest_files(path)? {
-            let text = std::fs::read_to_string(&file).map_err(|e| {
-                Failure::with_hint(format!("cannot read {}: {e}", file.display()), "check the path given to -f")
-            })?;
-            objects.extend(parse_manifests(&text, &file.display().to_string())?);
+        if objects.len() == before {
+            let name = if path.as_os_str() == "-" { "stdin".to_string() } else { path.display().to_string() };
+            empty.push(format!("{name} holds no Kubernetes object"));
         }
-        names.push(path.display().to_string());
     }
-    Ok(snapshot_from_objects(&objects, names))
+    if objects.is_empty() {
+        return Err(Failure::with_hint(
+            format!("no objects passed to doctor: {}", empty.join("; ")),
+            "-f takes YAML or JSON manifests (a file, a directory of them, or - for stdin) holding objects \
+             with apiVersion and kind, as `kubectl apply -f` does",
+        ));
+    }
+    for located in &mut objects {
+        place(&mut located.object, namespace);
+    }
+    snapshot_from_objects(&objects, names)
 }
 
 /// Every YAML/JSON file of a file or directory (recursively), sorted.
@@ -119,4 +281,151 @@ pub fn manifest_files(path: &Path) -> Result<Vec<PathBuf>> {
     }
     files.sort();
     Ok(files)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn error(text: &str) -> String {
+        let f = read_objects(text, "in.yaml").expect_err("not objects");
+        assert_eq!(f.hint.as_deref(), Some(OBJECT_HINT));
+        f.message
+    }
+
+    #[test]
+    fn a_document_that_is_not_an_object_is_an_error_naming_it() {
+        assert_eq!(error("- a\n- b\n"), "in.yaml (document 1) is not a Kubernetes object: found a list");
+        assert_eq!(error("just text\n"), "in.yaml (document 1) is not a Kubernetes object: found a string");
+        assert_eq!(
+            error("name: x\n"),
+            "in.yaml (document 1) is not a Kubernetes object: apiVersion and kind are missing"
+        );
+        assert_eq!(
+            error("apiVersion: v1\nkind: Service\nmetadata: {name: a}\n---\nkind: Service\n"),
+            "in.yaml (document 2) is not a Kubernetes object: apiVersion is missing"
+        );
+        assert_eq!(
+            error("apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Service\n- 42\n"),
+            "in.yaml (document 1, items[1]) is not a Kubernetes object: found a number"
+        );
+        assert_eq!(
+            error("apiVersion: v1\nkind: List\nitems: {a: b}\n"),
+            "in.yaml (document 1) is not a Kubernetes object: its items are a mapping, not a list"
+        );
+        assert_eq!(
+            error("apiVersion: v1\nkind: List\nitems: [{apiVersion: v1}]\n"),
+            "in.yaml (document 1, items[0]) is not a Kubernetes object: kind is missing"
+        );
+    }
+
+    #[test]
+    fn documents_are_numbered_as_written_counting_empty_ones() {
+        // Helm output: a leading marker, a comment-only (empty) document, then objects.
+        let text = "# rendered\n---\n# Source: empty.yaml\n---\n# Source: svc.yaml\napiVersion: v1\nkind: Service\nmetadata: {name: a}\n--- \n- x\n";
+        assert_eq!(error(text), "in.yaml (document 3) is not a Kubernetes object: found a list");
+        let objects =
+            read_objects("apiVersion: v1\nkind: Service\n---\napiVersion: v1\nkind: Pod\n", "in.yaml").unwrap();
+        assert_eq!(
+            objects.iter().map(Located::place).collect::<Vec<_>>(),
+            ["in.yaml (document 1)", "in.yaml (document 2)"]
+        );
+        let objects = read_objects(r#"{"apiVersion": "v1", "kind": "List", "items": []}"#, "in.json").unwrap();
+        assert!(objects.is_empty());
+        assert!(read_objects("", "in.yaml").unwrap().is_empty());
+        assert!(read_objects("# nothing\n---\n", "in.yaml").unwrap().is_empty());
+    }
+
+    #[test]
+    fn namespaced_objects_without_a_namespace_are_placed_like_kubectl() {
+        let mut objects = parse_manifests(
+            "apiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {name: a}\n---\n\
+             apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: b, namespace: ''}\n---\n\
+             apiVersion: v1\nkind: Service\nmetadata: {name: c, namespace: kept}\n---\n\
+             apiVersion: apps/v1\nkind: Deployment\n---\n\
+             apiVersion: gateway.networking.k8s.io/v1\nkind: GatewayClass\nmetadata: {name: d}\n---\n\
+             apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata: {name: e}\n---\n\
+             apiVersion: v1\nkind: ConfigMap\nmetadata: {name: f}\n",
+            "t",
+        )
+        .unwrap();
+        for o in &mut objects {
+            place(o, "team");
+        }
+        let ns: Vec<Option<&str>> =
+            objects.iter().map(|o| o.pointer("/metadata/namespace").and_then(Value::as_str)).collect();
+        assert_eq!(ns, [Some("team"), Some("team"), Some("kept"), Some("team"), None, None, None]);
+    }
+
+    fn collect_error(paths: &[PathBuf]) -> (String, Option<String>) {
+        let f = collect_files(paths, "default").expect_err("no objects");
+        (f.message, f.hint)
+    }
+
+    #[test]
+    fn input_without_any_object_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let (message, hint) = collect_error(&[d.to_path_buf()]);
+        assert_eq!(
+            message,
+            format!("no objects passed to doctor: {} holds no *.yaml, *.yml or *.json file", d.display())
+        );
+        assert_eq!(
+            hint.as_deref(),
+            Some("-f takes YAML or JSON manifests (a file, a directory of them, or - for stdin) holding objects with apiVersion and kind, as `kubectl apply -f` does")
+        );
+        std::fs::write(d.join("empty.yaml"), "").unwrap();
+        std::fs::write(d.join("comments.yml"), "# nothing here\n---\n").unwrap();
+        std::fs::write(d.join("list.json"), r#"{"apiVersion": "v1", "kind": "List", "items": []}"#).unwrap();
+        let (message, _) = collect_error(&[d.to_path_buf()]);
+        assert_eq!(message, format!("no objects passed to doctor: {} holds no Kubernetes object", d.display()));
+        let empty = d.join("empty.yaml");
+        let (message, _) = collect_error(&[empty.clone(), d.join("list.json")]);
+        assert_eq!(
+            message,
+            format!(
+                "no objects passed to doctor: {} holds no Kubernetes object; {} holds no Kubernetes object",
+                empty.display(),
+                d.join("list.json").display()
+            )
+        );
+        // An object of a kind doctor does not read is still an object: that input is fine.
+        std::fs::write(d.join("cm.yaml"), "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n").unwrap();
+        assert!(collect_files(&[d.to_path_buf()], "default").is_ok());
+    }
+
+    #[test]
+    fn an_object_doctor_cannot_read_names_file_document_object_and_field() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("gw.yaml");
+        std::fs::write(
+            &file,
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n---\napiVersion: gateway.networking.k8s.io/v1\n\
+             kind: Gateway\nmetadata: {name: gw}\nspec:\n  listeners:\n  - name: http\n    port: http\n",
+        )
+        .unwrap();
+        let f = collect_files(std::slice::from_ref(&file), "team").expect_err("unreadable");
+        assert_eq!(
+            f.message,
+            format!(
+                r#"cannot read Gateway team/gw in {} (document 2): spec.listeners[0].port: invalid type: string "http", expected i64"#,
+                file.display()
+            )
+        );
+        assert_eq!(
+            f.hint.unwrap(),
+            format!(
+                "fix that field; `kubectl apply --dry-run=server -f {}` shows how the API server reads it",
+                file.display()
+            )
+        );
+        std::fs::write(&file, "apiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {labels: {a: b}}\n")
+            .unwrap();
+        let f = collect_files(std::slice::from_ref(&file), "team").expect_err("no name");
+        assert_eq!(
+            f.message,
+            format!("cannot read Gateway (no name) in {} (document 1): metadata.name is missing", file.display())
+        );
+    }
 }

@@ -84,7 +84,8 @@ pub enum Lookup {
 pub struct Plan {
     /// The part of the current word candidates must start with (after any `--flag=` or glued `-n`).
     pub prefix: String,
-    /// Put in front of every candidate: the `-n` of a value glued to its short flag (`-nkube<TAB>`).
+    /// Put in front of every candidate: the `-n` of a value glued to its short flag (`-nkube<TAB>`), or the
+    /// names already typed in a `--contexts` list (`a,b,`).
     pub glue: String,
     /// Fixed candidates: (word, description).
     pub words: Vec<(String, String)>,
@@ -141,7 +142,14 @@ pub async fn complete(words: &[String]) -> Result<ExitCode> {
     let mut candidates = plan.words.clone();
     if let Some(lookup) = plan.lookup {
         let names = tokio::time::timeout(CLUSTER_TIMEOUT, look_up(lookup, &plan.flags)).await.unwrap_or_default();
-        candidates.extend(names.into_iter().filter(|n| n.starts_with(&plan.prefix)).map(|n| (n, String::new())));
+        // A name already in a --contexts list is not offered again.
+        let listed: Vec<&str> = plan.glue.split(',').collect();
+        candidates.extend(
+            names
+                .into_iter()
+                .filter(|n| n.starts_with(&plan.prefix) && !listed.contains(&n.as_str()))
+                .map(|n| (n, String::new())),
+        );
     }
     if !plan.glue.is_empty() {
         candidates = candidates.into_iter().map(|(w, h)| (format!("{}{w}", plan.glue), h)).collect();
@@ -323,6 +331,16 @@ fn values_of(arg: &Arg, plan: &mut Plan) {
     match arg.get_id().as_str() {
         "namespace" => plan.lookup = Some(Lookup::Namespaces),
         "context" => plan.lookup = Some(Lookup::Contexts),
+        // A comma-separated list: complete the name after the last comma, keep what precedes it.
+        "contexts" => {
+            plan.lookup = Some(Lookup::Contexts);
+            if let Some((done, rest)) = plan.prefix.clone().rsplit_once(',') {
+                plan.glue.push_str(done);
+                plan.glue.push(',');
+                plan.prefix = rest.to_string();
+            }
+            plan.directive = directive::NO_FILE_COMP | directive::NO_SPACE;
+        }
         "cluster" => plan.lookup = Some(Lookup::Clusters),
         "user" => plan.lookup = Some(Lookup::Users),
         // Paths: let the shell complete file names.
@@ -464,7 +482,7 @@ mod tests {
         assert_eq!((plan.lookup, plan.prefix.as_str()), (Some(Lookup::Namespaces), "kube"));
         let plan = p(&["--namespace=kube"]);
         assert_eq!((plan.lookup, plan.prefix.as_str()), (Some(Lookup::Namespaces), "kube"));
-        assert_eq!(names(&p(&["-o", ""])), ["table", "wide", "json", "yaml"]);
+        assert_eq!(names(&p(&["-o", ""])), ["table", "wide", "json", "yaml", "dot", "mermaid"]);
         assert_eq!(names(&p(&["doctor", "--output=j"])), ["json"]);
         let glued = p(&["doctor", "-oj"]);
         assert_eq!((names(&glued), glued.glue.as_str()), (vec!["json"], "-o"));
@@ -476,6 +494,17 @@ mod tests {
         assert_eq!(names(&p(&["doctor", "--fail-on", ""])), ["error", "warning", "info", "never"]);
         assert_eq!(names(&p(&["doctor", "--profile", ""])), ["llm-d-prereq", "current"]);
         assert_eq!(p(&["--context", ""]).lookup, Some(Lookup::Contexts));
+        // --contexts takes a comma-separated list: the name after the last comma is completed.
+        let list = p(&["doctor", "--contexts", "prod-eu,prod-"]);
+        assert_eq!(
+            (list.lookup, list.glue.as_str(), list.prefix.as_str()),
+            (Some(Lookup::Contexts), "prod-eu,", "prod-")
+        );
+        assert_eq!(list.directive, directive::NO_FILE_COMP | directive::NO_SPACE);
+        let list = p(&["pool", "status", "--contexts=a,"]);
+        assert_eq!((list.lookup, list.glue.as_str(), list.prefix.as_str()), (Some(Lookup::Contexts), "a,", ""));
+        let first = p(&["doctor", "--contexts", "st"]);
+        assert_eq!((first.lookup, first.glue.as_str(), first.prefix.as_str()), (Some(Lookup::Contexts), "", "st"));
         // Paths: file completion by the shell.
         let plan = p(&["doctor", "-f", ""]);
         assert_eq!((plan.directive, plan.words.len()), (directive::DEFAULT, 0));

@@ -19,11 +19,10 @@ use crate::install::apply::{self, Permission, FIELD_MANAGER};
 use crate::install::crds::{self, CrdPlan};
 use crate::install::helm::{self, Helm};
 use crate::install::source::{Bundle, BundleKind, CrdSource};
-use crate::model::{condition, groups};
+use crate::model::condition;
 use crate::render::{print_stdout, to_json, to_yaml, Style, FAIL, PASS, WARN};
 use crate::snapshot::Snapshot;
 use k8s_openapi::api::apps::v1::Deployment;
-use kube::api::{Api, ApiResource, DynamicObject};
 use serde::Serialize;
 use serde_json::Value;
 use std::process::ExitCode;
@@ -39,22 +38,12 @@ pub async fn run(global: &GlobalFlags, cmd: GatewayCommand) -> Result<ExitCode> 
 }
 
 fn provider_of(arg: ProviderArg) -> &'static Provider {
-    provider(match arg {
-        ProviderArg::Istio => ProviderId::Istio,
-        ProviderArg::Agentgateway => ProviderId::Agentgateway,
-        ProviderArg::Kgateway => ProviderId::Kgateway,
-        ProviderArg::Gke => ProviderId::Gke,
-    })
+    provider(arg.id())
 }
 
 /// The profile's version of a provider's control plane.
 fn profile_version(profile: &Profile, id: ProviderId) -> String {
-    match id {
-        ProviderId::Istio => profile.istio.clone(),
-        ProviderId::Agentgateway => profile.agentgateway.clone(),
-        ProviderId::Kgateway => profile.kgateway.clone(),
-        _ => String::new(),
-    }
+    profile.provider_version(id).unwrap_or_default().to_string()
 }
 
 /// Versions: the flags, else the profile (whose default honours the revision variables).
@@ -245,7 +234,7 @@ async fn install_control_plane(
                 "Control plane ({}): already installed ({found}); left as is (rerun with --upgrade to move it to {version})",
                 p.name
             ));
-            return wait_control_plane(conn, p, args.timeout).await;
+            return apply::wait_control_plane(conn, p, args.timeout).await.map(|took| ready_line(p, took));
         }
         if ours.is_empty() {
             return Err(Failure::with_hint(
@@ -273,7 +262,16 @@ async fn install_control_plane(
         steps.iter().map(|s| format!("{} {version}", s.release)).collect::<Vec<_>>().join(", "),
         p.namespace
     ));
-    wait_control_plane(conn, p, args.timeout).await
+    apply::wait_control_plane(conn, p, args.timeout).await.map(|took| ready_line(p, took))
+}
+
+fn ready_line(p: &Provider, took: Duration) {
+    out(format!(
+        "Control plane ({}): controller available and GatewayClass {} Accepted after {:.1}s",
+        p.name,
+        p.class_names.first().copied().unwrap_or(""),
+        took.as_secs_f64()
+    ));
 }
 
 fn describe_existing(p: &Provider, releases: &[&helm::HelmRelease], deployments: &[&Deployment]) -> String {
@@ -295,107 +293,6 @@ fn deployment_version(d: &Deployment, p: &Provider) -> Option<String> {
     image_version(c.image.as_deref()?).map(|(tag, _)| tag)
 }
 
-fn deployment_available(d: &Deployment) -> bool {
-    let s = d.status.as_ref();
-    s.and_then(|s| s.conditions.as_ref()).is_some_and(|cs| {
-        cs.iter().any(|c| c.type_.as_deref() == Some("Available") && c.status.as_deref() == Some("True"))
-    }) || s.and_then(|s| s.available_replicas).is_some_and(|n| n > 0)
-}
-
-fn gateway_class_api(conn: &Connection) -> Api<DynamicObject> {
-    let ar = ApiResource {
-        group: groups::GATEWAY.into(),
-        version: "v1".into(),
-        api_version: format!("{}/v1", groups::GATEWAY),
-        kind: "GatewayClass".into(),
-        plural: "gatewayclasses".into(),
-    };
-    Api::all_with(conn.client.clone(), &ar)
-}
-
-/// Wait until the controller Deployment is available and its GatewayClass is Accepted.
-async fn wait_control_plane(conn: &Connection, p: &Provider, timeout: Duration) -> Result<()> {
-    let started = Instant::now();
-    let class = p.class_names.first().copied().unwrap_or("");
-    let deployments: Api<Deployment> = Api::namespaced(conn.client.clone(), p.namespace);
-    let classes = gateway_class_api(conn);
-    let pb = apply::spinner(format!("waiting for {} to be available and GatewayClass {class} Accepted", p.name));
-    loop {
-        conn.count_request();
-        let list = deployments
-            .list(&Default::default())
-            .await
-            .map_err(|e| conn.explain(&format!("cannot list Deployments in {}", p.namespace), &e))?;
-        let controller: Vec<&Deployment> = list
-            .items
-            .iter()
-            .filter(|d| {
-                let n = d.metadata.name.as_deref().unwrap_or("");
-                p.deployment_names.iter().any(|prefix| n == *prefix || n.starts_with(&format!("{prefix}-")))
-            })
-            .collect();
-        let available = controller.iter().any(|d| deployment_available(d));
-        conn.count_request();
-        let accepted = match classes.get_opt(class).await {
-            Ok(Some(obj)) => {
-                let conds: Vec<crate::model::Condition> = obj
-                    .data
-                    .pointer("/status/conditions")
-                    .cloned()
-                    .and_then(|c| serde_json::from_value(c).ok())
-                    .unwrap_or_default();
-                condition(&conds, "Accepted").map(|c| c.status.clone())
-            }
-            Ok(None) => None,
-            Err(kube::Error::Api(s)) if s.code == 404 => None,
-            Err(e) => return Err(conn.explain(&format!("cannot read GatewayClass {class}"), &e)),
-        };
-        if available && accepted.as_deref() == Some("True") {
-            if let Some(pb) = pb {
-                pb.finish_and_clear();
-            }
-            out(format!(
-                "Control plane ({}): controller available and GatewayClass {class} Accepted after {:.1}s",
-                p.name,
-                started.elapsed().as_secs_f64()
-            ));
-            return Ok(());
-        }
-        if started.elapsed() >= timeout {
-            if let Some(pb) = pb {
-                pb.finish_and_clear();
-            }
-            let mut why = Vec::new();
-            if controller.is_empty() {
-                why.push(format!(
-                    "no controller Deployment ({}) in namespace {}",
-                    p.deployment_names.join(", "),
-                    p.namespace
-                ));
-            } else if !available {
-                why.push(format!(
-                    "Deployment {}/{} is not available",
-                    p.namespace,
-                    controller[0].metadata.name.as_deref().unwrap_or("")
-                ));
-            }
-            match accepted.as_deref() {
-                Some("True") => {}
-                Some(other) => why.push(format!("GatewayClass {class} has Accepted={other}")),
-                None => why.push(format!("GatewayClass {class} does not exist or has no Accepted condition")),
-            }
-            return Err(Failure::with_hint(
-                format!("{} not ready after {}s: {}", p.name, timeout.as_secs(), why.join("; ")),
-                format!(
-                    "check the controller: kubectl get deploy,pods -n {} and kubectl describe gatewayclass {class}; or raise --timeout",
-                    p.namespace
-                ),
-            ));
-        }
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
-}
-
 // ---------------------------------------------------------------------------------------------
 // verify
 
@@ -406,7 +303,7 @@ async fn verify(conn: &Connection, profile: &Profile, provider: Option<&Provider
     let mut codes = vec![
         ("LLMD-CRD-001", "Gateway API kinds are served"),
         ("LLMD-CRD-003", "InferencePool v1 is served"),
-        ("LLMD-CRD-005", "InferenceObjective (v1alpha2 or newer) is served"),
+        ("LLMD-CRD-005", "InferenceObjective is served, or no endpoint picker older than v1.3 needs it"),
     ];
     match provider.map(|p| p.id) {
         Some(ProviderId::Gke) => {

@@ -7,11 +7,18 @@ pub mod pool;
 pub mod version;
 
 use crate::cli::{Cli, Command};
-use crate::error::Result;
+use crate::error::{Failure, Result};
 use std::process::ExitCode;
 
 /// Run the parsed command line.
 pub async fn run(cli: Cli) -> Result<ExitCode> {
+    let graph_ok = matches!(cli.command, Command::Pool(_) | Command::Complete(_) | Command::Completion(_));
+    if cli.global.output.is_graph() && !graph_ok {
+        return Err(Failure::with_hint(
+            "-o dot and -o mermaid draw the routing picture: only `pool status` has them",
+            "kubectl llmd pool status -o dot (or -o mermaid); other commands take -o table|wide|json|yaml",
+        ));
+    }
     match cli.command {
         Command::Version => version::run(&cli.global).await,
         Command::Completion(args) => completion::run(args.shell),

@@ -2,11 +2,14 @@
 
 use crate::cli::{GlobalFlags, OutputFormat, PoolStatusArgs};
 use crate::cluster::{connect, Connection};
-use crate::collect::cluster::collect_cluster;
-use crate::commands::doctor::{diagnose, profile_from};
+use crate::commands::doctor::{
+    fleet_contexts_for, for_each_context, inspect, problem, profile_from, within_request_timeout,
+};
 use crate::error::{Failure, Result};
+use crate::fleet::{ContextPools, FleetPools, Verdict, SCHEMA_VERSION};
 use crate::model::groups;
-use crate::render::pool::{render_table, render_tree};
+use crate::render::graph::{render_dot, render_mermaid};
+use crate::render::pool::{render_fleet_table, render_table, render_tree};
 use crate::render::{print_stdout, to_json, to_yaml, Style};
 use crate::routing::{pool_statuses, PoolStatus};
 use futures::StreamExt;
@@ -24,15 +27,17 @@ struct PoolList<'a> {
 
 /// Run `pool status`.
 pub async fn run(global: &GlobalFlags, args: &PoolStatusArgs) -> Result<ExitCode> {
+    if args.fleet.is_fleet() {
+        return run_fleet(global, args).await;
+    }
     let profile = profile_from(args.profile.as_deref())?;
     let conn = connect(global).await?;
     let namespace = if global.all_namespaces { None } else { Some(conn.namespace.clone()) };
     let style = Style::detect(global.no_color);
     let mut watch = if args.watch { Some(ChangeFeed::start(&conn, namespace.as_deref())) } else { None };
     loop {
-        let snapshot = collect_cluster(&conn, namespace.as_deref()).await?;
+        let (snapshot, report) = inspect(&conn, namespace.as_deref(), &profile).await?;
         let started = Instant::now();
-        let report = diagnose(&snapshot, &profile, conn.context.clone());
         let mut pools = pool_statuses(&snapshot, &report);
         if let Some(name) = &args.name {
             pools.retain(|p| &p.name == name);
@@ -53,9 +58,13 @@ pub async fn run(global: &GlobalFlags, args: &PoolStatusArgs) -> Result<ExitCode
         }
         if watch.is_some() && std::io::stdout().is_terminal() {
             print_stdout("\x1b[2J\x1b[H");
+            // The collector's warnings were just cleared from the screen: say them again.
+            for u in &snapshot.unreadable {
+                eprintln!("warning: {}", u.warning());
+            }
         }
         print_pools(global, args, &pools, namespace.as_deref(), style);
-        tracing::info!("analysed in {:.0} ms (checks, routing and rendering)", started.elapsed().as_secs_f64() * 1000.0);
+        tracing::info!("rendered in {:.0} ms (routing and rendering)", started.elapsed().as_secs_f64() * 1000.0);
         let Some(feed) = watch.as_mut() else { return Ok(ExitCode::SUCCESS) };
         tokio::select! {
             changed = feed.next_change() => changed?,
@@ -71,6 +80,8 @@ fn print_pools(global: &GlobalFlags, args: &PoolStatusArgs, pools: &[PoolStatus]
     match global.output {
         OutputFormat::Json => print_stdout(&to_json(&PoolList { pools })),
         OutputFormat::Yaml => print_stdout(&to_yaml(&PoolList { pools })),
+        OutputFormat::Dot => print_stdout(&render_dot(pools)),
+        OutputFormat::Mermaid => print_stdout(&render_mermaid(pools)),
         OutputFormat::Table | OutputFormat::Wide => {
             if pools.is_empty() {
                 match ns {
@@ -83,6 +94,103 @@ fn print_pools(global: &GlobalFlags, args: &PoolStatusArgs, pools: &[PoolStatus]
                 print_stdout(&render_table(pools, ns.is_none(), global.output == OutputFormat::Wide));
             }
         }
+    }
+}
+
+/// `pool status --contexts/--all-contexts`: every context through doctor's `inspect`, concurrently;
+/// one row per pool with its context. Exit 2 when a context could not be read (its row says so).
+async fn run_fleet(global: &GlobalFlags, args: &PoolStatusArgs) -> Result<ExitCode> {
+    let refused = [
+        (args.watch, "--watch", "watch one context: kubectl llmd pool status --context NAME --watch"),
+        (args.tree, "--tree", "draw one context's tree: kubectl llmd pool status --context NAME --tree"),
+        (
+            global.output.is_graph(),
+            "-o dot/mermaid",
+            "draw one context: kubectl llmd pool status --context NAME -o dot",
+        ),
+    ];
+    if let Some((_, flag, hint)) = refused.iter().find(|(given, _, _)| *given) {
+        return Err(Failure::with_hint(format!("{flag} cannot be combined with --contexts or --all-contexts"), *hint));
+    }
+    let contexts = fleet_contexts_for(global, &args.fleet)?;
+    let profile = profile_from(args.profile.as_deref())?;
+    let rows = for_each_context(global, &contexts, |one| {
+        let (profile, wanted) = (profile.clone(), args.name.clone());
+        async move {
+            let name = one.context.clone().unwrap_or_default();
+            let conn = match connect(&one).await {
+                Ok(conn) => conn,
+                Err(f) => return context_failed(&name, "", None, Verdict::Invalid, f),
+            };
+            let namespace = if one.all_namespaces { None } else { Some(conn.namespace.clone()) };
+            let inspected = inspect(&conn, namespace.as_deref(), &profile);
+            match within_request_timeout(&one, &conn, inspected).await {
+                Err(f) => context_failed(&name, &conn.server, namespace, Verdict::Unreachable, f),
+                Ok((snapshot, report)) => {
+                    let mut pools = pool_statuses(&snapshot, &report);
+                    if let Some(wanted) = &wanted {
+                        pools.retain(|p| &p.name == wanted);
+                    }
+                    ContextPools {
+                        context: name,
+                        server: conn.server.clone(),
+                        namespace,
+                        verdict: None,
+                        error: None,
+                        pools,
+                    }
+                }
+            }
+        }
+    })
+    .await;
+    let failed = rows.iter().any(|r| r.verdict.is_some());
+    if let Some(name) = &args.name {
+        if !failed && rows.iter().all(|r| r.pools.is_empty()) {
+            return Err(Failure::with_hint(
+                format!("InferencePool {name:?} not found in any of the {} contexts", rows.len()),
+                "check the name and the namespace (-n NS, or -A for every namespace)",
+            ));
+        }
+    }
+    for r in &rows {
+        if let (Some(verdict), Some(p)) = (r.verdict, &r.error) {
+            eprintln!("error: context {} is {}: {}", r.context, verdict.as_str(), p.message);
+            if let Some(hint) = &p.hint {
+                eprintln!("hint: {hint}");
+            }
+        } else if r.pools.is_empty() && matches!(global.output, OutputFormat::Table | OutputFormat::Wide) {
+            let scope = r.namespace.as_deref().map(|n| format!(" in namespace {n}")).unwrap_or_default();
+            eprintln!("No InferencePools found in context {}{scope}.", r.context);
+        }
+    }
+    let fleet = FleetPools { schema_version: SCHEMA_VERSION, contexts: rows };
+    match global.output {
+        OutputFormat::Json => print_stdout(&to_json(&fleet)),
+        OutputFormat::Yaml => print_stdout(&to_yaml(&fleet)),
+        _ => print_stdout(&render_fleet_table(
+            &fleet.contexts,
+            global.all_namespaces,
+            global.output == OutputFormat::Wide,
+        )),
+    }
+    Ok(if failed { ExitCode::from(2) } else { ExitCode::SUCCESS })
+}
+
+fn context_failed(
+    context: &str,
+    server: &str,
+    namespace: Option<String>,
+    verdict: Verdict,
+    f: Failure,
+) -> ContextPools {
+    ContextPools {
+        context: context.to_string(),
+        server: server.to_string(),
+        namespace,
+        verdict: Some(verdict),
+        error: Some(problem(f)),
+        pools: Vec::new(),
     }
 }
 

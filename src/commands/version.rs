@@ -52,7 +52,8 @@ pub async fn run(flags: &GlobalFlags) -> Result<ExitCode> {
         },
     };
     match flags.output {
-        OutputFormat::Table | OutputFormat::Wide => {
+        // (-o dot|mermaid never reach here: commands::run refuses them outside `pool status`.)
+        OutputFormat::Table | OutputFormat::Wide | OutputFormat::Dot | OutputFormat::Mermaid => {
             print_stdout(&format!("Server Version: {} ({})\n", report.server_version.git_version, conn.server))
         }
         OutputFormat::Json => print_stdout(&to_json(&report)),

@@ -3,10 +3,14 @@
 //! dry run, then write with server-side apply (field manager `kubectl-llmd`), delete, migrate, or
 //! install CRD bundles through `gateway install`'s code path (`crate::install::crds`).
 
+use super::controller::{self, HelmChange};
 use super::{apply_ops, diff, merge_union, migrate, touched_fields, Change, Plan, Repair, FIELD_MANAGER};
+use crate::catalog::providers::ProviderId;
+use crate::catalog::Profile;
 use crate::cluster::Connection;
 use crate::error::{Failure, Result};
 use crate::install::crds::{self, CrdPlan};
+use crate::install::helm::Helm;
 use crate::install::plan::ClusterFacts;
 use crate::install::source::{BundleKind, CrdSource};
 use k8s_openapi::api::authorization::v1::{ResourceAttributes, SelfSubjectAccessReview, SelfSubjectAccessReviewSpec};
@@ -26,6 +30,14 @@ pub struct Inputs {
     pub crd_source: CrdSource,
     /// What the CRD planner needs to know of the cluster (from doctor's snapshot).
     pub cluster_facts: ClusterFacts,
+    /// helm for controller repairs (`--helm`, else PATH; None: not found).
+    pub helm: Option<Helm>,
+    /// `--chart-source DIR`: charts from DIR/<chart name>.
+    pub chart_source: Option<std::path::PathBuf>,
+    /// `--provider`: the control plane LLMD-GWC-001 may install.
+    pub provider: Option<ProviderId>,
+    /// The profile (control-plane versions).
+    pub profile: Profile,
 }
 
 /// One permission a change needs.
@@ -70,6 +82,8 @@ pub struct Prepared {
     pub migration: Option<migrate::MigrationPlan>,
     /// The install plan, for CRD bundle repairs.
     pub crds: Option<CrdPlan>,
+    /// The helm commands and values, for controller repairs.
+    pub helm: Option<HelmChange>,
     /// The server-side dry run accepted every write of the install plan.
     pub validated: bool,
     /// Why it cannot be applied (shown instead of applying).
@@ -89,6 +103,7 @@ impl Prepared {
             after: None,
             migration: None,
             crds: None,
+            helm: None,
             validated: false,
             refused: None,
             noop: false,
@@ -134,11 +149,17 @@ impl Prepared {
                 ));
             }
         }
+        if let Some(h) = &self.helm {
+            out.push_str(&h.render());
+            if self.validated {
+                out.push_str("   helm's dry run (--dry-run=server) rendered the release\n");
+            }
+        }
         if let Some(why) = &self.refused {
             out.push_str(&format!("   refused: {why}\n"));
             return out;
         }
-        if self.crds.is_some() {
+        if self.crds.is_some() || self.helm.is_some() {
             return out;
         }
         if let Some(m) = &self.migration {
@@ -249,17 +270,18 @@ pub async fn prepare(conn: &Connection, plan: &Plan, inputs: &Inputs) -> Vec<Pre
     let mut out = Vec::new();
     for change in &plan.changes {
         let mut p = Prepared::new(change.clone());
-        if let Repair::InstallCrds { bundles } = &change.repair {
-            prepare_install(conn, inputs, bundles, &mut p).await;
-        } else {
-            prepare_one(client, &mut resolver, &mut p).await;
+        match &change.repair {
+            Repair::InstallCrds { bundles } => prepare_install(conn, inputs, bundles, &mut p).await,
+            Repair::HelmUpgrade(u) => controller::prepare_upgrade(inputs, u, &mut p).await,
+            Repair::InstallControlPlane { choices } => controller::prepare_install(inputs, choices, &mut p).await,
+            _ => prepare_one(client, &mut resolver, &mut p).await,
         }
         out.push(p);
     }
     out
 }
 
-fn failure_text(f: &Failure) -> String {
+pub(super) fn failure_text(f: &Failure) -> String {
     match f.hint.as_deref().filter(|h| !h.is_empty()) {
         Some(hint) => format!("{} (hint: {hint})", f.message),
         None => f.message.clone(),
@@ -426,11 +448,14 @@ async fn prepare_one(client: &kube::Client, resolver: &mut Resolver, p: &mut Pre
             }
             p.needs.push(access("delete", &ar.group, &ar.plural, "", &ns));
         }
-        Repair::MigrateStoredVersions { .. } | Repair::InstallCrds { .. } => {}
+        Repair::MigrateStoredVersions { .. }
+        | Repair::InstallCrds { .. }
+        | Repair::HelmUpgrade(_)
+        | Repair::InstallControlPlane { .. } => {}
     }
 }
 
-fn access(verb: &str, group: &str, resource: &str, subresource: &str, namespace: &str) -> Access {
+pub(super) fn access(verb: &str, group: &str, resource: &str, subresource: &str, namespace: &str) -> Access {
     Access {
         verb: verb.into(),
         group: group.into(),
@@ -473,10 +498,15 @@ pub async fn missing_permissions(conn: &Connection, prepared: &[Prepared]) -> Re
     Ok(missing)
 }
 
-/// Validate every writable change with a server-side dry run; the result is the "after" of the diff.
-pub async fn dry_run(conn: &Connection, prepared: &mut [Prepared]) {
+/// Validate every writable change with a server-side dry run (helm's own for controller repairs);
+/// the result is the "after" of the diff.
+pub async fn dry_run(conn: &Connection, inputs: &Inputs, prepared: &mut [Prepared]) {
     let client = &conn.client;
     for p in prepared.iter_mut().filter(|p| p.writable()) {
+        if p.helm.is_some() {
+            controller::dry_run(inputs, p).await;
+            continue;
+        }
         if let Some(plan) = &p.crds {
             match crds::write(conn, plan, true).await {
                 Ok(()) => p.validated = true,
@@ -524,7 +554,7 @@ pub struct Applied {
 }
 
 /// Write every writable change, in plan order. Failures do not stop the others.
-pub async fn apply(conn: &Connection, prepared: &[Prepared]) -> Vec<Applied> {
+pub async fn apply(conn: &Connection, inputs: &Inputs, prepared: &[Prepared]) -> Vec<Applied> {
     let client = &conn.client;
     let mut out = Vec::new();
     for p in prepared.iter().filter(|p| p.writable()) {
@@ -532,6 +562,8 @@ pub async fn apply(conn: &Connection, prepared: &[Prepared]) -> Vec<Applied> {
         let target = p.change.repair.target();
         let result = if let Some(plan) = &p.crds {
             install(conn, plan, &title).await
+        } else if let Some(change) = &p.helm {
+            controller::apply(conn, inputs, change).await
         } else if let Some(m) = &p.migration {
             match migrate::run(client, &m.crd).await {
                 Ok(o) => {

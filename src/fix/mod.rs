@@ -7,10 +7,12 @@
 //! (field manager `kubectl-llmd`).
 
 pub mod apply;
+pub mod controller;
 pub mod diff;
 pub mod migrate;
 pub mod run;
 
+use crate::catalog::providers::ProviderId;
 use crate::findings::{Finding, Report};
 use crate::install::source::BundleKind;
 use crate::model::ObjectRef;
@@ -62,6 +64,31 @@ pub enum Repair {
     /// Install or upgrade CRD bundles (kind, git ref) through `gateway install`'s code path: its
     /// sources, its planner (with its refusals), server-side apply, wait for Established.
     InstallCrds { bundles: Vec<(BundleKind, String)> },
+    /// `helm upgrade` of a gateway controller's release through `gateway install`'s helm runner.
+    HelmUpgrade(ControllerUpgrade),
+    /// Install a gateway control plane through `gateway install`: the provider `--provider` names,
+    /// one of `choices` (none is guessed).
+    InstallControlPlane { choices: Vec<ProviderId> },
+}
+
+/// A `helm upgrade` of the release behind a gateway controller Deployment (pure data, from the check).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ControllerUpgrade {
+    pub provider: ProviderId,
+    /// The controller Deployment the finding is about.
+    pub deployment: ObjectRef,
+    /// Release and namespace from the Deployment's `meta.helm.sh/release-*` annotations; None:
+    /// looked up with `helm list` (a release of the catalog's name in the provider's namespace).
+    pub release: Option<(String, String)>,
+    /// Upgrade to this chart version (LLMD-GWC-006); None: stay at the installed chart version
+    /// (LLMD-GWC-005).
+    pub to_version: Option<String>,
+    /// The version the controller runs (its image tag), when known: never upgraded downwards.
+    pub running: Option<String>,
+    /// `--set` values (the provider's inference switch).
+    pub set: Vec<(String, String)>,
+    /// The command for the way it is installed, shown when no helm release can be changed.
+    pub by_hand: String,
 }
 
 impl Repair {
@@ -75,6 +102,8 @@ impl Repair {
             }
             // One change installs every bundle the findings need: one target for all of them.
             Repair::InstallCrds { .. } => ObjectRef::new("CustomResourceDefinition", "apiextensions.k8s.io", "", ""),
+            Repair::HelmUpgrade(u) => u.deployment.clone(),
+            Repair::InstallControlPlane { .. } => ObjectRef::new("GatewayClass", crate::model::groups::GATEWAY, "", ""),
         }
     }
 
@@ -85,6 +114,8 @@ impl Repair {
             Repair::Delete { .. } => "delete",
             Repair::MigrateStoredVersions { .. } => "migrate",
             Repair::InstallCrds { .. } => "install",
+            Repair::HelmUpgrade(_) => "helm upgrade the release of",
+            Repair::InstallControlPlane { .. } => "install",
         }
     }
 
@@ -93,8 +124,10 @@ impl Repair {
     fn rank(&self) -> u8 {
         match self {
             Repair::InstallCrds { .. } => 0,
-            Repair::MigrateStoredVersions { .. } => 2,
-            _ => 1,
+            // A control plane needs the CRDs; edits of Gateways (LLMD-GWC-002) may name its class.
+            Repair::InstallControlPlane { .. } => 1,
+            Repair::MigrateStoredVersions { .. } => 3,
+            _ => 2,
         }
     }
 }
@@ -121,6 +154,9 @@ impl Change {
         if let Repair::InstallCrds { bundles } = &self.repair {
             let what: Vec<String> = bundles.iter().map(|(k, r)| format!("{} {r}", k.label())).collect();
             return format!("{} · install CRD bundles {}", self.codes.join(", "), what.join(", "));
+        }
+        if let Repair::InstallControlPlane { .. } = &self.repair {
+            return format!("{} · install a gateway control plane", self.codes.join(", "));
         }
         format!("{} · {} {}", self.codes.join(", "), self.repair.verb(), self.repair.target())
     }
@@ -197,6 +233,11 @@ pub fn build_plan(report: &Report, filter: &CodeFilter) -> Plan {
 }
 
 fn same_target(a: &Repair, b: &Repair) -> bool {
+    if let (Repair::HelmUpgrade(x), Repair::HelmUpgrade(y)) = (a, b) {
+        // The switch (LLMD-GWC-005) and the version upgrade (LLMD-GWC-006) stay separate changes,
+        // so either can be chosen alone.
+        return x == y;
+    }
     std::mem::discriminant(a) == std::mem::discriminant(b) && a.target() == b.target()
 }
 
@@ -434,6 +475,44 @@ mod tests {
         let only = CodeFilter::parse("CRD-002", &["LLMD-CRD-002"]).unwrap();
         let plan = build_plan(&report, &only);
         assert_eq!(plan.changes[0].repair, install(BundleKind::Gaie, "v1.0.1"));
+    }
+
+    #[test]
+    fn controller_switch_and_upgrade_stay_separate_changes() {
+        let upgrade = |to: Option<&str>| {
+            Repair::HelmUpgrade(ControllerUpgrade {
+                provider: ProviderId::Istio,
+                deployment: ObjectRef::new("Deployment", "apps", "istio-system", "istiod"),
+                release: Some(("istiod".into(), "istio-system".into())),
+                to_version: to.map(str::to_string),
+                running: Some("1.27.3".into()),
+                set: vec![],
+                by_hand: "helm upgrade …".into(),
+            })
+        };
+        let report = Report::new(
+            "c".into(),
+            "p".into(),
+            vec![],
+            vec![
+                finding("LLMD-GWC-005", Some(upgrade(None))),
+                finding("LLMD-GWC-006", Some(upgrade(Some("1.28.0")))),
+                finding("LLMD-GWC-001", Some(Repair::InstallControlPlane { choices: vec![ProviderId::Istio] })),
+            ],
+        );
+        let plan = build_plan(&report, &CodeFilter::All);
+        let codes: Vec<_> = plan.changes.iter().map(|c| c.codes.join(",")).collect();
+        // The control plane first; the switch (at the installed chart) before the version upgrade.
+        assert_eq!(codes, vec!["LLMD-GWC-001", "LLMD-GWC-005", "LLMD-GWC-006"]);
+        assert_eq!(plan.changes[0].title(), "LLMD-GWC-001 · install a gateway control plane");
+        assert_eq!(
+            plan.changes[2].title(),
+            "LLMD-GWC-006 · helm upgrade the release of Deployment istio-system/istiod"
+        );
+        let only = CodeFilter::parse("GWC-006", &["LLMD-GWC-006"]).unwrap();
+        let plan = build_plan(&report, &only);
+        assert_eq!(plan.changes.len(), 1);
+        assert_eq!(plan.changes[0].repair, upgrade(Some("1.28.0")));
     }
 
     #[test]

@@ -10,6 +10,7 @@ use crate::collect::cluster::collect_cluster;
 use crate::commands::doctor::{diagnose, exit_code, print_report, profile_from};
 use crate::error::{Failure, Result};
 use crate::install::crds::cluster_facts;
+use crate::install::helm::{find_helm, Helm};
 use crate::install::source::CrdSource;
 use crate::render::print_stdout;
 use std::io::{BufRead, IsTerminal, Write};
@@ -50,6 +51,10 @@ pub async fn run(global: &GlobalFlags, args: &DoctorArgs, raw_codes: &str) -> Re
             None => CrdSource::upstream(args.crds_base_url.as_deref()),
         },
         cluster_facts: cluster_facts(&snapshot),
+        helm: find_helm(args.helm.as_deref()).map(|path| Helm::new(path, global)),
+        chart_source: args.chart_source.clone(),
+        provider: args.provider.map(|p| p.id()),
+        profile: profile.clone(),
     };
     let mut prepared = prepare(&conn, &plan, &inputs).await;
     // Permissions first: a user who may not write gets one clear refusal and nothing is touched.
@@ -64,36 +69,29 @@ pub async fn run(global: &GlobalFlags, args: &DoctorArgs, raw_codes: &str) -> Re
             "ask a cluster administrator for these permissions (e.g. ClusterRole `edit` in the namespace, cluster-admin for CRDs), or use another --context/--user",
         ));
     }
-    dry_run(&conn, &mut prepared).await;
+    dry_run(&conn, &inputs, &mut prepared).await;
 
     for p in prepared.iter().filter(|p| !p.noop) {
         say(&p.render());
     }
-    let not_automated: Vec<_> = plan.manual.iter().filter(|f| f.fixable).collect();
-    if !not_automated.is_empty() {
-        say("\nNot repaired automatically yet (apply the hint by hand):\n");
-        for f in &not_automated {
-            say(&format!("  {} {}: {}\n", f.code, f.object, f.hint));
-        }
-    }
-    let others = plan.manual.len() - not_automated.len();
+    let others = plan.manual.len();
     let writable = prepared.iter().filter(|p| p.writable()).count();
     let refused = prepared.iter().filter(|p| !p.noop && p.refused.is_some()).count();
     if writable == 0 {
         let why = if refused > 0 { format!(" ({refused} change(s) refused above)") } else { String::new() };
         say(&format!("\nnothing to fix{why}"));
         if others > 0 {
-            say(&format!("; {others} finding(s) have no automatic repair: see `kubectl llmd doctor` for their hints"));
+            say(&format!("; {others} finding(s) have no automatic repair:"));
         }
         say("\n");
+        say(&by_hand(&plan.manual));
         return Ok(if refused > 0 { ExitCode::from(1) } else { exit_code(&report, args.fail_on) });
     }
     let refused_note = if refused > 0 { format!(", {refused} refused") } else { String::new() };
     say(&format!("\n{writable} change(s) planned, validated by server-side dry run{refused_note}.\n"));
     if others > 0 {
-        say(&format!(
-            "{others} other finding(s) have no automatic repair: see `kubectl llmd doctor` for their hints.\n"
-        ));
+        say(&format!("{others} other finding(s) have no automatic repair:\n"));
+        say(&by_hand(&plan.manual));
     }
     if args.dry_run {
         eprintln!("dry run: nothing was changed (run again without --dry-run to apply)");
@@ -115,7 +113,7 @@ pub async fn run(global: &GlobalFlags, args: &DoctorArgs, raw_codes: &str) -> Re
         }
     }
 
-    let applied = apply(&conn, &prepared).await;
+    let applied = apply(&conn, &inputs, &prepared).await;
     let mut failed = 0;
     for a in &applied {
         match &a.result {
@@ -137,4 +135,9 @@ pub async fn run(global: &GlobalFlags, args: &DoctorArgs, raw_codes: &str) -> Re
         return Ok(ExitCode::from(1));
     }
     Ok(exit_code(&after, args.fail_on))
+}
+
+/// The findings `--fix` leaves to the user, each with its exact command.
+fn by_hand(manual: &[crate::findings::Finding]) -> String {
+    manual.iter().map(|f| format!("  {} {}: {}\n", f.code, f.object, f.hint)).collect()
 }

@@ -1,8 +1,11 @@
 //! The cluster side of an install: read what is installed, check permissions, server-side apply
 //! (dry run first), delete, and wait for CRDs to be Established.
 
+use crate::catalog::providers::Provider;
 use crate::cluster::Connection;
 use crate::error::{Failure, Result};
+use crate::model::{condition, groups, Condition};
+use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::authorization::v1::{ResourceAttributes, SelfSubjectAccessReview, SelfSubjectAccessReviewSpec};
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::api::{
@@ -297,5 +300,103 @@ pub async fn wait_established(conn: &Connection, names: &[String], timeout: Dura
             ));
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// True when a Deployment reports itself available.
+pub fn deployment_available(d: &Deployment) -> bool {
+    let s = d.status.as_ref();
+    s.and_then(|s| s.conditions.as_ref()).is_some_and(|cs| {
+        cs.iter().any(|c| c.type_.as_deref() == Some("Available") && c.status.as_deref() == Some("True"))
+    }) || s.and_then(|s| s.available_replicas).is_some_and(|n| n > 0)
+}
+
+fn gateway_class_api(conn: &Connection) -> Api<DynamicObject> {
+    let ar = ApiResource {
+        group: groups::GATEWAY.into(),
+        version: "v1".into(),
+        api_version: format!("{}/v1", groups::GATEWAY),
+        kind: "GatewayClass".into(),
+        plural: "gatewayclasses".into(),
+    };
+    Api::all_with(conn.client.clone(), &ar)
+}
+
+/// Wait until a provider's controller Deployment is available and its GatewayClass is Accepted;
+/// how long that took.
+pub async fn wait_control_plane(conn: &Connection, p: &Provider, timeout: Duration) -> Result<Duration> {
+    let started = Instant::now();
+    let class = p.class_names.first().copied().unwrap_or("");
+    let deployments: Api<Deployment> = Api::namespaced(conn.client.clone(), p.namespace);
+    let classes = gateway_class_api(conn);
+    let pb = spinner(format!("waiting for {} to be available and GatewayClass {class} Accepted", p.name));
+    loop {
+        conn.count_request();
+        let list = deployments
+            .list(&Default::default())
+            .await
+            .map_err(|e| conn.explain(&format!("cannot list Deployments in {}", p.namespace), &e))?;
+        let controller: Vec<&Deployment> = list
+            .items
+            .iter()
+            .filter(|d| {
+                let n = d.metadata.name.as_deref().unwrap_or("");
+                p.deployment_names.iter().any(|prefix| n == *prefix || n.starts_with(&format!("{prefix}-")))
+            })
+            .collect();
+        let available = controller.iter().any(|d| deployment_available(d));
+        conn.count_request();
+        let accepted = match classes.get_opt(class).await {
+            Ok(Some(obj)) => {
+                let conds: Vec<Condition> = obj
+                    .data
+                    .pointer("/status/conditions")
+                    .cloned()
+                    .and_then(|c| serde_json::from_value(c).ok())
+                    .unwrap_or_default();
+                condition(&conds, "Accepted").map(|c| c.status.clone())
+            }
+            Ok(None) => None,
+            Err(kube::Error::Api(s)) if s.code == 404 => None,
+            Err(e) => return Err(conn.explain(&format!("cannot read GatewayClass {class}"), &e)),
+        };
+        if available && accepted.as_deref() == Some("True") {
+            if let Some(pb) = pb {
+                pb.finish_and_clear();
+            }
+            return Ok(started.elapsed());
+        }
+        if started.elapsed() >= timeout {
+            if let Some(pb) = pb {
+                pb.finish_and_clear();
+            }
+            let mut why = Vec::new();
+            if controller.is_empty() {
+                why.push(format!(
+                    "no controller Deployment ({}) in namespace {}",
+                    p.deployment_names.join(", "),
+                    p.namespace
+                ));
+            } else if !available {
+                why.push(format!(
+                    "Deployment {}/{} is not available",
+                    p.namespace,
+                    controller[0].metadata.name.as_deref().unwrap_or("")
+                ));
+            }
+            match accepted.as_deref() {
+                Some("True") => {}
+                Some(other) => why.push(format!("GatewayClass {class} has Accepted={other}")),
+                None => why.push(format!("GatewayClass {class} does not exist or has no Accepted condition")),
+            }
+            return Err(Failure::with_hint(
+                format!("{} not ready after {}s: {}", p.name, timeout.as_secs(), why.join("; ")),
+                format!(
+                    "check the controller: kubectl get deploy,pods -n {} and kubectl describe gatewayclass {class}; or raise --timeout",
+                    p.namespace
+                ),
+            ));
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
     }
 }

@@ -5,6 +5,7 @@ use crate::catalog::providers::{Provider, ProviderId};
 use crate::cli::GlobalFlags;
 use crate::error::{Failure, Result};
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use std::path::{Path, PathBuf};
 
 /// Environment variable mapping chart references to local charts (see `--chart-source`).
@@ -13,7 +14,20 @@ pub const CHART_SOURCE_ENV: &str = "LLMD_CHART_SOURCE";
 /// The helm repository the `istio/...` chart references come from.
 const ISTIO_REPO: (&str, &str) = ("istio", "https://istio-release.storage.googleapis.com/charts");
 
-/// One `helm upgrade --install`.
+/// Which values a `helm upgrade` starts from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ValuesFrom {
+    /// A fresh install (or upgrade) with the recipe's values: `upgrade --install --create-namespace`.
+    Recipe,
+    /// The installed release's values at the installed chart version (`--reuse-values`).
+    Reuse,
+    /// A new chart version: its defaults, then the release's user-supplied values
+    /// (`--reset-then-reuse-values`, helm 3.14+; `--reuse-values` would keep the old chart's defaults).
+    ResetThenReuse,
+}
+
+/// One `helm upgrade` (`--install` for a recipe step).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct HelmStep {
     pub release: String,
@@ -23,22 +37,23 @@ pub struct HelmStep {
     pub version: String,
     /// `--set` values.
     pub values: Vec<(String, String)>,
+    pub values_from: ValuesFrom,
 }
 
 impl HelmStep {
     /// The arguments after `helm`.
     pub fn args(&self) -> Vec<String> {
-        let mut a = vec![
-            "upgrade".to_string(),
-            "--install".into(),
-            self.release.clone(),
-            self.chart.clone(),
-            "--namespace".into(),
-            self.namespace.clone(),
-            "--create-namespace".into(),
-            "--version".into(),
-            self.version.clone(),
-        ];
+        let mut a = vec!["upgrade".to_string()];
+        if self.values_from == ValuesFrom::Recipe {
+            a.push("--install".into());
+        }
+        a.extend([self.release.clone(), self.chart.clone(), "--namespace".into(), self.namespace.clone()]);
+        match self.values_from {
+            ValuesFrom::Recipe => a.push("--create-namespace".into()),
+            ValuesFrom::Reuse => a.push("--reuse-values".into()),
+            ValuesFrom::ResetThenReuse => a.push("--reset-then-reuse-values".into()),
+        }
+        a.extend(["--version".into(), self.version.clone()]);
         for (k, v) in &self.values {
             a.push("--set".into());
             a.push(format!("{k}={v}"));
@@ -52,30 +67,35 @@ impl HelmStep {
     }
 }
 
+/// The chart reference helm takes for a catalog chart: `DIR/<chart name>` with a chart source.
+pub fn chart_ref(chart: &str, chart_source: Option<&Path>) -> Result<String> {
+    let name = chart.rsplit('/').next().unwrap_or(chart);
+    match chart_source {
+        Some(dir) => {
+            let local = dir.join(name);
+            if !local.join("Chart.yaml").is_file() {
+                return Err(Failure::with_hint(
+                    format!("chart source {} has no chart {name} (for {chart})", dir.display()),
+                    format!("put the chart in {} or drop --chart-source", local.display()),
+                ));
+            }
+            Ok(local.display().to_string())
+        }
+        None => Ok(chart.to_string()),
+    }
+}
+
 /// The helm steps installing `provider` at `version`; `chart_source` maps each chart to `DIR/<chart name>`.
 pub fn steps(provider: &Provider, version: &str, chart_source: Option<&Path>) -> Result<Vec<HelmStep>> {
     let mut out = Vec::new();
     for chart in provider.charts {
-        let name = chart.chart.rsplit('/').next().unwrap_or(chart.chart);
-        let chart_ref = match chart_source {
-            Some(dir) => {
-                let local = dir.join(name);
-                if !local.join("Chart.yaml").is_file() {
-                    return Err(Failure::with_hint(
-                        format!("chart source {} has no chart {name} (for {})", dir.display(), chart.chart),
-                        format!("put the chart in {} or drop --chart-source", local.display()),
-                    ));
-                }
-                local.display().to_string()
-            }
-            None => chart.chart.to_string(),
-        };
         out.push(HelmStep {
             release: chart.release.into(),
-            chart: chart_ref,
+            chart: chart_ref(chart.chart, chart_source)?,
             namespace: provider.namespace.into(),
             version: version.into(),
             values: chart.values.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            values_from: ValuesFrom::Recipe,
         });
     }
     Ok(out)
@@ -120,6 +140,7 @@ impl HelmRelease {
 }
 
 /// Runs helm with the user's kubeconfig, context and verbosity.
+#[derive(Debug, Clone)]
 pub struct Helm {
     pub path: PathBuf,
     kube_args: Vec<String>,
@@ -161,15 +182,53 @@ impl Helm {
         serde_json::from_str(out.trim()).map_err(|e| Failure::new(format!("cannot read `helm list -o json`: {e}")))
     }
 
+    /// The release `name` in `namespace` (`helm list --namespace NS --filter ^NAME$`), if helm has it.
+    pub async fn release(&self, name: &str, namespace: &str) -> Result<Option<HelmRelease>> {
+        let filter = format!("^{}$", regex_escape(name));
+        let args: Vec<String> =
+            ["list", "--namespace", namespace, "--filter", &filter, "--output", "json"].map(String::from).into();
+        let out = self.run(&args).await?;
+        let list: Vec<HelmRelease> = serde_json::from_str(out.trim())
+            .map_err(|e| Failure::new(format!("cannot read `helm list -o json`: {e}")))?;
+        Ok(list.into_iter().find(|r| r.name == name))
+    }
+
     /// Run one step.
     pub async fn install(&self, step: &HelmStep) -> Result<()> {
         self.run(&step.args()).await.map(|_| ())
+    }
+
+    /// Run one step as helm's dry run (`--dry-run=server`: rendered with the cluster's lookups,
+    /// nothing written); the release helm would make (`-o json`: its `config` holds the values).
+    pub async fn dry_run(&self, step: &HelmStep) -> Result<Value> {
+        let mut args = step.args();
+        args.extend(["--dry-run=server".into(), "--output".into(), "json".into()]);
+        let out = self.run(&args).await?;
+        serde_json::from_str(out.trim())
+            .map_err(|e| Failure::new(format!("cannot read the output of `helm {}`: {e}", args.join(" "))))
+    }
+
+    /// The user-supplied values of a release (`helm get values -o json`; `{}` when there are none).
+    pub async fn get_values(&self, release: &str, namespace: &str) -> Result<Value> {
+        let args: Vec<String> =
+            ["get", "values", release, "--namespace", namespace, "--output", "json"].map(String::from).into();
+        let out = self.run(&args).await?;
+        let v: Value = serde_json::from_str(out.trim())
+            .map_err(|e| Failure::new(format!("cannot read `helm get values {release}`: {e}")))?;
+        Ok(if v.is_null() { Value::Object(Default::default()) } else { v })
     }
 
     /// `helm uninstall RELEASE -n NS`.
     pub async fn uninstall(&self, release: &str, namespace: &str) -> Result<()> {
         self.run(&["uninstall".into(), release.into(), "--namespace".into(), namespace.into()]).await.map(|_| ())
     }
+}
+
+/// A release name as a literal in helm's `--filter` regular expression.
+fn regex_escape(name: &str) -> String {
+    name.chars()
+        .flat_map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { vec![c] } else { vec!['\\', c] })
+        .collect()
 }
 
 /// The releases of `provider` among `releases`: by the catalog's release names in its namespace.
@@ -199,6 +258,22 @@ mod tests {
         assert_eq!(a[0].chart, "oci://cr.agentgateway.dev/charts/agentgateway-crds");
         assert_eq!(a[1].values, vec![("inferenceExtension.enabled".to_string(), "true".to_string())]);
         assert!(steps(provider(ProviderId::Kgateway), "v2.1.0", Some(Path::new("/nonexistent"))).is_err());
+    }
+
+    #[test]
+    fn upgrades_of_an_existing_release_reuse_its_values() {
+        let mut s = steps(provider(ProviderId::Agentgateway), "v1.1.0", None).unwrap().remove(1);
+        s.values_from = ValuesFrom::Reuse;
+        assert_eq!(
+            s.command_line(),
+            "helm upgrade agentgateway oci://cr.agentgateway.dev/charts/agentgateway --namespace agentgateway-system --reuse-values --version v1.1.0 --set inferenceExtension.enabled=true"
+        );
+        s.values_from = ValuesFrom::ResetThenReuse;
+        s.values.clear();
+        assert!(s
+            .command_line()
+            .ends_with("--namespace agentgateway-system --reset-then-reuse-values --version v1.1.0"));
+        assert_eq!(regex_escape("my.rel"), "my\\.rel");
     }
 
     #[test]

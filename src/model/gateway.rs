@@ -331,6 +331,23 @@ pub struct DestinationRuleSpec {
 #[serde(rename_all = "camelCase", default)]
 pub struct TrafficPolicy {
     pub tls: Option<ClientTls>,
+    /// Per-port policies; a port's tls replaces the rule-wide tls for that port.
+    pub port_level_settings: Vec<PortTrafficPolicy>,
+}
+
+/// DestinationRule trafficPolicy.portLevelSettings[].
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct PortTrafficPolicy {
+    pub port: Option<PortSelector>,
+    pub tls: Option<ClientTls>,
+}
+
+/// A DestinationRule port selector.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct PortSelector {
+    pub number: Option<i64>,
 }
 
 /// DestinationRule trafficPolicy.tls.
@@ -339,4 +356,8 @@ pub struct TrafficPolicy {
 pub struct ClientTls {
     pub mode: Option<String>,
     pub insecure_skip_verify: Option<bool>,
+    /// File of CA certificates that verify the server's certificate.
+    pub ca_certificates: Option<String>,
+    /// Secret holding the client certificate and CA (verifies the server too).
+    pub credential_name: Option<String>,
 }

@@ -3,6 +3,7 @@
 use super::gateway::{LabelSelector, RouteParentStatus};
 use super::groups;
 use super::meta::Meta;
+use super::read_view;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -67,65 +68,119 @@ pub struct EndpointPickerRef {
     pub failure_mode: String,
 }
 
-impl InferencePoolView {
-    /// Build from a raw object of either API, known by its apiVersion.
-    pub fn from_value(v: &serde_json::Value) -> Option<Self> {
-        let api_version = v.get("apiVersion")?.as_str()?;
-        let group = api_version.split('/').next().unwrap_or("");
-        let api = if group == groups::INFERENCE { PoolApi::V1 } else { PoolApi::V1Alpha2 };
-        let metadata: Meta = serde_json::from_value(v.get("metadata").cloned().unwrap_or_default()).ok()?;
-        let spec = v.get("spec").cloned().unwrap_or_default();
-        let status = v.get("status").cloned().unwrap_or_default();
-        let parents_key = if api == PoolApi::V1 { "parents" } else { "parent" };
-        let mut parents: Vec<RouteParentStatus> =
-            status.get(parents_key).and_then(|p| serde_json::from_value(p.clone()).ok()).unwrap_or_default();
-        if parents.is_empty() {
-            // Tolerate either key on either API: controllers have written both.
-            let other = if api == PoolApi::V1 { "parent" } else { "parents" };
-            parents = status.get(other).and_then(|p| serde_json::from_value(p.clone()).ok()).unwrap_or_default();
+/// An InferencePool as either API writes it; `S` is the API's spec.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct RawPool<S> {
+    metadata: Meta,
+    spec: S,
+    status: RawPoolStatus,
+}
+
+/// inference.networking.k8s.io/v1 spec.
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+struct RawSpecV1 {
+    selector: LabelSelector,
+    target_ports: Vec<RawPort>,
+    app_protocol: Option<String>,
+    endpoint_picker_ref: Option<RawPickerRef>,
+}
+
+/// inference.networking.x-k8s.io/v1alpha2 spec.
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+struct RawSpecV1Alpha2 {
+    selector: BTreeMap<String, String>,
+    target_port_number: Option<i64>,
+    extension_ref: Option<RawPickerRef>,
+}
+
+/// A port reference; `number` is required by the CRD, so one without it names no port.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct RawPort {
+    number: Option<i64>,
+}
+
+/// endpointPickerRef (v1: `port: {number}`) or extensionRef (v1alpha2: `portNumber`).
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+struct RawPickerRef {
+    group: Option<String>,
+    kind: Option<String>,
+    name: String,
+    port: Option<RawPort>,
+    port_number: Option<i64>,
+    failure_mode: Option<String>,
+}
+
+impl RawPickerRef {
+    fn into_view(self, port: Option<i64>) -> EndpointPickerRef {
+        EndpointPickerRef {
+            group: self.group.unwrap_or_default(),
+            kind: self.kind.unwrap_or_else(|| "Service".into()),
+            name: self.name,
+            port,
+            failure_mode: self.failure_mode.unwrap_or_else(|| "FailClose".into()),
         }
-        let str_of = |val: Option<&serde_json::Value>| val.and_then(|s| s.as_str()).map(str::to_string);
-        let (selector, target_ports, endpoint_picker) = match api {
-            PoolApi::V1 => {
-                let sel: LabelSelector =
-                    spec.get("selector").and_then(|s| serde_json::from_value(s.clone()).ok()).unwrap_or_default();
-                let ports = spec
-                    .get("targetPorts")
-                    .and_then(|p| p.as_array())
-                    .map(|a| a.iter().filter_map(|p| p.get("number").and_then(|n| n.as_i64())).collect())
-                    .unwrap_or_default();
-                let epp = spec.get("endpointPickerRef").map(|r| EndpointPickerRef {
-                    group: str_of(r.get("group")).unwrap_or_default(),
-                    kind: str_of(r.get("kind")).unwrap_or_else(|| "Service".into()),
-                    name: str_of(r.get("name")).unwrap_or_default(),
-                    port: r.get("port").and_then(|p| p.get("number")).and_then(|n| n.as_i64()),
-                    failure_mode: str_of(r.get("failureMode")).unwrap_or_else(|| "FailClose".into()),
-                });
-                (sel.match_labels, ports, epp)
-            }
-            PoolApi::V1Alpha2 => {
-                let sel: BTreeMap<String, String> =
-                    spec.get("selector").and_then(|s| serde_json::from_value(s.clone()).ok()).unwrap_or_default();
-                let ports = spec.get("targetPortNumber").and_then(|n| n.as_i64()).into_iter().collect();
-                let epp = spec.get("extensionRef").map(|r| EndpointPickerRef {
-                    group: str_of(r.get("group")).unwrap_or_default(),
-                    kind: str_of(r.get("kind")).unwrap_or_else(|| "Service".into()),
-                    name: str_of(r.get("name")).unwrap_or_default(),
-                    port: Some(r.get("portNumber").and_then(|n| n.as_i64()).unwrap_or(DEFAULT_EPP_PORT)),
-                    failure_mode: str_of(r.get("failureMode")).unwrap_or_else(|| "FailClose".into()),
-                });
-                (sel, ports, epp)
-            }
-        };
-        Some(InferencePoolView {
-            api,
-            metadata,
-            selector,
-            target_ports,
-            app_protocol: str_of(spec.get("appProtocol")),
-            endpoint_picker,
-            parents,
-        })
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct RawPoolStatus {
+    parents: Vec<RouteParentStatus>,
+    parent: Vec<RouteParentStatus>,
+}
+
+impl RawPoolStatus {
+    /// The API's own key first; either key on either API, since controllers have written both.
+    fn parents(self, api: PoolApi) -> Vec<RouteParentStatus> {
+        let (first, second) =
+            if api == PoolApi::V1 { (self.parents, self.parent) } else { (self.parent, self.parents) };
+        if first.is_empty() {
+            second
+        } else {
+            first
+        }
+    }
+}
+
+impl InferencePoolView {
+    /// Build from a raw object of either API, known by its apiVersion. A field that does not fit
+    /// is an error naming it ("spec.targetPorts[0].number: invalid type: …").
+    pub fn from_value(v: &serde_json::Value) -> Result<Self, String> {
+        let api_version = v.get("apiVersion").and_then(|a| a.as_str()).unwrap_or("");
+        if api_version.split('/').next() == Some(groups::INFERENCE) {
+            let RawPool { metadata, spec, status } = read_view::<RawPool<RawSpecV1>>(v)?;
+            Ok(InferencePoolView {
+                api: PoolApi::V1,
+                metadata,
+                selector: spec.selector.match_labels,
+                target_ports: spec.target_ports.into_iter().filter_map(|p| p.number).collect(),
+                app_protocol: spec.app_protocol,
+                endpoint_picker: spec.endpoint_picker_ref.map(|r| {
+                    let port = r.port.as_ref().and_then(|p| p.number);
+                    r.into_view(port)
+                }),
+                parents: status.parents(PoolApi::V1),
+            })
+        } else {
+            let RawPool { metadata, spec, status } = read_view::<RawPool<RawSpecV1Alpha2>>(v)?;
+            Ok(InferencePoolView {
+                api: PoolApi::V1Alpha2,
+                metadata,
+                selector: spec.selector,
+                target_ports: spec.target_port_number.into_iter().collect(),
+                app_protocol: None,
+                endpoint_picker: spec.extension_ref.map(|r| {
+                    let port = Some(r.port_number.unwrap_or(DEFAULT_EPP_PORT));
+                    r.into_view(port)
+                }),
+                parents: status.parents(PoolApi::V1Alpha2),
+            })
+        }
     }
 }
 
@@ -142,13 +197,29 @@ pub struct InferenceObjectiveView {
 }
 
 impl InferenceObjectiveView {
-    /// Build from a raw object.
-    pub fn from_value(v: &serde_json::Value) -> Option<Self> {
-        let api_version = v.get("apiVersion")?.as_str()?;
+    /// Build from a raw object; a field that does not fit is an error naming it.
+    pub fn from_value(v: &serde_json::Value) -> Result<Self, String> {
+        #[derive(Deserialize, Default)]
+        #[serde(rename_all = "camelCase", default)]
+        struct Raw {
+            metadata: Meta,
+            spec: RawSpec,
+        }
+        #[derive(Deserialize, Default)]
+        #[serde(rename_all = "camelCase", default)]
+        struct RawSpec {
+            pool_ref: Option<RawPoolRef>,
+        }
+        #[derive(Deserialize, Default)]
+        #[serde(default)]
+        struct RawPoolRef {
+            name: Option<String>,
+        }
+        let api_version = v.get("apiVersion").and_then(|a| a.as_str()).unwrap_or("");
         let kind = v.get("kind").and_then(|k| k.as_str()).unwrap_or("InferenceObjective").to_string();
-        let metadata: Meta = serde_json::from_value(v.get("metadata").cloned().unwrap_or_default()).ok()?;
-        let pool_ref = v.pointer("/spec/poolRef/name").and_then(|n| n.as_str()).map(str::to_string);
-        Some(InferenceObjectiveView {
+        let Raw { metadata, spec } = read_view(v)?;
+        let pool_ref = spec.pool_ref.and_then(|r| r.name);
+        Ok(InferenceObjectiveView {
             kind,
             group: api_version.split('/').next().unwrap_or("").to_string(),
             metadata,

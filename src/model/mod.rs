@@ -1,6 +1,7 @@
 //! Version-tolerant views of the objects the checks read. Only the fields the checks need are
-//! modelled; unknown fields are ignored, missing fields default, so one view covers several API
-//! versions and odd shapes never make a whole kind unreadable.
+//! modelled; unknown fields are ignored, missing (and, after the collectors drop them, null) fields
+//! default, so one view covers several API versions. A field of the wrong shape is an error that
+//! names it (`read_view`), never a silent default.
 
 pub mod gateway;
 pub mod inference;
@@ -11,6 +12,51 @@ pub use gateway::*;
 pub use inference::*;
 pub use meta::*;
 pub use pod::*;
+
+/// Read a view from a raw object, the one way objects are read: `null` means absent, as it does to
+/// the API server and to `kubectl apply` (an `annotations:` with nothing after it is no
+/// annotations), so null mapping members are dropped first and the view's defaults apply; null list
+/// elements stay and are errors. A field of the wrong shape is an error naming it
+/// ("spec.listeners[0].port: invalid type: string \"http\", expected i64").
+pub fn read_view<T: serde::de::DeserializeOwned>(v: &serde_json::Value) -> Result<T, String> {
+    let v = without_nulls(v);
+    serde_path_to_error::deserialize(v.as_ref()).map_err(|e| {
+        let path = e.path().to_string();
+        if path == "." {
+            e.into_inner().to_string()
+        } else {
+            format!("{path}: {}", e.into_inner())
+        }
+    })
+}
+
+/// `v` without null mapping members, at any depth (cloned only when it has one).
+fn without_nulls(v: &serde_json::Value) -> std::borrow::Cow<'_, serde_json::Value> {
+    use serde_json::Value;
+    fn has_null_member(v: &Value) -> bool {
+        match v {
+            Value::Object(m) => m.values().any(|v| v.is_null() || has_null_member(v)),
+            Value::Array(a) => a.iter().any(has_null_member),
+            _ => false,
+        }
+    }
+    fn strip(v: &mut Value) {
+        match v {
+            Value::Object(m) => {
+                m.retain(|_, v| !v.is_null());
+                m.values_mut().for_each(strip);
+            }
+            Value::Array(a) => a.iter_mut().for_each(strip),
+            _ => {}
+        }
+    }
+    if !has_null_member(v) {
+        return std::borrow::Cow::Borrowed(v);
+    }
+    let mut owned = v.clone();
+    strip(&mut owned);
+    std::borrow::Cow::Owned(owned)
+}
 
 /// API groups that matter here.
 pub mod groups {

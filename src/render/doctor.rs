@@ -1,7 +1,7 @@
 //! The doctor report as a grouped checklist (linkerd-check style) with a verdict line.
 
 use super::{Style, FAIL, PASS, SKIP, WARN};
-use crate::findings::{CheckStatus, Report, Severity};
+use crate::findings::{CheckStatus, Finding, Report, Severity};
 use std::fmt::Write;
 
 /// Render the report for humans. Findings follow the check that found them. Skipped checks are
@@ -42,18 +42,7 @@ pub fn render_table(report: &Report, style: Style, wide: bool) -> String {
         };
         let _ = writeln!(out, "{symbol} {title} {}", style.dim(&format!("[{}]", check.code)));
         for f in report.findings.iter().filter(|f| f.code == check.code) {
-            let mark = match f.severity {
-                Severity::Error => style.bad(FAIL),
-                Severity::Warning => style.warn(WARN),
-                Severity::Info => style.dim("i"),
-            };
-            let fix = if f.fixable { style.dim(" (fixable: kubectl llmd doctor --fix)") } else { String::new() };
-            // Messages usually start by naming their object; don't say it twice.
-            let object = f.object.to_string();
-            let text =
-                if f.message.starts_with(&object) { f.message.clone() } else { format!("{object}: {}", f.message) };
-            let _ = writeln!(out, "    {mark} {text}{fix}");
-            let _ = writeln!(out, "      {} {}", style.dim("hint:"), f.hint);
+            write_finding(&mut out, f, style, false);
         }
         let next_differs = report.checks.get(i + 1).is_none_or(|n| n.category != check.category);
         if next_differs {
@@ -65,6 +54,23 @@ pub fn render_table(report: &Report, style: Style, wide: bool) -> String {
     }
     out.push_str(&verdict(report, style));
     out
+}
+
+/// One finding as the checklist shows it: mark, object and message, then its hint. `with_code` adds
+/// ` [CODE]`, for lists not grouped under their check.
+pub(crate) fn write_finding(out: &mut String, f: &Finding, style: Style, with_code: bool) {
+    let mark = match f.severity {
+        Severity::Error => style.bad(FAIL),
+        Severity::Warning => style.warn(WARN),
+        Severity::Info => style.dim("i"),
+    };
+    let fix = if f.fixable { style.dim(" (fixable: kubectl llmd doctor --fix)") } else { String::new() };
+    // Messages usually start by naming their object; don't say it twice.
+    let object = f.object.to_string();
+    let text = if f.message.starts_with(&object) { f.message.clone() } else { format!("{object}: {}", f.message) };
+    let code = if with_code { format!(" {}", style.dim(&format!("[{}]", f.code))) } else { String::new() };
+    let _ = writeln!(out, "    {mark} {text}{code}{fix}");
+    let _ = writeln!(out, "      {} {}", style.dim("hint:"), f.hint);
 }
 
 fn flush_folded(out: &mut String, folded: &mut Vec<(String, Vec<&str>)>, style: Style) {
@@ -97,7 +103,7 @@ pub fn verdict(report: &Report, style: Style) -> String {
     format!("{line} {}\n", style.dim(&format!("(profile {})", report.profile)))
 }
 
-fn plural(n: usize, word: &str) -> String {
+pub(crate) fn plural(n: usize, word: &str) -> String {
     if n == 1 {
         word.to_string()
     } else {

@@ -1,6 +1,8 @@
 //! Rendering: colour policy, the one place that writes to stdout, and one renderer per format.
 
 pub mod doctor;
+pub mod fleet;
+pub mod graph;
 pub mod pool;
 
 use owo_colors::OwoColorize;

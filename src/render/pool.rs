@@ -1,6 +1,7 @@
 //! `pool status` output: kubectl-style table, wide table, and the routing tree.
 
 use super::{Style, FAIL, PASS, WARN};
+use crate::fleet::ContextPools;
 use crate::routing::{Health, Node, PoolStatus};
 use comfy_table::{presets::NOTHING, CellAlignment, ContentArrangement, Table};
 use std::fmt::Write;
@@ -10,9 +11,54 @@ pub fn render_table(pools: &[PoolStatus], all_namespaces: bool, wide: bool) -> S
     if pools.is_empty() {
         return String::new();
     }
-    let mut table = Table::new();
-    table.load_style(NOTHING).set_content_arrangement(ContentArrangement::Disabled);
+    let rows = pools
+        .iter()
+        .map(|p| {
+            let mut row = Vec::new();
+            if all_namespaces {
+                row.push(p.namespace.clone());
+            }
+            row.extend(pool_cells(p, wide));
+            row
+        })
+        .collect();
+    layout(header(false, all_namespaces, wide), rows)
+}
+
+/// `pool status --contexts/--all-contexts`: the same table with a CONTEXT column first; a context that
+/// could not be read is one row whose STATUS says why (`unreachable`, `invalid`).
+pub fn render_fleet_table(contexts: &[ContextPools], all_namespaces: bool, wide: bool) -> String {
+    let header = header(true, all_namespaces, wide);
+    let mut rows = Vec::new();
+    for c in contexts {
+        if let Some(verdict) = c.verdict {
+            let mut row = vec![c.context.clone()];
+            row.resize(header.len() - 1, "-".to_string());
+            let status = header.iter().position(|h| *h == "STATUS").unwrap_or(row.len());
+            row.insert(status, verdict.as_str().to_string());
+            rows.push(row);
+            continue;
+        }
+        for p in &c.pools {
+            let mut row = vec![c.context.clone()];
+            if all_namespaces {
+                row.push(p.namespace.clone());
+            }
+            row.extend(pool_cells(p, wide));
+            rows.push(row);
+        }
+    }
+    if rows.is_empty() {
+        return String::new();
+    }
+    layout(header, rows)
+}
+
+fn header(context: bool, all_namespaces: bool, wide: bool) -> Vec<&'static str> {
     let mut header = Vec::new();
+    if context {
+        header.push("CONTEXT");
+    }
     if all_namespaces {
         header.push("NAMESPACE");
     }
@@ -20,33 +66,41 @@ pub fn render_table(pools: &[PoolStatus], all_namespaces: bool, wide: bool) -> S
     if wide {
         header.extend(["SELECTOR", "TARGET PORTS", "FAILURE MODE", "EPP PORT", "APP PROTOCOL"]);
     }
-    table.set_header(header);
-    for p in pools {
-        let mut row: Vec<String> = Vec::new();
-        if all_namespaces {
-            row.push(p.namespace.clone());
-        }
-        let epp = if p.epp_service.is_empty() { "<none>".to_string() } else { format!("{} {}", p.epp_service, p.epp) };
-        let status = if p.needs_migration { format!("{} (migrate to v1)", p.status) } else { p.status.clone() };
+    header
+}
+
+/// The columns from NAME on.
+fn pool_cells(p: &PoolStatus, wide: bool) -> Vec<String> {
+    let epp = if p.epp_service.is_empty() { "<none>".to_string() } else { format!("{} {}", p.epp_service, p.epp) };
+    let status = if p.needs_migration { format!("{} (migrate to v1)", p.status) } else { p.status.clone() };
+    let mut row = vec![
+        p.name.clone(),
+        p.api.clone(),
+        p.gateways.to_string(),
+        p.routes.to_string(),
+        epp,
+        p.endpoints.to_string(),
+        status,
+    ];
+    if wide {
+        let ports = p.target_ports.iter().map(|x| x.to_string()).collect::<Vec<_>>().join(",");
         row.extend([
-            p.name.clone(),
-            p.api.clone(),
-            p.gateways.to_string(),
-            p.routes.to_string(),
-            epp,
-            p.endpoints.to_string(),
-            status,
+            if p.selector.is_empty() { "<none>".into() } else { p.selector.clone() },
+            if ports.is_empty() { "<none>".into() } else { ports },
+            p.failure_mode.clone(),
+            p.epp_port.map_or("<none>".into(), |x| x.to_string()),
+            p.app_protocol.clone(),
         ]);
-        if wide {
-            let ports = p.target_ports.iter().map(|x| x.to_string()).collect::<Vec<_>>().join(",");
-            row.extend([
-                if p.selector.is_empty() { "<none>".into() } else { p.selector.clone() },
-                if ports.is_empty() { "<none>".into() } else { ports },
-                p.failure_mode.clone(),
-                p.epp_port.map_or("<none>".into(), |x| x.to_string()),
-                p.app_protocol.clone(),
-            ]);
-        }
+    }
+    row
+}
+
+/// kubectl's table layout: upper-case headers, no borders, three spaces between columns.
+pub(crate) fn layout(header: Vec<&str>, rows: Vec<Vec<String>>) -> String {
+    let mut table = Table::new();
+    table.load_style(NOTHING).set_content_arrangement(ContentArrangement::Disabled);
+    table.set_header(header);
+    for row in rows {
         table.add_row(row);
     }
     for col in table.column_iter_mut() {

@@ -143,7 +143,7 @@ complete_words kubectl llmd --namespace {prefix}
     assert_eq!(section(&r, &format!("kubectl llmd pool status -n {ns} q")), ["qwen-pool"]);
     assert_eq!(section(&r, "kubectl llmd doctor --fa"), ["--fail-on"]);
     assert_eq!(section(&r, "kubectl llmd doctor --fail-on "), ["error", "info", "never", "warning"]);
-    assert_eq!(section(&r, "kubectl llmd -o "), ["json", "table", "wide", "yaml"]);
+    assert_eq!(section(&r, "kubectl llmd -o "), ["dot", "json", "mermaid", "table", "wide", "yaml"]);
     let namespaces = section(&r, "kubectl llmd -n ");
     for n in ["default", "kube-system", ns.as_str()] {
         assert!(namespaces.contains(&n.to_string()), "kubectl llmd -n <TAB> lacks {n}: {namespaces:?}");

@@ -8,9 +8,10 @@
 //! and the next test starts only once the CRDs are gone.
 //!
 //! Upstream CRDs come from the Go module cache (Gateway API v1.3.0 / v1.5.1, GAIE v0.5.1 / v1.0.1 /
-//! v1.5.0). The only hand-written CRD is the GRPCRoute stand-in of the storedVersions scenario
+//! v1.5.0). The hand-written CRDs are the GRPCRoute stand-in of the storedVersions scenario
 //! (`grpcroute_stand_in`): one CRD whose storage moves from v1alpha2 to v1 within a single test, as
-//! Gateway API v1.0 (experimental, v1alpha2) → v1.1 (storage v1) did upstream.
+//! Gateway API v1.0 (experimental, v1alpha2) → v1.1 (storage v1) did upstream; and a Gateway CRD
+//! without a spec schema (`GATEWAY_STAND_IN`), so the API server serves a Gateway doctor cannot read.
 //!
 //! Notes from the real API server (v1.36.3):
 //! - Since Kubernetes 1.33 the storedVersions refusal reads `missing from spec.versions; v1alpha2 was
@@ -38,7 +39,7 @@ use std::path::PathBuf;
 // CRD files.
 
 /// The Gateway API standard-channel CRDs of a release, without the safe-upgrades policy file.
-fn gateway_standard(version: &str) -> Vec<PathBuf> {
+pub(crate) fn gateway_standard(version: &str) -> Vec<PathBuf> {
     gateway_api_crds(version).into_iter().filter(|p| !p.to_string_lossy().contains("_vap_")).collect()
 }
 
@@ -51,19 +52,19 @@ fn gateway_file(version: &str, channel: &str, file: &str) -> PathBuf {
 }
 
 /// One GAIE CRD file, e.g. ("v1.0.1", "inference.networking.k8s.io_inferencepools").
-fn gaie_file(version: &str, stem: &str) -> PathBuf {
+pub(crate) fn gaie_file(version: &str, stem: &str) -> PathBuf {
     let p = go_module_dir("sigs.k8s.io/gateway-api-inference-extension", version)
         .join(format!("config/crd/bases/{stem}.yaml"));
     assert!(p.is_file(), "{} missing", p.display());
     p
 }
 
-const POOL_V1: &str = "inference.networking.k8s.io_inferencepools";
+pub(crate) const POOL_V1: &str = "inference.networking.k8s.io_inferencepools";
 const POOL_X: &str = "inference.networking.x-k8s.io_inferencepools";
 const MODELS_X: &str = "inference.networking.x-k8s.io_inferencemodels";
 
 /// Apply files and wait until every CRD is Established.
-fn install(h: &Harness, files: &[PathBuf]) {
+pub(crate) fn install(h: &Harness, files: &[PathBuf]) {
     apply_files(h, files);
     wait_established(h);
 }
@@ -103,7 +104,7 @@ fn gateway_class(h: &Harness, name: &str, controller: &str) {
 }
 
 /// A GatewayClass its controller has accepted.
-fn accepted_class(h: &Harness, name: &str, controller: &str) {
+pub(crate) fn accepted_class(h: &Harness, name: &str, controller: &str) {
     gateway_class(h, name, controller);
     set_status(h, "gatewayclass.gateway.networking.k8s.io", None, name, &accepted_status(&["Accepted"], &[]));
 }
@@ -124,7 +125,7 @@ fn v1_pool(h: &Harness, ns: &str, name: &str) {
 }
 
 /// A controller Deployment (one container) in `ns`; `env` as (name, value).
-fn controller(h: &Harness, ns: &str, name: &str, image: &str, env: &[(&str, &str)]) {
+pub(crate) fn controller(h: &Harness, ns: &str, name: &str, image: &str, env: &[(&str, &str)]) {
     ensure_namespace(h, ns);
     let env: String = env.iter().map(|(k, v)| format!("\n        - {{name: {k}, value: \"{v}\"}}")).collect();
     let env = if env.is_empty() { " []".to_string() } else { env };
@@ -138,8 +139,9 @@ fn controller(h: &Harness, ns: &str, name: &str, image: &str, env: &[(&str, &str
 // ---------------------------------------------------------------------------------------------
 // Running doctor and reading its report.
 
-/// doctor as admin on every namespace, `-o json`, with extra args and environment; exit 0 or 1.
-fn doctor_env(h: &Harness, extra: &[&str], env: &[(&str, &str)]) -> (Run, Value) {
+/// doctor as admin on every namespace, `-o json`, with extra args and environment; exit 0 or 1; every
+/// kubectl command its hints print must run on the lab (`hints::assert_hints_run`).
+pub(crate) fn doctor_env(h: &Harness, extra: &[&str], env: &[(&str, &str)]) -> (Run, Value) {
     let kc = h.kubeconfig_admin.to_str().expect("utf-8 path");
     let mut args = vec!["doctor", "--kubeconfig", kc, "-o", "json"];
     args.extend_from_slice(extra);
@@ -150,6 +152,7 @@ fn doctor_env(h: &Harness, extra: &[&str], env: &[(&str, &str)]) -> (Run, Value)
     let r = run(cmd);
     assert!(r.code == 0 || r.code == 1, "doctor could not run ({}):\n{}\n{}", r.code, r.stderr, r.stdout);
     let v = r.json();
+    crate::hints::assert_hints_run(h, &v);
     (r, v)
 }
 
@@ -305,6 +308,8 @@ fn no_inference_objective_crd_crd_005() {
     let mut files = gateway_standard("v1.3.0");
     files.push(gaie_file("v1.0.1", POOL_V1));
     install(&h, &files);
+    // Only a picker older than v1.3 waits for the CRD (newer ones check discovery: doctor_supported.rs).
+    controller(&h, "llm", "qwen-epp", "registry.k8s.io/gateway-api-inference-extension/epp:v1.2.1", &[]);
     let (r, report) = doctor(&h, &[]);
     r.expect_code(0); // a warning does not reach --fail-on error
     let f =
@@ -312,7 +317,12 @@ fn no_inference_objective_crd_crd_005() {
     says(
         f,
         "message",
-        &["inference.networking.k8s.io", "inference.networking.x-k8s.io", "llm-d.ai", "endpoint picker waits"],
+        &[
+            "inference.networking.k8s.io",
+            "inference.networking.x-k8s.io",
+            "llm-d.ai",
+            "endpoint picker Deployment llm/qwen-epp runs registry.k8s.io/gateway-api-inference-extension/epp:v1.2.1, older than v1.3",
+        ],
     );
     says(f, "hint", &["gateway-api-inference-extension/config/crd?ref=v1.0.1"]);
     // GAIE v1.5.0 (the current guides' profile) still ships InferenceObjective in x-k8s.
@@ -621,20 +631,23 @@ fn huge_last_applied_configuration_crd_013() {
 // ---------------------------------------------------------------------------------------------
 // Admission: the safe-upgrades policy, a leftover webhook.
 
-/// A CRD in gateway.networking.k8s.io annotated v1.3.0: the safe-upgrades policy denies creating it.
+/// The safe-upgrades policy without the Gateway API CRDs (left behind when they were deleted, or
+/// applied alone): installing the profile's v1.3.0 bundle (what `doctor --fix` would do) is denied.
+/// With v1.5.1's CRDs in place nothing needs installing, and the policy is nobody's problem.
 #[test]
-fn safe_upgrades_policy_refuses_the_profile_adm_001() {
+fn safe_upgrades_policy_refuses_the_install_the_cluster_needs_adm_001() {
     let h = Lab::take();
     // Gateway API v1.5.1 standard as released, policy and binding included.
-    let mut files = gateway_api_crds("v1.5.1");
-    assert!(files.iter().any(|p| p.to_string_lossy().contains("_vap_safeupgrades")), "{files:?}");
+    let all = gateway_api_crds("v1.5.1");
+    let (policy, crds): (Vec<PathBuf>, Vec<PathBuf>) =
+        all.into_iter().partition(|p| p.to_string_lossy().contains("_vap_safeupgrades"));
+    assert_eq!(policy.len(), 1, "{policy:?}");
+    let mut files = policy.clone();
     files.extend(gaie_crds("v1.0.1"));
     install(&h, &files);
     let (r, report) = doctor(&h, &[]);
-    r.expect_code(0);
-    // v1.5.1's standard BackendTLSPolicy/TLSRoute (stored at v1) are not in v1.3.0's standard channel:
-    // re-applying v1.3.0 standard never touches them, so no storedVersions hazard.
-    assert_no(&report, "LLMD-CRD-009");
+    r.expect_code(1);
+    finding(&report, "LLMD-CRD-001", crd_kind(), "gatewayclasses.gateway.networking.k8s.io", "error");
     let f = finding(
         &report,
         "LLMD-ADM-001",
@@ -656,6 +669,12 @@ fn safe_upgrades_policy_refuses_the_profile_adm_001() {
     // With the current profile (v1.5.1) the policy is no obstacle.
     let (_, report) = doctor(&h, &["--profile", "current"]);
     assert_no(&report, "LLMD-ADM-001");
+    // With v1.5.1's CRDs installed, nothing needs installing: no finding with the default profile.
+    install(&h, &crds);
+    let (r, report) = doctor(&h, &[]);
+    r.expect_code(0);
+    assert_no(&report, "LLMD-ADM-001");
+    assert_no(&report, "LLMD-CRD-009");
 
     // The policy is real: applying the profile's v1.3.0 CRD is denied.
     wait_policy_enforced(&h);
@@ -664,6 +683,52 @@ fn safe_upgrades_policy_refuses_the_profile_adm_001() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("safe-upgrades.gateway.networking.k8s.io"), "{stderr}");
     assert!(stderr.contains("Installing CRDs with version before v1.5.0 is prohibited by default."), "{stderr}");
+}
+
+/// A cluster set up exactly as llm-d's current guides do it: Gateway API v1.5.1 standard with its
+/// safe-upgrades policy, only GAIE v1.5.0's v1 InferencePool CRD (`v1-manifests.yaml`), Istio 1.29.2
+/// installed by istioctl with the inference switch on, and a routed pool with the chart default
+/// `failureMode: FailOpen` behind a v1.5.0 endpoint picker. No warning and no error with the default
+/// profile (llm-d's minimum), with `--profile current`, and with the guides' variables exported.
+#[test]
+fn current_guides_install_is_healthy() {
+    use crate::doctor_routing::{deploy, epp_container, Opts};
+    let h = Lab::take();
+    let mut files = gateway_api_crds("v1.5.1");
+    assert!(files.iter().any(|p| p.to_string_lossy().contains("_vap_safeupgrades")), "{files:?}");
+    files.push(gaie_file("v1.5.0", POOL_V1));
+    install(&h, &files);
+    h.apply_yaml(crate::fixtures::DESTINATION_RULE_STAND_IN_CRD);
+    wait_established(&h);
+    accepted_class(&h, "istio", "istio.io/gateway-controller");
+    controller(&h, "istio-system", "istiod", "docker.io/istio/pilot:1.29.2", &[(ISTIO_ENV, "true")]);
+    let ns = h.namespace("current-guides");
+    let mut epp = epp_container(
+        ["--pool-name", "llm-pool", "--pool-namespace", ns.as_str()].iter().map(|s| s.to_string()).collect(),
+    );
+    epp["image"] = json!("registry.k8s.io/gateway-api-inference-extension/epp:v1.5.0");
+    let o = Opts::istio()
+        .patch("InferencePool", json!({"spec": {"endpointPickerRef": {"failureMode": "FailOpen"}}}))
+        .patch("Deployment", json!({"spec": {"template": {"spec": {"containers": [epp]}}}}));
+    deploy(&h, &ns, &o);
+    type Args<'a> = &'a [&'a str];
+    type Env<'a> = &'a [(&'a str, &'a str)];
+    let runs: [(Args, Env); 3] = [
+        (&[], &[]),
+        (&["--profile", "current"], &[]),
+        (&[], &[("GATEWAY_API_VERSION", "v1.5.1"), ("GAIE_VERSION", "v1.5.0")]),
+    ];
+    for (args, env) in runs {
+        let (r, report) = doctor_env(&h, args, env);
+        let loud: Vec<String> =
+            summary(&report).into_iter().filter(|s| s.contains(" warning: ") || s.contains(" error: ")).collect();
+        assert_eq!(loud, Vec::<String>::new(), "doctor {args:?} {env:?}");
+        r.expect_code(0);
+    }
+    // The table says so too.
+    let t = doctor_table(&h, &[]);
+    t.expect_code(0);
+    assert!(!t.stdout.contains('✖') && !t.stdout.contains('‼'), "{}", t.stdout);
 }
 
 #[test]
@@ -801,7 +866,9 @@ fn gateway_classes_not_accepted_gwc_003_and_unsupported_version_gwc_004() {
     r.expect_code(0); // no Gateway uses the classes: warnings
     let f = finding(&report, "LLMD-GWC-003", "GatewayClass", "istio", "warning");
     says(f, "message", &["not Accepted (Unknown Pending)", "istio.io/gateway-controller"]);
-    says(f, "hint", &["kubectl rollout restart deployment/istiod -n istio-system"]);
+    // No istiod Deployment exists: install it (a restart would be NotFound).
+    says(f, "hint", &["kubectl llmd gateway install --provider istio"]);
+    assert!(!text(f, "hint").contains("rollout restart"), "{f:#}");
     let f = finding(&report, "LLMD-GWC-003", "GatewayClass", "kgateway", "warning");
     says(f, "message", &["InvalidParameters", "GatewayParameters kgateway-system/custom not found"]);
     says(f, "hint", &["parametersRef"]);
@@ -848,12 +915,27 @@ fn istiod_inference_switch_gwc_005_and_version_gwc_006() {
     v1_pool(&h, &ns, "qwen");
 
     controller(&h, "istio-system", "istiod", "docker.io/istio/pilot:1.28.0", &[("PILOT_TRACE_SAMPLING", "1")]);
+    // Installed by istioctl (no helm release on it), as the current guides do.
     let (r, report) = doctor(&h, &[]);
     r.expect_code(1);
     let f = finding(&report, "LLMD-GWC-005", "Deployment", "istiod", "error");
     assert_eq!(f["object"]["namespace"], "istio-system");
     says(f, "message", &["Istio controller istio-system/istiod", "switched off", ISTIO_ENV]);
-    says(f, "hint", &["helm upgrade istiod istio/istiod -n istio-system", &format!("pilot.env.{ISTIO_ENV}=true")]);
+    says(f, "hint", &[&format!("istioctl install -y --set values.pilot.env.{ISTIO_ENV}=true"), "istioctl 1.28.0"]);
+    // Installed by helm (the seed's helmfile): the release as installed, pinned to the version it runs.
+    let helm_release = ["meta.helm.sh/release-name=istiod", "meta.helm.sh/release-namespace=istio-system"];
+    let mut annotate = vec!["annotate", "deployment", "istiod", "-n", "istio-system", "--overwrite"];
+    annotate.extend(helm_release);
+    assert_success(&h.kubectl(&annotate), "marking istiod as a helm release");
+    let (_, report) = doctor(&h, &[]);
+    let f = finding(&report, "LLMD-GWC-005", "Deployment", "istiod", "error");
+    says(
+        f,
+        "hint",
+        &[&format!(
+            "helm upgrade istiod istio/istiod -n istio-system --version 1.28.0 --reuse-values --set pilot.env.{ISTIO_ENV}=true"
+        )],
+    );
     assert_no(&report, "LLMD-GWC-006");
     // Scoped to the pool's namespace, the controller in istio-system is still looked at.
     let (r, scoped) = doctor(&h, &["-n", &ns]);
@@ -867,7 +949,20 @@ fn istiod_inference_switch_gwc_005_and_version_gwc_006() {
     assert_no(&report, "LLMD-GWC-005");
     let f = finding(&report, "LLMD-GWC-006", "Deployment", "istiod", "error");
     says(f, "message", &["runs 1.27.3", "older than 1.28.0", "1 v1 InferencePool(s) exist"]);
-    says(f, "hint", &["helm upgrade istiod istio/istiod -n istio-system --version 1.28.0"]);
+    says(f, "hint", &["helm upgrade istiod istio/istiod -n istio-system --version 1.28.0 --reset-then-reuse-values"]);
+    let out = h.kubectl(&[
+        "annotate",
+        "deployment",
+        "istiod",
+        "-n",
+        "istio-system",
+        "meta.helm.sh/release-name-",
+        "meta.helm.sh/release-namespace-",
+    ]);
+    assert_success(&out, "unmarking the helm release");
+    let (_, report) = doctor(&h, &[]);
+    let f = finding(&report, "LLMD-GWC-006", "Deployment", "istiod", "error");
+    says(f, "hint", &["istioctl upgrade -y (with istioctl 1.28.0"]);
 }
 
 #[test]
@@ -1078,4 +1173,58 @@ fn no_grants_user_cannot_run_a_single_check() {
             ),
         }
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Objects doctor cannot read.
+
+/// A Gateway CRD whose schema keeps `spec` unchecked (x-kubernetes-preserve-unknown-fields): with
+/// the upstream schema the API server refuses a Gateway doctor could not read, so this stand-in is
+/// the way to have a real API server serve one.
+const GATEWAY_STAND_IN: &str = "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  \
+    name: gateways.gateway.networking.k8s.io\n  annotations:\n    \
+    kubectl-llmd.test/stand-in: \"Gateway CRD without a spec schema, written for tests\"\n    \
+    api-approved.kubernetes.io: https://github.com/kubernetes-sigs/gateway-api/pull/2466\n    \
+    gateway.networking.k8s.io/bundle-version: v1.3.0\n    gateway.networking.k8s.io/channel: standard\n\
+    spec:\n  group: gateway.networking.k8s.io\n  scope: Namespaced\n  \
+    names: {kind: Gateway, plural: gateways, singular: gateway, listKind: GatewayList}\n  versions:\n  \
+    - name: v1\n    served: true\n    storage: true\n    \
+    schema: {openAPIV3Schema: {type: object, properties: {spec: {type: object, x-kubernetes-preserve-unknown-fields: true}}}}\n";
+
+#[test]
+fn an_unreadable_gateway_is_a_warning_and_its_checks_are_incomplete() {
+    let h = Lab::take();
+    let files: Vec<PathBuf> =
+        gateway_standard("v1.3.0").into_iter().filter(|p| !p.to_string_lossy().ends_with("_gateways.yaml")).collect();
+    apply_files(&h, &files);
+    h.apply_yaml(GATEWAY_STAND_IN);
+    wait_established(&h);
+    let ns = h.namespace("unreadable");
+    h.apply_yaml(&format!(
+        "apiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {{name: gw, namespace: {ns}}}\n\
+         spec: {{gatewayClassName: istio, listeners: oops}}\n"
+    ));
+    h.apply_yaml(&format!(
+        "apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {{name: r, namespace: {ns}}}\n\
+         spec: {{parentRefs: [{{name: gw}}]}}\n"
+    ));
+    let error = r#"spec.listeners: invalid type: string "oops", expected a sequence"#;
+    let (r, report) = doctor(&h, &[]);
+    assert_eq!(
+        r.stderr,
+        format!(
+            "warning: cannot read Gateway {ns}/gw: {error}; checks that read Gateway objects are skipped as incomplete\n"
+        )
+    );
+    let reason = format!("incomplete: Gateway {ns}/gw could not be read ({error})");
+    for code in ["LLMD-RT-001", "LLMD-GWC-002"] {
+        assert_eq!(skipped(&report, code), reason, "{code}");
+    }
+    // Never a false "does not exist" about the Gateway it could not read.
+    let about_gw: Vec<String> =
+        summary(&report).into_iter().filter(|s| s.contains("Gateway") && s.contains("does not exist")).collect();
+    assert_eq!(about_gw, Vec::<String>::new());
+    let t = doctor_table(&h, &[]);
+    assert!(t.stdout.contains(&format!("skipped ({reason})")), "{}", t.stdout);
+    assert!(t.stderr.starts_with(&format!("warning: cannot read Gateway {ns}/gw")), "{}", t.stderr);
 }

@@ -6,7 +6,8 @@
 //! other tests run doctor against the same cluster at the same time.
 //!
 //! Not producible on a real API server with the GAIE v1.0.1 CRDs (see `schema_rejects_*`):
-//! LLMD-POOL-007 (endpointPickerRef / extensionRef are required), LLMD-POOL-008 without targetPorts
+//! LLMD-POOL-007 (endpointPickerRef / extensionRef are required before GAIE v1.6; doctor_supported.rs
+//! tests it on the v1.6 CRDs), LLMD-POOL-008 without targetPorts
 //! (targetPorts minItems 1 / targetPortNumber required; the empty-selector half is tested), and
 //! LLMD-EPP-002 with the port omitted (CEL: port is required for a Service; the wrong-port half is
 //! tested). LLMD-GW-005 needs a GatewayClass with an unknown controller, a cluster-scoped object
@@ -17,14 +18,14 @@ use crate::harness::Harness;
 use crate::run::{llmd, Run};
 use serde_json::{json, Value};
 
-const GW: &str = "inference-gateway";
+pub(crate) const GW: &str = "inference-gateway";
 const ROUTE: &str = "llm-route";
-const POOL: &str = "llm-pool";
-const EPP: &str = "llm-pool-epp";
+pub(crate) const POOL: &str = "llm-pool";
+pub(crate) const EPP: &str = "llm-pool-epp";
 const MODEL: &str = "vllm-llama";
 const PODS: [&str; 2] = ["vllm-0", "vllm-1"];
 const TARGET_PORT: i64 = 8000;
-const EPP_PORT: i64 = 9002;
+pub(crate) const EPP_PORT: i64 = 9002;
 const EPP_IMAGE: &str = "registry.k8s.io/gateway-api-inference-extension/epp:v1.0.1";
 const LTT: &str = "2026-01-01T00:00:00Z";
 const GWAPI: &str = "gateway.networking.k8s.io";
@@ -41,6 +42,9 @@ pub enum Shape {
     Istio,
     Agentgateway,
     Gke,
+    /// OpenShift Service Mesh (Istio run by OpenShift's ingress operator); its class is created by the
+    /// test that uses it.
+    Openshift,
 }
 
 impl Shape {
@@ -49,6 +53,7 @@ impl Shape {
             Shape::Istio => "istio",
             Shape::Agentgateway => "agentgateway",
             Shape::Gke => "gke-l7-rilb",
+            Shape::Openshift => "openshift-default",
         }
     }
 
@@ -57,6 +62,7 @@ impl Shape {
             Shape::Istio => "istio.io/gateway-controller",
             Shape::Agentgateway => "agentgateway.dev/agentgateway",
             Shape::Gke => "networking.gke.io/gateway",
+            Shape::Openshift => "openshift.io/gateway-controller/v1",
         }
     }
 }
@@ -119,22 +125,22 @@ impl Opts {
         Opts::new(Shape::Istio)
     }
 
-    fn patch(mut self, key: &str, p: Value) -> Self {
+    pub fn patch(mut self, key: &str, p: Value) -> Self {
         self.patch.push((key.to_string(), p));
         self
     }
 
-    fn status_patch(mut self, key: &str, p: Value) -> Self {
+    pub(crate) fn status_patch(mut self, key: &str, p: Value) -> Self {
         self.status_patch.push((key.to_string(), p));
         self
     }
 
-    fn drop(mut self, key: &str) -> Self {
+    pub(crate) fn drop(mut self, key: &str) -> Self {
         self.drop.push(key.to_string());
         self
     }
 
-    fn extra(mut self, v: Value) -> Self {
+    pub(crate) fn extra(mut self, v: Value) -> Self {
         self.extra.push(v);
         self
     }
@@ -173,7 +179,7 @@ impl Opts {
 }
 
 /// RFC 7386 merge patch.
-fn merge(target: &mut Value, patch: &Value) {
+pub fn merge(target: &mut Value, patch: &Value) {
     match patch {
         Value::Object(p) => {
             if !target.is_object() {
@@ -209,7 +215,7 @@ fn listener(name: &str, port: i64, protocol: &str) -> Value {
     json!({"name": name, "port": port, "protocol": protocol})
 }
 
-fn epp_container(args: Vec<String>) -> Value {
+pub fn epp_container(args: Vec<String>) -> Value {
     json!({
         "name": "epp",
         "image": EPP_IMAGE,
@@ -290,7 +296,7 @@ pub fn objects(ns: &str, o: &Opts) -> Vec<Value> {
     });
     let mut all = vec![gateway, route, pool, service, slice, deployment];
     all.extend(pods);
-    if o.shape == Shape::Istio {
+    if matches!(o.shape, Shape::Istio | Shape::Openshift) {
         all.push(json!({
             "apiVersion": format!("{ISTIO}/v1"), "kind": "DestinationRule", "metadata": meta(EPP),
             "spec": {"host": format!("{EPP}.{ns}.svc.cluster.local"),
@@ -330,7 +336,7 @@ pub fn cond(type_: &str, status: &str, reason: &str) -> Value {
            "observedGeneration": 1})
 }
 
-fn ok(type_: &str) -> Value {
+pub(crate) fn ok(type_: &str) -> Value {
     cond(type_, "True", type_)
 }
 
@@ -469,7 +475,7 @@ fn findings_in<'a>(report: &'a Value, namespaces: &[&str]) -> Vec<&'a Value> {
         .collect()
 }
 
-fn brief(fs: &[&Value]) -> String {
+pub(crate) fn brief(fs: &[&Value]) -> String {
     fs.iter()
         .map(|f| {
             format!(
@@ -487,7 +493,7 @@ fn brief(fs: &[&Value]) -> String {
 }
 
 /// The finding `code` about `kind ns/name`, asserting its severity and that message or hint hold `words`.
-fn expect<'a>(
+pub(crate) fn expect<'a>(
     report: &'a Value,
     code: &str,
     severity: &str,
@@ -522,13 +528,13 @@ fn codes_in(report: &Value, ns: &str) -> Vec<String> {
     findings_in(report, &[ns]).iter().map(|f| f["code"].as_str().unwrap_or("").to_string()).collect()
 }
 
-fn assert_no_code(report: &Value, code: &str, ns: &str) {
+pub(crate) fn assert_no_code(report: &Value, code: &str, ns: &str) {
     let fs: Vec<&Value> = findings_in(report, &[ns]).into_iter().filter(|f| f["code"] == code).collect();
     assert!(fs.is_empty(), "unexpected {code} in {ns}:\n{}", brief(&fs));
 }
 
 /// A one-namespace scenario: deploy `o` in a fresh namespace, run `doctor -n NS -o json`.
-fn scenario(prefix: &str, o: &Opts) -> (String, Run, Value) {
+pub(crate) fn scenario(prefix: &str, o: &Opts) -> (String, Run, Value) {
     let h = cluster();
     let ns = h.namespace(prefix);
     deploy(h, &ns, o);
@@ -544,7 +550,7 @@ fn gateway(ns: &str) -> (&'static str, &str, &'static str) {
     ("Gateway", ns, GW)
 }
 
-fn pool(ns: &str) -> (&'static str, &str, &'static str) {
+pub(crate) fn pool(ns: &str) -> (&'static str, &str, &'static str) {
     ("InferencePool", ns, POOL)
 }
 
@@ -663,6 +669,7 @@ fn rt_002_listener_admits_only_its_own_namespace() {
     o.route_conditions = Some(vec![cond("Accepted", "False", "NotAllowedByListeners"), ok("ResolvedRefs")]);
     deploy(h, &app_ns, &o);
     let (r, v) = doctor_all_json(h);
+    crate::hints::assert_hints_run_in(h, &v, &[&app_ns, &gw_ns]);
     r.expect_code(1);
     expect(&v, "LLMD-RT-002", "error", route(&app_ns), &["from is Same", "NotAllowedByListeners", "\"from\":\"All\""]);
     assert_no_code(&v, "LLMD-RT-010", &app_ns);
@@ -748,6 +755,7 @@ fn cross_namespace_pool(prefix: &str, grant: Option<&dyn Fn(&str) -> Value>) -> 
     deploy(h, &pool_ns, &p);
     // Across namespaces: doctor on all of them (other tests' namespaces are visible too).
     let (r, v) = doctor_all_json(h);
+    crate::hints::assert_hints_run_in(h, &v, &[&route_ns, &pool_ns]);
     (route_ns, pool_ns, r, v)
 }
 
@@ -887,6 +895,7 @@ fn gw_004_cross_namespace_certificate_without_grant() {
     ]);
     deploy(h, &gw_ns, &o);
     let (r, v) = doctor_all_json(h);
+    crate::hints::assert_hints_run_in(h, &v, &[&gw_ns, &secret_ns]);
     r.expect_code(1);
     expect(&v, "LLMD-GW-004", "error", gateway(&gw_ns), &["RefNotPermitted", "ReferenceGrant", &secret_ns]);
     // The grant to create is GW-004's hint; GW-003 does not repeat the listener.
@@ -1005,12 +1014,23 @@ fn pool_008_empty_selector() {
 }
 
 #[test]
-fn pool_009_fail_open() {
-    let o = Opts::istio().patch("InferencePool", json!({"spec": {"endpointPickerRef": {"failureMode": "FailOpen"}}}));
+fn pool_009_fail_open_while_the_picker_is_down() {
+    // FailOpen with a serving picker is information (tests/e2e/doctor_supported.rs); with no ready
+    // picker endpoint traffic bypasses the picker now.
+    let o = Opts::istio()
+        .patch("InferencePool", json!({"spec": {"endpointPickerRef": {"failureMode": "FailOpen"}}}))
+        .patch(
+            "EndpointSlice",
+            json!({"endpoints": [{"addresses": ["10.244.1.10"], "conditions": {"ready": false, "serving": false, "terminating": false}}]}),
+        );
     let (ns, r, v) = scenario("pool-009", &o);
-    expect(&v, "LLMD-POOL-009", "warning", pool(&ns), &["FailOpen", "\"failureMode\":\"FailClose\""]);
-    assert_eq!(v["summary"]["errors"], 0, "{}", brief(&findings_in(&v, &[&ns])));
-    r.expect_code(0);
+    let f = expect(&v, "LLMD-POOL-009", "warning", pool(&ns), &["FailOpen", "\"failureMode\":\"FailClose\""]);
+    assert_eq!(
+        f["message"],
+        format!("InferencePool {ns}/{POOL} uses failureMode FailOpen and endpoint picker {EPP} is down (its Service {ns}/{EPP} has no ready endpoints): requests bypass the picker now, without load-aware routing")
+    );
+    expect(&v, "LLMD-EPP-003", "error", ("Service", &ns, EPP), &["no ready endpoints"]);
+    r.expect_code(1);
 }
 
 /// What the API server says to objects the checks would flag but the CRD schemas forbid.
@@ -1090,7 +1110,10 @@ fn epp_003_picker_service_without_ready_endpoints() {
 
 #[test]
 fn epp_004_picker_deployment_unavailable() {
-    let mut o = Opts::istio();
+    let mut o = Opts::istio().patch(
+        "EndpointSlice",
+        json!({"endpoints": [{"addresses": ["10.244.1.10"], "conditions": {"ready": false, "serving": false, "terminating": false}}]}),
+    );
     o.epp_available = Some(0);
     let (ns, r, v) = scenario("epp-004", &o);
     r.expect_code(1);
@@ -1154,6 +1177,39 @@ fn epp_005_picker_watches_another_namespace() {
         epp_deployment(&ns),
         &["--pool-namespace default", &format!("--pool-namespace={ns}")],
     );
+}
+
+/// Without --pool-namespace a v1.0 picker watches `default` (GAIE v1.0.1's flag default); a v1.1+
+/// picker its NAMESPACE variable, else `default`: set from the Pod's namespace it is healthy.
+#[test]
+fn epp_005_picker_without_pool_namespace_watches_default() {
+    let h = cluster();
+    let ns = h.namespace("epp-005-implicit");
+    let o = Opts::istio().epp_args(&[&format!("--pool-name={POOL}"), &format!("--pool-group={V1}")]);
+    deploy(h, &ns, &o);
+    let (r, v) = doctor_json(h, &ns, &[]);
+    r.expect_code(1);
+    let f = expect(
+        &v,
+        "LLMD-EPP-005",
+        "error",
+        epp_deployment(&ns),
+        &["has no --pool-namespace", "watches namespace default", &format!("--pool-namespace={ns}")],
+    );
+    assert!(
+        f["hint"].as_str().unwrap().contains(r#""op":"add","path":"/spec/template/spec/containers/0/args/-""#),
+        "{f:#}"
+    );
+
+    // A v1.5 picker told its namespace through the downward API, as the charts do: healthy.
+    let ns = h.namespace("epp-005-downward");
+    let mut epp = epp_container(vec![format!("--pool-name={POOL}")]);
+    epp["image"] = json!("registry.k8s.io/gateway-api-inference-extension/epp:v1.5.0");
+    epp["env"] = json!([{"name": "NAMESPACE", "valueFrom": {"fieldRef": {"fieldPath": "metadata.namespace"}}}]);
+    let o = Opts::istio().patch("Deployment", json!({"spec": {"template": {"spec": {"containers": [epp]}}}}));
+    deploy(h, &ns, &o);
+    let (_, v) = doctor_json(h, &ns, &[]);
+    assert_no_code(&v, "LLMD-EPP-005", &ns);
 }
 
 #[test]

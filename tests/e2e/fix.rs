@@ -365,7 +365,8 @@ fn unknown_codes_and_files_are_refused() {
 // ---------------------------------------------------------------------------------------------
 // The lab: cross-namespace grants, webhooks, storedVersions.
 
-fn install_prereq(h: &Harness) {
+/// The llm-d prerequisite's CRDs (Gateway API v1.3.0 standard, GAIE v1.0.1), Established.
+pub(crate) fn install_prereq(h: &Harness) {
     let mut files: Vec<_> =
         gateway_api_crds("v1.3.0").into_iter().filter(|p| !p.to_string_lossy().contains("_vap_")).collect();
     files.extend(gaie_crds("v1.0.1"));

@@ -75,14 +75,34 @@ pub fn apply_files(h: &Harness, files: &[PathBuf]) {
         args.push(f.display().to_string());
     }
     let refs: Vec<&str> = args.iter().map(String::as_str).collect();
-    let out = h.kubectl(&refs);
+    // Server-side apply is idempotent: a transient refusal while a freshly started API server is still
+    // warming up (seen once when several tests raced at start) is retried, a real one fails below.
+    let mut out = h.kubectl(&refs);
+    for _ in 0..3 {
+        if out.status.success() {
+            break;
+        }
+        eprintln!("kubectl apply failed, retrying in 2s: {}", String::from_utf8_lossy(&out.stderr));
+        std::thread::sleep(std::time::Duration::from_secs(2));
+        out = h.kubectl(&refs);
+    }
     assert!(out.status.success(), "kubectl apply: {}", String::from_utf8_lossy(&out.stderr));
 }
 
-/// Wait until every CRD is Established.
+/// Wait until every CRD is Established. `kubectl wait` fails at once on a CRD created so recently that it
+/// has no `status.conditions` yet (".status.conditions accessor error: <nil> is of the type <nil>"): ask again.
 pub fn wait_established(h: &Harness) {
-    let out = h.kubectl(&["wait", "--for=condition=Established", "crd", "--all", "--timeout=120s"]);
-    assert!(out.status.success(), "CRDs not established: {}", String::from_utf8_lossy(&out.stderr));
+    let started = std::time::Instant::now();
+    loop {
+        let out = h.kubectl(&["wait", "--for=condition=Established", "crd", "--all", "--timeout=120s"]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        if out.status.success() {
+            return;
+        }
+        let too_early = stderr.contains("accessor error") && started.elapsed() < std::time::Duration::from_secs(60);
+        assert!(too_early, "CRDs not established: {stderr}");
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
 }
 
 /// The shared harness with the llm-d prerequisite's CRDs (Gateway API v1.3.0 standard, GAIE v1.0.1),
@@ -90,24 +110,31 @@ pub fn wait_established(h: &Harness) {
 pub fn cluster() -> &'static Harness {
     static READY: OnceLock<()> = OnceLock::new();
     let h = harness();
-    READY.get_or_init(|| {
-        let mut files = gateway_api_crds("v1.3.0");
-        files.extend(gaie_crds("v1.0.1"));
-        apply_files(h, &files);
-        h.apply_yaml(DESTINATION_RULE_STAND_IN_CRD);
-        wait_established(h);
-        for (class, controller) in [
-            ("istio", "istio.io/gateway-controller"),
-            ("agentgateway", "agentgateway.dev/agentgateway"),
-            ("gke-l7-rilb", "networking.gke.io/gateway"),
-        ] {
-            h.apply_yaml(&format!(
-                "apiVersion: gateway.networking.k8s.io/v1\nkind: GatewayClass\nmetadata:\n  name: {class}\nspec:\n  controllerName: {controller}\n"
-            ));
-            set_status(h, "gatewayclass.gateway.networking.k8s.io", None, class, &accepted_status(&["Accepted"], &[]));
-        }
-    });
+    READY.get_or_init(|| install_prerequisites(h, &["istio", "agentgateway", "gke-l7-rilb"]));
     h
+}
+
+/// The llm-d prerequisite's CRDs (Gateway API v1.3.0 standard, GAIE v1.0.1), the DestinationRule
+/// stand-in, and `classes` (of istio, agentgateway, gke-l7-rilb) Accepted as their controllers would leave them.
+pub fn install_prerequisites(h: &Harness, classes: &[&str]) {
+    let mut files = gateway_api_crds("v1.3.0");
+    files.extend(gaie_crds("v1.0.1"));
+    apply_files(h, &files);
+    h.apply_yaml(DESTINATION_RULE_STAND_IN_CRD);
+    wait_established(h);
+    for (class, controller) in [
+        ("istio", "istio.io/gateway-controller"),
+        ("agentgateway", "agentgateway.dev/agentgateway"),
+        ("gke-l7-rilb", "networking.gke.io/gateway"),
+    ] {
+        if !classes.contains(&class) {
+            continue;
+        }
+        h.apply_yaml(&format!(
+            "apiVersion: gateway.networking.k8s.io/v1\nkind: GatewayClass\nmetadata:\n  name: {class}\nspec:\n  controllerName: {controller}\n"
+        ));
+        set_status(h, "gatewayclass.gateway.networking.k8s.io", None, class, &accepted_status(&["Accepted"], &[]));
+    }
 }
 
 /// A status with `conditions` of the given types all True.
@@ -137,7 +164,8 @@ pub fn set_status(h: &Harness, resource: &str, namespace: Option<&str>, name: &s
     assert!(out.status.success(), "status patch {resource}/{name}: {}", String::from_utf8_lossy(&out.stderr));
 }
 
-/// Run doctor as admin on one namespace with -o json.
+/// Run doctor as admin on one namespace with -o json; every kubectl command its hints print must run
+/// (writes as a server-side dry run, `hints::assert_hints_run`).
 pub fn doctor_json(h: &Harness, namespace: &str, extra: &[&str]) -> (Run, Value) {
     let kc = h.kubeconfig_admin.to_str().unwrap().to_string();
     let mut args = vec!["doctor", "--kubeconfig", &kc, "-n", namespace, "-o", "json"];
@@ -145,5 +173,6 @@ pub fn doctor_json(h: &Harness, namespace: &str, extra: &[&str]) -> (Run, Value)
     let r = llmd(&args);
     assert!(r.code == 0 || r.code == 1, "doctor could not run: {}\n{}", r.stderr, r.stdout);
     let v = r.json();
+    crate::hints::assert_hints_run(h, &v);
     (r, v)
 }

@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 // The lab, held for the whole test and left empty.
 
 /// The lab, emptied when taken and when dropped, with the helm releases these tests install removed first.
-fn take_lab() -> crate::lab::Lab {
+pub(crate) fn take_lab() -> crate::lab::Lab {
     crate::lab::Lab::take_with(uninstall_helm_releases)
 }
 
@@ -324,7 +324,7 @@ fn users_without_rights_are_told_what_is_missing() {
 // ---------------------------------------------------------------------------------------------
 // Control planes through real helm.
 
-fn manifest_dir() -> PathBuf {
+pub(crate) fn manifest_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
@@ -347,7 +347,7 @@ fn helm_if_built() -> Option<PathBuf> {
 
 /// helm v3.19.5, built once with `go install` into target/tools (a file lock keeps parallel
 /// test processes from building it twice).
-fn helm() -> PathBuf {
+pub fn helm() -> PathBuf {
     static HELM: OnceLock<PathBuf> = OnceLock::new();
     HELM.get_or_init(|| {
         let dir = tools_dir();
@@ -373,7 +373,7 @@ fn helm() -> PathBuf {
     .clone()
 }
 
-fn helm_json(h: &Harness, args: &[&str]) -> Value {
+pub(crate) fn helm_json(h: &Harness, args: &[&str]) -> Value {
     let out = std::process::Command::new(helm())
         .args(args)
         .arg("--kubeconfig")
@@ -386,7 +386,7 @@ fn helm_json(h: &Harness, args: &[&str]) -> Value {
 }
 
 /// Act as the controller: mark its Deployment available and accept its GatewayClass, while install waits.
-fn play_controller(
+pub(crate) fn play_controller(
     kubeconfig: PathBuf,
     kubectl: PathBuf,
     ns: &str,

@@ -4,14 +4,19 @@
 mod completion;
 mod doctor_cluster;
 mod doctor_routing;
+mod doctor_supported;
 mod fix;
+mod fix_gateway;
 mod fixtures;
+mod fleet;
 mod gateway;
 mod harness;
+mod hints;
 mod krew;
 mod lab;
 mod mirror;
 mod pool;
+mod quickstart;
 mod run;
 mod version;
 

@@ -43,6 +43,9 @@ pub fn llmd_command(args: &[&str]) -> Command {
         .env_remove("KUBECONFIG")
         .env_remove("GATEWAY_API_CRD_REVISION")
         .env_remove("GATEWAY_API_INFERENCE_EXTENSION_CRD_REVISION")
+        .env_remove("GATEWAY_API_VERSION")
+        .env_remove("GAIE_VERSION")
+        .env_remove("GATEWAY_API_INFERENCE_EXTENSION_VERSION")
         .env("HOME", std::env::temp_dir().join("llmd-e2e-no-home"))
         .env("NO_COLOR", "1")
         .stdin(Stdio::null());
