@@ -47,6 +47,7 @@ pub struct ContainerView {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ContainerPortView {
+    #[serde(default)]
     pub container_port: i32,
 }
 
@@ -64,8 +65,9 @@ pub struct PodStatusView {
 /// A pod condition (Ready, PodScheduled…).
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct PodConditionView {
-    #[serde(rename = "type")]
+    #[serde(rename = "type", default)]
     pub type_: String,
+    #[serde(default)]
     pub status: String,
 }
 
