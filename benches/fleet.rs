@@ -19,12 +19,8 @@
 #[allow(dead_code, unused_imports)]
 #[path = "../tests/e2e/harness.rs"]
 mod harness;
-#[allow(dead_code)]
-#[path = "../tests/e2e/run.rs"]
-mod run;
-#[allow(dead_code)]
-#[path = "../tests/e2e/fixtures.rs"]
-mod fixtures;
+#[path = "../tests/e2e/upstream.rs"]
+mod upstream;
 
 use futures::{stream, StreamExt};
 use harness::{llmd_bin, Harness};
@@ -152,14 +148,15 @@ fn machine() -> String {
 
 /// CRDs (Gateway API v1.3.0 standard, GAIE v1.0.1) and the accepted agentgateway GatewayClass.
 fn prepare_cluster(h: &Harness) {
-    let mut files = fixtures::gateway_api_crds("v1.3.0");
-    files.extend(fixtures::gaie_crds("v1.0.1"));
-    fixtures::apply_files(h, &files);
-    fixtures::wait_established(h);
+    let mut files = upstream::gateway_api_crds("v1.3.0");
+    files.extend(upstream::gaie_crds("v1.0.1"));
+    upstream::apply_files(h, &files);
+    upstream::wait_established(h);
     h.apply_yaml(&format!(
         "apiVersion: {GWAPI}/v1\nkind: GatewayClass\nmetadata:\n  name: {CLASS}\nspec:\n  controllerName: {CONTROLLER}\n"
     ));
-    fixtures::set_status(h, &format!("gatewayclass.{GWAPI}"), None, CLASS, &fixtures::accepted_status(&["Accepted"], &[]));
+    let status = json!({"status": {"conditions": [ok("Accepted")]}}).to_string();
+    kubectl_out(h, &["patch", &format!("gatewayclass.{GWAPI}"), CLASS, "--subresource=status", "--type=merge", "-p", &status]);
 }
 
 async fn client(kubeconfig: &Path) -> kube::Client {
@@ -411,8 +408,11 @@ fn parse_verbose(stderr: &str) -> Verbose {
                 v.collect_s = number_before(rest, "s").or(v.collect_s);
             }
         }
-        if line.contains("analysed") {
-            v.analysis_s = number_before(line, "ms").map(|ms| ms / 1000.0);
+        // Checks ("analysed in N ms"), then rendering ("rendered in N ms"): analysis is both.
+        if line.contains("analysed") || line.contains("rendered") {
+            if let Some(ms) = number_before(line, " ms") {
+                v.analysis_s = Some(v.analysis_s.unwrap_or(0.0) + ms / 1000.0);
+            }
         }
     }
     v
@@ -765,13 +765,13 @@ fn grpcroute_specs(h: &Harness) -> std::collections::BTreeMap<String, Value> {
 
 fn migration(n: usize) {
     let h = harness::start().unwrap_or_else(|e| die(&e));
-    let files: Vec<_> = fixtures::gateway_api_crds("v1.3.0")
+    let files: Vec<_> = upstream::gateway_api_crds("v1.3.0")
         .into_iter()
         .filter(|p| !p.to_string_lossy().contains("_vap_") && !p.ends_with(format!("{GWAPI}_grpcroutes.yaml")))
         .collect();
-    fixtures::apply_files(&h, &files);
+    upstream::apply_files(&h, &files);
     h.apply_yaml(&grpcroute_crd("v1alpha2"));
-    fixtures::wait_established(&h);
+    upstream::wait_established(&h);
     let rt = runtime();
     let client = rt.block_on(client(&h.kubeconfig_admin));
     let namespaces: Vec<String> = (0..5).map(|i| format!("migrate-{i}")).collect();
