@@ -16,7 +16,7 @@
 //!
 //! Then the storedVersions migration (`doctor --fix=LLMD-CRD-009`) at `--migration` objects, and
 //! `pool status -A --watch` under churn (RSS sampled).
-#[allow(dead_code, unused_imports)]
+#[allow(unused_imports)]
 #[path = "../tests/e2e/harness.rs"]
 mod harness;
 #[path = "../tests/e2e/upstream.rs"]
@@ -133,7 +133,11 @@ fn runtime() -> tokio::runtime::Runtime {
 fn machine() -> String {
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("model name")).map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string()))
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string())
+        })
         .unwrap_or_else(|| "unknown CPU".into());
     let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0);
     let mem = std::fs::read_to_string("/proc/meminfo")
@@ -156,7 +160,10 @@ fn prepare_cluster(h: &Harness) {
         "apiVersion: {GWAPI}/v1\nkind: GatewayClass\nmetadata:\n  name: {CLASS}\nspec:\n  controllerName: {CONTROLLER}\n"
     ));
     let status = json!({"status": {"conditions": [ok("Accepted")]}}).to_string();
-    kubectl_out(h, &["patch", &format!("gatewayclass.{GWAPI}"), CLASS, "--subresource=status", "--type=merge", "-p", &status]);
+    kubectl_out(
+        h,
+        &["patch", &format!("gatewayclass.{GWAPI}"), CLASS, "--subresource=status", "--type=merge", "-p", &status],
+    );
 }
 
 async fn client(kubeconfig: &Path) -> kube::Client {
@@ -309,7 +316,8 @@ fn pool_objects(i: usize) -> Vec<Value> {
 async fn load_fleet(h: &Harness, pools: usize) {
     let client = client(&h.kubeconfig_admin).await;
     let namespaces: Vec<String> = (0..pools.div_ceil(POOLS_PER_NS)).map(|n| namespace_of(n * POOLS_PER_NS)).collect();
-    let ns_objects = namespaces.iter().map(|ns| json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}));
+    let ns_objects =
+        namespaces.iter().map(|ns| json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}));
     create_all(&client, ns_objects.collect()).await;
     let gateways = namespaces.iter().map(|ns| {
         json!({
@@ -347,6 +355,8 @@ fn measure(cmd: &mut Command) -> Proc {
         .stdout(File::create(&out_path).expect("stdout file"))
         .stderr(File::create(&err_path).expect("stderr file"));
     let started = Instant::now();
+    // Reaped by wait4 below, which also reads its rusage (Child::wait cannot).
+    #[allow(clippy::zombie_processes)]
     let child = cmd.spawn().unwrap_or_else(|e| die(&format!("spawning {cmd:?}: {e}")));
     let (status, rusage) = wait4(child.id() as i32);
     let wall = started.elapsed();
@@ -624,7 +634,11 @@ fn print_summary(rows: &[Row]) {
         );
         println!("- analysis ≤ 100 ms → {:.0} ms: {}", l.analysis_s * 1000.0, check(l.analysis_s <= 0.1));
         println!("- peak RSS ≤ 150 MB → {:.0} MB: {}", l.rss_mb, check(l.rss_mb <= 150.0));
-        println!("- pool status -A ≤ 1.2× doctor → {:.2}×: {}", l.pool_s / l.doctor_s, check(l.pool_s <= 1.2 * l.doctor_s));
+        println!(
+            "- pool status -A ≤ 1.2× doctor → {:.2}×: {}",
+            l.pool_s / l.doctor_s,
+            check(l.pool_s <= 1.2 * l.doctor_s)
+        );
     }
 }
 
@@ -756,7 +770,11 @@ fn grpcroute_specs(h: &Harness) -> std::collections::BTreeMap<String, Value> {
         .flatten()
         .map(|o| {
             (
-                format!("{}/{}", o["metadata"]["namespace"].as_str().unwrap_or(""), o["metadata"]["name"].as_str().unwrap_or("")),
+                format!(
+                    "{}/{}",
+                    o["metadata"]["namespace"].as_str().unwrap_or(""),
+                    o["metadata"]["name"].as_str().unwrap_or("")
+                ),
                 o["spec"].clone(),
             )
         })
@@ -775,8 +793,10 @@ fn migration(n: usize) {
     let rt = runtime();
     let client = rt.block_on(client(&h.kubeconfig_admin));
     let namespaces: Vec<String> = (0..5).map(|i| format!("migrate-{i}")).collect();
-    let mut objects: Vec<Value> =
-        namespaces.iter().map(|ns| json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}})).collect();
+    let mut objects: Vec<Value> = namespaces
+        .iter()
+        .map(|ns| json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}))
+        .collect();
     rt.block_on(create_all(&client, std::mem::take(&mut objects)));
     for i in 0..n {
         objects.push(json!({

@@ -167,7 +167,8 @@ fn pool_status(snap: &Snapshot, report: &FindingsByObject, pool: &InferencePoolV
     }
     let pods_detail = format!("{ready_pods}/{} model-server pods ready", pods.len());
     let selector = pool.selector.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(",");
-    let mut pods_group = node(ObjectRef::new("Pods", "", ns, &selector), pods_detail, &FindingsByObject::default(), pod_nodes);
+    let mut pods_group =
+        node(ObjectRef::new("Pods", "", ns, &selector), pods_detail, &FindingsByObject::default(), pod_nodes);
     pods_group.health = if pods.is_empty() || ready_pods == 0 {
         Health::Broken
     } else if ready_pods < pods.len() {

@@ -404,7 +404,11 @@ impl Snapshot {
     }
 
     /// The EndpointSlices of Service `service` in `namespace` (by their `kubernetes.io/service-name` label).
-    pub fn endpoint_slices_of<'a>(&'a self, namespace: &str, service: &str) -> impl Iterator<Item = &'a EndpointSlice> + 'a {
+    pub fn endpoint_slices_of<'a>(
+        &'a self,
+        namespace: &str,
+        service: &str,
+    ) -> impl Iterator<Item = &'a EndpointSlice> + 'a {
         let slices = self.endpoint_slices.items();
         self.index()
             .endpoint_slices

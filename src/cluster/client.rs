@@ -211,7 +211,11 @@ pub async fn connect(flags: &GlobalFlags) -> Result<Connection> {
     let namespace = flags.namespace.clone().unwrap_or_else(|| config.default_namespace.clone());
     let client =
         kube::Client::try_from(config).map_err(|e| explain_kube_error("cannot create a client", &server, &e))?;
-    Ok(Connection { client, server, context: context_name, namespace,
+    Ok(Connection {
+        client,
+        server,
+        context: context_name,
+        namespace,
         requests: Arc::new(AtomicUsize::new(0)),
         pages: Arc::new(AtomicUsize::new(0)),
     })

@@ -434,7 +434,8 @@ async fn list_pods(conn: &Connection, namespace: Option<&str>, pools: &[Inferenc
     };
     let selectors = merged_selectors(wanted.values().flatten());
     let pod_target = t(Kind::Pods, "", "Pod", "pods", &["v1"], true, false);
-    let jobs = selectors.iter().map(|sel| list_target(conn, &pod_target, "v1", scope.as_deref(), Some(sel), Some(&keep)));
+    let jobs =
+        selectors.iter().map(|sel| list_target(conn, &pod_target, "v1", scope.as_deref(), Some(sel), Some(&keep)));
     let mut items = Vec::new();
     let mut forbidden = None;
     for r in join_all(jobs).await {
@@ -575,9 +576,8 @@ async fn list_target(
         if let Some(sel) = label_selector {
             lp = lp.labels(sel);
         }
-        let req = request
-            .list(&lp)
-            .map_err(|e| Failure::new(format!("cannot build the request to list {resource}: {e}")))?;
+        let req =
+            request.list(&lp).map_err(|e| Failure::new(format!("cannot build the request to list {resource}: {e}")))?;
         conn.count_request();
         match conn.client.request_text(req).await {
             Ok(body) => {
@@ -649,11 +649,9 @@ mod tests {
 
     #[test]
     fn a_listed_pod_is_decoded_straight_into_its_narrow_view() {
-        let item = raw(
-            r#"{"metadata":{"name":"p","namespace":"ns","labels":{"app":"m"},
+        let item = raw(r#"{"metadata":{"name":"p","namespace":"ns","labels":{"app":"m"},
                 "managedFields":[{"manager":"kubectl","operation":"Apply","fieldsV1":{"f:spec":{}}}]},
-                "spec":{"containers":[{"name":"c","ports":[{"containerPort":8000}]}]}}"#,
-        );
+                "spec":{"containers":[{"name":"c","ports":[{"containerPort":8000}]}]}}"#);
         match decode_item(&pod_target(), "v1", &item).expect("decodes") {
             Decoded::Pod(p) => {
                 assert_eq!(p.metadata.name.as_deref(), Some("p"));

@@ -35,11 +35,7 @@ fn doctor_scope(global: &GlobalFlags) -> Option<&str> {
 
 /// Collect from one cluster and run the checks: the pipeline every cluster run of doctor and
 /// `pool status` goes through, for one context or for each context of a fleet.
-pub async fn inspect(
-    conn: &Connection,
-    namespace: Option<&str>,
-    profile: &Profile,
-) -> Result<(Snapshot, Report)> {
+pub async fn inspect(conn: &Connection, namespace: Option<&str>, profile: &Profile) -> Result<(Snapshot, Report)> {
     // collect_cluster reports its requests and time itself (-v).
     let snapshot = collect_cluster(conn, namespace).await?;
     let started = Instant::now();
@@ -231,8 +227,7 @@ async fn diagnose_context(global: GlobalFlags, profile: Profile, fail_on: FailOn
         Ok(conn) => conn,
         Err(f) => return ContextReport::failed(&name, "", Verdict::Invalid, problem(f)),
     };
-    let inspected =
-        within_request_timeout(&global, &conn, inspect(&conn, doctor_scope(&global), &profile));
+    let inspected = within_request_timeout(&global, &conn, inspect(&conn, doctor_scope(&global), &profile));
     let row = match inspected.await {
         Err(f) => ContextReport::failed(&name, &conn.server, Verdict::Unreachable, problem(f)),
         Ok((snapshot, report)) => {

@@ -78,4 +78,3 @@ pub fn wait_established(h: &Harness) {
         std::thread::sleep(std::time::Duration::from_millis(200));
     }
 }
-
