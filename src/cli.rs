@@ -190,6 +190,9 @@ pub enum ProviderArg {
     Agentgateway,
     Kgateway,
     Gke,
+    #[value(alias = "ngf")]
+    NginxGatewayFabric,
+    EnvoyAiGateway,
 }
 
 impl ProviderArg {
@@ -201,6 +204,8 @@ impl ProviderArg {
             ProviderArg::Agentgateway => ProviderId::Agentgateway,
             ProviderArg::Kgateway => ProviderId::Kgateway,
             ProviderArg::Gke => ProviderId::Gke,
+            ProviderArg::NginxGatewayFabric => ProviderId::NginxGatewayFabric,
+            ProviderArg::EnvoyAiGateway => ProviderId::EnvoyAiGateway,
         }
     }
 }
@@ -208,7 +213,7 @@ impl ProviderArg {
 /// `gateway install` flags.
 #[derive(Debug, Args)]
 pub struct GatewayInstallArgs {
-    /// Gateway control plane to install through helm (gke: check the managed prerequisites only).
+    /// Gateway control plane to install through helm (gke: install nothing, check the managed prerequisites).
     #[arg(long, value_enum)]
     pub provider: Option<ProviderArg>,
     /// Version profile (llm-d-prereq, current, or GATEWAY_API@GAIE); default llm-d-prereq, where
@@ -246,7 +251,8 @@ pub struct GatewayInstallArgs {
     /// helm binary (default: helm on PATH).
     #[arg(long, value_name = "PATH")]
     pub helm: Option<PathBuf>,
-    /// Take each chart from DIR/<chart name> instead of its repository (mirrors, air-gapped clusters).
+    /// Take each chart from DIR/<chart name> (and each values file from DIR/<file name>) instead of
+    /// its repository (mirrors, air-gapped clusters).
     #[arg(long, value_name = "DIR", env = "LLMD_CHART_SOURCE")]
     pub chart_source: Option<PathBuf>,
     /// Print the helm commands and do nothing.

@@ -110,6 +110,9 @@ pub struct Report {
     pub summary: Summary,
     pub checks: Vec<CheckResult>,
     pub findings: Vec<Finding>,
+    /// What the input lacked or what doctor assumed about it (a dump missing kinds).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 impl Report {
@@ -125,7 +128,7 @@ impl Report {
             info: findings.iter().filter(|f| f.severity == Severity::Info).count(),
             skipped: checks.iter().filter(|c| c.status == CheckStatus::Skip).count(),
         };
-        Report { context, profile, summary, checks, findings }
+        Report { context, profile, summary, checks, findings, notes: Vec::new() }
     }
 
     /// A report with nothing in it.

@@ -77,7 +77,9 @@ pub enum Kind {
     AdmissionPolicies,
     Webhooks,
     ServerVersion,
-    /// Object status written by controllers (unknown offline).
+    /// Object status written by controllers (and, for CRDs, the installed set) of every other kind
+    /// the check reads: known live, and offline when the files are objects read back from an API
+    /// server (`kubectl get -o yaml|json`), per kind.
     LiveStatus,
 }
 
@@ -87,6 +89,47 @@ impl Kind {
         matches!(
             self,
             Kind::Crds | Kind::GatewayClasses | Kind::AdmissionPolicies | Kind::Webhooks | Kind::ServerVersion
+        )
+    }
+
+    /// The kind as reports name it ("Gateways").
+    pub fn title(self) -> &'static str {
+        match self {
+            Kind::Crds => "CustomResourceDefinitions",
+            Kind::GatewayClasses => "GatewayClasses",
+            Kind::Gateways => "Gateways",
+            Kind::HttpRoutes => "HTTPRoutes",
+            Kind::ReferenceGrants => "ReferenceGrants",
+            Kind::InferencePools => "InferencePools (inference.networking.k8s.io)",
+            Kind::InferencePoolsX => "InferencePools (inference.networking.x-k8s.io)",
+            Kind::InferenceObjectives => "InferenceObjectives",
+            Kind::Services => "Services",
+            Kind::EndpointSlices => "EndpointSlices",
+            Kind::Deployments => "Deployments",
+            Kind::StatefulSets => "StatefulSets",
+            Kind::Pods => "Pods",
+            Kind::DestinationRules => "DestinationRules",
+            Kind::AdmissionPolicies => "ValidatingAdmissionPolicies",
+            Kind::Webhooks => "ValidatingWebhookConfigurations",
+            Kind::ServerVersion => "the server version",
+            Kind::LiveStatus => "object status",
+        }
+    }
+
+    /// True for kinds whose objects carry a status doctor reads (conditions, replicas, readiness,
+    /// storedVersions; for CRDs also which are installed).
+    pub fn has_status(self) -> bool {
+        matches!(
+            self,
+            Kind::Crds
+                | Kind::GatewayClasses
+                | Kind::Gateways
+                | Kind::HttpRoutes
+                | Kind::InferencePools
+                | Kind::InferencePoolsX
+                | Kind::Deployments
+                | Kind::StatefulSets
+                | Kind::Pods
         )
     }
 }
@@ -145,8 +188,16 @@ pub struct Snapshot {
     pub source: Option<Source>,
     /// Namespace scope: None = all namespaces.
     pub namespace: Option<String>,
-    /// True for a live cluster: object status (conditions) is meaningful.
+    /// True for a live cluster: object status (conditions) is meaningful for every kind.
     pub live: bool,
+    /// Offline: the kinds whose objects in the files all carry their status (read back from an API
+    /// server with `kubectl get -o yaml|json`), so checks may read it as they do live.
+    pub status_in_files: std::collections::BTreeSet<Kind>,
+    /// Offline: the files are a dump (objects read back from an API server), so what they hold is
+    /// what ran, as on a live cluster.
+    pub dump: bool,
+    /// Offline: what the files lacked or what was assumed about them, for the report.
+    pub notes: Vec<String>,
     /// The server's gitVersion ("v1.36.3"), when known.
     pub server_version: Collected<String>,
     pub crds: Collected<CrdView>,
@@ -333,9 +384,32 @@ impl Snapshot {
             Kind::AdmissionPolicies => self.admission_policies.skip_reason(),
             Kind::Webhooks => self.webhooks.skip_reason(),
             Kind::ServerVersion => self.server_version.skip_reason(),
-            Kind::LiveStatus => (!self.live)
-                .then(|| "needs a live cluster: object status and installed state are not in manifests".to_string()),
+            // Depends on the other kinds a check reads: see `status_skip_reason`.
+            Kind::LiveStatus => None,
         }
+    }
+
+    /// Why a check reading the status of `kind`'s objects must be skipped, if it must: offline,
+    /// when the files hold that kind as written manifests rather than as read from a server.
+    pub fn status_skip_reason(&self, kind: Kind) -> Option<String> {
+        if self.live || !kind.has_status() || self.status_in_files.contains(&kind) {
+            return None;
+        }
+        Some(format!(
+            "needs object status: the {} in the files are manifests, not `kubectl get -o yaml` output",
+            kind.title()
+        ))
+    }
+
+    /// True when the objects reflect what runs in a cluster (live, or a dump of one), not
+    /// manifests of what should.
+    pub fn reflects_cluster(&self) -> bool {
+        self.live || self.dump
+    }
+
+    /// True when checks may read the status of `kind`'s objects.
+    pub fn has_status(&self, kind: Kind) -> bool {
+        self.status_skip_reason(kind).is_none()
     }
 
     /// True when objects of `namespace` were collected (so a missing object there is really missing).

@@ -267,3 +267,21 @@ fn namespace_less_objects_go_to_n_else_the_context_namespace_else_default() {
         )
     );
 }
+
+#[test]
+fn dump_example_is_diagnosed_with_its_status() {
+    let (code, stdout, stderr) = doctor(&["-f", "examples/dump/broken-cluster.yaml"]);
+    assert_eq!(code, 1, "{stderr}");
+    // Checks that read status run on the dump: only the server version is unknown.
+    for code in ["LLMD-RT-010", "LLMD-EPP-004", "LLMD-POD-002", "LLMD-GWC-003", "LLMD-IST-003"] {
+        let failed =
+            stdout.lines().any(|l| (l.starts_with("✖ ") || l.starts_with("‼ ")) && l.ends_with(&format!("[{code}]")));
+        assert!(failed, "{code} did not fail:\n{stdout}");
+    }
+    assert!(
+        stdout.contains("- 2 checks skipped (the server version cannot be known offline) [LLMD-CLU-001, LLMD-CLU-002]"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("needs object status"), "{stdout}");
+    insta::assert_snapshot!("dump_table", stdout);
+}

@@ -18,14 +18,16 @@ pub struct Profile {
 }
 
 impl Profile {
-    /// The profile's version of a provider's control plane (None: not one we install).
+    /// The profile's version of a provider's control plane (the catalog's pin for NGINX Gateway Fabric and
+    /// Envoy AI Gateway; None: managed, or no recipe).
     pub fn provider_version(&self, id: crate::catalog::providers::ProviderId) -> Option<&str> {
         use crate::catalog::providers::ProviderId;
         match id {
             ProviderId::Istio => Some(&self.istio),
             ProviderId::Agentgateway => Some(&self.agentgateway),
             ProviderId::Kgateway => Some(&self.kgateway),
-            _ => None,
+            // Providers outside llm-d's helmfiles: the catalog's pin, the same in every profile.
+            _ => Some(crate::catalog::providers::provider(id).pinned_version).filter(|v| !v.is_empty()),
         }
     }
 }
@@ -47,7 +49,8 @@ pub fn llm_d_prereq() -> Profile {
         gateway_api: "v1.3.0".into(),
         inference_extension: "v1.0.1".into(),
         istio: "1.28.0".into(),
-        agentgateway: "v1.1.0".into(),
+        // The prerequisite README: "installs the agentgateway v1.0.0 control plane".
+        agentgateway: "v1.0.0".into(),
         kgateway: "v2.1.0".into(),
     }
 }

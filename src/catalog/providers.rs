@@ -35,6 +35,28 @@ pub struct ChartFact {
     pub chart: &'static str,
     /// `--set` values llm-d passes.
     pub values: &'static [(&'static str, &'static str)],
+    /// Namespace when it is not the provider's (None: the provider's).
+    pub namespace: Option<&'static str>,
+    /// Chart version when it does not follow the provider's version (None: the provider's).
+    pub version: Option<&'static str>,
+    /// `-f` values files (URLs; `{version}` is replaced by the provider's version).
+    pub values_files: &'static [&'static str],
+}
+
+/// A chart with no extra values, in the provider's namespace, at the provider's version.
+const CHART: ChartFact =
+    ChartFact { release: "", chart: "", values: &[], namespace: None, version: None, values_files: &[] };
+
+/// RBAC a provider needs beyond what its charts create (granted with `kubectl create`).
+#[derive(Debug, Clone, Copy)]
+pub struct RbacFact {
+    /// ClusterRole and ClusterRoleBinding name.
+    pub name: &'static str,
+    /// `resource.group` the role grants.
+    pub resource: &'static str,
+    pub verbs: &'static [&'static str],
+    /// `namespace:name` of the ServiceAccount bound.
+    pub service_account: &'static str,
 }
 
 /// One provider.
@@ -61,6 +83,10 @@ pub struct Provider {
     pub known_bad: &'static [(&'static str, &'static str)],
     /// Helm charts, in install order (empty: not installed by us).
     pub charts: &'static [ChartFact],
+    /// Control-plane version installed when the profile names none (providers outside llm-d's helmfiles).
+    pub pinned_version: &'static str,
+    /// RBAC to grant after the charts.
+    pub extra_rbac: &'static [RbacFact],
     /// How inference support is switched on, in words (the printed command is built from the
     /// controller's install method and version: `checks::gatewayclasses::enable_command`).
     pub enable_hint: &'static str,
@@ -80,13 +106,16 @@ pub const PROVIDERS: &[Provider] = &[
         min_inference_version: "1.28.0",
         known_bad: &[],
         charts: &[
-            ChartFact { release: "istio-base", chart: "istio/base", values: &[] },
+            ChartFact { release: "istio-base", chart: "istio/base", ..CHART },
             ChartFact {
                 release: "istiod",
                 chart: "istio/istiod",
                 values: &[("pilot.env.ENABLE_GATEWAY_API_INFERENCE_EXTENSION", "true")],
+                ..CHART
             },
         ],
+        pinned_version: "",
+        extra_rbac: &[],
         enable_hint: "set pilot.env.ENABLE_GATEWAY_API_INFERENCE_EXTENSION=true on istiod",
     },
     // OpenShift's ingress operator runs Istio as OpenShift Service Mesh: istiod
@@ -105,6 +134,8 @@ pub const PROVIDERS: &[Provider] = &[
         min_inference_version: "",
         known_bad: &[],
         charts: &[],
+        pinned_version: "",
+        extra_rbac: &[],
         enable_hint: "install the InferencePool CRD before creating the GatewayClass: OpenShift's ingress operator sets ENABLE_GATEWAY_API_INFERENCE_EXTENSION=true on istiod-openshift-gateway (namespace openshift-ingress) when the CRD exists",
     },
     Provider {
@@ -119,13 +150,16 @@ pub const PROVIDERS: &[Provider] = &[
         min_inference_version: "1.0.0",
         known_bad: &[],
         charts: &[
-            ChartFact { release: "agentgateway-crds", chart: "oci://cr.agentgateway.dev/charts/agentgateway-crds", values: &[] },
+            ChartFact { release: "agentgateway-crds", chart: "oci://cr.agentgateway.dev/charts/agentgateway-crds", ..CHART },
             ChartFact {
                 release: "agentgateway",
                 chart: "oci://cr.agentgateway.dev/charts/agentgateway",
                 values: &[("inferenceExtension.enabled", "true")],
+                ..CHART
             },
         ],
+        pinned_version: "",
+        extra_rbac: &[],
         enable_hint: "set inferenceExtension.enabled=true in the agentgateway chart values",
     },
     Provider {
@@ -140,13 +174,16 @@ pub const PROVIDERS: &[Provider] = &[
         min_inference_version: "2.1.0",
         known_bad: &[("2.0.1", "BackendNotFound regression for InferencePool backends (kgateway#11239)")],
         charts: &[
-            ChartFact { release: "kgateway-crds", chart: "oci://cr.kgateway.dev/kgateway-dev/charts/kgateway-crds", values: &[] },
+            ChartFact { release: "kgateway-crds", chart: "oci://cr.kgateway.dev/kgateway-dev/charts/kgateway-crds", ..CHART },
             ChartFact {
                 release: "kgateway",
                 chart: "oci://cr.kgateway.dev/kgateway-dev/charts/kgateway",
                 values: &[("inferenceExtension.enabled", "true")],
+                ..CHART
             },
         ],
+        pinned_version: "",
+        extra_rbac: &[],
         enable_hint: "set inferenceExtension.enabled=true in the kgateway chart values",
     },
     Provider {
@@ -161,6 +198,8 @@ pub const PROVIDERS: &[Provider] = &[
         min_inference_version: "1.34.0-gke.1626000",
         known_bad: &[],
         charts: &[],
+        pinned_version: "",
+        extra_rbac: &[],
         enable_hint: "enable the HttpLoadBalancing add-on and create a proxy-only subnet (GKE 1.34.0-gke.1626000 or newer)",
     },
     Provider {
@@ -174,7 +213,17 @@ pub const PROVIDERS: &[Provider] = &[
         inference_switch: InferenceSwitch::Arg("--gateway-api-inference-extension"),
         min_inference_version: "2.2.0",
         known_bad: &[],
-        charts: &[],
+        // GAIE's getting-started guide: `helm install ngf oci://ghcr.io/nginx/charts/nginx-gateway-fabric
+        // -n nginx-gateway --set nginxGateway.gwAPIInferenceExtension.enable=true` (unpinned; llm-d
+        // documents no version: we pin the first release that speaks InferencePool v1).
+        charts: &[ChartFact {
+            release: "ngf",
+            chart: "oci://ghcr.io/nginx/charts/nginx-gateway-fabric",
+            values: &[("nginxGateway.gwAPIInferenceExtension.enable", "true")],
+            ..CHART
+        }],
+        pinned_version: "2.2.0",
+        extra_rbac: &[],
         enable_hint: "set nginxGateway.gwAPIInferenceExtension.enable=true in the nginx-gateway-fabric chart values",
     },
     Provider {
@@ -188,25 +237,55 @@ pub const PROVIDERS: &[Provider] = &[
         inference_switch: InferenceSwitch::Config("extensionManager.backendResources: InferencePool v1"),
         min_inference_version: "0.4.0",
         known_bad: &[],
-        charts: &[],
+        // Envoy AI Gateway v0.4 docs (getting-started/prerequisites.md, installation.md): Envoy Gateway
+        // v1.5.4 with the AI Gateway values and the InferencePool add-on (backendResources
+        // inference.networking.k8s.io/v1 InferencePool), then the AI Gateway CRD chart and controller.
+        charts: &[
+            ChartFact {
+                release: "eg",
+                chart: "oci://docker.io/envoyproxy/gateway-helm",
+                version: Some("v1.5.4"),
+                values_files: &[
+                    "https://raw.githubusercontent.com/envoyproxy/ai-gateway/{version}/manifests/envoy-gateway-values.yaml",
+                    "https://raw.githubusercontent.com/envoyproxy/ai-gateway/{version}/examples/inference-pool/envoy-gateway-values-addon.yaml",
+                ],
+                ..CHART
+            },
+            ChartFact {
+                release: "aieg-crd",
+                chart: "oci://docker.io/envoyproxy/ai-gateway-crds-helm",
+                namespace: Some("envoy-ai-gateway-system"),
+                ..CHART
+            },
+            ChartFact {
+                release: "aieg",
+                chart: "oci://docker.io/envoyproxy/ai-gateway-helm",
+                namespace: Some("envoy-ai-gateway-system"),
+                ..CHART
+            },
+        ],
+        pinned_version: "v0.4.0",
+        // Envoy Gateway's own ClusterRole does not cover InferencePools: it must read them to route
+        // to a pool (the ClusterRole the InferencePool guides add for its ServiceAccount).
+        extra_rbac: &[RbacFact {
+            name: "envoy-gateway-inferencepools",
+            resource: "inferencepools.inference.networking.k8s.io",
+            verbs: &["get", "list", "watch"],
+            service_account: "envoy-gateway-system:envoy-gateway",
+        }],
         enable_hint: "add InferencePool (group inference.networking.k8s.io, version v1) to Envoy Gateway's extensionManager.backendResources",
     },
 ];
 
-/// NGINX Gateway Fabric's chart and its inference switch (not installed by `gateway install`).
-const NGF_CHART: ChartFact = ChartFact {
-    release: "ngf",
-    chart: "oci://ghcr.io/nginx/charts/nginx-gateway-fabric",
-    values: &[("nginxGateway.gwAPIInferenceExtension.enable", "true")],
-};
-
 impl Provider {
-    /// The helm chart whose values carry the inference switch (the controller chart), when there is one.
+    /// The helm chart whose `--set` values carry the inference switch (the controller chart), when there is one.
     pub fn switch_chart(&self) -> Option<&'static ChartFact> {
-        match self.id {
-            ProviderId::NginxGatewayFabric => Some(&NGF_CHART),
-            _ => self.charts.iter().find(|c| !c.values.is_empty()),
-        }
+        self.charts.iter().find(|c| !c.values.is_empty())
+    }
+
+    /// The namespace a chart is installed in.
+    pub fn chart_namespace(&self, chart: &ChartFact) -> &'static str {
+        chart.namespace.unwrap_or(self.namespace)
     }
 }
 

@@ -630,7 +630,7 @@ pub(super) fn enable_command(p: &Provider, d: Option<&Deployment>, fallback_vers
 }
 
 /// The command that upgrades a controller to `to`, for how it was installed.
-fn upgrade_hint(p: &Provider, d: Option<&Deployment>, to: &str) -> String {
+pub(super) fn upgrade_hint(p: &Provider, d: Option<&Deployment>, to: &str) -> String {
     let by = d.map_or(InstalledBy::Unknown, installed_by);
     if p.id == ProviderId::Istio && (by == InstalledBy::Istioctl || (by == InstalledBy::Unknown && d.is_some())) {
         return format!(
@@ -839,7 +839,13 @@ spec: {controllerName: io.cilium/gateway-controller}
         assert_eq!(
             i.repair,
             Some(Repair::InstallControlPlane {
-                choices: vec![ProviderId::Istio, ProviderId::Agentgateway, ProviderId::Kgateway]
+                choices: vec![
+                    ProviderId::Istio,
+                    ProviderId::Agentgateway,
+                    ProviderId::Kgateway,
+                    ProviderId::NginxGatewayFabric,
+                    ProviderId::EnvoyAiGateway
+                ]
             })
         );
         let snap = fixtures::snapshot(other);

@@ -4,6 +4,7 @@
 //! for pools served through a Gateway whose class is Istio's.
 
 use super::endpoint_picker::{epp_workloads, serves_plaintext};
+use super::gatewayclasses::{controller_container, controller_deployments, image_version, upgrade_hint};
 use super::pools::{effective_pools, epp_service_name, pool_object, pool_path, route_gateways, routes_referencing};
 use super::{Check, CheckContext, Issue};
 use crate::catalog::providers::{is_istio_family, provider};
@@ -50,7 +51,132 @@ pub static CHECKS: &[Check] = &[
         needs: NEEDS,
         run: check_rule_tls,
     },
+    Check {
+        code: "LLMD-IST-004",
+        title: "The istiod behind each InferencePool routes its appProtocol and every targetPort",
+        category: Category::Istio,
+        needs: &[Kind::InferencePools, Kind::InferencePoolsX, Kind::Gateways, Kind::HttpRoutes, Kind::Deployments],
+        run: check_istiod_version_for_pool,
+    },
+    Check {
+        code: "LLMD-IST-005",
+        title: "No DestinationRule originates TLS to a plaintext endpoint picker",
+        category: Category::Istio,
+        needs: NEEDS,
+        run: check_tls_to_plaintext_picker,
+    },
 ];
+
+/// Istio's InferencePool shadow Service ignored the pool's appProtocol until istio/istio#60274
+/// (issue #60212, merged May 2026), first released in 1.31: before it, an h2c pool gets HTTP/1.1.
+const ISTIO_H2C: (u64, u64, u64) = (1, 31, 0);
+/// Istio 1.28.0 sends a pool's traffic to one of several targetPorts (istio/istio#57638); fixed on
+/// master by #58238 (1.29) and on release-1.28 by the cherry-pick #58412, after 1.28.0.
+const ISTIO_ONE_TARGET_PORT: (u64, u64, u64) = (1, 28, 0);
+/// The release the current llm-d guides install (DOMAIN.md D), which has the targetPorts fix.
+const ISTIO_TARGET_PORTS_FIXED: &str = "1.29.2";
+
+// LLMD-IST-004: versions of istiod that do not route a pool as its spec asks.
+fn check_istiod_version_for_pool(ctx: &CheckContext) -> Vec<Issue> {
+    let snap = ctx.snapshot;
+    let istio = provider(ProviderId::Istio);
+    let istiods: Vec<_> = controller_deployments(snap, istio)
+        .into_iter()
+        .filter_map(|d| {
+            let image = controller_container(d, istio)?.image.as_deref()?;
+            let (tag, v) = image_version(image)?;
+            Some((d, tag, (v.major, v.minor, v.patch)))
+        })
+        .collect();
+    let mut out = Vec::new();
+    for pool in effective_pools(snap) {
+        let Some(gateway) = istio_gateway_for(snap, pool) else { continue };
+        for (d, tag, version) in &istiods {
+            let istiod = format!(
+                "istiod {}/{}",
+                d.metadata.namespace.as_deref().unwrap_or(""),
+                d.metadata.name.as_deref().unwrap_or("")
+            );
+            if pool.app_protocol.as_deref() == Some("kubernetes.io/h2c") && *version < ISTIO_H2C {
+                out.push(Issue::error(
+                    pool_object(pool),
+                    format!(
+                        "InferencePool {} sets appProtocol kubernetes.io/h2c, but {istiod} runs {tag}, which ignores a \
+                         pool's appProtocol before 1.31 (istio/istio#60212): Gateway {gateway} speaks HTTP/1.1 to \
+                         model servers that expect cleartext HTTP/2",
+                        pool_path(pool)
+                    ),
+                    upgrade_hint(istio, Some(d), "1.31.0"),
+                ));
+            }
+            if pool.target_ports.len() > 1 && *version == ISTIO_ONE_TARGET_PORT {
+                out.push(Issue::warning(
+                    pool_object(pool),
+                    format!(
+                        "InferencePool {} lists {} targetPorts, but {istiod} runs {tag}, which routes Gateway \
+                         {gateway}'s traffic to one of them only (istio/istio#57638): the other ports of each model \
+                         server get no request",
+                        pool_path(pool),
+                        pool.target_ports.len()
+                    ),
+                    upgrade_hint(istio, Some(d), ISTIO_TARGET_PORTS_FIXED),
+                ));
+            }
+        }
+    }
+    out
+}
+
+// LLMD-IST-005: tls.mode SIMPLE or MUTUAL makes Istio originate TLS to the upstream (istio/api
+// networking/v1alpha3/destination_rule.proto, ClientTLSSettings.TLSmode); a picker started with
+// --secure-serving=false serves plaintext gRPC, so the handshake fails on every request. ISTIO_MUTUAL
+// ends at the picker's sidecar, which hands plaintext to the picker: not reported.
+fn check_tls_to_plaintext_picker(ctx: &CheckContext) -> Vec<Issue> {
+    let snap = ctx.snapshot;
+    let mut out = Vec::new();
+    for t in all_epp_targets(snap).into_iter().filter(|t| t.plaintext) {
+        for rule in rules(snap).iter().filter(|r| host_matches(r, &t)) {
+            let Some(tls) = effective_tls(rule, t.port) else { continue };
+            let mode = tls.mode.as_deref().unwrap_or("");
+            if !matches!(mode, "SIMPLE" | "MUTUAL") {
+                continue;
+            }
+            let obj = rule_object(rule);
+            let policy = rule.spec.traffic_policy.as_ref();
+            let port_level = policy.and_then(|p| {
+                p.port_level_settings
+                    .iter()
+                    .position(|l| l.port.as_ref().and_then(|s| s.number) == Some(t.port) && l.tls.is_some())
+            });
+            let ops = match port_level {
+                Some(i) => {
+                    json!([{"op": "replace", "path": format!("/spec/trafficPolicy/portLevelSettings/{i}/tls/mode"), "value": "DISABLE"}])
+                }
+                None => json!([{"op": "replace", "path": "/spec/trafficPolicy/tls/mode", "value": "DISABLE"}]),
+            };
+            out.push(Issue::error(
+                obj.clone(),
+                format!(
+                    "DestinationRule {}/{} makes Gateway {} originate TLS (tls.mode {mode}) to endpoint picker {} of \
+                     InferencePool {}, which runs with --secure-serving=false and speaks plaintext: the handshake \
+                     fails, so every request fails (or bypasses the picker with FailOpen)",
+                    obj.namespace,
+                    obj.name,
+                    t.gateway,
+                    t.fqdn(),
+                    pool_path(t.pool)
+                ),
+                format!(
+                    "kubectl patch destinationrule.{}/{} -n {} --type=json -p '{ops}'  # or drop --secure-serving=false from the picker",
+                    groups::ISTIO_NETWORKING,
+                    obj.name,
+                    obj.namespace
+                ),
+            ));
+        }
+    }
+    out
+}
 
 /// An EPP Service that Istio must reach over TLS.
 struct EppTarget<'a> {
@@ -61,6 +187,8 @@ struct EppTarget<'a> {
     gateway: String,
     /// The picker port the gateway connects to.
     port: i64,
+    /// The picker runs with --secure-serving=false.
+    plaintext: bool,
 }
 
 impl EppTarget<'_> {
@@ -100,6 +228,12 @@ fn istio_gateway_for(snap: &Snapshot, pool: &InferencePoolView) -> Option<String
 
 /// EPP Services behind Istio Gateways that serve TLS (one entry per Service).
 fn epp_targets(snap: &Snapshot) -> Vec<EppTarget<'_>> {
+    // A picker started with --secure-serving=false needs no TLS rule.
+    all_epp_targets(snap).into_iter().filter(|t| !t.plaintext).collect()
+}
+
+/// Every picker Service behind an Istio Gateway, TLS or plaintext.
+fn all_epp_targets(snap: &Snapshot) -> Vec<EppTarget<'_>> {
     let mut seen = BTreeSet::new();
     let mut out = Vec::new();
     for pool in effective_pools(snap) {
@@ -109,13 +243,9 @@ fn epp_targets(snap: &Snapshot) -> Vec<EppTarget<'_>> {
             continue;
         }
         let Some(gateway) = istio_gateway_for(snap, pool) else { continue };
-        // A picker started with --secure-serving=false needs no TLS rule.
         let plaintext = snap.service(ns, svc).is_some_and(|s| epp_workloads(snap, s).iter().any(serves_plaintext));
-        if plaintext {
-            continue;
-        }
         let port = pool.endpoint_picker.as_ref().and_then(|e| e.port).unwrap_or(DEFAULT_EPP_PORT);
-        out.push(EppTarget { pool, svc: svc.to_string(), ns: ns.to_string(), gateway, port });
+        out.push(EppTarget { pool, svc: svc.to_string(), ns: ns.to_string(), gateway, port, plaintext });
     }
     out
 }
@@ -571,5 +701,81 @@ spec:
         // SIMPLE with neither verification nor skip: Istio verifies against system roots and fails.
         let yaml = docs(&[BASE, &rule("qwen-epp", host, "{mode: SIMPLE}")]);
         assert_eq!(issues("LLMD-IST-003", &yaml).len(), 1);
+    }
+
+    fn istiod(version: &str) -> String {
+        format!(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: istiod, namespace: istio-system}}\nspec:\n  selector: {{matchLabels: {{app: istiod}}}}\n  template:\n    metadata: {{labels: {{app: istiod}}}}\n    spec:\n      containers:\n      - name: discovery\n        image: docker.io/istio/pilot:{version}\n        env: [{{name: ENABLE_GATEWAY_API_INFERENCE_EXTENSION, value: 'true'}}]\n"
+        )
+    }
+
+    #[test]
+    fn ist004_h2c_pool_behind_an_istiod_that_ignores_app_protocol() {
+        let h2c = BASE.replace(
+            "targetPorts: [{number: 8000}]",
+            "targetPorts: [{number: 8000}]\n  appProtocol: kubernetes.io/h2c",
+        );
+        let found = issues("LLMD-IST-004", &docs(&[&h2c, &istiod("1.29.2")]));
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!((found[0].severity, found[0].object.name.as_str()), (Severity::Error, "qwen"));
+        assert_eq!(
+            found[0].message,
+            "InferencePool llm/qwen sets appProtocol kubernetes.io/h2c, but istiod istio-system/istiod runs 1.29.2, which ignores a pool's appProtocol before 1.31 (istio/istio#60212): Gateway llm/llm-d-inference-gateway speaks HTTP/1.1 to model servers that expect cleartext HTTP/2"
+        );
+        assert!(found[0].hint.contains("1.31.0"), "{}", found[0].hint);
+        assert!(issues("LLMD-IST-004", &docs(&[&h2c, &istiod("1.31.0")])).is_empty());
+        // http (the default) is routed by every version.
+        assert!(issues("LLMD-IST-004", &docs(&[BASE, &istiod("1.28.0")])).is_empty());
+    }
+
+    #[test]
+    fn ist004_several_target_ports_behind_istiod_1_28_0() {
+        let multi = BASE.replace("targetPorts: [{number: 8000}]", "targetPorts: [{number: 8000}, {number: 8001}]");
+        let found = issues("LLMD-IST-004", &docs(&[&multi, &istiod("1.28.0")]));
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].severity, Severity::Warning);
+        assert!(
+            found[0].message.contains("lists 2 targetPorts, but istiod istio-system/istiod runs 1.28.0"),
+            "{}",
+            found[0].message
+        );
+        assert!(found[0].hint.contains("1.29.2"), "{}", found[0].hint);
+        assert!(issues("LLMD-IST-004", &docs(&[&multi, &istiod("1.29.2")])).is_empty());
+        // No istiod visible: nothing to judge.
+        assert!(issues("LLMD-IST-004", &multi).is_empty());
+    }
+
+    const PLAINTEXT_PICKER: &str = r#"
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: qwen-epp, namespace: llm}
+spec:
+  selector: {matchLabels: {app: qwen-epp}}
+  template:
+    metadata: {labels: {app: qwen-epp}}
+    spec: {containers: [{name: epp, args: [--pool-name=qwen, --secure-serving=false]}]}
+"#;
+
+    #[test]
+    fn ist005_tls_rule_in_front_of_a_plaintext_picker() {
+        let simple = rule("qwen-epp", "qwen-epp.llm.svc.cluster.local", GOOD_TLS);
+        let found = issues("LLMD-IST-005", &docs(&[BASE, PLAINTEXT_PICKER, &simple]));
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!((found[0].severity, found[0].object.name.as_str()), (Severity::Error, "qwen-epp"));
+        assert!(found[0].message.contains("tls.mode SIMPLE") && found[0].message.contains("--secure-serving=false"));
+        assert_eq!(
+            found[0].hint,
+            r#"kubectl patch destinationrule.networking.istio.io/qwen-epp -n llm --type=json -p '[{"op":"replace","path":"/spec/trafficPolicy/tls/mode","value":"DISABLE"}]'  # or drop --secure-serving=false from the picker"#
+        );
+        // A port-level setting is patched where it is.
+        let port_level = "apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {name: qwen-epp, namespace: llm}\nspec:\n  host: qwen-epp\n  trafficPolicy:\n    portLevelSettings: [{port: {number: 9002}, tls: {mode: SIMPLE, insecureSkipVerify: true}}]\n";
+        let found = issues("LLMD-IST-005", &docs(&[BASE, PLAINTEXT_PICKER, port_level]));
+        assert!(found[0].hint.contains("/spec/trafficPolicy/portLevelSettings/0/tls/mode"), "{}", found[0].hint);
+        // DISABLE, ISTIO_MUTUAL (ends at the sidecar) and a TLS picker are fine.
+        for tls in ["{mode: DISABLE}", "{mode: ISTIO_MUTUAL}"] {
+            let r = rule("qwen-epp", "qwen-epp.llm.svc.cluster.local", tls);
+            assert!(issues("LLMD-IST-005", &docs(&[BASE, PLAINTEXT_PICKER, &r])).is_empty(), "{tls}");
+        }
+        assert!(issues("LLMD-IST-005", &docs(&[BASE, &simple])).is_empty());
     }
 }

@@ -89,7 +89,10 @@ pub fn run_all(ctx: &CheckContext) -> (Vec<CheckResult>, Vec<Finding>) {
     let mut findings = Vec::new();
     for check in all() {
         let reads_objects = check.needs.iter().any(|k| *k != Kind::ServerVersion);
-        let skip = check.needs.iter().find_map(|k| ctx.snapshot.skip_reason(*k));
+        let skip = check.needs.iter().find_map(|k| ctx.snapshot.skip_reason(*k)).or_else(|| {
+            let reads_status = check.needs.contains(&Kind::LiveStatus);
+            reads_status.then(|| check.needs.iter().find_map(|k| ctx.snapshot.status_skip_reason(*k))).flatten()
+        });
         let status = if let Some(reason) = skip {
             results.push(CheckResult {
                 code: check.code.into(),

@@ -627,8 +627,9 @@ fn check_selector_and_ports(ctx: &CheckContext) -> Vec<Issue> {
 fn picker_down(snap: &Snapshot, pool: &InferencePoolView) -> Option<String> {
     let ns = pool.metadata.ns();
     let svc = epp_service_name(pool)?;
-    // Manifests tell nothing about what runs (a Service left out of the files is not a down picker).
-    if !snap.live || !snap.services.is_listed() || !snap.in_scope(ns) {
+    // Manifests tell nothing about what runs (a Service left out of the files is not a down picker);
+    // a dump of a cluster does.
+    if !snap.reflects_cluster() || !snap.services.is_listed() || !snap.in_scope(ns) {
         return None;
     }
     if snap.service(ns, svc).is_none() {

@@ -8,8 +8,8 @@ use crate::catalog::providers::provider_for_controller;
 use crate::findings::Category;
 use crate::fix::{Op, Repair};
 use crate::model::{
-    condition, groups, BackendRef, Condition, GatewayView, HttpRouteView, InferencePoolView, Listener, ObjectRef,
-    ParentRef, ReferenceGrantView,
+    condition, duration_ms, groups, BackendRef, Condition, GatewayView, HttpRouteView, InferencePoolView, Listener,
+    ObjectRef, ParentRef, ReferenceGrantView,
 };
 use crate::snapshot::{Kind, Snapshot};
 use std::collections::BTreeSet;
@@ -112,10 +112,33 @@ pub static CHECKS: &[Check] = &[
         needs: &[Kind::HttpRoutes, Kind::InferencePools, Kind::InferencePoolsX, Kind::LiveStatus],
         run: check_stale_backend_not_found,
     },
+    Check {
+        code: "LLMD-RT-013",
+        title: "Inference HTTPRoute timeouts leave room for long generations",
+        category: Category::Routes,
+        needs: &POOLS,
+        run: check_timeouts,
+    },
+    Check {
+        code: "LLMD-RT-014",
+        title: "No Istio-routed HTTPRoute rule splits traffic across several InferencePools",
+        category: Category::Routes,
+        needs: &[Kind::HttpRoutes, Kind::Gateways, Kind::GatewayClasses, Kind::InferencePools, Kind::InferencePoolsX],
+        run: check_pools_in_one_rule,
+    },
 ];
 
 // ---------------------------------------------------------------------------------------------
 // Shared helpers (also used by the gateways module).
+
+/// The shortest request timeout that leaves room for a long generation: llm-d's benchmark harness
+/// defaults its HTTPRoutes to `timeouts.request: 300s` because long turns cut off earlier surface
+/// as 502s (llm-d/llm-d-benchmark#1617); a 1024-token completion on an L4 already takes ~60 s
+/// (modelplaneai/modelplane#174). Gateway API: "0s" disables a timeout, and backendRequest may not
+/// exceed request (kubernetes-sigs/gateway-api#2492, site-src/api-types/httproute.md).
+const TIMEOUT_FLOOR_MS: u64 = 300_000;
+/// What the hint raises a short timeout to: an hour, the long end of llm-d's recipes.
+const TIMEOUT_RAISED: &str = "3600s";
 
 fn route_ref(r: &HttpRouteView) -> ObjectRef {
     ObjectRef::new("HTTPRoute", groups::GATEWAY, r.metadata.ns(), &r.metadata.name)
@@ -213,6 +236,113 @@ fn patch_route(route: &HttpRouteView, ops: &str) -> String {
 
 fn patch_gateway(gw: &GatewayView, ops: &str) -> String {
     format!("kubectl patch gateway {} -n {} --type=json -p '{ops}'", gw.metadata.name, gw.metadata.ns())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Timeouts and rules with several pools.
+
+fn check_timeouts(ctx: &CheckContext) -> Vec<Issue> {
+    let snap = ctx.snapshot;
+    let mut out = Vec::new();
+    for route in snap.http_routes.items() {
+        for (i, rule) in route.spec.rules.iter().enumerate() {
+            if !rule.backend_refs.iter().any(|b| is_inference_backend(snap, route, b)) {
+                continue;
+            }
+            let t = &rule.timeouts;
+            // A set, non-zero timeout below the floor ("0s" disables it; an unparsable value is
+            // rejected by the CRD's pattern, so it is not ours to judge).
+            fn short(v: Option<&str>) -> Option<(&str, u64)> {
+                v.and_then(|d| duration_ms(d).map(|ms| (d, ms))).filter(|(_, ms)| *ms > 0 && *ms < TIMEOUT_FLOOR_MS)
+            }
+            let (request, backend) = (short(t.request.as_deref()), short(t.backend_request.as_deref()));
+            if request.is_none() && backend.is_none() {
+                continue;
+            }
+            // backendRequest may not exceed request: raise it to the (raised) request timeout.
+            let request_after = match (request, t.request.as_deref()) {
+                (Some(_), _) | (None, None) => TIMEOUT_RAISED.to_string(),
+                (None, Some(r)) if duration_ms(r) == Some(0) => TIMEOUT_RAISED.to_string(),
+                (None, Some(r)) => {
+                    if duration_ms(r).unwrap_or(0) < 3_600_000 {
+                        r.to_string()
+                    } else {
+                        TIMEOUT_RAISED.to_string()
+                    }
+                }
+            };
+            let mut ops = Vec::new();
+            let mut what = Vec::new();
+            if let Some((d, _)) = request {
+                ops.push(serde_json::json!({"op": "replace", "path": format!("/spec/rules/{i}/timeouts/request"), "value": TIMEOUT_RAISED}));
+                what.push(format!("timeouts.request {d}"));
+            }
+            if let Some((d, _)) = backend {
+                ops.push(serde_json::json!({"op": "replace", "path": format!("/spec/rules/{i}/timeouts/backendRequest"), "value": request_after}));
+                what.push(format!("timeouts.backendRequest {d}"));
+            }
+            let (rns, rname) = (route.metadata.ns(), &route.metadata.name);
+            out.push(Issue::warning(
+                route_ref(route),
+                format!(
+                    "HTTPRoute {rns}/{rname} rules[{i}] cuts inference requests off after {}: generations run for \
+                     minutes, so long completions end mid-stream (504 or a reset stream) below 300s",
+                    what.join(" and ")
+                ),
+                patch_route(route, &serde_json::Value::Array(ops).to_string()),
+            ));
+        }
+    }
+    out
+}
+
+/// Istio compiled an HTTPRoute rule's InferencePool backendRefs with one endpoint picker for the
+/// whole rule: the picker of one pool scores every request, the others are never asked, and when
+/// that pool has no ready endpoint the rule answers 503 for every pool (istio/istio#61594, fixed
+/// per backendRef by istio/istio#61601). GAIE's conformance suite allows such rules
+/// (GatewayWeightedAcrossTwoInferencePools), so only Istio-routed rules are reported.
+fn check_pools_in_one_rule(ctx: &CheckContext) -> Vec<Issue> {
+    let snap = ctx.snapshot;
+    let mut out = Vec::new();
+    for route in snap.http_routes.items() {
+        let istio = route.spec.parent_refs.iter().filter_map(|p| parent_gateway(route, p)).any(|(ns, name)| {
+            snap.gateway(&ns, &name)
+                .and_then(|gw| snap.gateway_class(&gw.spec.gateway_class_name))
+                .and_then(provider_of_class)
+                .is_some_and(|p| crate::catalog::providers::is_istio_family(p.id))
+        });
+        if !istio {
+            continue;
+        }
+        for (i, rule) in route.spec.rules.iter().enumerate() {
+            let pools: BTreeSet<(String, String)> = rule
+                .backend_refs
+                .iter()
+                .filter(|b| b.is_inference_pool())
+                .map(|b| (target_ns(route, b).to_string(), b.name.clone()))
+                .collect();
+            if pools.len() < 2 {
+                continue;
+            }
+            let names: Vec<String> = pools.iter().map(|(ns, n)| format!("{ns}/{n}")).collect();
+            let (rns, rname) = (route.metadata.ns(), &route.metadata.name);
+            out.push(Issue::warning(
+                route_ref(route),
+                format!(
+                    "HTTPRoute {rns}/{rname} rules[{i}] splits traffic across InferencePools {} in one rule behind an \
+                     Istio Gateway: Istio runs one endpoint picker for the whole rule, so one pool's picker scores \
+                     every request and, when its pool has no ready endpoint, the whole rule answers 503 \
+                     (istio/istio#61594)",
+                    names.join(", ")
+                ),
+                format!(
+                    "give each pool its own rule (one backendRef each, told apart by matches), or run an istiod that \
+                     includes istio/istio#61601 (pickers per backendRef): kubectl get httproute {rname} -n {rns} -o yaml"
+                ),
+            ));
+        }
+    }
+    out
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -511,7 +641,8 @@ fn check_allowed_routes(ctx: &CheckContext) -> Vec<Issue> {
                 }
                 Some(ParentProblem::Selector { gw, listener, labels }) => {
                     let l = &gw.spec.listeners[listener];
-                    let confirmed = snap.live && controller_says(route, p, "Accepted", "NotAllowedByListeners");
+                    let confirmed = snap.has_status(Kind::HttpRoutes)
+                        && controller_says(route, p, "Accepted", "NotAllowedByListeners");
                     let hint = if labels.contains("matchExpressions") {
                         format!(
                             "label namespace {rns} so it matches listener {}'s allowedRoutes.namespaces.selector on Gateway {}/{}",
@@ -1546,5 +1677,82 @@ spec:
         s.namespace = Some("llm".into());
         assert!(found(&s, "LLMD-RT-004").is_empty());
         assert!(found(&s, "LLMD-RT-008").is_empty());
+    }
+
+    #[test]
+    fn durations_are_read_as_gateway_api_writes_them() {
+        assert_eq!(duration_ms("30s"), Some(30_000));
+        assert_eq!(duration_ms("1h30m"), Some(5_400_000));
+        assert_eq!(duration_ms("500ms"), Some(500));
+        assert_eq!(duration_ms("2m10s5ms"), Some(130_005));
+        assert_eq!(duration_ms("0s"), Some(0));
+        assert_eq!(duration_ms(""), None);
+        assert_eq!(duration_ms("10"), None);
+        assert_eq!(duration_ms("1d"), None);
+    }
+
+    fn timed_route(timeouts: &str) -> String {
+        route("llm", GOOD_PARENT, GOOD_BACKEND) + &format!("    timeouts: {timeouts}\n")
+    }
+
+    #[test]
+    fn rt013_short_timeouts_on_inference_rules() {
+        let r = timed_route("{request: 30s}");
+        let s = snap(&[GATEWAY, POOL, &r]);
+        let f = found(&s, "LLMD-RT-013");
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert_eq!(f[0].severity, Severity::Warning);
+        assert_eq!(
+            f[0].message,
+            "HTTPRoute llm/qwen-route rules[0] cuts inference requests off after timeouts.request 30s: generations \
+             run for minutes, so long completions end mid-stream (504 or a reset stream) below 300s"
+        );
+        assert_eq!(
+            f[0].hint,
+            r#"kubectl patch httproute qwen-route -n llm --type=json -p '[{"op":"replace","path":"/spec/rules/0/timeouts/request","value":"3600s"}]'"#
+        );
+        // backendRequest alone is raised to the request timeout, which it may not exceed.
+        let r = timed_route("{request: 20m, backendRequest: 15s}");
+        let f = found(&snap(&[GATEWAY, POOL, &r]), "LLMD-RT-013");
+        assert!(f[0].message.contains("timeouts.backendRequest 15s"), "{}", f[0].message);
+        assert!(f[0].hint.contains(r#""path":"/spec/rules/0/timeouts/backendRequest","value":"20m""#), "{}", f[0].hint);
+        let r = timed_route("{request: 10s, backendRequest: 5s}");
+        let f = found(&snap(&[GATEWAY, POOL, &r]), "LLMD-RT-013");
+        assert!(f[0].hint.contains(r#"/timeouts/request","value":"3600s"},{"op":"replace","path":"/spec/rules/0/timeouts/backendRequest","value":"3600s"}"#), "{}", f[0].hint);
+        // Long, disabled or absent timeouts are fine; so are short ones on rules without a pool.
+        for ok in ["{request: 5m}", "{request: 0s, backendRequest: 1h}", "{}"] {
+            assert!(found(&snap(&[GATEWAY, POOL, &timed_route(ok)]), "LLMD-RT-013").is_empty(), "{ok}");
+        }
+        let svc = route("llm", GOOD_PARENT, "{name: web, port: 80}") + "    timeouts: {request: 5s}\n";
+        assert!(found(&snap(&[GATEWAY, POOL, &svc]), "LLMD-RT-013").is_empty());
+    }
+
+    const ISTIO_CLASS: &str = r#"
+apiVersion: gateway.networking.k8s.io/v1
+kind: GatewayClass
+metadata: {name: istio}
+spec: {controllerName: istio.io/gateway-controller}
+"#;
+
+    #[test]
+    fn rt014_several_pools_in_one_rule_behind_istio() {
+        let second = POOL.replace("qwen-pool", "qwen-canary");
+        let two = "{group: inference.networking.k8s.io, kind: InferencePool, name: qwen-pool, weight: 90}, \
+                   {group: inference.networking.k8s.io, kind: InferencePool, name: qwen-canary, weight: 10}";
+        let r = route("llm", GOOD_PARENT, two);
+        let f = found(&snap(&[ISTIO_CLASS, GATEWAY, POOL, &second, &r]), "LLMD-RT-014");
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].severity, Severity::Warning);
+        assert!(f[0].message.contains("InferencePools llm/qwen-canary, llm/qwen-pool in one rule"), "{}", f[0].message);
+        assert!(f[0].message.contains("istio/istio#61594") && f[0].hint.contains("istio/istio#61601"));
+        // Other providers resolve a picker per pool (GAIE conformance: GatewayWeightedAcrossTwoInferencePools).
+        let agw = ISTIO_CLASS
+            .replace("name: istio", "name: istio-like")
+            .replace("istio.io/gateway-controller", "agentgateway.dev/agentgateway");
+        let gw = GATEWAY.replace("gatewayClassName: istio", "gatewayClassName: istio-like");
+        assert!(found(&snap(&[&agw, &gw, POOL, &second, &r]), "LLMD-RT-014").is_empty());
+        // One pool per rule is fine behind Istio.
+        let one = route("llm", GOOD_PARENT, GOOD_BACKEND);
+        assert!(found(&snap(&[ISTIO_CLASS, GATEWAY, POOL, &one]), "LLMD-RT-014").is_empty());
     }
 }

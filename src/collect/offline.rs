@@ -4,8 +4,9 @@
 
 use crate::collect::{describe, kind_of};
 use crate::error::{Failure, Result};
-use crate::snapshot::{Collected, Snapshot, Source};
+use crate::snapshot::{Collected, Kind, SlotState, Snapshot, Source, ALL_KINDS};
 use serde_json::Value;
+use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
@@ -163,11 +164,68 @@ pub fn place(object: &mut Value, namespace: &str) {
     }
 }
 
-/// Build a Snapshot from objects, marking what manifests cannot tell as unknown. An object of a
-/// kind the checks read that they cannot read is an error naming the file, document, object and
-/// field.
+/// The command that collects a dump doctor reads like a live cluster: every kind it reads, with
+/// status, from every namespace (narrow the namespaced kinds with `-n NS`). One `kubectl get` per
+/// kind, so that a kind the cluster does not serve (no Istio, no x-k8s pools) is an error on the
+/// terminal instead of failing the whole dump.
+pub const DUMP_COMMAND: &str = "for r in customresourcedefinitions gatewayclasses.gateway.networking.k8s.io \
+gateways.gateway.networking.k8s.io httproutes.gateway.networking.k8s.io referencegrants.gateway.networking.k8s.io \
+inferencepools.inference.networking.k8s.io inferencepools.inference.networking.x-k8s.io \
+inferenceobjectives.inference.networking.x-k8s.io inferencemodels.inference.networking.x-k8s.io \
+inferenceobjectives.llm-d.ai destinationrules.networking.istio.io services endpointslices deployments statefulsets pods \
+validatingadmissionpolicies validatingwebhookconfigurations; do kubectl get \"$r\" -A -o yaml; echo ---; done > dump.yaml";
+
+/// True for an object read back from an API server (`kubectl get -o yaml|json`): it carries what
+/// only a server writes (uid, resourceVersion, creationTimestamp) or its status.
+pub fn from_server(obj: &Value) -> bool {
+    let set = |p: &str| obj.pointer(p).and_then(Value::as_str).is_some_and(|s| !s.is_empty());
+    set("/metadata/uid")
+        || set("/metadata/resourceVersion")
+        || set("/metadata/creationTimestamp")
+        || obj.get("status").is_some_and(|s| !s.is_null())
+}
+
+/// The CRDs that serve a custom kind (any one of them), None for built-in kinds.
+fn crds_of(kind: Kind) -> Option<&'static [&'static str]> {
+    Some(match kind {
+        Kind::GatewayClasses => &["gatewayclasses.gateway.networking.k8s.io"],
+        Kind::Gateways => &["gateways.gateway.networking.k8s.io"],
+        Kind::HttpRoutes => &["httproutes.gateway.networking.k8s.io"],
+        Kind::ReferenceGrants => &["referencegrants.gateway.networking.k8s.io"],
+        Kind::InferencePools => &["inferencepools.inference.networking.k8s.io"],
+        Kind::InferencePoolsX => &["inferencepools.inference.networking.x-k8s.io"],
+        Kind::InferenceObjectives => &[
+            "inferenceobjectives.inference.networking.x-k8s.io",
+            "inferencemodels.inference.networking.x-k8s.io",
+            "inferenceobjectives.llm-d.ai",
+        ],
+        Kind::DestinationRules => &["destinationrules.networking.istio.io"],
+        _ => return None,
+    })
+}
+
+/// Kinds read together: objects of one show that the dump listed the other too.
+fn family(kind: Kind) -> &'static [Kind] {
+    match kind {
+        Kind::InferencePools | Kind::InferencePoolsX => &[Kind::InferencePools, Kind::InferencePoolsX],
+        _ => &[],
+    }
+}
+
+/// Build a Snapshot from objects. An object of a kind the checks read that they cannot read is an
+/// error naming the file, document, object and field.
+///
+/// Written manifests (no object read from a server) describe what is deployed: what they cannot
+/// tell (server version, pods, endpoints, object status, CRDs when none are in the files) is
+/// unknown. A dump (objects read back with `kubectl get -o yaml|json`) is read like the cluster it
+/// came from: the status of each kind whose objects all carry it is used. A complete dump (it holds
+/// the cluster's CRDs) lists every kind: a kind with no object is taken as empty, or as not served
+/// when its CRD is not in the dump; in a partial dump, a kind with no object is unknown. The
+/// snapshot's notes say which kinds were missing.
 pub fn snapshot_from_objects(objects: &[Located], paths: Vec<String>) -> Result<Snapshot> {
     let mut snap = Snapshot { source: Some(Source::Files { paths }), live: false, ..Snapshot::all_listed() };
+    // Per kind: objects, and how many of them were read from a server.
+    let mut counts: BTreeMap<Kind, (usize, usize)> = BTreeMap::new();
     for located in objects {
         let unreadable = |error: String| {
             Failure::with_hint(
@@ -182,15 +240,70 @@ pub fn snapshot_from_objects(objects: &[Located], paths: Vec<String>) -> Result<
         if kind_of(&located.object).is_some() && !named {
             return Err(unreadable("metadata.name is missing".into()));
         }
-        snap.try_insert(&located.object).map_err(|u| unreadable(u.error))?;
+        if snap.try_insert(&located.object).map_err(|u| unreadable(u.error))? {
+            let kind = kind_of(&located.object).expect("inserted objects have a kind");
+            let entry = counts.entry(kind).or_default();
+            entry.0 += 1;
+            entry.1 += usize::from(from_server(&located.object));
+        }
     }
+    let count = |kind: Kind| counts.get(&kind).copied().unwrap_or_default();
+    for kind in ALL_KINDS.iter().copied().filter(|k| k.has_status()) {
+        let (objects, read) = count(kind);
+        if objects == read {
+            snap.status_in_files.insert(kind);
+        }
+    }
+    snap.server_version = offline("the server version");
+    let dump = counts.values().any(|(_, read)| *read > 0);
+    snap.dump = dump;
+    if !dump {
+        mark_manifest_gaps(&mut snap);
+        return Ok(snap);
+    }
+    let (crds, crds_read) = count(Kind::Crds);
+    let complete = crds > 0 && crds == crds_read;
+    let mut empty = Vec::new();
+    let mut missing = Vec::new();
+    for kind in ALL_KINDS.iter().copied().filter(|k| *k != Kind::ServerVersion) {
+        let listed = |k: Kind| count(k).0 > 0;
+        if listed(kind) || family(kind).iter().any(|k| listed(*k)) {
+            continue;
+        }
+        if !complete {
+            snap.set_state(kind, &SlotState::Unknown { reason: format!("{}: none in the dump", kind.title()) });
+            missing.push(kind.title());
+        } else if crds_of(kind).is_some_and(|names| names.iter().all(|n| snap.crd(n).is_none())) {
+            // The dump holds the cluster's CRDs and not this kind's: not served, as live.
+            snap.set_state(kind, &SlotState::Absent);
+        } else {
+            empty.push(kind.title());
+        }
+    }
+    if !missing.is_empty() {
+        snap.notes.push(format!(
+            "missing from the dump (checks reading them were skipped): {}; collect a complete dump with: {DUMP_COMMAND}",
+            missing.join(", ")
+        ));
+    }
+    if !empty.is_empty() {
+        snap.notes.push(format!(
+            "no object in the dump, taken as none in the cluster: {} (the dump holds the cluster's CRDs, so \
+             doctor reads it as complete)",
+            empty.join(", ")
+        ));
+    }
+    Ok(snap)
+}
+
+/// Written manifests: what they cannot tell is unknown.
+fn mark_manifest_gaps(snap: &mut Snapshot) {
     if snap.crds.items().is_empty() {
         snap.crds = offline("installed CRDs (none in the files)");
     }
     if snap.gateway_classes.items().is_empty() {
         snap.gateway_classes = offline("GatewayClasses (none in the files)");
     }
-    snap.server_version = offline("the server version");
     if snap.pods.items().is_empty() {
         snap.pods = offline("running pods");
     }
@@ -203,7 +316,6 @@ pub fn snapshot_from_objects(objects: &[Located], paths: Vec<String>) -> Result<
     if snap.webhooks.items().is_empty() {
         snap.webhooks = offline("admission webhooks");
     }
-    Ok(snap)
 }
 
 fn offline<T>(what: &str) -> Collected<T> {
@@ -427,5 +539,103 @@ mod tests {
             f.message,
             format!("cannot read Gateway (no name) in {} (document 1): metadata.name is missing", file.display())
         );
+    }
+
+    /// A `kubectl get -o yaml` dump: CRDs (GAIE v1 pools and Gateway API), a Gateway the
+    /// controller did not accept, a route without status, a pool; no ReferenceGrant, no Istio.
+    const DUMP: &str = r#"
+apiVersion: v1
+kind: List
+items:
+- apiVersion: apiextensions.k8s.io/v1
+  kind: CustomResourceDefinition
+  metadata: {name: gateways.gateway.networking.k8s.io, uid: u1, resourceVersion: "10"}
+  spec: {group: gateway.networking.k8s.io, names: {kind: Gateway, plural: gateways}, scope: Namespaced,
+         versions: [{name: v1, served: true, storage: true}]}
+  status: {storedVersions: [v1]}
+- apiVersion: apiextensions.k8s.io/v1
+  kind: CustomResourceDefinition
+  metadata: {name: referencegrants.gateway.networking.k8s.io, uid: u2, resourceVersion: "11"}
+  spec: {group: gateway.networking.k8s.io, names: {kind: ReferenceGrant, plural: referencegrants}, scope: Namespaced,
+         versions: [{name: v1beta1, served: true, storage: true}]}
+  status: {storedVersions: [v1beta1]}
+- apiVersion: gateway.networking.k8s.io/v1
+  kind: Gateway
+  metadata: {name: gw, namespace: llm, uid: u3, resourceVersion: "12"}
+  spec: {gatewayClassName: istio, listeners: [{name: http, port: 80, protocol: HTTP}]}
+  status: {conditions: [{type: Accepted, status: "False", reason: InvalidParameters, message: bad}]}
+- apiVersion: gateway.networking.k8s.io/v1
+  kind: HTTPRoute
+  metadata: {name: r, namespace: llm, uid: u4, resourceVersion: "13"}
+  spec: {parentRefs: [{name: gw}]}
+"#;
+
+    fn dump(text: &str) -> Snapshot {
+        snapshot_from_objects(&read_objects(text, "dump.yaml").unwrap(), vec!["dump.yaml".into()]).unwrap()
+    }
+
+    #[test]
+    fn a_dump_is_read_like_the_cluster_it_came_from() {
+        let snap = dump(DUMP);
+        // Status read back from the server is used, also where the server had none (the route).
+        for kind in [Kind::Crds, Kind::Gateways, Kind::HttpRoutes] {
+            assert!(snap.has_status(kind), "{kind:?}");
+        }
+        assert_eq!(snap.gateways.items()[0].status.conditions[0].reason, "InvalidParameters");
+        // It holds the cluster's CRDs: kinds without objects are empty, or not served without a CRD.
+        assert!(snap.reference_grants.is_listed() && snap.pods.is_listed());
+        assert_eq!(snap.skip_reason(Kind::Pods), None);
+        assert!(matches!(snap.destination_rules, Collected::Absent));
+        assert!(matches!(snap.pools, Collected::Absent));
+        assert_eq!(
+            snap.skip_reason(Kind::ServerVersion).as_deref(),
+            Some("the server version cannot be known offline")
+        );
+        assert_eq!(snap.notes.len(), 1, "{:?}", snap.notes);
+        assert!(
+            snap.notes[0].starts_with("no object in the dump, taken as none in the cluster: ReferenceGrants, Services, EndpointSlices, Deployments, StatefulSets, Pods,"),
+            "{}",
+            snap.notes[0]
+        );
+    }
+
+    #[test]
+    fn a_dump_without_crds_is_partial_and_its_missing_kinds_are_unknown() {
+        let text = DUMP.replace("kind: CustomResourceDefinition", "kind: ConfigMap");
+        let snap = dump(&text);
+        assert!(snap.has_status(Kind::Gateways));
+        assert_eq!(snap.skip_reason(Kind::Pods).as_deref(), Some("Pods: none in the dump"));
+        assert_eq!(snap.skip_reason(Kind::Crds).as_deref(), Some("CustomResourceDefinitions: none in the dump"));
+        assert_eq!(snap.skip_reason(Kind::Gateways), None);
+        assert_eq!(snap.notes.len(), 1);
+        assert!(snap.notes[0].starts_with("missing from the dump (checks reading them were skipped): CustomResourceDefinitions, GatewayClasses, ReferenceGrants, InferencePools (inference.networking.k8s.io), InferencePools (inference.networking.x-k8s.io), InferenceObjectives, Services,"), "{}", snap.notes[0]);
+        assert!(snap.notes[0].contains(DUMP_COMMAND));
+    }
+
+    #[test]
+    fn status_of_a_kind_is_used_only_when_every_object_of_it_was_read_from_a_server() {
+        let text = format!(
+            "{DUMP}---\napiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {{name: new, namespace: llm}}\nspec: {{gatewayClassName: istio}}\n"
+        );
+        let snap = dump(&text);
+        assert!(!snap.has_status(Kind::Gateways));
+        assert_eq!(
+            snap.status_skip_reason(Kind::Gateways).as_deref(),
+            Some("needs object status: the Gateways in the files are manifests, not `kubectl get -o yaml` output")
+        );
+        assert!(snap.has_status(Kind::HttpRoutes));
+        // Written manifests alone: no status, and what they cannot tell is unknown, as before.
+        let manifests =
+            dump("apiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {name: gw, namespace: llm}\n");
+        assert!(!manifests.has_status(Kind::Gateways) && manifests.notes.is_empty());
+        assert!(manifests.reference_grants.is_listed());
+        assert!(manifests.skip_reason(Kind::Pods).is_some());
+    }
+
+    #[test]
+    fn the_readme_documents_the_dump_command_the_notes_print() {
+        let readme = include_str!("../../README.md").replace("\\\n", "");
+        assert!(readme.contains(DUMP_COMMAND), "README.md's dump command differs from {DUMP_COMMAND}");
+        assert!(!DUMP_COMMAND.contains('\n'));
     }
 }

@@ -49,7 +49,9 @@ pub fn diagnose(snapshot: &Snapshot, profile: &Profile, context: String) -> Repo
     let ctx = CheckContext { snapshot, profile };
     let (checks, findings) = run_all(&ctx);
     let label = format!("{} (Gateway API {}, GAIE {})", profile.name, profile.gateway_api, profile.inference_extension);
-    Report::new(context, label, checks, findings)
+    let mut report = Report::new(context, label, checks, findings);
+    report.notes = snapshot.notes.clone();
+    report
 }
 
 /// Exit 1 when a finding reaches the threshold.

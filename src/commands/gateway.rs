@@ -5,7 +5,7 @@
 use crate::catalog::providers::{provider, InferenceSwitch, Provider, ProviderId, PROVIDERS};
 use crate::catalog::{annotations, Profile, SAFE_UPGRADES_POLICY};
 use crate::checks::gatewayclasses::{
-    controller_container, controller_deployments, image_version, provider_of_class, switch_state,
+    controller_container, controller_deployments, image_version, provider_arg, provider_of_class, switch_state,
 };
 use crate::cli::{
     GatewayCommand, GatewayInstallArgs, GatewayStatusArgs, GatewayUninstallArgs, GlobalFlags, OutputFormat, ProviderArg,
@@ -18,6 +18,10 @@ use crate::findings::CheckStatus;
 use crate::install::apply::{self, Permission, FIELD_MANAGER};
 use crate::install::crds::{self, CrdPlan};
 use crate::install::helm::{self, Helm};
+use crate::install::report::{
+    self, BundleRead, ControlPlaneReport, CrdReport, InstallReport, Outcome, ReleaseAction, ReleaseReport, Removal,
+    UninstallReport, VerifyFinding, VerifyItem,
+};
 use crate::install::source::{Bundle, BundleKind, CrdSource};
 use crate::model::condition;
 use crate::render::{print_stdout, to_json, to_yaml, Style, FAIL, PASS, WARN};
@@ -41,9 +45,10 @@ fn provider_of(arg: ProviderArg) -> &'static Provider {
     provider(arg.id())
 }
 
-/// The profile's version of a provider's control plane.
-fn profile_version(profile: &Profile, id: ProviderId) -> String {
-    profile.provider_version(id).unwrap_or_default().to_string()
+/// The profile's version of a provider's control plane (the catalog's pin for providers outside
+/// llm-d's helmfiles).
+fn profile_version(profile: &Profile, p: &Provider) -> String {
+    profile.provider_version(p.id).unwrap_or_default().to_string()
 }
 
 /// Versions: the flags, else the profile (whose default honours the revision variables).
@@ -68,35 +73,110 @@ const APIEXT: &str = "apiextensions.k8s.io";
 // ---------------------------------------------------------------------------------------------
 // install
 
+/// Where progress lines go: stdout for the text output, stderr when stdout carries a JSON/YAML document.
+#[derive(Clone, Copy)]
+struct Lines {
+    structured: bool,
+}
+
+impl Lines {
+    fn of(global: &GlobalFlags) -> Self {
+        Lines { structured: matches!(global.output, OutputFormat::Json | OutputFormat::Yaml) }
+    }
+
+    fn say(self, line: impl AsRef<str>) {
+        if self.structured {
+            eprintln!("{}", line.as_ref());
+        } else {
+            out(line);
+        }
+    }
+
+    /// Print a document (JSON/YAML mode only).
+    fn document<T: Serialize>(self, global: &GlobalFlags, doc: &T) {
+        match global.output {
+            OutputFormat::Json => print_stdout(&to_json(doc)),
+            OutputFormat::Yaml => print_stdout(&to_yaml(doc)),
+            _ => {}
+        }
+    }
+}
+
 async fn install(global: &GlobalFlags, args: &GatewayInstallArgs) -> Result<ExitCode> {
+    let lines = Lines::of(global);
+    let mut rep = InstallReport { kind: report::INSTALL_KIND, dry_run: args.dry_run, ..Default::default() };
+    let result = install_with(global, args, lines, &mut rep).await;
+    if lines.structured {
+        match &result {
+            Ok(code) if *code != ExitCode::SUCCESS => rep.outcome = Outcome::VerificationFailed,
+            Ok(_) => {}
+            Err(f) => {
+                if rep.outcome != Outcome::Refused {
+                    rep.outcome = Outcome::Failed;
+                }
+                rep.error = Some(f.into());
+            }
+        }
+        lines.document(global, &rep);
+    }
+    result
+}
+
+async fn install_with(
+    global: &GlobalFlags,
+    args: &GatewayInstallArgs,
+    lines: Lines,
+    rep: &mut InstallReport,
+) -> Result<ExitCode> {
     let mut profile = target_profile(args)?;
     let provider = args.provider.map(provider_of);
+    let gke = provider.is_some_and(|p| p.id == ProviderId::Gke);
     let with_control_plane = provider.is_some() && !args.crds_only;
-    let version = provider.map(|p| args.provider_version.clone().unwrap_or_else(|| profile_version(&profile, p.id)));
+    let version = provider.map(|p| args.provider_version.clone().unwrap_or_else(|| profile_version(&profile, p)));
+    rep.profile = Some(profile.clone());
+    rep.provider = provider.map(|p| provider_arg(p.id).to_string());
 
     if args.print {
         let Some(p) = provider.filter(|p| !p.charts.is_empty()) else {
             return Err(Failure::with_hint(
                 "--print prints the helm commands of a control plane",
-                "add --provider istio, agentgateway or kgateway",
+                "add --provider istio, agentgateway, kgateway, nginx-gateway-fabric or envoy-ai-gateway",
             ));
         };
-        let steps = helm::steps(p, version.as_deref().unwrap_or(""), args.chart_source.as_deref())?;
-        for line in helm::command_lines(p, &steps) {
-            out(line);
+        let v = version.as_deref().unwrap_or("");
+        let steps = helm::steps(p, v, args.chart_source.as_deref())?;
+        let commands = helm::command_lines(p, &steps);
+        rep.outcome = Outcome::Printed;
+        rep.control_plane = Some(ControlPlaneReport {
+            provider: p.name.into(),
+            version: v.into(),
+            releases: steps.iter().map(|s| ReleaseReport::planned(s, None, ReleaseAction::Show)).collect(),
+            rbac: helm::rbac_command_lines(p),
+            commands: commands.clone(),
+            ..Default::default()
+        });
+        if !lines.structured {
+            for line in commands {
+                out(line);
+            }
         }
         return Ok(ExitCode::SUCCESS);
     }
 
     let conn = connect(global).await?;
+    rep.context = conn.context.clone();
     let style = Style::detect(global.no_color);
+    // GKE manages its CRDs (Gateway API with the cluster's Gateway API channel, InferencePool built in
+    // from 1.34.0-gke.1626000) and its controller: nothing is written there.
+    let with_crds = !args.control_plane_only && !gke;
+    let helm_control_plane = with_control_plane && provider.is_some_and(|p| !p.charts.is_empty());
     let mut needed = Vec::new();
-    if !args.control_plane_only {
+    if with_crds {
         for verb in ["list", "create", "patch"] {
             needed.push(Permission::cluster(verb, APIEXT, CRD_RESOURCE));
         }
     }
-    if with_control_plane && provider.is_some_and(|p| !p.charts.is_empty()) {
+    if helm_control_plane {
         needed.push(Permission::cluster("create", "", "namespaces"));
         needed.push(Permission::cluster("create", "rbac.authorization.k8s.io", "clusterroles"));
         needed.push(Permission::cluster("create", "rbac.authorization.k8s.io", "clusterrolebindings"));
@@ -104,8 +184,8 @@ async fn install(global: &GlobalFlags, args: &GatewayInstallArgs) -> Result<Exit
     apply::require_permissions(&conn, &needed, "install the gateway prerequisites").await?;
 
     let snap = collect_cluster(&conn, None).await?;
-    if !args.control_plane_only {
-        let bundles = install_crds(&conn, args, &profile, &snap).await?;
+    if with_crds {
+        let bundles = install_crds(&conn, args, &profile, &snap, lines, rep).await?;
         // Verify against what was installed (files carry their own versions).
         for b in &bundles {
             match b.kind {
@@ -113,26 +193,31 @@ async fn install(global: &GlobalFlags, args: &GatewayInstallArgs) -> Result<Exit
                 BundleKind::Gaie => profile.inference_extension = b.git_ref.clone(),
             }
         }
-    }
-    if args.dry_run {
-        if with_control_plane {
-            if let (Some(p), Some(v)) = (provider, &version) {
-                if !p.charts.is_empty() {
-                    let steps = helm::steps(p, v, args.chart_source.as_deref())?;
-                    out(format!("Control plane ({}): would run", p.name));
-                    for line in helm::command_lines(p, &steps) {
-                        out(format!("  {line}"));
-                    }
-                }
-            }
-        }
-        out("dry run: nothing was changed");
-        return Ok(ExitCode::SUCCESS);
+    } else {
+        let why = if gke {
+            "GKE manages the Gateway API CRDs and, from 1.34.0-gke.1626000, InferencePool: nothing installed"
+        } else {
+            "--control-plane-only: CRDs left as they are"
+        };
+        lines.say(format!("CRDs: {why}"));
+        rep.crds = Some(CrdReport { skipped: Some(why.into()), ..Default::default() });
     }
     if let (true, Some(p), Some(v)) = (with_control_plane, provider, &version) {
-        install_control_plane(&conn, global, args, p, v, &snap).await?;
+        install_control_plane(&conn, global, args, p, v, &snap, lines, rep).await?;
     }
-    verify(&conn, &profile, if with_control_plane { provider } else { None }, style).await
+    if args.dry_run {
+        lines.say("dry run: nothing was changed");
+        rep.outcome = Outcome::DryRun;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let verify_provider = if with_control_plane { provider } else { None };
+    let snap = collect_cluster(&conn, None).await?;
+    rep.verification = verification(&snap, &profile, verify_provider, conn.context.clone());
+    if !lines.structured {
+        print_stdout(&render_verification(&rep.verification, style));
+    }
+    let failed = rep.verification.iter().any(|v| v.status == CheckStatus::Fail);
+    Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }
 
 /// Read the bundles, plan, refuse or apply. Returns the bundles installed (or planned).
@@ -141,6 +226,8 @@ async fn install_crds(
     args: &GatewayInstallArgs,
     profile: &Profile,
     snap: &Snapshot,
+    lines: Lines,
+    rep: &mut InstallReport,
 ) -> Result<Vec<Bundle>> {
     let src = match &args.crds_from {
         Some(path) => CrdSource::Files(path.clone()),
@@ -162,18 +249,26 @@ async fn install_crds(
     }
 
     let crd_plan = crds::plan_crds(conn, bundles, crds::cluster_facts(snap)).await?;
-    out(crd_plan.render());
+    lines.say(crd_plan.render().trim_end());
     let CrdPlan { bundles, plan, .. } = &crd_plan;
-
     let refused = plan.refusals().count();
+    rep.crds = Some(CrdReport {
+        bundles: bundles.iter().map(BundleRead::from).collect(),
+        plan: plan.items.clone(),
+        refused,
+        writes: crd_plan.writes().count(),
+        ..Default::default()
+    });
+
     if refused > 0 {
+        rep.outcome = Outcome::Refused;
         return Err(Failure::with_hint(
             format!("refused: {refused} object(s) of the plan cannot be applied safely; nothing was changed"),
-            "each refused line above says why and what to do instead",
+            "each refused line of the plan says why and what to do instead",
         ));
     }
     if plan.is_noop() {
-        out("CRDs: nothing to do, every object is already installed as the bundles have it");
+        lines.say("CRDs: nothing to do, every object is already installed as the bundles have it");
         return Ok(bundles.clone());
     }
 
@@ -186,14 +281,19 @@ async fn install_crds(
         .await
         .map_err(|f| Failure { message: format!("{}; nothing was changed", f.message), hint: f.hint })?;
     if args.dry_run {
-        out("dry run: the API server accepted every change (server-side dry run)");
+        lines.say("dry run: the API server accepted every change (server-side dry run)");
         return Ok(bundles.clone());
     }
     crds::write(conn, &crd_plan, false).await?;
     let applied = started.elapsed();
     let names = crd_plan.established_names();
     let waited = apply::wait_established(conn, &names, args.timeout).await?;
-    out(format!(
+    if let Some(c) = rep.crds.as_mut() {
+        c.applied = true;
+        c.applied_seconds = Some(applied.as_secs_f64());
+        c.established_seconds = Some(waited.as_secs_f64());
+    }
+    lines.say(format!(
         "CRDs: {} change(s) applied in {:.1}s; {} CRD(s) Established after {:.1}s more",
         crd_plan.writes().count(),
         applied.as_secs_f64(),
@@ -206,6 +306,7 @@ async fn install_crds(
 // ---------------------------------------------------------------------------------------------
 // control plane
 
+#[allow(clippy::too_many_arguments)]
 async fn install_control_plane(
     conn: &Connection,
     global: &GlobalFlags,
@@ -213,10 +314,22 @@ async fn install_control_plane(
     p: &'static Provider,
     version: &str,
     snap: &Snapshot,
+    lines: Lines,
+    rep: &mut InstallReport,
 ) -> Result<()> {
     if p.id == ProviderId::Gke {
-        // Managed: nothing to install; verify() checks the classes and the InferencePool CRD.
-        out("Control plane (GKE Gateway): managed by GKE, nothing to install");
+        // Managed: nothing to install; the verification checks the classes, the version and the CRDs.
+        let steps = report::gke_manual_steps();
+        lines.say("Control plane (GKE Gateway): managed by GKE, nothing installed. What only GKE can do:");
+        for s in &steps {
+            lines.say(format!("  - {s}"));
+        }
+        rep.control_plane = Some(ControlPlaneReport {
+            provider: p.name.into(),
+            version: p.min_inference_version.into(),
+            manual_steps: steps,
+            ..Default::default()
+        });
         return Ok(());
     }
     let steps = helm::steps(p, version, args.chart_source.as_deref())?;
@@ -227,54 +340,142 @@ async fn install_control_plane(
     };
     let ours = helm::provider_releases(p, &releases);
     let deployments = controller_deployments(snap, p);
-    if !ours.is_empty() || !deployments.is_empty() {
-        let found = describe_existing(p, &ours, &deployments);
+    let installed_of = |s: &helm::HelmStep| {
+        ours.iter().find(|r| r.name == s.release && r.namespace == s.namespace).map(|r| r.chart_version().to_string())
+    };
+    let mut cp = ControlPlaneReport {
+        provider: p.name.into(),
+        version: version.into(),
+        commands: helm::command_lines(p, &steps),
+        rbac: helm::rbac_command_lines(p),
+        ..Default::default()
+    };
+    let existing = !ours.is_empty() || !deployments.is_empty();
+    if existing {
+        cp.existing = describe_existing(p, &ours, &deployments);
+    }
+    let action = |s: &helm::HelmStep| match installed_of(s) {
+        _ if args.dry_run => ReleaseAction::Show,
+        Some(_) => ReleaseAction::Upgrade,
+        None => ReleaseAction::Install,
+    };
+    cp.releases = steps.iter().map(|s| ReleaseReport::planned(s, installed_of(s), action(s))).collect();
+    if existing {
+        let found = cp.existing.join(", ");
         if !args.upgrade {
-            out(format!(
+            for r in &mut cp.releases {
+                r.action = ReleaseAction::Keep;
+            }
+            rep.control_plane = Some(cp);
+            lines.say(format!(
                 "Control plane ({}): already installed ({found}); left as is (rerun with --upgrade to move it to {version})",
                 p.name
             ));
-            return apply::wait_control_plane(conn, p, args.timeout).await.map(|took| ready_line(p, took));
+            if args.dry_run {
+                return Ok(());
+            }
+            return wait_ready(conn, p, args.timeout, lines, rep).await;
         }
         if ours.is_empty() {
+            rep.control_plane = Some(cp);
+            rep.outcome = Outcome::Refused;
             return Err(Failure::with_hint(
-                format!("{} is installed without helm ({found}): installing it again through helm would put a second control plane beside it", p.name),
+                format!("refused: {} is installed without helm ({found}): installing it again through helm would put a second control plane beside it; nothing was changed", p.name),
                 "upgrade it with the tool that installed it, or remove it first",
             ));
         }
-        out(format!("Control plane ({}): upgrading {found} to {version}", p.name));
+        let back = helm::downgrades(&ours, &steps);
+        if !back.is_empty() {
+            for r in &mut cp.releases {
+                let newer = r.installed.as_deref().and_then(crate::catalog::parse_version);
+                if newer.zip(crate::catalog::parse_version(&r.version)).is_some_and(|(h, w)| w < h) {
+                    r.action = ReleaseAction::RefusedDowngrade;
+                }
+            }
+            rep.control_plane = Some(cp);
+            rep.outcome = Outcome::Refused;
+            return Err(Failure::with_hint(
+                format!("refused: --upgrade would move {} back ({}); nothing was changed", p.name, back.join(", ")),
+                format!(
+                    "a control plane is never downgraded in place: keep it (rerun without --upgrade), pass --provider-version {} or newer, or uninstall it first (kubectl llmd gateway uninstall --provider {} --control-plane-only)",
+                    ours.iter().map(|r| r.chart_version()).max_by_key(|v| crate::catalog::parse_version(v)).unwrap_or(""),
+                    provider_arg(p.id)
+                ),
+            ));
+        }
+        lines.say(format!("Control plane ({}): upgrading {found} to {version}", p.name));
+    }
+    if args.dry_run {
+        lines.say(format!("Control plane ({}): would run", p.name));
+        for line in &cp.commands {
+            lines.say(format!("  {line}"));
+        }
+        rep.control_plane = Some(cp);
+        return Ok(());
     }
     let Some(helm_path) = helm_path else {
-        let lines = helm::command_lines(p, &steps);
+        let cmds = cp.commands.clone();
+        rep.control_plane = Some(cp);
         return Err(Failure::with_hint(
             format!("helm not found on PATH: cannot install {}", p.name),
-            format!("install helm or pass --helm PATH, or run these commands yourself:\n  {}", lines.join("\n  ")),
+            format!("install helm or pass --helm PATH, or run these commands yourself:\n  {}", cmds.join("\n  ")),
         ));
     };
     let helm = Helm::new(helm_path, global);
-    for step in &steps {
+    for (i, step) in steps.iter().enumerate() {
         eprintln!("running: {}", step.command_line());
-        helm.install(step).await?;
+        let ran = helm.install(step).await;
+        if ran.is_err() {
+            rep.control_plane = Some(cp);
+            return ran;
+        }
+        cp.releases[i].done = true;
     }
-    out(format!(
-        "Control plane ({}): installed {} in namespace {}",
-        p.name,
-        steps.iter().map(|s| format!("{} {version}", s.release)).collect::<Vec<_>>().join(", "),
-        p.namespace
-    ));
-    apply::wait_control_plane(conn, p, args.timeout).await.map(|took| ready_line(p, took))
+    let granted = grant_rbac(conn, p).await;
+    rep.control_plane = Some(cp);
+    granted?;
+    let one_namespace = steps.iter().all(|s| s.namespace == p.namespace);
+    let installed: Vec<String> = steps
+        .iter()
+        .map(|s| {
+            if one_namespace {
+                format!("{} {}", s.release, s.version)
+            } else {
+                format!("{} {} in {}", s.release, s.version, s.namespace)
+            }
+        })
+        .collect();
+    let where_ = if one_namespace { format!(" in namespace {}", p.namespace) } else { String::new() };
+    lines.say(format!("Control plane ({}): installed {}{where_}", p.name, installed.join(", ")));
+    wait_ready(conn, p, args.timeout, lines, rep).await
 }
 
-fn ready_line(p: &Provider, took: Duration) {
-    out(format!(
-        "Control plane ({}): controller available and GatewayClass {} Accepted after {:.1}s",
-        p.name,
-        p.class_names.first().copied().unwrap_or(""),
-        took.as_secs_f64()
-    ));
+/// The provider's extra RBAC (Envoy Gateway reading InferencePools), server-side applied after a dry run.
+async fn grant_rbac(conn: &Connection, p: &Provider) -> Result<()> {
+    for r in p.extra_rbac {
+        let (resource, group) = r.resource.split_once('.').unwrap_or((r.resource, ""));
+        let (sa_ns, sa_name) = r.service_account.split_once(':').unwrap_or(("", r.service_account));
+        let role = serde_json::json!({
+            "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+            "metadata": {"name": r.name},
+            "rules": [{"apiGroups": [group], "resources": [resource], "verbs": r.verbs}],
+        });
+        let binding = serde_json::json!({
+            "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
+            "metadata": {"name": r.name},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": r.name},
+            "subjects": [{"kind": "ServiceAccount", "name": sa_name, "namespace": sa_ns}],
+        });
+        for obj in [&role, &binding] {
+            apply::apply(conn, obj, None, true).await?;
+            apply::apply(conn, obj, None, false).await?;
+        }
+        eprintln!("granted {} on {} to ServiceAccount {}", r.verbs.join(","), r.resource, r.service_account);
+    }
+    Ok(())
 }
 
-fn describe_existing(p: &Provider, releases: &[&helm::HelmRelease], deployments: &[&Deployment]) -> String {
+fn describe_existing(p: &Provider, releases: &[&helm::HelmRelease], deployments: &[&Deployment]) -> Vec<String> {
     let mut parts: Vec<String> =
         releases.iter().map(|r| format!("helm release {} {} in {}", r.name, r.chart_version(), r.namespace)).collect();
     for d in deployments {
@@ -285,7 +486,7 @@ fn describe_existing(p: &Provider, releases: &[&helm::HelmRelease], deployments:
             d.metadata.name.as_deref().unwrap_or("")
         ));
     }
-    parts.join(", ")
+    parts
 }
 
 fn deployment_version(d: &Deployment, p: &Provider) -> Option<String> {
@@ -293,51 +494,93 @@ fn deployment_version(d: &Deployment, p: &Provider) -> Option<String> {
     image_version(c.image.as_deref()?).map(|(tag, _)| tag)
 }
 
+/// Wait for the controller (the shared `apply::wait_control_plane`), and say how long it took.
+async fn wait_ready(
+    conn: &Connection,
+    p: &Provider,
+    timeout: Duration,
+    lines: Lines,
+    rep: &mut InstallReport,
+) -> Result<()> {
+    let took = apply::wait_control_plane(conn, p, timeout).await?.as_secs_f64();
+    if let Some(cp) = rep.control_plane.as_mut() {
+        cp.ready_seconds = Some(took);
+    }
+    lines.say(match p.class_names.first() {
+        Some(c) => {
+            format!("Control plane ({}): controller available and GatewayClass {c} Accepted after {took:.1}s", p.name)
+        }
+        None => format!("Control plane ({}): controller available after {took:.1}s", p.name),
+    });
+    Ok(())
+}
+
 // ---------------------------------------------------------------------------------------------
 // verify
 
-/// The checks the prerequisite asks users to run by hand, through doctor's code.
-async fn verify(conn: &Connection, profile: &Profile, provider: Option<&Provider>, style: Style) -> Result<ExitCode> {
-    let snap = collect_cluster(conn, None).await?;
-    let report = diagnose(&snap, profile, conn.context.clone());
+/// The checks the prerequisite asks users to run by hand, through doctor's code (pure).
+fn verification(snap: &Snapshot, profile: &Profile, provider: Option<&Provider>, context: String) -> Vec<VerifyItem> {
+    let report = diagnose(snap, profile, context);
     let mut codes = vec![
         ("LLMD-CRD-001", "Gateway API kinds are served"),
         ("LLMD-CRD-003", "InferencePool v1 is served"),
         ("LLMD-CRD-005", "InferenceObjective is served, or no endpoint picker older than v1.3 needs it"),
     ];
+    let mut items = Vec::new();
     match provider.map(|p| p.id) {
         Some(ProviderId::Gke) => {
-            codes.push(("LLMD-GWC-001", "A GatewayClass of an InferencePool-capable provider exists"));
+            items.push(report::gke_class_check(snap));
             codes.push(("LLMD-GWC-007", "GKE is new enough for InferencePool v1"));
         }
-        Some(_) => codes.push(("LLMD-GWC-003", "GatewayClasses are Accepted")),
+        Some(_) => {
+            codes.push(("LLMD-GWC-003", "GatewayClasses are Accepted"));
+            codes.push(("LLMD-GWC-005", "Gateway controllers have InferencePool support switched on"));
+        }
         None => {}
     }
+    let mut doctor: Vec<VerifyItem> = codes
+        .into_iter()
+        .filter_map(|(code, title)| {
+            let result = report.checks.iter().find(|c| c.code == code)?;
+            Some(VerifyItem {
+                code: code.into(),
+                title: title.into(),
+                status: result.status,
+                skipped: result.reason.clone(),
+                findings: report
+                    .findings
+                    .iter()
+                    .filter(|f| f.code == code)
+                    .map(|f| VerifyFinding { message: f.message.clone(), hint: f.hint.clone() })
+                    .collect(),
+            })
+        })
+        .collect();
+    doctor.append(&mut items);
+    doctor
+}
+
+fn render_verification(items: &[VerifyItem], style: Style) -> String {
     let mut text = String::from("Verify:\n");
-    let mut failed = false;
-    for (code, title) in codes {
-        let Some(result) = report.checks.iter().find(|c| c.code == code) else { continue };
-        let findings: Vec<_> = report.findings.iter().filter(|f| f.code == code).collect();
-        let (symbol, bad) = match result.status {
-            CheckStatus::Pass => (style.ok(PASS), false),
-            CheckStatus::Warn => (style.warn(WARN), false),
-            CheckStatus::Fail => (style.bad(FAIL), true),
-            CheckStatus::Skip => (style.dim("-"), false),
+    for item in items {
+        let symbol = match item.status {
+            CheckStatus::Pass => style.ok(PASS),
+            CheckStatus::Warn => style.warn(WARN),
+            CheckStatus::Fail => style.bad(FAIL),
+            CheckStatus::Skip => style.dim("-"),
         };
-        failed |= bad;
-        text.push_str(&format!("  {symbol} {title}  [{code}]\n"));
-        if let Some(reason) = &result.reason {
+        text.push_str(&format!("  {symbol} {}  [{}]\n", item.title, item.code));
+        if let Some(reason) = &item.skipped {
             text.push_str(&format!("      skipped: {reason}\n"));
         }
-        for f in findings {
+        for f in &item.findings {
             text.push_str(&format!("      {}\n", f.message));
             if !f.hint.is_empty() {
                 text.push_str(&format!("      hint: {}\n", f.hint));
             }
         }
     }
-    print_stdout(&text);
-    Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    text
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -489,7 +732,7 @@ pub fn render_status(s: &GatewayStatus, style: Style) -> String {
     }
     t.push_str("Providers:\n");
     if s.providers.is_empty() {
-        t.push_str("  none found (kubectl llmd gateway install --provider istio|agentgateway|kgateway|gke)\n");
+        t.push_str("  none found (kubectl llmd gateway install --provider istio|agentgateway|kgateway|nginx-gateway-fabric|envoy-ai-gateway|gke)\n");
     }
     for p in &s.providers {
         let version = p.version.as_deref().unwrap_or("version unknown");
@@ -546,7 +789,31 @@ fn managed_by_us(obj: &Value) -> bool {
 }
 
 async fn uninstall(global: &GlobalFlags, args: &GatewayUninstallArgs) -> Result<ExitCode> {
+    let lines = Lines::of(global);
+    let mut rep = UninstallReport { kind: report::UNINSTALL_KIND, dry_run: args.dry_run, ..Default::default() };
+    let result = uninstall_with(global, args, lines, &mut rep).await;
+    if lines.structured {
+        if let Err(f) = &result {
+            if rep.outcome != Outcome::Refused {
+                rep.outcome = Outcome::Failed;
+            }
+            rep.error = Some(f.into());
+        } else if args.dry_run {
+            rep.outcome = Outcome::DryRun;
+        }
+        lines.document(global, &rep);
+    }
+    result
+}
+
+async fn uninstall_with(
+    global: &GlobalFlags,
+    args: &GatewayUninstallArgs,
+    lines: Lines,
+    rep: &mut UninstallReport,
+) -> Result<ExitCode> {
     let conn = connect(global).await?;
+    rep.context = conn.context.clone();
     let mut needed = Vec::new();
     if !args.control_plane_only {
         needed.push(Permission::cluster("list", APIEXT, CRD_RESOURCE));
@@ -576,11 +843,14 @@ async fn uninstall(global: &GlobalFlags, args: &GatewayUninstallArgs) -> Result<
             }
         }
         if !in_use.is_empty() && !args.force {
+            rep.in_use = in_use.clone();
+            rep.outcome = Outcome::Refused;
             return Err(Failure::with_hint(
                 format!("refused: CRDs still hold custom resources that would be deleted with them: {}; nothing was changed", in_use.join(", ")),
                 "delete or back up those objects first, or rerun with --force to delete them with their CRDs",
             ));
         }
+        rep.in_use = in_use;
         let vap = serde_json::json!({"apiVersion": "admissionregistration.k8s.io/v1", "kind": "ValidatingAdmissionPolicy", "metadata": {"name": SAFE_UPGRADES_POLICY}});
         let binding = serde_json::json!({"apiVersion": "admissionregistration.k8s.io/v1", "kind": "ValidatingAdmissionPolicyBinding", "metadata": {"name": SAFE_UPGRADES_POLICY}});
         policies = apply::get_objects(&conn, &[&binding, &vap]).await?.into_iter().filter(managed_by_us).collect();
@@ -599,13 +869,25 @@ async fn uninstall(global: &GlobalFlags, args: &GatewayUninstallArgs) -> Result<
                     // Reverse install order: the controller before its CRD chart.
                     let mut rels = helm::provider_releases(p, &releases);
                     rels.sort_by_key(|r| std::cmp::Reverse(p.charts.iter().position(|c| c.release == r.name)));
+                    let had_releases = !rels.is_empty();
                     for r in rels {
+                        let mut removal = Removal {
+                            kind: "HelmRelease".into(),
+                            name: r.name.clone(),
+                            namespace: r.namespace.clone(),
+                            done: false,
+                        };
                         if args.dry_run {
-                            out(format!("would run: helm uninstall {} --namespace {}", r.name, r.namespace));
+                            lines.say(format!("would run: helm uninstall {} --namespace {}", r.name, r.namespace));
                         } else {
                             helm.uninstall(&r.name, &r.namespace).await?;
-                            out(format!("removed helm release {}/{} ({})", r.namespace, r.name, r.chart));
+                            removal.done = true;
+                            lines.say(format!("removed helm release {}/{} ({})", r.namespace, r.name, r.chart));
                         }
+                        rep.removals.push(removal);
+                    }
+                    if had_releases || args.provider.is_some() {
+                        remove_rbac(&conn, p, args.dry_run, lines, rep).await?;
                     }
                 }
             }
@@ -615,7 +897,7 @@ async fn uninstall(global: &GlobalFlags, args: &GatewayUninstallArgs) -> Result<
                     .charts
                     .iter()
                     .rev()
-                    .map(|c| format!("helm uninstall {} --namespace {}", c.release, p.namespace))
+                    .map(|c| format!("helm uninstall {} --namespace {}", c.release, p.chart_namespace(c)))
                     .collect();
                 return Err(Failure::with_hint(
                     format!("helm not found on PATH: cannot remove {}", p.name),
@@ -629,19 +911,43 @@ async fn uninstall(global: &GlobalFlags, args: &GatewayUninstallArgs) -> Result<
     for obj in policies.iter().chain(&crds) {
         let kind = obj.get("kind").and_then(Value::as_str).unwrap_or("");
         let name = obj.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("");
+        let mut removal = Removal { kind: kind.into(), name: name.into(), namespace: String::new(), done: false };
         if args.dry_run {
             apply::delete(&conn, obj, true).await?;
-            out(format!("would delete {kind} {name}"));
+            lines.say(format!("would delete {kind} {name}"));
         } else {
             apply::delete(&conn, obj, false).await?;
-            out(format!("deleted {kind} {name}"));
+            removal.done = true;
+            lines.say(format!("deleted {kind} {name}"));
         }
+        rep.removals.push(removal);
     }
     if !args.control_plane_only && crds.is_empty() && policies.is_empty() {
-        out(format!("CRDs: none installed by {FIELD_MANAGER}; nothing to remove"));
+        lines.say(format!("CRDs: none installed by {FIELD_MANAGER}; nothing to remove"));
     }
     if args.dry_run {
-        out("dry run: nothing was changed");
+        lines.say("dry run: nothing was changed");
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The provider's extra RBAC, when `kubectl-llmd` granted it (binding first).
+async fn remove_rbac(
+    conn: &Connection,
+    p: &Provider,
+    dry_run: bool,
+    lines: Lines,
+    rep: &mut UninstallReport,
+) -> Result<()> {
+    for r in p.extra_rbac {
+        let binding = serde_json::json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding", "metadata": {"name": r.name}});
+        let role = serde_json::json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "metadata": {"name": r.name}});
+        for obj in apply::get_objects(conn, &[&binding, &role]).await?.into_iter().filter(managed_by_us) {
+            let kind = obj.get("kind").and_then(Value::as_str).unwrap_or("").to_string();
+            apply::delete(conn, &obj, dry_run).await?;
+            lines.say(format!("{} {kind} {}", if dry_run { "would delete" } else { "deleted" }, r.name));
+            rep.removals.push(Removal { kind, name: r.name.into(), namespace: String::new(), done: !dry_run });
+        }
+    }
+    Ok(())
 }

@@ -146,7 +146,15 @@ pub async fn prepare_upgrade(inputs: &Inputs, u: &ControllerUpgrade, p: &mut Pre
         ));
         return;
     }
-    let step = HelmStep { release, chart: chart_ref, namespace, version, values: u.set.clone(), values_from };
+    let step = HelmStep {
+        release,
+        chart: chart_ref,
+        namespace,
+        version,
+        values: u.set.clone(),
+        values_files: Vec::new(),
+        values_from,
+    };
     p.helm = Some(HelmChange { steps: vec![step], values_before: Some(before), values_after: None, wait_for: None });
 }
 

@@ -326,10 +326,16 @@ fn gateway_class_api(conn: &Connection) -> Api<DynamicObject> {
 /// how long that took.
 pub async fn wait_control_plane(conn: &Connection, p: &Provider, timeout: Duration) -> Result<Duration> {
     let started = Instant::now();
-    let class = p.class_names.first().copied().unwrap_or("");
+    // Envoy AI Gateway installs no GatewayClass (the user's class names its controller): the
+    // Deployment alone says it is up.
+    let own_class = p.class_names.first().copied();
+    let class = own_class.unwrap_or("");
     let deployments: Api<Deployment> = Api::namespaced(conn.client.clone(), p.namespace);
     let classes = gateway_class_api(conn);
-    let pb = spinner(format!("waiting for {} to be available and GatewayClass {class} Accepted", p.name));
+    let pb = spinner(match own_class {
+        Some(c) => format!("waiting for {} to be available and GatewayClass {c} Accepted", p.name),
+        None => format!("waiting for {} to be available", p.name),
+    });
     loop {
         conn.count_request();
         let list = deployments
@@ -345,9 +351,16 @@ pub async fn wait_control_plane(conn: &Connection, p: &Provider, timeout: Durati
             })
             .collect();
         let available = controller.iter().any(|d| deployment_available(d));
-        conn.count_request();
-        let accepted = match classes.get_opt(class).await {
-            Ok(Some(obj)) => {
+        let lookup = match own_class {
+            None => None,
+            Some(c) => {
+                conn.count_request();
+                Some(classes.get_opt(c).await)
+            }
+        };
+        let accepted = match lookup {
+            None => Some("True".to_string()),
+            Some(Ok(Some(obj))) => {
                 let conds: Vec<Condition> = obj
                     .data
                     .pointer("/status/conditions")
@@ -356,9 +369,9 @@ pub async fn wait_control_plane(conn: &Connection, p: &Provider, timeout: Durati
                     .unwrap_or_default();
                 condition(&conds, "Accepted").map(|c| c.status.clone())
             }
-            Ok(None) => None,
-            Err(kube::Error::Api(s)) if s.code == 404 => None,
-            Err(e) => return Err(conn.explain(&format!("cannot read GatewayClass {class}"), &e)),
+            Some(Ok(None)) => None,
+            Some(Err(kube::Error::Api(s))) if s.code == 404 => None,
+            Some(Err(e)) => return Err(conn.explain(&format!("cannot read GatewayClass {class}"), &e)),
         };
         if available && accepted.as_deref() == Some("True") {
             if let Some(pb) = pb {

@@ -37,6 +37,8 @@ pub struct HelmStep {
     pub version: String,
     /// `--set` values.
     pub values: Vec<(String, String)>,
+    /// `-f` values files.
+    pub values_files: Vec<String>,
     pub values_from: ValuesFrom,
 }
 
@@ -54,6 +56,10 @@ impl HelmStep {
             ValuesFrom::ResetThenReuse => a.push("--reset-then-reuse-values".into()),
         }
         a.extend(["--version".into(), self.version.clone()]);
+        for f in &self.values_files {
+            a.push("-f".into());
+            a.push(f.clone());
+        }
         for (k, v) in &self.values {
             a.push("--set".into());
             a.push(format!("{k}={v}"));
@@ -85,20 +91,41 @@ pub fn chart_ref(chart: &str, chart_source: Option<&Path>) -> Result<String> {
     }
 }
 
-/// The helm steps installing `provider` at `version`; `chart_source` maps each chart to `DIR/<chart name>`.
+/// The helm steps installing `provider` at `version` (charts with their own version keep it);
+/// `chart_source` maps each chart to `DIR/<chart name>`.
 pub fn steps(provider: &Provider, version: &str, chart_source: Option<&Path>) -> Result<Vec<HelmStep>> {
     let mut out = Vec::new();
     for chart in provider.charts {
         out.push(HelmStep {
             release: chart.release.into(),
             chart: chart_ref(chart.chart, chart_source)?,
-            namespace: provider.namespace.into(),
-            version: version.into(),
+            namespace: provider.chart_namespace(chart).into(),
+            version: chart.version.unwrap_or(version).into(),
             values: chart.values.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            values_files: chart
+                .values_files
+                .iter()
+                .map(|f| values_file(&f.replace("{version}", version), chart_source))
+                .collect::<Result<_>>()?,
             values_from: ValuesFrom::Recipe,
         });
     }
     Ok(out)
+}
+
+/// A values file: its URL, or with a chart source `DIR/<file name>` (air-gapped clusters have neither
+/// the charts nor the files their recipes download).
+fn values_file(url: &str, chart_source: Option<&Path>) -> Result<String> {
+    let Some(dir) = chart_source else { return Ok(url.to_string()) };
+    let name = url.rsplit('/').next().unwrap_or(url);
+    let local = dir.join(name);
+    if !local.is_file() {
+        return Err(Failure::with_hint(
+            format!("chart source {} has no values file {name} (for {url})", dir.display()),
+            format!("download {url} to {} or drop --chart-source", local.display()),
+        ));
+    }
+    Ok(local.display().to_string())
 }
 
 /// The commands to print: repository set-up (Istio's charts live in a helm repo) and each step.
@@ -109,6 +136,25 @@ pub fn command_lines(provider: &Provider, steps: &[HelmStep]) -> Vec<String> {
         lines.push("helm repo update".into());
     }
     lines.extend(steps.iter().map(HelmStep::command_line));
+    lines.extend(rbac_command_lines(provider));
+    lines
+}
+
+/// `kubectl create` commands granting the provider's extra RBAC.
+pub fn rbac_command_lines(provider: &Provider) -> Vec<String> {
+    let mut lines = Vec::new();
+    for r in provider.extra_rbac {
+        lines.push(format!(
+            "kubectl create clusterrole {} --verb={} --resource={}",
+            r.name,
+            r.verbs.join(","),
+            r.resource
+        ));
+        lines.push(format!(
+            "kubectl create clusterrolebinding {} --clusterrole={} --serviceaccount={}",
+            r.name, r.name, r.service_account
+        ));
+    }
     lines
 }
 
@@ -133,9 +179,16 @@ pub struct HelmRelease {
 }
 
 impl HelmRelease {
-    /// The chart version from "chart-name-1.2.3".
+    /// The chart version from "chart-name-1.2.3" (also "chart-v1.0.0-alpha.4").
     pub fn chart_version(&self) -> &str {
-        self.chart.rsplit_once('-').map_or("", |(_, v)| v)
+        let b = self.chart.as_bytes();
+        (0..b.len())
+            .find(|&i| {
+                b[i] == b'-'
+                    && (b.get(i + 1).is_some_and(u8::is_ascii_digit)
+                        || (b.get(i + 1) == Some(&b'v') && b.get(i + 2).is_some_and(u8::is_ascii_digit)))
+            })
+            .map_or("", |i| &self.chart[i + 1..])
     }
 }
 
@@ -224,6 +277,25 @@ impl Helm {
     }
 }
 
+/// Installed releases newer than the step that would replace them: "release 2.1.0 → 2.0.5" (pure;
+/// an upgrade never moves a release back).
+pub fn downgrades(existing: &[&HelmRelease], steps: &[HelmStep]) -> Vec<String> {
+    let mut out = Vec::new();
+    for step in steps {
+        let Some(r) = existing.iter().find(|r| r.name == step.release && r.namespace == step.namespace) else {
+            continue;
+        };
+        let (have, want) =
+            (crate::catalog::parse_version(r.chart_version()), crate::catalog::parse_version(&step.version));
+        if let (Some(h), Some(w)) = (have, want) {
+            if w < h {
+                out.push(format!("{}/{} {} → {}", r.namespace, r.name, r.chart_version(), step.version));
+            }
+        }
+    }
+    out
+}
+
 /// A release name as a literal in helm's `--filter` regular expression.
 fn regex_escape(name: &str) -> String {
     name.chars()
@@ -231,11 +303,11 @@ fn regex_escape(name: &str) -> String {
         .collect()
 }
 
-/// The releases of `provider` among `releases`: by the catalog's release names in its namespace.
+/// The releases of `provider` among `releases`: by the catalog's release names in their namespaces.
 pub fn provider_releases<'a>(provider: &Provider, releases: &'a [HelmRelease]) -> Vec<&'a HelmRelease> {
     releases
         .iter()
-        .filter(|r| provider.charts.iter().any(|c| c.release == r.name) && r.namespace == provider.namespace)
+        .filter(|r| provider.charts.iter().any(|c| c.release == r.name && provider.chart_namespace(c) == r.namespace))
         .collect()
 }
 
@@ -261,6 +333,31 @@ mod tests {
     }
 
     #[test]
+    fn envoy_and_nginx_steps_follow_the_catalog() {
+        let p = provider(ProviderId::EnvoyAiGateway);
+        let s = steps(p, "v0.4.0", None).unwrap();
+        assert_eq!(
+            s.iter().map(|s| (s.release.as_str(), s.namespace.as_str(), s.version.as_str())).collect::<Vec<_>>(),
+            [
+                ("eg", "envoy-gateway-system", "v1.5.4"),
+                ("aieg-crd", "envoy-ai-gateway-system", "v0.4.0"),
+                ("aieg", "envoy-ai-gateway-system", "v0.4.0")
+            ]
+        );
+        assert!(s[0].command_line().contains(
+            "-f https://raw.githubusercontent.com/envoyproxy/ai-gateway/v0.4.0/examples/inference-pool/envoy-gateway-values-addon.yaml"
+        ));
+        let lines = command_lines(p, &s);
+        assert!(lines.contains(&"kubectl create clusterrole envoy-gateway-inferencepools --verb=get,list,watch --resource=inferencepools.inference.networking.k8s.io".to_string()), "{lines:?}");
+        assert!(lines.last().unwrap().ends_with("--serviceaccount=envoy-gateway-system:envoy-gateway"));
+        let n = steps(provider(ProviderId::NginxGatewayFabric), "2.2.0", None).unwrap();
+        assert_eq!(n[0].command_line(), "helm upgrade --install ngf oci://ghcr.io/nginx/charts/nginx-gateway-fabric --namespace nginx-gateway --create-namespace --version 2.2.0 --set nginxGateway.gwAPIInferenceExtension.enable=true");
+        let rel = |name: &str, ns: &str| HelmRelease { name: name.into(), namespace: ns.into(), ..Default::default() };
+        let found = [rel("aieg", "envoy-ai-gateway-system"), rel("eg", "envoy-gateway-system"), rel("aieg", "default")];
+        assert_eq!(provider_releases(p, &found).len(), 2);
+    }
+
+    #[test]
     fn upgrades_of_an_existing_release_reuse_its_values() {
         let mut s = steps(provider(ProviderId::Agentgateway), "v1.1.0", None).unwrap().remove(1);
         s.values_from = ValuesFrom::Reuse;
@@ -280,5 +377,24 @@ mod tests {
     fn chart_version_from_helm_list() {
         let r = HelmRelease { chart: "istiod-1.28.0".into(), ..Default::default() };
         assert_eq!(r.chart_version(), "1.28.0");
+        let r = HelmRelease { chart: "kgateway-crds-v2.1.0".into(), ..Default::default() };
+        assert_eq!(r.chart_version(), "v2.1.0");
+        let r = HelmRelease { chart: "agentgateway-v1.0.0-alpha.4".into(), ..Default::default() };
+        assert_eq!(r.chart_version(), "v1.0.0-alpha.4");
+    }
+
+    #[test]
+    fn an_upgrade_never_moves_a_release_back() {
+        let rel = |chart: &str| HelmRelease {
+            name: "kgateway".into(),
+            namespace: "kgateway-system".into(),
+            chart: chart.into(),
+            ..Default::default()
+        };
+        let s = steps(provider(ProviderId::Kgateway), "v2.0.5", None).unwrap();
+        let newer = rel("kgateway-v2.1.0");
+        assert_eq!(downgrades(&[&newer], &s), ["kgateway-system/kgateway v2.1.0 → v2.0.5"]);
+        let older = rel("kgateway-2.0.4");
+        assert!(downgrades(&[&older], &s).is_empty());
     }
 }

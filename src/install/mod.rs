@@ -5,4 +5,5 @@ pub mod apply;
 pub mod crds;
 pub mod helm;
 pub mod plan;
+pub mod report;
 pub mod source;

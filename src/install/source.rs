@@ -127,15 +127,19 @@ pub async fn fetch_bundle(source: &CrdSource, kind: BundleKind, git_ref: &str, t
     let kust_url = kustomization_url(raw_base, kind, git_ref);
     match http.get(&kust_url).await? {
         Fetched::Body(text) => {
-            let files = kustomization_resources(&text)
-                .map_err(|e| Failure::new(format!("cannot read the file list of {kust_url}: {e}")))?;
+            let files = kustomization_resources(&text).map_err(|e| {
+                Failure::with_hint(
+                    format!("cannot read the file list of {kust_url}: {e}; nothing was applied"),
+                    "check the version and --crds-base-url (a mirror must serve the upstream files unchanged), or install from files with --crds-from PATH",
+                )
+            })?;
             let base = kust_url.trim_end_matches("kustomization.yaml").to_string();
             let mut objects = Vec::new();
             let mut origin = Vec::new();
             for file in files {
                 let url = format!("{base}{file}");
                 match http.get(&url).await? {
-                    Fetched::Body(text) => objects.extend(parse_manifests(&text, &url)?),
+                    Fetched::Body(text) => objects.extend(downloaded_objects(&text, &url)?),
                     Fetched::NotFound => return Err(Failure::new(format!("{url} listed by {kust_url} was not found"))),
                 }
                 origin.push(url);
@@ -148,7 +152,7 @@ pub async fn fetch_bundle(source: &CrdSource, kind: BundleKind, git_ref: &str, t
                 Fetched::Body(text) => Ok(Bundle {
                     kind,
                     git_ref: git_ref.to_string(),
-                    objects: order(parse_manifests(&text, &asset)?),
+                    objects: order(downloaded_objects(&text, &asset)?),
                     origin: vec![asset],
                 }),
                 Fetched::NotFound => Err(Failure::with_hint(
@@ -158,6 +162,28 @@ pub async fn fetch_bundle(source: &CrdSource, kind: BundleKind, git_ref: &str, t
             }
         }
     }
+}
+
+/// The objects of a downloaded file; anything that is not a Kubernetes object (an error page, a
+/// truncated file) fails the whole download before anything is applied.
+fn downloaded_objects(text: &str, url: &str) -> Result<Vec<Value>> {
+    let hint = "the server did not return the upstream YAML: check the version and --crds-base-url, or install from files with --crds-from PATH";
+    let objects = parse_manifests(text, url)
+        .map_err(|f| Failure::with_hint(format!("{}; nothing was applied", f.message), hint))?;
+    let named = |o: &Value| {
+        o.get("apiVersion").and_then(Value::as_str).is_some()
+            && o.get("kind").and_then(Value::as_str).is_some()
+            && o.pointer("/metadata/name").and_then(Value::as_str).is_some()
+    };
+    if objects.is_empty() || !objects.iter().all(named) {
+        return Err(Failure::with_hint(
+            format!(
+                "{url} holds no Kubernetes objects (or objects without apiVersion, kind and name); nothing was applied"
+            ),
+            hint,
+        ));
+    }
+    Ok(objects)
 }
 
 /// Read bundles from local files: objects are split by API group into the two bundles.
@@ -322,11 +348,16 @@ impl Http {
                 .map_err(|e| unreachable_failure(&current, &e.to_string()))?
                 .to_bytes();
             if !status.is_success() {
-                return Err(Failure::new(format!("GET {current}: the server answered {status}")));
+                return Err(unreachable_failure(&current, &format!("the server answered {status}")));
             }
             return String::from_utf8(body.to_vec())
                 .map(Fetched::Body)
-                .map_err(|_| Failure::new(format!("{current} is not UTF-8 text")));
+                .map_err(|_| {
+                    Failure::with_hint(
+                        format!("{current} is not UTF-8 text; nothing was applied"),
+                        "the mirror served something other than YAML: check --crds-base-url, or install from files with --crds-from PATH",
+                    )
+                });
         }
         Err(Failure::new(format!("{url}: too many redirects")))
     }

@@ -229,6 +229,46 @@ pub struct ParentRef {
 pub struct RouteRule {
     pub name: Option<String>,
     pub backend_refs: Vec<BackendRef>,
+    pub timeouts: RouteTimeouts,
+}
+
+/// A rule's `timeouts` (Gateway API Duration strings such as "30s", "1h30m"; "0s" disables).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", default)]
+pub struct RouteTimeouts {
+    pub request: Option<String>,
+    pub backend_request: Option<String>,
+}
+
+/// Milliseconds of a Gateway API Duration (`^([0-9]{1,5}(h|m|s|ms)){1,4}$`); None when it is not one.
+pub fn duration_ms(d: &str) -> Option<u64> {
+    let mut total: u64 = 0;
+    let mut rest = d;
+    if rest.is_empty() {
+        return None;
+    }
+    while !rest.is_empty() {
+        let digits = rest.len() - rest.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+        if digits == 0 {
+            return None;
+        }
+        let n: u64 = rest[..digits].parse().ok()?;
+        rest = &rest[digits..];
+        let (unit, len) = if rest.starts_with("ms") {
+            (1, 2)
+        } else if rest.starts_with('h') {
+            (3_600_000, 1)
+        } else if rest.starts_with('m') {
+            (60_000, 1)
+        } else if rest.starts_with('s') {
+            (1_000, 1)
+        } else {
+            return None;
+        };
+        total += n * unit;
+        rest = &rest[len..];
+    }
+    Some(total)
 }
 
 /// A backendRef. `group`/`kind` absent mean core Service.

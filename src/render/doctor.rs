@@ -52,6 +52,9 @@ pub fn render_table(report: &Report, style: Style, wide: bool) -> String {
     if !report.checks.is_empty() {
         out.push('\n');
     }
+    for note in &report.notes {
+        let _ = writeln!(out, "{} {note}", style.dim("note:"));
+    }
     out.push_str(&verdict(report, style));
     out
 }

@@ -736,6 +736,7 @@ fn safe_upgrades_policy_blocks_the_experimental_channel_adm_002() {
     let h = Lab::take();
     let mut files = gateway_api_crds("v1.5.1");
     files.extend(gaie_crds("v1.5.0"));
+    h.apply_yaml(crate::fixtures::DESTINATION_RULE_STAND_IN_CRD);
     install(&h, &files);
     wait_policy_enforced(&h);
     // A new experimental CRD is admitted (there is no old object to compare channels with).
@@ -1227,4 +1228,55 @@ fn an_unreadable_gateway_is_a_warning_and_its_checks_are_incomplete() {
     let t = doctor_table(&h, &[]);
     assert!(t.stdout.contains(&format!("skipped ({reason})")), "{}", t.stdout);
     assert!(t.stderr.starts_with(&format!("warning: cannot read Gateway {ns}/gw")), "{}", t.stderr);
+}
+
+/// A v1 pool `name` in `ns` behind the Istio Gateway of `ns`, with `extra` spec lines.
+fn istio_pool(h: &Harness, ns: &str, name: &str, target_ports: &str, extra: &str) {
+    h.apply_yaml(&format!(
+        "apiVersion: inference.networking.k8s.io/v1\nkind: InferencePool\nmetadata:\n  name: {name}\n  namespace: {ns}\n\
+         spec:\n  selector:\n    matchLabels: {{app: {name}}}\n  targetPorts: {target_ports}\n  \
+         endpointPickerRef: {{name: {name}-epp, port: {{number: 9002}}}}\n{extra}"
+    ));
+}
+
+#[test]
+fn ist_004_istiod_versions_that_do_not_route_the_pool_as_asked() {
+    let h = Lab::take();
+    // GAIE v1.5.0: appProtocol (v1.4+) and up to 8 targetPorts (v1.1+).
+    let mut files = gateway_standard("v1.3.0");
+    files.extend(gaie_crds("v1.5.0"));
+    h.apply_yaml(crate::fixtures::DESTINATION_RULE_STAND_IN_CRD);
+    install(&h, &files);
+    accepted_class(&h, "istio", "istio.io/gateway-controller");
+    let ns = h.namespace("lab-ist004");
+    h.apply_yaml(&format!(
+        "apiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {{name: gw, namespace: {ns}}}\n\
+         spec:\n  gatewayClassName: istio\n  listeners: [{{name: http, port: 80, protocol: HTTP}}]\n"
+    ));
+    istio_pool(&h, &ns, "grpc-pool", "[{number: 8000}]", "  appProtocol: kubernetes.io/h2c\n");
+    istio_pool(&h, &ns, "dp-pool", "[{number: 8000}, {number: 8001}]", "");
+    istio_pool(&h, &ns, "plain-pool", "[{number: 8000}]", "");
+
+    controller(&h, "istio-system", "istiod", "docker.io/istio/pilot:1.28.0", &[(ISTIO_ENV, "true")]);
+    let (_, report) = doctor(&h, &["-n", &ns]);
+    let f = finding(&report, "LLMD-IST-004", "InferencePool", "grpc-pool", "error");
+    says(
+        f,
+        "message",
+        &["appProtocol kubernetes.io/h2c", "istiod istio-system/istiod runs 1.28.0", "istio/istio#60212"],
+    );
+    says(f, "hint", &["istioctl upgrade -y", "1.31.0"]);
+    let f = finding(&report, "LLMD-IST-004", "InferencePool", "dp-pool", "warning");
+    says(f, "message", &["lists 2 targetPorts", "runs 1.28.0", "istio/istio#57638"]);
+    says(f, "hint", &["1.29.2"]);
+    assert!(all_with(&report, "LLMD-IST-004").iter().all(|f| f["object"]["name"] != "plain-pool"), "{report:#}");
+
+    // 1.29 routes every targetPort; 1.31 honours appProtocol.
+    controller(&h, "istio-system", "istiod", "docker.io/istio/pilot:1.29.2", &[(ISTIO_ENV, "true")]);
+    let (_, report) = doctor(&h, &["-n", &ns]);
+    finding(&report, "LLMD-IST-004", "InferencePool", "grpc-pool", "error");
+    assert!(all_with(&report, "LLMD-IST-004").iter().all(|f| f["object"]["name"] == "grpc-pool"), "{report:#}");
+    controller(&h, "istio-system", "istiod", "docker.io/istio/pilot:1.31.0", &[(ISTIO_ENV, "true")]);
+    let (_, report) = doctor(&h, &["-n", &ns]);
+    assert_no(&report, "LLMD-IST-004");
 }

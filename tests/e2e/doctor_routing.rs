@@ -820,6 +820,83 @@ fn rt_012_stale_backend_not_found() {
     assert_no_code(&v, "LLMD-RT-011", &ns);
 }
 
+/// The route's single rule with `timeouts`.
+fn timed(o: Opts, timeouts: Value) -> Opts {
+    let backend = json!({"group": V1, "kind": "InferencePool", "name": POOL});
+    o.patch(
+        "HTTPRoute",
+        json!({"spec": {"rules": [{"matches": [{"path": {"type": "PathPrefix", "value": "/"}}],
+                                   "backendRefs": [backend], "timeouts": timeouts}]}}),
+    )
+}
+
+#[test]
+fn rt_013_request_timeout_too_short_for_generation() {
+    let (ns, r, v) = scenario("rt-013", &timed(Opts::istio(), json!({"request": "30s"})));
+    r.expect_code(0);
+    let f = expect(&v, "LLMD-RT-013", "warning", route(&ns), &["timeouts.request 30s", "mid-stream"]);
+    let hint = f["hint"].as_str().unwrap();
+    assert_eq!(
+        hint,
+        format!(
+            r#"kubectl patch httproute {ROUTE} -n {ns} --type=json -p '[{{"op":"replace","path":"/spec/rules/0/timeouts/request","value":"3600s"}}]'"#
+        )
+    );
+    // The hint's patch is accepted by the API server as printed, and clears the finding.
+    let patch = hint.split("-p '").nth(1).unwrap().trim_end_matches('\'');
+    let out = cluster().kubectl(&["patch", "httproute", ROUTE, "-n", &ns, "--type=json", "-p", patch]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let (_, v) = doctor_json(cluster(), &ns, &[]);
+    assert_no_code(&v, "LLMD-RT-013", &ns);
+}
+
+#[test]
+fn rt_013_long_or_disabled_timeouts_pass() {
+    let (ns, r, v) = scenario("rt-013-ok", &timed(Opts::istio(), json!({"request": "1h", "backendRequest": "0s"})));
+    r.expect_code(0);
+    assert_no_code(&v, "LLMD-RT-013", &ns);
+    assert_eq!(v["summary"]["warnings"], 0, "{}", brief(&findings_in(&v, &[&ns])));
+}
+
+/// The stack plus a canary pool on the same picker and pods, both pools in one rule or one rule each.
+fn canary(shape: Shape, one_rule: bool) -> Opts {
+    let canary_pool = json!({
+        "apiVersion": format!("{V1}/v1"), "kind": "InferencePool", "metadata": {"name": "llm-pool-canary"},
+        "spec": {"selector": {"matchLabels": {"app": MODEL}}, "targetPorts": [{"number": TARGET_PORT}],
+                 "endpointPickerRef": {"name": EPP, "port": {"number": EPP_PORT}}},
+    });
+    let backend =
+        |name: &str, weight: i64| json!({"group": V1, "kind": "InferencePool", "name": name, "weight": weight});
+    let matching = |prefix: &str| json!([{"path": {"type": "PathPrefix", "value": prefix}}]);
+    let rules = if one_rule {
+        json!([{"matches": matching("/"), "backendRefs": [backend(POOL, 90), backend("llm-pool-canary", 10)]}])
+    } else {
+        json!([{"matches": matching("/"), "backendRefs": [backend(POOL, 1)]},
+               {"matches": matching("/canary"), "backendRefs": [backend("llm-pool-canary", 1)]}])
+    };
+    Opts::new(shape).extra(canary_pool).patch("HTTPRoute", json!({"spec": {"rules": rules}}))
+}
+
+#[test]
+fn rt_014_two_pools_in_one_rule_behind_istio() {
+    let (ns, _, v) = scenario("rt-014", &canary(Shape::Istio, true));
+    expect(
+        &v,
+        "LLMD-RT-014",
+        "warning",
+        route(&ns),
+        &[&format!("{ns}/{POOL}, {ns}/llm-pool-canary in one rule"), "503", "istio/istio#61594", "istio/istio#61601"],
+    );
+}
+
+#[test]
+fn rt_014_one_rule_per_pool_or_another_provider_passes() {
+    let (ns, _, v) = scenario("rt-014-split", &canary(Shape::Istio, false));
+    assert_no_code(&v, "LLMD-RT-014", &ns);
+    let (ns, _, v) = scenario("rt-014-agw", &canary(Shape::Agentgateway, true));
+    assert_no_code(&v, "LLMD-RT-014", &ns);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Gateways and classes.
 
@@ -1354,6 +1431,41 @@ fn ist_002_destination_rule_names_a_missing_service() {
     assert_eq!(f["fixable"], true);
     // The rule meant for the picker is fixed by IST-002's patch, not by a second rule.
     assert_no_code(&v, "LLMD-IST-001", &ns);
+}
+
+/// The stack's picker in `ns` started with --secure-serving=false (plaintext gRPC).
+fn plaintext_picker(o: Opts, ns: &str) -> Opts {
+    o.epp_args(&["--pool-name", POOL, "--pool-namespace", ns, "--pool-group", V1, "--secure-serving=false"])
+}
+
+#[test]
+fn ist_005_tls_rule_in_front_of_a_plaintext_picker() {
+    // The stack's DestinationRule (SIMPLE) stays while the picker serves plaintext.
+    let h = cluster();
+    let ns = h.namespace("ist-005");
+    deploy(h, &ns, &plaintext_picker(Opts::istio(), &ns));
+    let (r, v) = doctor_json(h, &ns, &[]);
+    r.expect_code(1);
+    let words = ["tls.mode SIMPLE", "--secure-serving=false", "handshake"];
+    let f = expect(&v, "LLMD-IST-005", "error", ("DestinationRule", &ns, EPP), &words);
+    assert!(
+        f["hint"].as_str().unwrap().contains(r#""path":"/spec/trafficPolicy/tls/mode","value":"DISABLE""#),
+        "{f:#}"
+    );
+    assert_no_code(&v, "LLMD-IST-003", &ns);
+}
+
+#[test]
+fn ist_005_plaintext_picker_without_tls_origination_passes() {
+    // It needs no DestinationRule at all (LLMD-IST-001 passes too).
+    let h = cluster();
+    let ns = h.namespace("ist-005-ok");
+    deploy(h, &ns, &plaintext_picker(Opts::istio(), &ns).drop("DestinationRule"));
+    let (r, v) = doctor_json(h, &ns, &[]);
+    assert_no_code(&v, "LLMD-IST-005", &ns);
+    assert_no_code(&v, "LLMD-IST-001", &ns);
+    assert_eq!(v["summary"]["errors"], 0, "{}", brief(&findings_in(&v, &[&ns])));
+    r.expect_code(0);
 }
 
 #[test]

@@ -264,7 +264,12 @@ fn missing_control_plane_is_installed_only_for_the_named_provider_gwc_001() {
     // Without --provider: the choices, nothing installed, no helm call.
     let r = doctor(&h, &logged, &["--fix=LLMD-GWC-001", "--yes"]);
     r.expect_code(1);
-    assert!(r.stdout.contains("rerun with --fix --provider istio|agentgateway|kgateway"), "{}", r.stdout);
+    assert!(
+        r.stdout
+            .contains("rerun with --fix --provider istio|agentgateway|kgateway|nginx-gateway-fabric|envoy-ai-gateway"),
+        "{}",
+        r.stdout
+    );
     assert!(r.stdout.contains("nothing to fix (1 change(s) refused above)"), "{}", r.stdout);
     assert_eq!(logged.take(), Vec::<String>::new());
 
@@ -293,7 +298,7 @@ fn missing_control_plane_is_installed_only_for_the_named_provider_gwc_001() {
     );
     assert!(r.code == 0 || r.code == 1, "{}\n{}", r.stdout, r.stderr);
     assert!(
-        r.stderr.contains("✔ LLMD-GWC-001 · install a gateway control plane: installed agentgateway-crds v1.1.0, agentgateway v1.1.0 in namespace agentgateway-system"),
+        r.stderr.contains("✔ LLMD-GWC-001 · install a gateway control plane: installed agentgateway-crds v1.0.0, agentgateway v1.0.0 in namespace agentgateway-system"),
         "{}",
         r.stderr
     );

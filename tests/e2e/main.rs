@@ -5,6 +5,7 @@ mod completion;
 mod doctor_cluster;
 mod doctor_routing;
 mod doctor_supported;
+mod dump;
 mod fix;
 mod fix_gateway;
 mod fixtures;
