@@ -99,6 +99,11 @@ fn main() {
         let kubeconfig = PathBuf::from(args.next().unwrap_or_else(|| die("__floor needs a kubeconfig")));
         return runtime().block_on(floor(&kubeconfig));
     }
+    // `cargo bench` passes --bench; `cargo test --benches` does not: this is no test, say so and stop.
+    if !std::env::args().any(|a| a == "--bench") {
+        eprintln!("fleet bench: not run as a test; run it with `cargo bench --bench fleet`");
+        return;
+    }
     let opts = parse_opts();
     eprintln!("fleet bench: binary {} on {}", bin().display(), machine());
     let mut rows = Vec::new();
