@@ -1,9 +1,10 @@
 use clap::Parser;
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let cli = llmd::cli::Cli::parse();
-    init_logging(cli.global.verbose);
+    init_logging(cli.global.verbose, cli.global.no_color);
     let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
@@ -24,7 +25,8 @@ fn main() -> ExitCode {
 }
 
 /// Logs go to stderr; -v shows info (requests, timings), -vv debug. RUST_LOG overrides.
-fn init_logging(verbose: u8) {
+/// Coloured only when stderr is a terminal, never with --no-color or NO_COLOR (as the data on stdout).
+fn init_logging(verbose: u8, no_color: bool) {
     let level = match verbose {
         0 => "warn,kube=off,hyper=off,rustls=off",
         1 => "info,kube=warn,hyper=off,rustls=off",
@@ -36,5 +38,10 @@ fn init_logging(verbose: u8) {
         .with_writer(std::io::stderr)
         .with_target(false)
         .without_time()
+        .with_ansi(!no_color && !no_color_env() && std::io::stderr().is_terminal())
         .init();
+}
+
+fn no_color_env() -> bool {
+    std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty())
 }

@@ -9,6 +9,7 @@ use crate::findings::{Category, Finding, Report, Severity};
 use crate::model::{is_true, InferencePoolView, ObjectRef, PoolApi};
 use crate::snapshot::Snapshot;
 use serde::Serialize;
+use std::collections::HashMap;
 
 /// A ready/total pair.
 #[derive(Debug, Clone, Copy, Default, Serialize, PartialEq, Eq)]
@@ -76,8 +77,22 @@ pub struct PoolStatus {
     pub tree: Vec<Node>,
 }
 
-fn node(object: ObjectRef, detail: String, report: &Report, children: Vec<Node>) -> Node {
-    let findings: Vec<Finding> = report.findings.iter().filter(|f| f.object == object).cloned().collect();
+/// The report's findings by object: one pass over the report, not one per node.
+#[derive(Default)]
+struct FindingsByObject<'a>(HashMap<&'a ObjectRef, Vec<&'a Finding>>);
+
+impl<'a> FindingsByObject<'a> {
+    fn new(report: &'a Report) -> Self {
+        let mut map: HashMap<&ObjectRef, Vec<&Finding>> = HashMap::new();
+        for f in &report.findings {
+            map.entry(&f.object).or_default().push(f);
+        }
+        FindingsByObject(map)
+    }
+}
+
+fn node(object: ObjectRef, detail: String, report: &FindingsByObject, children: Vec<Node>) -> Node {
+    let findings: Vec<Finding> = report.0.get(&object).into_iter().flatten().map(|f| (*f).clone()).collect();
     let health = match findings.iter().map(|f| f.severity).max() {
         Some(Severity::Error) => Health::Broken,
         Some(Severity::Warning) => Health::Warning,
@@ -88,12 +103,13 @@ fn node(object: ObjectRef, detail: String, report: &Report, children: Vec<Node>)
 
 /// Build the picture for every pool in the snapshot (both APIs), sorted by namespace and name.
 pub fn pool_statuses(snap: &Snapshot, report: &Report) -> Vec<PoolStatus> {
-    let mut out: Vec<PoolStatus> = snap.all_pools().map(|p| pool_status(snap, report, p)).collect();
+    let findings = FindingsByObject::new(report);
+    let mut out: Vec<PoolStatus> = snap.all_pools().map(|p| pool_status(snap, &findings, p)).collect();
     out.sort_by(|a, b| (&a.namespace, &a.name, &a.api).cmp(&(&b.namespace, &b.name, &b.api)));
     out
 }
 
-fn pool_status(snap: &Snapshot, report: &Report, pool: &InferencePoolView) -> PoolStatus {
+fn pool_status(snap: &Snapshot, report: &FindingsByObject, pool: &InferencePoolView) -> PoolStatus {
     let ns = pool.metadata.ns();
     let routes = routes_referencing(snap, pool);
     let mut gateway_keys: Vec<(String, String)> = routes.iter().flat_map(|r| route_gateways(r)).collect();
@@ -108,13 +124,7 @@ fn pool_status(snap: &Snapshot, report: &Report, pool: &InferencePoolView) -> Po
     let svc_name = epp_service_name(pool).unwrap_or("").to_string();
     let svc = snap.service(ns, &svc_name);
     let epp_ready = snap
-        .endpoint_slices
-        .items()
-        .iter()
-        .filter(|s| {
-            s.metadata.namespace.as_deref() == Some(ns)
-                && s.metadata.labels.as_ref().and_then(|l| l.get("kubernetes.io/service-name")) == Some(&svc_name)
-        })
+        .endpoint_slices_of(ns, &svc_name)
         .flat_map(|s| s.endpoints.iter().flatten())
         .filter(|e| e.conditions.as_ref().and_then(|c| c.ready).unwrap_or(false))
         .count();
@@ -157,7 +167,8 @@ fn pool_status(snap: &Snapshot, report: &Report, pool: &InferencePoolView) -> Po
     }
     let pods_detail = format!("{ready_pods}/{} model-server pods ready", pods.len());
     let selector = pool.selector.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(",");
-    let mut pods_group = node(ObjectRef::new("Pods", "", ns, &selector), pods_detail, &Report::empty(), pod_nodes);
+    let mut pods_group =
+        node(ObjectRef::new("Pods", "", ns, &selector), pods_detail, &FindingsByObject::default(), pod_nodes);
     pods_group.health = if pods.is_empty() || ready_pods == 0 {
         Health::Broken
     } else if ready_pods < pods.len() {

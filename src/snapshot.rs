@@ -3,9 +3,11 @@
 use crate::model::*;
 use k8s_openapi::api::admissionregistration::v1::{ValidatingAdmissionPolicy, ValidatingWebhookConfiguration};
 use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
-use k8s_openapi::api::core::v1::{Pod, PodTemplateSpec, Service};
+use k8s_openapi::api::core::v1::{PodTemplateSpec, Service};
 use k8s_openapi::api::discovery::v1::EndpointSlice;
 use serde::Serialize;
+use std::collections::HashMap;
+use std::sync::OnceLock;
 
 /// What we know about one kind.
 #[derive(Debug, Clone, Default)]
@@ -226,7 +228,8 @@ pub struct Snapshot {
     pub deployments: Collected<Deployment>,
     /// StatefulSets (endpoint pickers are sometimes run as one).
     pub stateful_sets: Collected<StatefulSet>,
-    pub pods: Collected<Pod>,
+    /// Model-server pods, as the narrow `PodView`.
+    pub pods: Collected<PodView>,
     pub destination_rules: Collected<DestinationRuleView>,
     pub admission_policies: Collected<ValidatingAdmissionPolicy>,
     pub webhooks: Collected<ValidatingWebhookConfiguration>,
@@ -242,6 +245,74 @@ pub struct Snapshot {
     /// Listed objects that could not be read: their kinds are incomplete, so checks reading them
     /// are skipped rather than told that the object does not exist.
     pub unreadable: Vec<Unreadable>,
+    /// Lookups by namespace and name, built on first use (see `Lookups`).
+    pub lookups: Lookups,
+}
+
+/// Indexes over the Snapshot's slots, so that checks looking up a pool's Service, pods or
+/// Deployments do not scan every object per pool. Built once, on the first lookup; `insert` and
+/// `set_state` drop them (collectors fill the slots before anything looks up).
+#[derive(Debug, Clone, Default)]
+pub struct Lookups(OnceLock<Index>);
+
+#[derive(Debug, Clone, Default)]
+struct Index {
+    services: HashMap<(String, String), usize>,
+    pods: HashMap<String, Vec<usize>>,
+    deployments: HashMap<String, Vec<usize>>,
+    /// (namespace, kubernetes.io/service-name) → EndpointSlices.
+    endpoint_slices: HashMap<(String, String), Vec<usize>>,
+    pools: HashMap<(String, String), usize>,
+    pools_x: HashMap<(String, String), usize>,
+    /// (namespace, name) of an InferencePool → HTTPRoutes with a backendRef to that name (any group).
+    routes_to_pool: HashMap<(String, String), Vec<usize>>,
+}
+
+fn ns_name(meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta) -> (String, String) {
+    (meta.namespace.clone().unwrap_or_default(), meta.name.clone().unwrap_or_default())
+}
+
+impl Index {
+    fn build(snap: &Snapshot) -> Index {
+        let mut index = Index::default();
+        for (i, s) in snap.services.items().iter().enumerate() {
+            index.services.entry(ns_name(&s.metadata)).or_insert(i);
+        }
+        for (i, p) in snap.pods.items().iter().enumerate() {
+            index.pods.entry(p.metadata.namespace.clone().unwrap_or_default()).or_default().push(i);
+        }
+        for (i, d) in snap.deployments.items().iter().enumerate() {
+            index.deployments.entry(d.metadata.namespace.clone().unwrap_or_default()).or_default().push(i);
+        }
+        for (i, s) in snap.endpoint_slices.items().iter().enumerate() {
+            let Some(svc) = s.metadata.labels.as_ref().and_then(|l| l.get("kubernetes.io/service-name")) else {
+                continue;
+            };
+            let key = (s.metadata.namespace.clone().unwrap_or_default(), svc.clone());
+            index.endpoint_slices.entry(key).or_default().push(i);
+        }
+        for (slot, map) in [(&snap.pools, &mut index.pools), (&snap.pools_x, &mut index.pools_x)] {
+            for (i, p) in slot.items().iter().enumerate() {
+                map.entry((p.metadata.ns().to_string(), p.metadata.name.clone())).or_insert(i);
+            }
+        }
+        for (i, r) in snap.http_routes.items().iter().enumerate() {
+            let mut targets: Vec<(String, String)> = r
+                .spec
+                .rules
+                .iter()
+                .flat_map(|rule| &rule.backend_refs)
+                .filter(|b| b.is_inference_pool())
+                .map(|b| (b.namespace.clone().unwrap_or_else(|| r.metadata.ns().to_string()), b.name.clone()))
+                .collect();
+            targets.sort();
+            targets.dedup();
+            for t in targets {
+                index.routes_to_pool.entry(t).or_default().push(i);
+            }
+        }
+        index
+    }
 }
 
 /// One permission an endpoint picker's ServiceAccount needs: `verb` on `resource` (plural) of
@@ -369,6 +440,7 @@ impl Snapshot {
 
     /// Reset one kind's slot to `state` (dropping its items).
     pub fn set_state(&mut self, kind: Kind, state: &SlotState) {
+        self.forget_lookups();
         match kind {
             Kind::Crds => state.apply(&mut self.crds),
             Kind::GatewayClasses => state.apply(&mut self.gateway_classes),
@@ -466,12 +538,69 @@ impl Snapshot {
         self.crds.items().iter().find(|c| c.metadata.name == name)
     }
 
+    /// Drop the lookups (the slots are about to change).
+    pub fn forget_lookups(&mut self) {
+        self.lookups = Lookups::default();
+    }
+
+    fn index(&self) -> &Index {
+        self.lookups.0.get_or_init(|| Index::build(self))
+    }
+
     /// The Service `name` in `namespace`.
     pub fn service(&self, namespace: &str, name: &str) -> Option<&Service> {
-        self.services
-            .items()
-            .iter()
-            .find(|s| s.metadata.namespace.as_deref() == Some(namespace) && s.metadata.name.as_deref() == Some(name))
+        let i = *self.index().services.get(&(namespace.to_string(), name.to_string()))?;
+        self.services.items().get(i)
+    }
+
+    /// The inference.networking.k8s.io InferencePool `name` in `namespace`.
+    pub fn pool(&self, namespace: &str, name: &str) -> Option<&InferencePoolView> {
+        let i = *self.index().pools.get(&(namespace.to_string(), name.to_string()))?;
+        self.pools.items().get(i)
+    }
+
+    /// The inference.networking.x-k8s.io InferencePool `name` in `namespace`.
+    pub fn pool_x(&self, namespace: &str, name: &str) -> Option<&InferencePoolView> {
+        let i = *self.index().pools_x.get(&(namespace.to_string(), name.to_string()))?;
+        self.pools_x.items().get(i)
+    }
+
+    /// HTTPRoutes with a backendRef to an InferencePool (of either group) called `name` in `namespace`.
+    pub fn routes_to_pool<'a>(&'a self, namespace: &str, name: &str) -> impl Iterator<Item = &'a HttpRouteView> + 'a {
+        let routes = self.http_routes.items();
+        self.index()
+            .routes_to_pool
+            .get(&(namespace.to_string(), name.to_string()))
+            .into_iter()
+            .flatten()
+            .filter_map(move |i| routes.get(*i))
+    }
+
+    /// Every collected pod of `namespace`.
+    pub fn pods_in<'a>(&'a self, namespace: &str) -> impl Iterator<Item = &'a PodView> + 'a {
+        let pods = self.pods.items();
+        self.index().pods.get(namespace).into_iter().flatten().filter_map(move |i| pods.get(*i))
+    }
+
+    /// Every collected Deployment of `namespace`.
+    pub fn deployments_in<'a>(&'a self, namespace: &str) -> impl Iterator<Item = &'a Deployment> + 'a {
+        let deployments = self.deployments.items();
+        self.index().deployments.get(namespace).into_iter().flatten().filter_map(move |i| deployments.get(*i))
+    }
+
+    /// The EndpointSlices of Service `service` in `namespace` (by their `kubernetes.io/service-name` label).
+    pub fn endpoint_slices_of<'a>(
+        &'a self,
+        namespace: &str,
+        service: &str,
+    ) -> impl Iterator<Item = &'a EndpointSlice> + 'a {
+        let slices = self.endpoint_slices.items();
+        self.index()
+            .endpoint_slices
+            .get(&(namespace.to_string(), service.to_string()))
+            .into_iter()
+            .flatten()
+            .filter_map(move |i| slices.get(*i))
     }
 
     /// The Gateway `name` in `namespace`.
@@ -585,11 +714,11 @@ impl Snapshot {
         &'a self,
         namespace: &'a str,
         selector: &'a std::collections::BTreeMap<String, String>,
-    ) -> impl Iterator<Item = &'a Pod> + 'a {
-        self.pods.items().iter().filter(move |p| {
-            !selector.is_empty()
-                && p.metadata.namespace.as_deref() == Some(namespace)
-                && p.metadata.labels.as_ref().is_some_and(|l| selector.iter().all(|(k, v)| l.get(k) == Some(v)))
+    ) -> impl Iterator<Item = &'a PodView> + 'a {
+        let pods = if selector.is_empty() { None } else { self.index().pods.get(namespace) };
+        let all = self.pods.items();
+        pods.into_iter().flatten().filter_map(move |i| all.get(*i)).filter(move |p| {
+            p.metadata.labels.as_ref().is_some_and(|l| selector.iter().all(|(k, v)| l.get(k) == Some(v)))
         })
     }
 }

@@ -226,9 +226,7 @@ pub(crate) fn epp_workloads<'a>(snap: &'a Snapshot, svc: &Service) -> Vec<Picker
         meta.namespace.as_deref() == ns && labels.is_some_and(|l| selector.iter().all(|(k, v)| l.get(k) == Some(v)))
     };
     let deployments = snap
-        .deployments
-        .items()
-        .iter()
+        .deployments_in(ns.unwrap_or(""))
         .filter(|d| selected(&d.metadata, &d.spec.template))
         .map(PickerWorkload::from_deployment);
     let sets = snap

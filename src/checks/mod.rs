@@ -104,7 +104,9 @@ pub fn run_all(ctx: &CheckContext) -> (Vec<CheckResult>, Vec<Finding>) {
             });
             continue;
         } else {
+            let started = std::time::Instant::now();
             let issues = (check.run)(ctx);
+            tracing::debug!("{} took {:.1} ms", check.code, started.elapsed().as_secs_f64() * 1000.0);
             let worst = issues.iter().map(|i| i.severity).max();
             findings.extend(issues.into_iter().map(|i| Finding {
                 code: check.code.into(),

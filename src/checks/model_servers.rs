@@ -4,9 +4,8 @@
 use super::pools::{effective_pools, pool_object, pool_patch, pool_path, target_ports_patch, target_ports_repair};
 use super::{Check, CheckContext, Issue};
 use crate::findings::Category;
-use crate::model::{InferencePoolView, PoolApi};
+use crate::model::{InferencePoolView, PodView, PoolApi};
 use crate::snapshot::{Kind, Snapshot};
-use k8s_openapi::api::core::v1::Pod;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Checks of this area.
@@ -44,7 +43,7 @@ pub static CHECKS: &[Check] = &[
 /// How many pod names a message lists before "and N more".
 const LIST_MAX: usize = 3;
 
-fn pod_name(p: &Pod) -> &str {
+fn pod_name(p: &PodView) -> &str {
     p.metadata.name.as_deref().unwrap_or("")
 }
 
@@ -65,12 +64,12 @@ fn pools_with_selector(snap: &Snapshot) -> Vec<&InferencePoolView> {
     effective_pools(snap).into_iter().filter(|p| !p.selector.is_empty() && snap.in_scope(p.metadata.ns())).collect()
 }
 
-fn selected<'a>(snap: &'a Snapshot, pool: &'a InferencePoolView) -> Vec<&'a Pod> {
+fn selected<'a>(snap: &'a Snapshot, pool: &'a InferencePoolView) -> Vec<&'a PodView> {
     snap.pods_matching(pool.metadata.ns(), &pool.selector).collect()
 }
 
 /// Container ports a pod declares: regular containers and sidecars (init containers that keep running).
-fn declared_ports(p: &Pod) -> BTreeSet<i64> {
+fn declared_ports(p: &PodView) -> BTreeSet<i64> {
     let Some(spec) = &p.spec else { return BTreeSet::new() };
     let sidecars = spec.init_containers.iter().flatten().filter(|c| c.restart_policy.as_deref() == Some("Always"));
     spec.containers
@@ -82,7 +81,7 @@ fn declared_ports(p: &Pod) -> BTreeSet<i64> {
 }
 
 /// The single port every selected pod declares, when it is the same everywhere and not a target port (E22).
-fn uniform_other_port(pool: &InferencePoolView, pods: &[&Pod]) -> Option<i64> {
+fn uniform_other_port(pool: &InferencePoolView, pods: &[&PodView]) -> Option<i64> {
     let mut common = None;
     for p in pods {
         let ports = declared_ports(p);
@@ -99,7 +98,7 @@ fn uniform_other_port(pool: &InferencePoolView, pods: &[&Pod]) -> Option<i64> {
     common.filter(|c| !pool.target_ports.contains(c))
 }
 
-pub(crate) fn is_ready(p: &Pod) -> bool {
+pub(crate) fn is_ready(p: &PodView) -> bool {
     p.status
         .as_ref()
         .and_then(|s| s.conditions.as_ref())
@@ -107,7 +106,7 @@ pub(crate) fn is_ready(p: &Pod) -> bool {
 }
 
 /// Why a pod is not ready, as `kubectl get pods` would show it (CrashLoopBackOff, Pending…).
-fn not_ready_reason(p: &Pod) -> String {
+fn not_ready_reason(p: &PodView) -> String {
     let Some(status) = &p.status else { return "no status".into() };
     let waiting = status
         .container_statuses
@@ -130,9 +129,8 @@ fn check_pods_selected(ctx: &CheckContext) -> Vec<Issue> {
         let selector = labels_text(&pool.selector);
         let field = if pool.api == PoolApi::V1 { "spec.selector.matchLabels" } else { "spec.selector" };
         // A Deployment whose pods would match but runs none explains it best.
-        let scaled_down = snap.deployments.items().iter().find(|d| {
-            d.metadata.namespace.as_deref() == Some(ns)
-                && d.spec.replicas == Some(0)
+        let scaled_down = snap.deployments_in(ns).find(|d| {
+            d.spec.replicas == Some(0)
                 && d.spec
                     .template
                     .metadata
@@ -142,10 +140,7 @@ fn check_pods_selected(ctx: &CheckContext) -> Vec<Issue> {
         });
         // Otherwise the pod sharing the most selector labels shows which label is off.
         let nearest = snap
-            .pods
-            .items()
-            .iter()
-            .filter(|p| p.metadata.namespace.as_deref() == Some(ns))
+            .pods_in(ns)
             .filter_map(|p| {
                 let labels = p.metadata.labels.as_ref()?;
                 let hits = pool.selector.iter().filter(|(k, v)| labels.get(*k) == Some(*v)).count();
@@ -206,7 +201,7 @@ fn check_pods_ready(ctx: &CheckContext) -> Vec<Issue> {
     let mut out = Vec::new();
     for pool in pools_with_selector(snap) {
         let pods = selected(snap, pool);
-        let not_ready: Vec<&Pod> = pods.iter().copied().filter(|p| !is_ready(p)).collect();
+        let not_ready: Vec<&PodView> = pods.iter().copied().filter(|p| !is_ready(p)).collect();
         if not_ready.is_empty() {
             continue;
         }
@@ -242,7 +237,7 @@ fn check_pods_serve_target_port(ctx: &CheckContext) -> Vec<Issue> {
             continue; // LLMD-POD-004 reports it, with the fix.
         }
         // Declaring ports is optional: only pods that declare some can be judged.
-        let off: Vec<&Pod> = pods
+        let off: Vec<&PodView> = pods
             .iter()
             .copied()
             .filter(|p| {

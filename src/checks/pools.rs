@@ -100,7 +100,7 @@ const POOLS_V1_CRD: &str = "inferencepools.inference.networking.k8s.io";
 
 /// True when a v1 pool of the same namespace/name exists next to this x-k8s pool.
 pub(crate) fn has_v1_twin(snap: &Snapshot, pool: &InferencePoolView) -> bool {
-    snap.pools.items().iter().any(|p| p.metadata.name == pool.metadata.name && p.metadata.ns() == pool.metadata.ns())
+    snap.pool(pool.metadata.ns(), &pool.metadata.name).is_some()
 }
 
 /// The pools the other areas examine: every v1 pool, plus x-k8s pools without a v1 twin
@@ -173,14 +173,7 @@ pub(crate) fn ready_endpoints(snap: &Snapshot, ns: &str, name: &str) -> Option<u
         return None;
     }
     let count = snap
-        .endpoint_slices
-        .items()
-        .iter()
-        .filter(|s| {
-            s.metadata.namespace.as_deref() == Some(ns)
-                && s.metadata.labels.as_ref().and_then(|l| l.get("kubernetes.io/service-name")).map(String::as_str)
-                    == Some(name)
-        })
+        .endpoint_slices_of(ns, name)
         .flat_map(|s| s.endpoints.iter().flatten())
         .filter(|e| e.conditions.as_ref().and_then(|c| c.ready).unwrap_or(true))
         .count();
@@ -189,9 +182,7 @@ pub(crate) fn ready_endpoints(snap: &Snapshot, ns: &str, name: &str) -> Option<u
 
 /// HTTPRoutes with a backendRef of kind InferencePool (either group) naming this pool.
 pub(crate) fn routes_referencing<'a>(snap: &'a Snapshot, pool: &InferencePoolView) -> Vec<&'a HttpRouteView> {
-    snap.http_routes
-        .items()
-        .iter()
+    snap.routes_to_pool(pool.metadata.ns(), &pool.metadata.name)
         .filter(|r| {
             r.spec.rules.iter().flat_map(|rule| &rule.backend_refs).any(|b| {
                 b.is_inference_pool()

@@ -164,8 +164,7 @@ fn pools_named<'a>(
     ns: &str,
     name: &str,
 ) -> (Option<&'a InferencePoolView>, Option<&'a InferencePoolView>) {
-    let find = |list: &'a [InferencePoolView]| list.iter().find(|p| p.metadata.ns() == ns && p.metadata.name == name);
-    (find(snap.pools.items()), find(snap.pools_x.items()))
+    (snap.pool(ns, name), snap.pool_x(ns, name))
 }
 
 fn pool_exists(snap: &Snapshot, ns: &str, name: &str) -> bool {

@@ -21,12 +21,24 @@ pub struct Connection {
     pub namespace: String,
     /// Number of API requests made so far (for -v).
     pub requests: Arc<AtomicUsize>,
+    /// How many of those requests fetched a continuation page of a LIST.
+    pub pages: Arc<AtomicUsize>,
 }
 
 impl Connection {
     /// Count one API request.
     pub fn count_request(&self) {
         self.requests.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Count one request for a continuation page of a LIST (also counted by `count_request`).
+    pub fn count_page(&self) {
+        self.pages.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// The number of continuation pages counted so far.
+    pub fn page_count(&self) -> usize {
+        self.pages.load(Ordering::Relaxed)
     }
 
     /// The number of API requests counted so far.
@@ -199,7 +211,14 @@ pub async fn connect(flags: &GlobalFlags) -> Result<Connection> {
     let namespace = flags.namespace.clone().unwrap_or_else(|| config.default_namespace.clone());
     let client =
         kube::Client::try_from(config).map_err(|e| explain_kube_error("cannot create a client", &server, &e))?;
-    Ok(Connection { client, server, context: context_name, namespace, requests: Arc::new(AtomicUsize::new(0)) })
+    Ok(Connection {
+        client,
+        server,
+        context: context_name,
+        namespace,
+        requests: Arc::new(AtomicUsize::new(0)),
+        pages: Arc::new(AtomicUsize::new(0)),
+    })
 }
 
 fn context_not_found(context: &str, files: &str, kubeconfig: &Kubeconfig) -> Failure {

@@ -2,16 +2,30 @@
 //! Not installed → Absent; not allowed → Forbidden (checks needing it are skipped);
 //! any other failure means doctor could not run (exit 2).
 
+use super::push;
 use crate::catalog::PROVIDERS;
 use crate::cluster::Connection;
-use crate::error::Result;
-use crate::model::{groups, CrdView};
+use crate::error::{Failure, Result};
+use crate::model::{groups, CrdView, InferencePoolView, PodView};
 use crate::snapshot::{Collected, Kind, SlotState, Snapshot, Source};
 use futures::future::join_all;
-use kube::api::{Api, ApiResource, DynamicObject, ListParams};
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::core::v1::Service;
+use k8s_openapi::api::discovery::v1::EndpointSlice;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use kube::api::{ApiResource, DynamicObject, ListParams};
+use kube::Resource;
+use serde::Deserialize;
+use serde_json::value::RawValue;
 use serde_json::Value;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Instant;
+
+/// Items per LIST page: big enough that a 20,000-pod fleet takes few round trips, small enough that
+/// one page's JSON stays a few MB.
+const PAGE_SIZE: u32 = 1000;
+/// Longest label selector sent in one pod LIST; longer sets of pool selectors are split.
+const MAX_SELECTOR_LEN: usize = 8 * 1024;
 
 /// A kind to list: where it lives and which versions we can read, most preferred first.
 struct Target {
@@ -115,9 +129,96 @@ const TARGETS: &[Target] = &[
 
 /// The result of listing one target.
 enum Listing {
-    Items(Vec<Value>),
+    Items(Vec<Decoded>),
     Absent,
     Forbidden { verb: String, resource: String },
+}
+
+/// One listed object, decoded straight from its page into what the Snapshot keeps: CRDs and the
+/// core kinds read in bulk (pods, Services, EndpointSlices, Deployments) into their typed form, everything
+/// else (and any core object the typed form cannot read) as JSON for `Snapshot::insert`, which
+/// reports what it cannot use.
+enum Decoded {
+    Json(Value),
+    Crd(Box<CrdView>),
+    Pod(Box<PodView>),
+    Service(Box<Service>),
+    EndpointSlice(Box<EndpointSlice>),
+    Deployment(Box<Deployment>),
+}
+
+impl Snapshot {
+    fn insert_decoded(&mut self, item: Decoded) {
+        self.forget_lookups();
+        match item {
+            Decoded::Json(v) => {
+                self.insert(&v);
+            }
+            Decoded::Crd(c) => push(&mut self.crds, *c),
+            Decoded::Pod(p) => push(&mut self.pods, *p),
+            Decoded::Service(s) => push(&mut self.services, *s),
+            Decoded::EndpointSlice(s) => push(&mut self.endpoint_slices, *s),
+            Decoded::Deployment(d) => push(&mut self.deployments, *d),
+        }
+    }
+}
+
+/// One page of a LIST response. Items stay raw until each is decoded on its own, so one object
+/// the views cannot read does not take the page with it.
+#[derive(Deserialize)]
+struct Page<'a> {
+    #[serde(default)]
+    metadata: PageMeta,
+    #[serde(borrow, default)]
+    items: Option<Vec<&'a RawValue>>,
+}
+
+#[derive(Deserialize, Default)]
+struct PageMeta {
+    #[serde(rename = "continue", default)]
+    continue_token: Option<String>,
+}
+
+/// managedFields are the bulk of a small object and no check reads them.
+fn trim(meta: &mut ObjectMeta) {
+    meta.managed_fields = None;
+}
+
+/// Decode one list item. Core kinds go straight into their typed form; when that fails (or for
+/// every other kind) the item is kept as JSON with apiVersion and kind set, for `Snapshot::insert`.
+fn decode_item(target: &Target, api_version: &str, raw: &RawValue) -> std::result::Result<Decoded, serde_json::Error> {
+    let text = raw.get();
+    let typed = match target.kind {
+        // CRDs are mostly OpenAPI schemas, which the view skips without building them.
+        Kind::Crds => serde_json::from_str::<CrdView>(text).map(|c| Decoded::Crd(Box::new(c))),
+        Kind::Pods => serde_json::from_str::<PodView>(text).map(|o| Decoded::Pod(Box::new(o))),
+        Kind::Services => serde_json::from_str::<Service>(text).map(|mut o| {
+            trim(&mut o.metadata);
+            Decoded::Service(Box::new(o))
+        }),
+        Kind::EndpointSlices => serde_json::from_str::<EndpointSlice>(text).map(|mut o| {
+            trim(&mut o.metadata);
+            Decoded::EndpointSlice(Box::new(o))
+        }),
+        Kind::Deployments => serde_json::from_str::<Deployment>(text).map(|mut o| {
+            trim(&mut o.metadata);
+            Decoded::Deployment(Box::new(o))
+        }),
+        _ => return json_item(target, api_version, text),
+    };
+    typed.or_else(|_| json_item(target, api_version, text))
+}
+
+fn json_item(target: &Target, api_version: &str, text: &str) -> std::result::Result<Decoded, serde_json::Error> {
+    let mut v: Value = serde_json::from_str(text)?;
+    if let Value::Object(m) = &mut v {
+        if let Some(Value::Object(meta)) = m.get_mut("metadata") {
+            meta.remove("managedFields");
+        }
+        m.insert("apiVersion".into(), Value::String(api_version.to_string()));
+        m.insert("kind".into(), Value::String(target.kind_name.to_string()));
+    }
+    Ok(Decoded::Json(v))
 }
 
 /// Collect a Snapshot from the cluster. `namespace` None = all namespaces.
@@ -144,12 +245,12 @@ pub async fn collect_cluster(conn: &Connection, namespace: Option<&str>) -> Resu
         false,
         false,
     );
-    let crd_listing = list_target(conn, &crd_target, "v1", None, None).await?;
+    let crd_listing = list_target(conn, &crd_target, "v1", None, None, None).await?;
     let served: Option<Vec<CrdView>> = match crd_listing {
         Listing::Items(items) => {
             snap.set_state(Kind::Crds, &SlotState::Listed);
-            for i in &items {
-                snap.insert(i);
+            for i in items {
+                snap.insert_decoded(i);
             }
             Some(snap.crds.items().to_vec())
         }
@@ -164,7 +265,7 @@ pub async fn collect_cluster(conn: &Connection, namespace: Option<&str>) -> Resu
     };
 
     // Decide the version of each custom kind from its CRD; without CRD access, probe the versions.
-    let mut jobs = Vec::new();
+    let (mut pool_jobs, mut jobs) = (Vec::new(), Vec::new());
     for target in TARGETS {
         let versions: Vec<String> = if !target.custom {
             target.versions.iter().map(|v| v.to_string()).collect()
@@ -185,20 +286,46 @@ pub async fn collect_cluster(conn: &Connection, namespace: Option<&str>) -> Resu
             target.versions.iter().map(|v| v.to_string()).collect()
         };
         let ns = if target.namespaced { namespace } else { None };
-        jobs.push(async move {
+        let job = async move {
             if versions.is_empty() {
                 return (target, Ok(Listing::Absent));
             }
             for v in &versions {
-                match list_target(conn, target, v, ns, None).await {
+                match list_target(conn, target, v, ns, None, None).await {
                     Ok(Listing::Absent) => continue,
                     other => return (target, other),
                 }
             }
             (target, Ok(Listing::Absent))
-        });
+        };
+        if matches!(target.kind, Kind::InferencePools | Kind::InferencePoolsX) {
+            pool_jobs.push(job);
+        } else {
+            jobs.push(job);
+        }
     }
-    let results = join_all(jobs).await;
+    // Pods are selected by the pools' selectors: list them as soon as the pools are in, while
+    // the other kinds are still being listed.
+    let pools_then_pods = async {
+        let listed = join_all(pool_jobs).await;
+        let pools: Vec<InferencePoolView> = listed
+            .iter()
+            .filter_map(|(_, r)| match r {
+                Ok(Listing::Items(items)) => Some(items),
+                _ => None,
+            })
+            .flatten()
+            .filter_map(|i| match i {
+                // A pool that cannot be read selects no pods; `Snapshot::insert` reports it below.
+                Decoded::Json(v) => InferencePoolView::from_value(v).ok(),
+                _ => None,
+            })
+            .collect();
+        let pods = list_pods(conn, namespace, &pools).await;
+        (listed, pods)
+    };
+    let ((pool_results, pods), other_results) = futures::join!(pools_then_pods, join_all(jobs));
+    let results = pool_results.into_iter().chain(other_results);
 
     // Kinds listed from several groups (InferenceObjective/Model) share one slot: listed if any was.
     let mut states: Vec<(Kind, Listing)> = Vec::new();
@@ -220,23 +347,35 @@ pub async fn collect_cluster(conn: &Connection, namespace: Option<&str>) -> Resu
         };
         snap.set_state(kind, &state);
     }
-    for (_, listing) in &states {
+    for (_, listing) in states {
         if let Listing::Items(items) = listing {
             for i in items {
-                snap.insert(i);
+                snap.insert_decoded(i);
             }
         }
     }
 
-    collect_pods(conn, &mut snap).await?;
+    match pods? {
+        Listing::Items(items) => {
+            snap.set_state(Kind::Pods, &SlotState::Listed);
+            for i in items {
+                snap.insert_decoded(i);
+            }
+        }
+        Listing::Forbidden { verb, resource } => snap.set_state(Kind::Pods, &SlotState::Forbidden { verb, resource }),
+        Listing::Absent => snap.set_state(Kind::Pods, &SlotState::Listed),
+    }
     if let Some(ns) = namespace {
         collect_controllers(conn, &mut snap, ns).await?;
     }
     super::access::collect_access(conn, &mut snap).await?;
 
     tracing::info!(
-        "collected the snapshot with {} API requests in {:.2}s",
+        "collected the snapshot from {} (context {}) with {} API requests ({} continuation pages) in {:.2}s",
+        conn.server,
+        conn.context,
         conn.request_count(),
+        conn.page_count(),
         started.elapsed().as_secs_f64()
     );
     Ok(snap)
@@ -254,73 +393,166 @@ async fn collect_controllers(conn: &Connection, snap: &mut Snapshot, scoped: &st
     namespaces.sort();
     namespaces.dedup();
     let target = t(Kind::Deployments, "apps", "Deployment", "deployments", &["v1"], true, false);
-    let jobs = namespaces.iter().map(|ns| list_target(conn, &target, "v1", Some(ns), None));
+    let jobs = namespaces.iter().map(|ns| list_target(conn, &target, "v1", Some(ns), None, None));
     for listing in join_all(jobs).await {
         if let Listing::Items(items) = listing? {
-            for i in &items {
-                snap.insert(i);
+            for i in items {
+                snap.insert_decoded(i);
             }
         }
     }
     Ok(())
 }
 
-/// Pods selected by each pool's selector: one LIST per distinct (namespace, selector).
-async fn collect_pods(conn: &Connection, snap: &mut Snapshot) -> Result<()> {
-    let selectors: BTreeSet<(String, String)> = snap
-        .all_pools()
-        .filter(|p| !p.selector.is_empty())
-        .map(|p| {
-            let sel = p.selector.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(",");
-            (p.metadata.ns().to_string(), sel)
+/// The pods of every pool: selected by label on the server, a few requests for the whole fleet.
+///
+/// Pool selectors with the same keys are merged into one set-based selector (`app in (a,b,…)`)
+/// and listed across the scope at once (split when the selector grows long), instead of one LIST
+/// per pool; what the merged selector brings in beyond the pools' own selectors is dropped page by
+/// page. Namespaces where a pool's selector matches nothing are then listed whole, so that
+/// LLMD-POOL-001 can name the closest pod's differing labels.
+async fn list_pods(conn: &Connection, namespace: Option<&str>, pools: &[InferencePoolView]) -> Result<Listing> {
+    // namespace → the distinct selectors of its pools.
+    let mut wanted: BTreeMap<String, BTreeSet<BTreeMap<String, String>>> = BTreeMap::new();
+    for p in pools.iter().filter(|p| !p.selector.is_empty()) {
+        wanted.entry(p.metadata.ns().to_string()).or_default().insert(p.selector.clone());
+    }
+    if wanted.is_empty() {
+        return Ok(Listing::Items(Vec::new()));
+    }
+    let keep = |pod: &PodView| {
+        let ns = pod.metadata.namespace.as_deref().unwrap_or("");
+        let labels = pod.metadata.labels.as_ref();
+        wanted.get(ns).is_some_and(|sels| {
+            sels.iter().any(|sel| labels.is_some_and(|l| sel.iter().all(|(k, v)| l.get(k) == Some(v))))
         })
-        .collect();
+    };
+    // One namespace (or -n): list there; several: across all namespaces.
+    let scope = match (namespace, wanted.len()) {
+        (Some(ns), _) => Some(ns.to_string()),
+        (None, 1) => wanted.keys().next().cloned(),
+        (None, _) => None,
+    };
+    let selectors = merged_selectors(wanted.values().flatten());
     let pod_target = t(Kind::Pods, "", "Pod", "pods", &["v1"], true, false);
-    let jobs = selectors.iter().map(|(ns, sel)| list_target(conn, &pod_target, "v1", Some(ns), Some(sel)));
-    let results = join_all(jobs).await;
-    snap.set_state(Kind::Pods, &SlotState::Listed);
-    let mut seen = BTreeSet::new();
+    let jobs =
+        selectors.iter().map(|sel| list_target(conn, &pod_target, "v1", scope.as_deref(), Some(sel), Some(&keep)));
     let mut items = Vec::new();
-    // Namespaces where a selector matched nothing: their pods are listed too, so that LLMD-POD-001
-    // can name the closest pod's differing labels (checks only read pods through the selectors).
-    let mut unmatched = BTreeSet::new();
-    for ((ns, _), r) in selectors.iter().zip(results) {
+    let mut forbidden = None;
+    for r in join_all(jobs).await {
         match r? {
-            Listing::Items(pods) => {
-                if pods.is_empty() {
-                    unmatched.insert(ns.clone());
-                }
-                items.extend(pods)
-            }
-            Listing::Forbidden { verb, resource } => {
-                snap.set_state(Kind::Pods, &SlotState::Forbidden { verb, resource });
-                return Ok(());
-            }
+            Listing::Items(pods) => items.extend(pods),
+            Listing::Forbidden { verb, resource } => forbidden = Some((verb, resource)),
             Listing::Absent => {}
         }
     }
-    let jobs = unmatched.iter().map(|ns| list_target(conn, &pod_target, "v1", Some(ns), None));
+    if let Some((verb, resource)) = forbidden {
+        if scope.is_some() {
+            return Ok(Listing::Forbidden { verb, resource });
+        }
+        // Pools may be readable everywhere while pods are only readable in their namespaces.
+        items.clear();
+        let (pod_target, keep) = (&pod_target, &keep);
+        let jobs = wanted.iter().map(|(ns, sels)| async move {
+            let mut out = Vec::new();
+            for sel in merged_selectors(sels.iter()) {
+                out.push(list_target(conn, pod_target, "v1", Some(ns), Some(&sel), Some(keep)).await?);
+            }
+            Ok::<_, Failure>(out)
+        });
+        for listings in join_all(jobs).await {
+            for listing in listings? {
+                match listing {
+                    Listing::Items(pods) => items.extend(pods),
+                    Listing::Forbidden { verb, resource } => return Ok(Listing::Forbidden { verb, resource }),
+                    Listing::Absent => {}
+                }
+            }
+        }
+    }
+    // Namespaces where a pool selects nothing: list them whole. One pass over the pods, marking
+    // the selectors each one satisfies.
+    let mut matched: BTreeSet<(&str, &BTreeMap<String, String>)> = BTreeSet::new();
+    for i in &items {
+        let Decoded::Pod(p) = i else { continue };
+        let (Some(ns), Some(labels)) = (p.metadata.namespace.as_deref(), p.metadata.labels.as_ref()) else { continue };
+        let Some((ns, sels)) = wanted.get_key_value(ns) else { continue };
+        for sel in sels.iter().filter(|sel| sel.iter().all(|(k, v)| labels.get(k) == Some(v))) {
+            matched.insert((ns.as_str(), sel));
+        }
+    }
+    let unmatched: BTreeSet<&str> = wanted
+        .iter()
+        .filter(|(ns, sels)| sels.iter().any(|sel| !matched.contains(&(ns.as_str(), sel))))
+        .map(|(ns, _)| ns.as_str())
+        .collect();
+    let mut seen: BTreeSet<(String, String)> = items
+        .iter()
+        .filter_map(|i| match i {
+            Decoded::Pod(p) => Some((p.metadata.namespace.clone()?, p.metadata.name.clone()?)),
+            _ => None,
+        })
+        .collect();
+    let jobs = unmatched.iter().map(|ns| list_target(conn, &pod_target, "v1", Some(ns), None, None));
     for r in join_all(jobs).await {
         if let Listing::Items(pods) = r? {
-            items.extend(pods);
+            for p in pods {
+                let key = match &p {
+                    Decoded::Pod(p) => p.metadata.namespace.clone().zip(p.metadata.name.clone()),
+                    _ => None,
+                };
+                if key.is_none_or(|k| seen.insert(k)) {
+                    items.push(p);
+                }
+            }
         }
     }
-    for p in items {
-        let key = (p.pointer("/metadata/namespace").cloned(), p.pointer("/metadata/name").cloned());
-        if seen.insert(format!("{key:?}")) {
-            snap.insert(&p);
-        }
-    }
-    Ok(())
+    Ok(Listing::Items(items))
 }
 
-/// One paginated LIST. 404 → Absent, 403 → Forbidden; other errors fail the collection.
+/// Set-based label selectors covering `selectors`: one per set of keys (`k1 in (a,b),k2 in (c)`),
+/// split so that none is longer than `MAX_SELECTOR_LEN`. The result may select more than the
+/// selectors do (the values combine freely); the collector drops the extra pods.
+fn merged_selectors<'a>(selectors: impl Iterator<Item = &'a BTreeMap<String, String>>) -> Vec<String> {
+    let mut by_keys: BTreeMap<Vec<&str>, Vec<&BTreeMap<String, String>>> = BTreeMap::new();
+    for sel in selectors {
+        by_keys.entry(sel.keys().map(String::as_str).collect()).or_default().push(sel);
+    }
+    let render = |keys: &[&str], chunk: &[&BTreeMap<String, String>]| -> String {
+        keys.iter()
+            .map(|k| {
+                let values: BTreeSet<&str> = chunk.iter().filter_map(|s| s.get(*k)).map(String::as_str).collect();
+                format!("{k} in ({})", values.into_iter().collect::<Vec<_>>().join(","))
+            })
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    let mut out = Vec::new();
+    for (keys, sels) in by_keys {
+        let mut chunk: Vec<&BTreeMap<String, String>> = Vec::new();
+        for sel in sels {
+            chunk.push(sel);
+            if chunk.len() > 1 && render(&keys, &chunk).len() > MAX_SELECTOR_LEN {
+                chunk.pop();
+                out.push(render(&keys, &chunk));
+                chunk = vec![sel];
+            }
+        }
+        out.push(render(&keys, &chunk));
+    }
+    out
+}
+
+/// One paginated LIST, each page decoded item by item into what the Snapshot keeps (pods that
+/// `keep` refuses are dropped as their page is read). 404 → Absent, 403 → Forbidden; other
+/// errors fail the collection.
 async fn list_target(
     conn: &Connection,
     target: &Target,
     version: &str,
     namespace: Option<&str>,
     label_selector: Option<&str>,
+    keep: Option<&(dyn Fn(&PodView) -> bool + Sync)>,
 ) -> Result<Listing> {
     let api_version =
         if target.group.is_empty() { version.to_string() } else { format!("{}/{}", target.group, version) };
@@ -331,34 +563,39 @@ async fn list_target(
         kind: target.kind_name.to_string(),
         plural: target.plural.to_string(),
     };
-    let api: Api<DynamicObject> = match namespace {
-        Some(ns) => Api::namespaced_with(conn.client.clone(), ns, &ar),
-        None => Api::all_with(conn.client.clone(), &ar),
-    };
+    let request = kube::core::Request::new(DynamicObject::url_path(&ar, namespace));
     let resource =
         if target.group.is_empty() { target.plural.to_string() } else { format!("{}.{}", target.plural, target.group) };
     let mut items = Vec::new();
     let mut token: Option<String> = None;
     loop {
-        let mut lp = ListParams::default().limit(500);
+        let mut lp = ListParams::default().limit(PAGE_SIZE);
         if let Some(t) = &token {
             lp = lp.continue_token(t);
+            conn.count_page();
         }
         if let Some(sel) = label_selector {
             lp = lp.labels(sel);
         }
+        let req =
+            request.list(&lp).map_err(|e| Failure::new(format!("cannot build the request to list {resource}: {e}")))?;
         conn.count_request();
-        match api.list(&lp).await {
-            Ok(page) => {
-                for obj in page.items {
-                    let mut v = serde_json::to_value(&obj).unwrap_or(Value::Null);
-                    if let Value::Object(m) = &mut v {
-                        m.insert("apiVersion".into(), Value::String(api_version.clone()));
-                        m.insert("kind".into(), Value::String(target.kind_name.to_string()));
+        match conn.client.request_text(req).await {
+            Ok(body) => {
+                let unreadable = |e: serde_json::Error| {
+                    Failure::new(format!("cannot read the list of {resource} from {}: {e}", conn.server))
+                };
+                let page: Page = serde_json::from_str(&body).map_err(unreadable)?;
+                for raw in page.items.unwrap_or_default() {
+                    let item = decode_item(target, &api_version, raw).map_err(unreadable)?;
+                    if let (Some(keep), Decoded::Pod(p)) = (keep, &item) {
+                        if !keep(p) {
+                            continue;
+                        }
                     }
-                    items.push(v);
+                    items.push(item);
                 }
-                token = page.metadata.continue_.filter(|t| !t.is_empty());
+                token = page.metadata.continue_token.filter(|t| !t.is_empty());
                 if token.is_none() {
                     return Ok(Listing::Items(items));
                 }
@@ -371,5 +608,84 @@ async fn list_target(
             }
             Err(e) => return Err(conn.explain(&format!("cannot list {resource}"), &e)),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn selector(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn pool_selectors_with_the_same_keys_merge_into_one_set_based_selector() {
+        let sels = [
+            selector(&[("app", "b")]),
+            selector(&[("app", "a")]),
+            selector(&[("app", "a"), ("tier", "gpu")]),
+            selector(&[("app", "c"), ("tier", "cpu")]),
+        ];
+        assert_eq!(merged_selectors(sels.iter()), vec!["app in (a,b)", "app in (a,c),tier in (cpu,gpu)"]);
+    }
+
+    #[test]
+    fn a_long_set_of_selectors_is_split_below_the_limit() {
+        let sels: Vec<_> = (0..2000).map(|i| selector(&[("app", &format!("model-{i:05}"))])).collect();
+        let merged = merged_selectors(sels.iter());
+        assert!(merged.len() >= 2, "{}", merged.len());
+        assert!(merged.iter().all(|s| s.len() <= MAX_SELECTOR_LEN));
+        let values: usize = merged.iter().map(|s| s.matches("model-").count()).sum();
+        assert_eq!(values, 2000, "every pool's value is in exactly one selector");
+    }
+
+    fn pod_target() -> Target {
+        t(Kind::Pods, "", "Pod", "pods", &["v1"], true, false)
+    }
+
+    fn raw(json: &str) -> Box<RawValue> {
+        RawValue::from_string(json.to_string()).expect("valid JSON")
+    }
+
+    #[test]
+    fn a_listed_pod_is_decoded_straight_into_its_narrow_view() {
+        let item = raw(r#"{"metadata":{"name":"p","namespace":"ns","labels":{"app":"m"},
+                "managedFields":[{"manager":"kubectl","operation":"Apply","fieldsV1":{"f:spec":{}}}]},
+                "spec":{"containers":[{"name":"c","ports":[{"containerPort":8000}]}]}}"#);
+        match decode_item(&pod_target(), "v1", &item).expect("decodes") {
+            Decoded::Pod(p) => {
+                assert_eq!(p.metadata.name.as_deref(), Some("p"));
+                assert_eq!(p.metadata.labels.as_ref().and_then(|l| l.get("app")).map(String::as_str), Some("m"));
+                let ports = &p.spec.as_ref().expect("spec").containers[0].ports;
+                assert_eq!(ports.as_ref().map(|p| p[0].container_port), Some(8000));
+            }
+            _ => panic!("expected a typed pod"),
+        }
+    }
+
+    #[test]
+    fn a_pod_the_typed_form_cannot_read_is_handed_on_as_json_not_dropped() {
+        // containers must be a list: the typed decode fails, the object still reaches Snapshot::insert.
+        let item = raw(r#"{"metadata":{"name":"odd","namespace":"ns"},"spec":{"containers":"oops"}}"#);
+        match decode_item(&pod_target(), "v1", &item).expect("decodes") {
+            Decoded::Json(v) => {
+                assert_eq!(v["kind"], "Pod");
+                assert_eq!(v["apiVersion"], "v1");
+                assert_eq!(v["metadata"]["name"], "odd");
+            }
+            _ => panic!("expected the JSON fallback"),
+        }
+    }
+
+    #[test]
+    fn a_page_keeps_its_items_raw_and_reads_the_continue_token() {
+        let body = r#"{"kind":"PodList","metadata":{"continue":"abc","resourceVersion":"7"},
+                       "items":[{"metadata":{"name":"a"}},{"metadata":{"name":"b"}}]}"#;
+        let page: Page = serde_json::from_str(body).expect("page");
+        assert_eq!(page.metadata.continue_token.as_deref(), Some("abc"));
+        assert_eq!(page.items.map(|i| i.len()), Some(2));
+        let empty: Page = serde_json::from_str(r#"{"metadata":{},"items":null}"#).expect("page");
+        assert!(empty.items.is_none() && empty.metadata.continue_token.is_none());
     }
 }

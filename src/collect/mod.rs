@@ -10,7 +10,7 @@ use crate::model::*;
 use crate::snapshot::{Collected, Kind, Snapshot, Unreadable};
 use serde_json::Value;
 
-fn push<T>(slot: &mut Collected<T>, item: T) {
+pub(crate) fn push<T>(slot: &mut Collected<T>, item: T) {
     match slot {
         Collected::Listed(v) => v.push(item),
         other => *other = Collected::Listed(vec![item]),
@@ -62,6 +62,7 @@ impl Snapshot {
     /// error naming the object and the field. Null reads as absent (`read_view`).
     pub fn try_insert(&mut self, obj: &Value) -> Result<bool, Unreadable> {
         let Some(kind) = kind_of(obj) else { return Ok(false) };
+        self.forget_lookups();
         let read = match kind {
             Kind::Crds => read_view(obj).map(|c| push(&mut self.crds, c)),
             Kind::GatewayClasses => read_view(obj).map(|c| push(&mut self.gateway_classes, c)),

@@ -35,24 +35,12 @@ fn doctor_scope(global: &GlobalFlags) -> Option<&str> {
 
 /// Collect from one cluster and run the checks: the pipeline every cluster run of doctor and
 /// `pool status` goes through, for one context or for each context of a fleet.
-pub async fn inspect(
-    conn: &Connection,
-    namespace: Option<&str>,
-    profile: &Profile,
-    verbose: u8,
-) -> Result<(Snapshot, Report)> {
-    let started = Instant::now();
+pub async fn inspect(conn: &Connection, namespace: Option<&str>, profile: &Profile) -> Result<(Snapshot, Report)> {
+    // collect_cluster reports its requests and time itself (-v).
     let snapshot = collect_cluster(conn, namespace).await?;
-    if verbose > 0 {
-        eprintln!(
-            "collected from {} (context {}) with {} API requests in {:.2}s",
-            conn.server,
-            conn.context,
-            conn.request_count(),
-            started.elapsed().as_secs_f64()
-        );
-    }
+    let started = Instant::now();
     let report = diagnose(&snapshot, profile, conn.context.clone());
+    tracing::info!("analysed in {:.0} ms ({} checks)", started.elapsed().as_secs_f64() * 1000.0, report.checks.len());
     Ok((snapshot, report))
 }
 
@@ -109,18 +97,16 @@ pub async fn run(global: &GlobalFlags, args: &DoctorArgs) -> Result<ExitCode> {
         return Err(Failure::with_hint("--yes and --dry-run only apply with --fix", "add --fix to repair findings"));
     }
     let profile = profile_from(args.profile.as_deref())?;
-    let started = Instant::now();
     let report = if args.files.is_empty() {
         let conn = connect(global).await?;
-        inspect(&conn, doctor_scope(global), &profile, global.verbose).await?.1
+        inspect(&conn, doctor_scope(global), &profile).await?.1
     } else {
         // Objects without a namespace go where `kubectl apply -f` would put them.
         diagnose(&collect_files(&args.files, &default_namespace(global)?)?, &profile, "files".to_string())
     };
-    if global.verbose > 0 {
-        eprintln!("{} checks run in {:.2}s in all", report.checks.len(), started.elapsed().as_secs_f64());
-    }
+    let started = Instant::now();
     print_report(global, &report);
+    tracing::info!("rendered in {:.0} ms", started.elapsed().as_secs_f64() * 1000.0);
     // Every authenticated user may read the server version: checks reading nothing else passing
     // does not mean doctor could look at the cluster.
     if report.nothing_checked() {
@@ -243,8 +229,7 @@ async fn diagnose_context(global: GlobalFlags, profile: Profile, fail_on: FailOn
         Ok(conn) => conn,
         Err(f) => return ContextReport::failed(&name, "", Verdict::Invalid, problem(f)),
     };
-    let inspected =
-        within_request_timeout(&global, &conn, inspect(&conn, doctor_scope(&global), &profile, global.verbose));
+    let inspected = within_request_timeout(&global, &conn, inspect(&conn, doctor_scope(&global), &profile));
     let row = match inspected.await {
         Err(f) => ContextReport::failed(&name, &conn.server, Verdict::Unreachable, problem(f)),
         Ok((snapshot, report)) => {

@@ -18,7 +18,7 @@ use kube::runtime::watcher;
 use serde::Serialize;
 use std::io::IsTerminal;
 use std::process::ExitCode;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 #[derive(Serialize)]
 struct PoolList<'a> {
@@ -36,7 +36,8 @@ pub async fn run(global: &GlobalFlags, args: &PoolStatusArgs) -> Result<ExitCode
     let style = Style::detect(global.no_color);
     let mut watch = if args.watch { Some(ChangeFeed::start(&conn, namespace.as_deref())) } else { None };
     loop {
-        let (snapshot, report) = inspect(&conn, namespace.as_deref(), &profile, global.verbose).await?;
+        let (snapshot, report) = inspect(&conn, namespace.as_deref(), &profile).await?;
+        let started = Instant::now();
         let mut pools = pool_statuses(&snapshot, &report);
         if let Some(name) = &args.name {
             pools.retain(|p| &p.name == name);
@@ -63,6 +64,7 @@ pub async fn run(global: &GlobalFlags, args: &PoolStatusArgs) -> Result<ExitCode
             }
         }
         print_pools(global, args, &pools, namespace.as_deref(), style);
+        tracing::info!("rendered in {:.0} ms (routing and rendering)", started.elapsed().as_secs_f64() * 1000.0);
         let Some(feed) = watch.as_mut() else { return Ok(ExitCode::SUCCESS) };
         tokio::select! {
             changed = feed.next_change() => changed?,
@@ -121,7 +123,7 @@ async fn run_fleet(global: &GlobalFlags, args: &PoolStatusArgs) -> Result<ExitCo
                 Err(f) => return context_failed(&name, "", None, Verdict::Invalid, f),
             };
             let namespace = if one.all_namespaces { None } else { Some(conn.namespace.clone()) };
-            let inspected = inspect(&conn, namespace.as_deref(), &profile, one.verbose);
+            let inspected = inspect(&conn, namespace.as_deref(), &profile);
             match within_request_timeout(&one, &conn, inspected).await {
                 Err(f) => context_failed(&name, &conn.server, namespace, Verdict::Unreachable, f),
                 Ok((snapshot, report)) => {

@@ -6,10 +6,12 @@
 pub mod gateway;
 pub mod inference;
 pub mod meta;
+pub mod pod;
 
 pub use gateway::*;
 pub use inference::*;
 pub use meta::*;
+pub use pod::*;
 
 /// Read a view from a raw object, the one way objects are read: `null` means absent, as it does to
 /// the API server and to `kubectl apply` (an `annotations:` with nothing after it is no

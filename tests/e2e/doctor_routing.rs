@@ -262,7 +262,7 @@ pub fn objects(ns: &str, o: &Opts) -> Vec<Value> {
                      "endpointPickerRef": {"name": EPP, "port": {"number": EPP_PORT}}},
         })
     };
-    // Headless: the harness's service CIDR is a /24 and namespaces never go away.
+    // Headless: namespaces never go away, so ClusterIPs would pile up over a test run.
     let service = json!({
         "apiVersion": "v1", "kind": "Service", "metadata": meta(EPP),
         "spec": {"clusterIP": "None", "selector": {"app": EPP},
@@ -588,6 +588,47 @@ fn healthy(shape: Shape) {
     assert!(table.stdout.contains('✔'), "{}", table.stdout);
     assert!(!table.stdout.contains('✖') && !table.stdout.contains('‼'), "{}", table.stdout);
     assert!(table.stdout.contains("Status: healthy"), "{}", table.stdout);
+}
+
+/// The `-v` collection line of a run: exactly one, no terminal escapes on a piped stderr.
+fn collection_requests(r: &Run) -> usize {
+    let lines: Vec<&str> = r.stderr.lines().filter(|l| l.contains("collected")).collect();
+    assert_eq!(lines.len(), 1, "one collection line with -v:\n{}", r.stderr);
+    assert!(!r.stderr.contains('\x1b'), "no colour on a stderr that is not a terminal:\n{}", r.stderr);
+    let words: Vec<&str> = lines[0].split_whitespace().collect();
+    let at = words.iter().position(|w| *w == "API").unwrap_or_else(|| panic!("{}", lines[0]));
+    words[at - 1].parse().unwrap_or_else(|_| panic!("{}", lines[0]))
+}
+
+#[test]
+fn pods_cost_the_same_requests_for_one_pool_or_five() {
+    let h = cluster();
+    let ns = h.namespace("rt-pod-requests");
+    deploy(h, &ns, &Opts::new(Shape::Agentgateway));
+    let verbose = |h: &Harness| {
+        let mut cmd = crate::run::llmd_command(&["doctor", "--kubeconfig", &kubeconfig(h), "-n", &ns, "-v"]);
+        cmd.env_remove("NO_COLOR");
+        let r = crate::run::run(cmd);
+        assert!(r.code == 0 || r.code == 1, "doctor could not run: {}", r.stderr);
+        r
+    };
+    let one = collection_requests(&verbose(h));
+    // Four more pools, each with its own selector and pods, behind the same picker.
+    let mut docs = Vec::new();
+    for i in 2..=5 {
+        docs.push(format!(
+            "apiVersion: {V1}/v1\nkind: InferencePool\nmetadata: {{name: pool-{i}, namespace: {ns}}}\n\
+             spec: {{selector: {{matchLabels: {{app: model-{i}}}}}, targetPorts: [{{number: {TARGET_PORT}}}], \
+             endpointPickerRef: {{name: {EPP}, port: {{number: {EPP_PORT}}}}}}}\n"
+        ));
+        docs.push(format!(
+            "apiVersion: v1\nkind: Pod\nmetadata: {{name: model-{i}, namespace: {ns}, labels: {{app: model-{i}}}}}\n\
+             spec: {{containers: [{{name: vllm, image: vllm/vllm-openai:v0.10.1, ports: [{{containerPort: {TARGET_PORT}}}]}}]}}\n"
+        ));
+    }
+    h.apply_yaml(&docs.join("---\n"));
+    let five = verbose(h);
+    assert_eq!(collection_requests(&five), one, "pods of five pools are listed in as many requests as one pool's");
 }
 
 #[test]

@@ -3,45 +3,9 @@
 
 use crate::harness::{harness, Harness};
 use crate::run::{llmd, Run};
+pub use crate::upstream::{apply_files, gaie_crds, gateway_api_crds, go_module_dir, wait_established};
 use serde_json::Value;
-use std::path::PathBuf;
-use std::process::Command;
 use std::sync::OnceLock;
-
-/// The directory of a Go module version in the module cache (downloading it through the proxy if needed).
-pub fn go_module_dir(module: &str, version: &str) -> PathBuf {
-    let out = Command::new("go")
-        .args(["mod", "download", "-json", &format!("{module}@{version}")])
-        .env("GOFLAGS", "-mod=mod")
-        .current_dir(std::env::temp_dir())
-        .output()
-        .expect("go is required for the end-to-end tests");
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!("go mod download {module}@{version}: {e}: {}", String::from_utf8_lossy(&out.stderr))
-    });
-    PathBuf::from(v["Dir"].as_str().unwrap_or_else(|| panic!("no Dir for {module}@{version}: {v}")))
-}
-
-/// Gateway API standard-channel CRD files of a release.
-pub fn gateway_api_crds(version: &str) -> Vec<PathBuf> {
-    yaml_files(go_module_dir("sigs.k8s.io/gateway-api", version).join("config/crd/standard"))
-}
-
-/// GAIE CRD files of a release.
-pub fn gaie_crds(version: &str) -> Vec<PathBuf> {
-    yaml_files(go_module_dir("sigs.k8s.io/gateway-api-inference-extension", version).join("config/crd/bases"))
-}
-
-fn yaml_files(dir: PathBuf) -> Vec<PathBuf> {
-    let mut v: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|e| e == "yaml") && !p.ends_with("kustomization.yaml"))
-        .collect();
-    v.sort();
-    v
-}
 
 /// A stand-in for Istio's DestinationRule CRD (Istio's CRDs are not in the Go module cache);
 /// written here from the facts in DOMAIN.md: group networking.istio.io, served v1 (storage) and v1beta1.
@@ -66,44 +30,6 @@ spec:
     storage: false
     schema: {openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}}
 "#;
-
-/// Apply files with server-side apply (big CRDs do not fit client-side apply's annotation).
-pub fn apply_files(h: &Harness, files: &[PathBuf]) {
-    let mut args = vec!["apply".to_string(), "--server-side".into(), "--force-conflicts".into()];
-    for f in files {
-        args.push("-f".into());
-        args.push(f.display().to_string());
-    }
-    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
-    // Server-side apply is idempotent: a transient refusal while a freshly started API server is still
-    // warming up (seen once when several tests raced at start) is retried, a real one fails below.
-    let mut out = h.kubectl(&refs);
-    for _ in 0..3 {
-        if out.status.success() {
-            break;
-        }
-        eprintln!("kubectl apply failed, retrying in 2s: {}", String::from_utf8_lossy(&out.stderr));
-        std::thread::sleep(std::time::Duration::from_secs(2));
-        out = h.kubectl(&refs);
-    }
-    assert!(out.status.success(), "kubectl apply: {}", String::from_utf8_lossy(&out.stderr));
-}
-
-/// Wait until every CRD is Established. `kubectl wait` fails at once on a CRD created so recently that it
-/// has no `status.conditions` yet (".status.conditions accessor error: <nil> is of the type <nil>"): ask again.
-pub fn wait_established(h: &Harness) {
-    let started = std::time::Instant::now();
-    loop {
-        let out = h.kubectl(&["wait", "--for=condition=Established", "crd", "--all", "--timeout=120s"]);
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        if out.status.success() {
-            return;
-        }
-        let too_early = stderr.contains("accessor error") && started.elapsed() < std::time::Duration::from_secs(60);
-        assert!(too_early, "CRDs not established: {stderr}");
-        std::thread::sleep(std::time::Duration::from_millis(200));
-    }
-}
 
 /// The shared harness with the llm-d prerequisite's CRDs (Gateway API v1.3.0 standard, GAIE v1.0.1),
 /// the DestinationRule stand-in, and accepted GatewayClasses for istio, agentgateway and GKE.

@@ -19,6 +19,7 @@ mod mirror;
 mod pool;
 mod quickstart;
 mod run;
+mod upstream;
 mod version;
 
 use harness::{assert_success, harness};
