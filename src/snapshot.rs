@@ -695,12 +695,32 @@ impl Snapshot {
             }
             let ns = pool.metadata.ns();
             let Some(svc) = self.service(ns, &epp.name) else { continue };
+            // A picker with ready endpoints has synced its pool and pods, so it has the access it needs:
+            // only pickers that serve nothing are reviewed. A healthy fleet costs no review, and the
+            // requests stay bounded by the broken pickers, not by the pools.
+            if self.ready_endpoints(ns, &epp.name).is_some_and(|n| n > 0) {
+                continue;
+            }
             let selector = svc.spec.as_ref().and_then(|s| s.selector.clone()).unwrap_or_default();
             for template in self.templates_selected(ns, &selector) {
                 out.extend(self.picker_access_requests(ns, service_account_of(template), pool));
             }
         }
         out
+    }
+
+    /// Ready endpoints of Service `ns/name` in its EndpointSlices (a nil ready condition means
+    /// "unknown", which consumers treat as ready); None when EndpointSlices were not collected.
+    pub fn ready_endpoints(&self, ns: &str, name: &str) -> Option<usize> {
+        if !self.endpoint_slices.is_listed() {
+            return None;
+        }
+        let count = self
+            .endpoint_slices_of(ns, name)
+            .flat_map(|s| s.endpoints.iter().flatten())
+            .filter(|e| e.conditions.as_ref().and_then(|c| c.ready).unwrap_or(true))
+            .count();
+        Some(count)
     }
 
     /// The reviews of `requests` that the API server denied (requests never reviewed are not

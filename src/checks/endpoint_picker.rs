@@ -816,6 +816,8 @@ fn check_pool_group(ctx: &CheckContext) -> Vec<Issue> {
 /// E16: the picker's ServiceAccount lacks get/list/watch on its pool, the pool's pods or
 /// InferenceObjectives; its informers then fail with `… is forbidden` and it never learns the
 /// endpoints (the permissions the GAIE chart grants: config/charts/inferencepool/templates/rbac.yaml).
+/// Reviewed only for pickers without ready endpoints (`Snapshot::all_access_requests`): a ready
+/// picker has synced what it reads.
 fn check_picker_access(ctx: &CheckContext) -> Vec<Issue> {
     let snap = ctx.snapshot;
     let mut out = Vec::new();
@@ -1180,7 +1182,12 @@ status: {{replicas: {replicas}, availableReplicas: {available}}}
                 &format!("    spec:\n      serviceAccountName: {sa}\n      containers:"),
             );
         }
-        let mut snap = fixtures::snapshot(&docs(&[POOL, SERVICE, SLICE_READY, &dep]));
+        // Reviewed only while the picker serves no ready endpoint.
+        let not_ready = SLICE_READY.replace("ready: true", "ready: false");
+        assert_ne!(not_ready, SLICE_READY);
+        let mut snap = fixtures::snapshot(&docs(&[POOL, SERVICE, &not_ready, &dep]));
+        let ready = fixtures::snapshot(&docs(&[POOL, SERVICE, SLICE_READY, &dep]));
+        assert!(ready.all_access_requests().is_empty(), "a ready picker is not reviewed");
         let reviews = snap
             .all_access_requests()
             .into_iter()

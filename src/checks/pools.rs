@@ -169,15 +169,7 @@ pub(crate) fn epp_service_name(pool: &InferencePoolView) -> Option<&str> {
 /// Ready endpoints of Service `ns/name` in its EndpointSlices (a nil ready condition means
 /// "unknown", which consumers treat as ready); None when EndpointSlices were not collected.
 pub(crate) fn ready_endpoints(snap: &Snapshot, ns: &str, name: &str) -> Option<usize> {
-    if !snap.endpoint_slices.is_listed() {
-        return None;
-    }
-    let count = snap
-        .endpoint_slices_of(ns, name)
-        .flat_map(|s| s.endpoints.iter().flatten())
-        .filter(|e| e.conditions.as_ref().and_then(|c| c.ready).unwrap_or(true))
-        .count();
-    Some(count)
+    snap.ready_endpoints(ns, name)
 }
 
 /// HTTPRoutes with a backendRef of kind InferencePool (either group) naming this pool.

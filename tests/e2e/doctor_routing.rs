@@ -1238,12 +1238,15 @@ fn epp_004_picker_partly_available_is_a_warning() {
 
 #[test]
 fn epp_007_picker_service_account_may_not_read_pods() {
-    // The Role grants the pool but not pods: the picker's informer would log `pods is forbidden`.
-    let o = Opts::istio().patch(
-        "Role",
-        json!({"rules": [{"apiGroups": [V1, XK8S], "resources": ["inferencepools", "inferenceobjectives"],
-                          "verbs": ["get", "list", "watch"]}]}),
-    );
+    // The Role grants the pool but not pods: the picker's informer logs `pods is forbidden`, so it
+    // never becomes ready (only pickers without ready endpoints are reviewed).
+    let o = Opts::istio()
+        .patch(
+            "Role",
+            json!({"rules": [{"apiGroups": [V1, XK8S], "resources": ["inferencepools", "inferenceobjectives"],
+                              "verbs": ["get", "list", "watch"]}]}),
+        )
+        .patch("EndpointSlice", not_ready_endpoints());
     let h = cluster();
     let ns = h.namespace("epp-007");
     deploy(h, &ns, &o);
@@ -1271,9 +1274,15 @@ fn epp_007_picker_service_account_may_not_read_pods() {
         let out = h.kubectl(&args);
         assert!(out.status.success(), "{cmd}: {}", String::from_utf8_lossy(&out.stderr));
     }
-    let (r, v) = doctor_json(h, &ns, &[]);
+    let (_, v) = doctor_json(h, &ns, &[]);
     assert_no_code(&v, "LLMD-EPP-007", &ns);
-    r.expect_code(0);
+    // The picker still has to restart and become ready: EPP-003 stays until it does.
+    expect(&v, "LLMD-EPP-003", "error", ("Service", &ns, EPP), &["no ready endpoints"]);
+}
+
+/// The picker Service's only endpoint, not ready.
+fn not_ready_endpoints() -> Value {
+    json!({"endpoints": [{"addresses": ["10.244.1.10"], "conditions": {"ready": false, "serving": false, "terminating": false}}]})
 }
 
 #[test]
@@ -1294,6 +1303,10 @@ fn epp_007_picker_service_account_with_the_chart_grants_passes() {
          roleRef: {{apiGroup: rbac.authorization.k8s.io, kind: Role, name: read-all}}\n"
     );
     h.apply_yaml(&grant);
+    // A ready picker is not reviewed at all; one that serves nothing is, and needs the right to.
+    let patch = json!({"endpoints": not_ready_endpoints()["endpoints"]}).to_string();
+    let out = h.kubectl(&["patch", "endpointslice", &format!("{EPP}-e2e"), "-n", &ns, "--type=merge", "-p", &patch]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let kc = h.kubeconfig_viewer.to_str().unwrap();
     let r = llmd(&["doctor", "--kubeconfig", kc, "-n", &ns, "-o", "json"]);
     let v = r.json();
