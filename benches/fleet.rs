@@ -30,6 +30,7 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+use upstream::grpcroute_crd;
 
 const GWAPI: &str = "gateway.networking.k8s.io";
 const V1: &str = "inference.networking.k8s.io";
@@ -738,23 +739,6 @@ fn watch_memory(h: &Harness, secs: u64) {
 
 // ---------------------------------------------------------------------------------------------
 // The storedVersions migration.
-
-fn grpcroute_crd(storage: &str) -> String {
-    let version = |v: &str| {
-        format!(
-            "  - name: {v}\n    served: true\n    storage: {}\n    schema: {{openAPIV3Schema: {{type: object, x-kubernetes-preserve-unknown-fields: true}}}}\n",
-            v == storage
-        )
-    };
-    format!(
-        "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: grpcroutes.{GWAPI}\n  annotations:\n    \
-         api-approved.kubernetes.io: https://github.com/kubernetes-sigs/gateway-api/pull/2466\n    \
-         {GWAPI}/bundle-version: v1.3.0\n    {GWAPI}/channel: standard\n\
-         spec:\n  group: {GWAPI}\n  scope: Namespaced\n  names: {{kind: GRPCRoute, plural: grpcroutes, singular: grpcroute, listKind: GRPCRouteList}}\n  versions:\n{}{}",
-        version("v1alpha2"),
-        version("v1")
-    )
-}
 
 fn kubectl_out(h: &Harness, args: &[&str]) -> String {
     let out = h.kubectl(args);

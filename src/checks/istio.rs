@@ -620,17 +620,7 @@ spec: {selector: {app: qwen-epp}, ports: [{name: grpc-ext-proc, port: 9002}]}
 
     #[test]
     fn plaintext_picker_needs_no_rule() {
-        let dep = r#"
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: qwen-epp, namespace: llm}
-spec:
-  selector: {matchLabels: {app: qwen-epp}}
-  template:
-    metadata: {labels: {app: qwen-epp}}
-    spec: {containers: [{name: epp, args: [--pool-name=qwen, --secure-serving=false]}]}
-"#;
-        assert!(issues("LLMD-IST-001", &docs(&[BASE, dep])).is_empty());
+        assert!(issues("LLMD-IST-001", &docs(&[BASE, PLAINTEXT_PICKER])).is_empty());
     }
 
     #[test]

@@ -14,6 +14,7 @@ use crate::harness::{assert_success, Harness};
 use crate::lab::Lab;
 use crate::mirror::mirror;
 use crate::run::{llmd, llmd_command, run, Run};
+use crate::upstream::grpcroute_crd;
 use serde_json::{json, Value};
 use std::time::Instant;
 
@@ -436,24 +437,6 @@ fn leftover_admission_webhook_is_deleted_adm_003() {
     assert!(!has_code(&doctor_all(&h), "LLMD-ADM-003"));
     let r = doctor(&h, &["-A", "--fix=LLMD-ADM-003", "--yes"]);
     assert!(r.stdout.contains("nothing to fix"), "{}", r.stdout);
-}
-
-/// A GRPCRoute CRD written for this test (schema-less), storing `storage`, serving v1alpha2 and v1.
-fn grpcroute_crd(storage: &str) -> String {
-    let version = |v: &str| {
-        format!(
-            "  - name: {v}\n    served: true\n    storage: {}\n    schema: {{openAPIV3Schema: {{type: object, x-kubernetes-preserve-unknown-fields: true}}}}\n",
-            v == storage
-        )
-    };
-    format!(
-        "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: grpcroutes.{GWAPI}\n  annotations:\n    \
-         api-approved.kubernetes.io: https://github.com/kubernetes-sigs/gateway-api/pull/2466\n    \
-         {GWAPI}/bundle-version: v1.3.0\n    {GWAPI}/channel: standard\n\
-         spec:\n  group: {GWAPI}\n  scope: Namespaced\n  names: {{kind: GRPCRoute, plural: grpcroutes, singular: grpcroute, listKind: GRPCRouteList}}\n  versions:\n{}{}",
-        version("v1alpha2"),
-        version("v1")
-    )
 }
 
 fn stored_versions(h: &Harness) -> String {

@@ -78,3 +78,21 @@ pub fn wait_established(h: &Harness) {
         std::thread::sleep(std::time::Duration::from_millis(200));
     }
 }
+
+/// A stand-in GRPCRoute CRD written for the storedVersions migration (schema-less), storing `storage`, serving v1alpha2 and v1.
+pub fn grpcroute_crd(storage: &str) -> String {
+    let version = |v: &str| {
+        format!(
+            "  - name: {v}\n    served: true\n    storage: {}\n    schema: {{openAPIV3Schema: {{type: object, x-kubernetes-preserve-unknown-fields: true}}}}\n",
+            v == storage
+        )
+    };
+    format!(
+        "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: grpcroutes.gateway.networking.k8s.io\n  annotations:\n    \
+         api-approved.kubernetes.io: https://github.com/kubernetes-sigs/gateway-api/pull/2466\n    \
+         gateway.networking.k8s.io/bundle-version: v1.3.0\n    gateway.networking.k8s.io/channel: standard\n\
+         spec:\n  group: gateway.networking.k8s.io\n  scope: Namespaced\n  names: {{kind: GRPCRoute, plural: grpcroutes, singular: grpcroute, listKind: GRPCRouteList}}\n  versions:\n{}{}",
+        version("v1alpha2"),
+        version("v1")
+    )
+}
