@@ -274,8 +274,18 @@ fn plan_crd(b: &Bundle, desired: &Value, current: Option<&Value>, facts: &Cluste
         }
     }
 
-    // storedVersions the new CRD no longer defines make the API server refuse the update.
-    let view: Option<CrdView> = serde_json::from_value(current.clone()).ok();
+    // storedVersions the new CRD no longer defines make the API server refuse the update. An
+    // installed CRD whose shape cannot be read leaves that unknown: refuse rather than guess.
+    let view: CrdView = match crate::model::read_view(current) {
+        Ok(v) => v,
+        Err(e) => {
+            item.refusal = Some(Refusal {
+                reason: format!("the installed CRD {name} cannot be read ({e}), so whether its status.storedVersions allow the update is unknown"),
+                way_out: format!("inspect it with kubectl get crd {name} -o yaml, then rerun"),
+            });
+            return item;
+        }
+    };
     let desired_versions: Vec<(String, bool, bool)> = desired
         .pointer("/spec/versions")
         .and_then(Value::as_array)
@@ -292,40 +302,38 @@ fn plan_crd(b: &Bundle, desired: &Value, current: Option<&Value>, facts: &Cluste
         })
         .unwrap_or_default();
     let desired_storage = desired_versions.iter().find(|v| v.2).map_or("", |v| v.0.as_str());
-    if let Some(view) = view {
-        let stored = &view.status.stored_versions;
-        let missing: Vec<&str> =
-            stored.iter().filter(|s| !desired_versions.iter().any(|d| &d.0 == *s)).map(String::as_str).collect();
-        if let Some(first) = missing.first() {
-            let index = stored.iter().position(|s| s == first).unwrap_or(0);
-            let way_out = if view.storage_version() == Some(desired_storage) {
-                format!(
-                    "migrate the stored objects first: kubectl llmd doctor --fix=LLMD-CRD-009 (rewrites every {} at {desired_storage}, then sets status.storedVersions of {name} to [{desired_storage}]), then rerun",
-                    view.spec.names.kind
-                )
-            } else {
-                format!(
-                    "step through a release that stores {desired_storage} and still has {}: install it, run kubectl llmd doctor --fix=LLMD-CRD-009, then rerun",
-                    missing.join(", ")
-                )
-            };
-            item.refusal = Some(Refusal {
-                reason: format!(
-                    "status.storedVersions of {name} holds {}, which {} {to} no longer has: the API server would refuse the update ({})",
-                    missing.join(", "),
-                    b.kind.label(),
-                    crate::checks::crds::stored_version_refusal(facts.server_version.as_deref(), index, first)
-                ),
-                way_out,
-            });
-            return item;
-        }
-        for s in stored {
-            if desired_versions.iter().any(|d| &d.0 == s && !d.1) && s != desired_storage {
-                item.warnings.push(format!(
-                    "objects stored at {s} are no longer served by {to}; migrate them (kubectl llmd doctor --fix=LLMD-CRD-009) before a release drops {s}"
-                ));
-            }
+    let stored = &view.status.stored_versions;
+    let missing: Vec<&str> =
+        stored.iter().filter(|s| !desired_versions.iter().any(|d| &d.0 == *s)).map(String::as_str).collect();
+    if let Some(first) = missing.first() {
+        let index = stored.iter().position(|s| s == first).unwrap_or(0);
+        let way_out = if view.storage_version() == Some(desired_storage) {
+            format!(
+                "migrate the stored objects first: kubectl llmd doctor --fix=LLMD-CRD-009 (rewrites every {} at {desired_storage}, then sets status.storedVersions of {name} to [{desired_storage}]), then rerun",
+                view.spec.names.kind
+            )
+        } else {
+            format!(
+                "step through a release that stores {desired_storage} and still has {}: install it, run kubectl llmd doctor --fix=LLMD-CRD-009, then rerun",
+                missing.join(", ")
+            )
+        };
+        item.refusal = Some(Refusal {
+            reason: format!(
+                "status.storedVersions of {name} holds {}, which {} {to} no longer has: the API server would refuse the update ({})",
+                missing.join(", "),
+                b.kind.label(),
+                crate::checks::crds::stored_version_refusal(facts.server_version.as_deref(), index, first)
+            ),
+            way_out,
+        });
+        return item;
+    }
+    for s in stored {
+        if desired_versions.iter().any(|d| &d.0 == s && !d.1) && s != desired_storage {
+            item.warnings.push(format!(
+                "objects stored at {s} are no longer served by {to}; migrate them (kubectl llmd doctor --fix=LLMD-CRD-009) before a release drops {s}"
+            ));
         }
     }
     item
@@ -479,6 +487,22 @@ mod tests {
         let r = p.items[0].refusal.as_ref().expect("refused");
         assert!(r.reason.contains("storedVersions[0]: Invalid value: \"v1alpha2\""), "{}", r.reason);
         assert!(r.way_out.contains("kubectl llmd doctor --fix=LLMD-CRD-009"), "{}", r.way_out);
+    }
+
+    #[test]
+    fn an_installed_crd_that_cannot_be_read_is_refused_not_guessed() {
+        let name = "grpcroutes.gateway.networking.k8s.io";
+        let mut installed = crd(name, GW, "v1.1.0", &[("v1", true, true)], &["v1"]);
+        installed["status"]["storedVersions"] = serde_json::json!("v1");
+        let b = bundle(BundleKind::GatewayApi, "v1.3.0", vec![crd(name, GW, "v1.3.0", &[("v1", true, true)], &[])]);
+        let p = plan(&[installed], &[b], &ClusterFacts::default());
+        let r = p.items[0].refusal.as_ref().expect("refused");
+        assert!(
+            r.reason.contains(&format!("the installed CRD {name} cannot be read (status.storedVersions:")),
+            "{}",
+            r.reason
+        );
+        assert!(r.way_out.contains(&format!("kubectl get crd {name} -o yaml")), "{}", r.way_out);
     }
 
     #[test]
