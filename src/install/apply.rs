@@ -247,6 +247,13 @@ pub async fn delete(conn: &Connection, obj: &Value, dry_run: bool) -> Result<()>
 }
 
 /// A spinner on stderr, only on a terminal.
+/// Remove a spinner from the terminal (nothing when there is none).
+fn clear(pb: Option<indicatif::ProgressBar>) {
+    if let Some(pb) = pb {
+        pb.finish_and_clear();
+    }
+}
+
 pub fn spinner(message: String) -> Option<indicatif::ProgressBar> {
     if !std::io::stderr().is_terminal() {
         return None;
@@ -285,15 +292,11 @@ pub async fn wait_established(conn: &Connection, names: &[String], timeout: Dura
             pb.set_message(format!("waiting for {} CRD(s) to be Established", pending.len()));
         }
         if pending.is_empty() {
-            if let Some(pb) = pb {
-                pb.finish_and_clear();
-            }
+            clear(pb);
             return Ok(started.elapsed());
         }
         if started.elapsed() >= timeout {
-            if let Some(pb) = pb {
-                pb.finish_and_clear();
-            }
+            clear(pb);
             return Err(Failure::with_hint(
                 format!("CRDs not Established after {}s: {}", timeout.as_secs(), pending.join(", ")),
                 "check `kubectl get crd NAME -o yaml` (status.conditions NamesAccepted/Established), or raise --timeout",
@@ -374,15 +377,11 @@ pub async fn wait_control_plane(conn: &Connection, p: &Provider, timeout: Durati
             Some(Err(e)) => return Err(conn.explain(&format!("cannot read GatewayClass {class}"), &e)),
         };
         if available && accepted.as_deref() == Some("True") {
-            if let Some(pb) = pb {
-                pb.finish_and_clear();
-            }
+            clear(pb);
             return Ok(started.elapsed());
         }
         if started.elapsed() >= timeout {
-            if let Some(pb) = pb {
-                pb.finish_and_clear();
-            }
+            clear(pb);
             let mut why = Vec::new();
             if controller.is_empty() {
                 why.push(format!(

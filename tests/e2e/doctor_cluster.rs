@@ -9,7 +9,7 @@
 //!
 //! Upstream CRDs come from the Go module cache (Gateway API v1.3.0 / v1.5.1, GAIE v0.5.1 / v1.0.1 /
 //! v1.5.0). The hand-written CRDs are the GRPCRoute stand-in of the storedVersions scenario
-//! (`grpcroute_stand_in`): one CRD whose storage moves from v1alpha2 to v1 within a single test, as
+//! (`grpcroute_crd`): one CRD whose storage moves from v1alpha2 to v1 within a single test, as
 //! Gateway API v1.0 (experimental, v1alpha2) → v1.1 (storage v1) did upstream; and a Gateway CRD
 //! without a spec schema (`GATEWAY_STAND_IN`), so the API server serves a Gateway doctor cannot read.
 //!
@@ -29,6 +29,7 @@ use crate::fixtures::{
 use crate::harness::{assert_success, Harness};
 use crate::lab::{wait_policy_enforced, Lab};
 use crate::run::{llmd_command, run, Run};
+use crate::upstream::grpcroute_crd;
 use serde_json::{json, Value};
 use std::path::PathBuf;
 
@@ -435,27 +436,6 @@ fn bundle_skew_crd_007_and_channel_mix_crd_008() {
 // ---------------------------------------------------------------------------------------------
 // CRDs: storedVersions.
 
-/// A stand-in GRPCRoute CRD (not the upstream file): group gateway.networking.k8s.io, v1alpha2 and
-/// v1 served, storage `storage`, annotated as Gateway API v1.3.0 standard so doctor compares it
-/// with v1.3.0's grpcroutes (v1 only).
-fn grpcroute_stand_in(storage: &str) -> String {
-    let version = |v: &str| {
-        format!(
-            "  - name: {v}\n    served: true\n    storage: {}\n    schema: {{openAPIV3Schema: {{type: object, x-kubernetes-preserve-unknown-fields: true}}}}\n",
-            v == storage
-        )
-    };
-    format!(
-        "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: grpcroutes.gateway.networking.k8s.io\n  annotations:\n    \
-         kubectl-llmd.test/stand-in: \"GRPCRoute CRD written for tests (storage {storage})\"\n    \
-         api-approved.kubernetes.io: https://github.com/kubernetes-sigs/gateway-api/pull/2466\n    \
-         gateway.networking.k8s.io/bundle-version: v1.3.0\n    gateway.networking.k8s.io/channel: standard\n\
-         spec:\n  group: gateway.networking.k8s.io\n  scope: Namespaced\n  names: {{kind: GRPCRoute, plural: grpcroutes, singular: grpcroute, listKind: GRPCRouteList}}\n  versions:\n{}{}",
-        version("v1alpha2"),
-        version("v1")
-    )
-}
-
 #[test]
 fn stored_versions_block_the_upgrade_crd_009_and_crd_010() {
     let h = Lab::take();
@@ -464,14 +444,14 @@ fn stored_versions_block_the_upgrade_crd_009_and_crd_010() {
         .filter(|p| !p.ends_with("gateway.networking.k8s.io_grpcroutes.yaml"))
         .collect();
     install(&h, &files);
-    h.apply_yaml(&grpcroute_stand_in("v1alpha2"));
+    h.apply_yaml(&grpcroute_crd("v1alpha2"));
     wait_established(&h);
     let ns = h.namespace("lab-grpc");
     h.apply_yaml(&format!(
         "apiVersion: gateway.networking.k8s.io/v1alpha2\nkind: GRPCRoute\nmetadata:\n  name: legacy\n  namespace: {ns}\nspec: {{}}\n"
     ));
     // Switch storage to v1, keeping v1alpha2 served: the API server appends v1 to storedVersions.
-    h.apply_yaml(&grpcroute_stand_in("v1"));
+    h.apply_yaml(&grpcroute_crd("v1"));
     let out =
         h.kubectl(&["get", "crd", "grpcroutes.gateway.networking.k8s.io", "-o", "jsonpath={.status.storedVersions}"]);
     assert_success(&out, "kubectl get crd grpcroutes");

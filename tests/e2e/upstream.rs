@@ -79,7 +79,9 @@ pub fn wait_established(h: &Harness) {
     }
 }
 
-/// A stand-in GRPCRoute CRD written for the storedVersions migration (schema-less), storing `storage`, serving v1alpha2 and v1.
+/// A stand-in GRPCRoute CRD (not the upstream file, schema-less): group gateway.networking.k8s.io,
+/// v1alpha2 and v1 served, storage `storage`, annotated as Gateway API v1.3.0 standard (whose
+/// grpcroutes has v1 only), as Gateway API v1.0 (v1alpha2) → v1.1 (storage v1) did upstream.
 pub fn grpcroute_crd(storage: &str) -> String {
     let version = |v: &str| {
         format!(
@@ -89,6 +91,7 @@ pub fn grpcroute_crd(storage: &str) -> String {
     };
     format!(
         "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: grpcroutes.gateway.networking.k8s.io\n  annotations:\n    \
+         kubectl-llmd.test/stand-in: \"GRPCRoute CRD written for tests (storage {storage})\"\n    \
          api-approved.kubernetes.io: https://github.com/kubernetes-sigs/gateway-api/pull/2466\n    \
          gateway.networking.k8s.io/bundle-version: v1.3.0\n    gateway.networking.k8s.io/channel: standard\n\
          spec:\n  group: gateway.networking.k8s.io\n  scope: Namespaced\n  names: {{kind: GRPCRoute, plural: grpcroutes, singular: grpcroute, listKind: GRPCRouteList}}\n  versions:\n{}{}",
