@@ -16,9 +16,11 @@ mod hints;
 mod krew;
 mod lab;
 mod mirror;
+mod permissions;
 mod pool;
 mod quickstart;
 mod run;
+mod secrets;
 mod upstream;
 mod version;
 
