@@ -65,7 +65,6 @@ pub async fn missing_permissions(conn: &Connection, needed: &[Permission]) -> Re
             },
             ..Default::default()
         };
-        conn.count_request();
         let answer = api
             .create(&PostParams::default(), &review)
             .await
@@ -96,7 +95,6 @@ pub async fn api_for(conn: &Connection, obj: &Value) -> Result<(Api<DynamicObjec
     let kind = obj.get("kind").and_then(Value::as_str).unwrap_or("");
     let (group, version) = api_version.split_once('/').unwrap_or(("", api_version));
     let gvk = GroupVersionKind::gvk(group, version, kind);
-    conn.count_request();
     let (ar, _caps) = kube::discovery::pinned_kind(&conn.client, &gvk)
         .await
         .map_err(|e| conn.explain(&format!("cannot find the API of {kind} ({api_version})"), &e))?;
@@ -110,7 +108,6 @@ pub async fn api_for(conn: &Connection, obj: &Value) -> Result<(Api<DynamicObjec
 /// Every CRD of the cluster, as full objects.
 pub async fn list_crds(conn: &Connection) -> Result<Vec<Value>> {
     let api: Api<CustomResourceDefinition> = Api::all(conn.client.clone());
-    conn.count_request();
     let list = api.list(&ListParams::default()).await.map_err(|e| conn.explain("cannot list CRDs", &e))?;
     Ok(list
         .items
@@ -130,7 +127,6 @@ pub async fn get_objects(conn: &Connection, objects: &[&Value]) -> Result<Vec<Va
     for obj in objects {
         let (api, ar) = api_for(conn, obj).await?;
         let name = obj.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("");
-        conn.count_request();
         match api.get_opt(name).await {
             Ok(Some(found)) => {
                 let mut v = serde_json::to_value(found).unwrap_or(Value::Null);
@@ -174,7 +170,6 @@ pub async fn count_objects(conn: &Connection, crd: &Value) -> Result<usize> {
         if let Some(t) = &token {
             lp = lp.continue_token(t);
         }
-        conn.count_request();
         match api.list_metadata(&lp).await {
             Ok(page) => {
                 count += page.items.len();
@@ -221,12 +216,10 @@ pub async fn apply(conn: &Connection, obj: &Value, installed: Option<&Value>, dr
     if installed.and_then(|i| i.pointer("/metadata/annotations")).and_then(|a| a.get(LAST_APPLIED)).is_some() {
         let strip = serde_json::json!({"metadata": {"annotations": {LAST_APPLIED: null}}});
         let p = PatchParams { field_manager: Some(FIELD_MANAGER.into()), dry_run, ..Default::default() };
-        conn.count_request();
         api.patch(&name, &p, &Patch::Merge(&strip))
             .await
             .map_err(|e| conn.explain(&format!("cannot remove {LAST_APPLIED} from {} {name}{mode}", ar.kind), &e))?;
     }
-    conn.count_request();
     api.patch(&name, &params, &Patch::Apply(prepare(obj)))
         .await
         .map_err(|e| conn.explain(&format!("cannot apply {} {name}{mode}", ar.kind), &e))?;
@@ -238,7 +231,6 @@ pub async fn delete(conn: &Connection, obj: &Value, dry_run: bool) -> Result<()>
     let (api, ar) = api_for(conn, obj).await?;
     let name = obj.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("");
     let dp = DeleteParams { dry_run, ..DeleteParams::default() };
-    conn.count_request();
     match api.delete(name, &dp).await {
         Ok(_) => Ok(()),
         Err(kube::Error::Api(s)) if s.code == 404 => Ok(()),
@@ -277,7 +269,6 @@ pub async fn wait_established(conn: &Connection, names: &[String], timeout: Dura
     loop {
         let mut still = Vec::new();
         for name in &pending {
-            conn.count_request();
             let crd = api.get_opt(name).await.map_err(|e| conn.explain(&format!("cannot read CRD {name}"), &e))?;
             let established = crd
                 .and_then(|c| c.status)
@@ -340,7 +331,6 @@ pub async fn wait_control_plane(conn: &Connection, p: &Provider, timeout: Durati
         None => format!("waiting for {} to be available", p.name),
     });
     loop {
-        conn.count_request();
         let list = deployments
             .list(&Default::default())
             .await
@@ -357,7 +347,6 @@ pub async fn wait_control_plane(conn: &Connection, p: &Provider, timeout: Durati
         let lookup = match own_class {
             None => None,
             Some(c) => {
-                conn.count_request();
                 Some(classes.get_opt(c).await)
             }
         };
