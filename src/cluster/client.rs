@@ -39,6 +39,8 @@ pub struct Connection {
     pub namespace: String,
     /// What the client layer counted (requests, continuation pages, retries; for -v).
     pub counters: Arc<Counters>,
+    /// What discovery said so far (each API group is asked once per run).
+    pub discovery: Arc<super::write::Discovery>,
 }
 
 impl Connection {
@@ -228,7 +230,7 @@ pub async fn connect(flags: &Settings) -> Result<Connection> {
         .map_err(|e| explain_kube_error("cannot create a client", &server, &e))?
         .with_layer(&ClientLayer::new(counters.clone(), timeout))
         .build();
-    Ok(Connection { client, server, context: context_name, namespace, counters })
+    Ok(Connection { client, server, context: context_name, namespace, counters, discovery: Arc::default() })
 }
 
 fn context_not_found(context: &str, files: &str, kubeconfig: &Kubeconfig) -> Failure {

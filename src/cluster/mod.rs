@@ -3,6 +3,7 @@
 pub mod client;
 pub mod error;
 pub mod layer;
+pub mod write;
 
 pub use client::{connect, Connection, Settings};
 pub use error::{classify, Class};
