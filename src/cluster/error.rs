@@ -64,9 +64,7 @@ fn transport(err: &(dyn std::error::Error + 'static)) -> Class {
                 K::ConnectionRefused | K::HostUnreachable | K::NetworkUnreachable | K::AddrNotAvailable => {
                     return Class::Unreachable
                 }
-                K::ConnectionReset | K::ConnectionAborted | K::BrokenPipe | K::UnexpectedEof => {
-                    return Class::Reset
-                }
+                K::ConnectionReset | K::ConnectionAborted | K::BrokenPipe | K::UnexpectedEof => return Class::Reset,
                 // rustls reports handshake failures as InvalidData wrapping a rustls::Error (found below).
                 _ => {}
             }

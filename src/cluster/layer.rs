@@ -195,8 +195,9 @@ where
             loop {
                 let Some(again) = next.take() else { return result };
                 let outcome = match &result {
-                    Ok(resp) if resp.status() == StatusCode::TOO_MANY_REQUESTS
-                        || resp.status() == StatusCode::SERVICE_UNAVAILABLE =>
+                    Ok(resp)
+                        if resp.status() == StatusCode::TOO_MANY_REQUESTS
+                            || resp.status() == StatusCode::SERVICE_UNAVAILABLE =>
                     {
                         let retry_after = resp
                             .headers()
@@ -295,10 +296,13 @@ mod tests {
         assert!(!connection_broken(refused.as_ref()));
     }
 
+    /// One scripted answer: a status with its Retry-After, or a transport error.
+    type Answer = Result<(u16, Option<&'static str>), std::io::ErrorKind>;
+
     /// A tiny in-process server: answers each request with the next scripted result.
     #[derive(Clone)]
     struct Scripted {
-        answers: Arc<Mutex<Vec<Result<(u16, Option<&'static str>), std::io::ErrorKind>>>>,
+        answers: Arc<Mutex<Vec<Answer>>>,
         seen: Arc<Mutex<Vec<String>>>,
     }
 
@@ -330,7 +334,7 @@ mod tests {
     async fn run(
         method: Method,
         uri: &str,
-        answers: Vec<Result<(u16, Option<&'static str>), std::io::ErrorKind>>,
+        answers: Vec<Answer>,
         budget: Option<Duration>,
     ) -> (Result<u16, String>, Vec<String>, Arc<Counters>) {
         let server = Scripted { answers: Arc::new(Mutex::new(answers)), seen: Arc::default() };

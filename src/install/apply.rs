@@ -2,8 +2,8 @@
 //! (dry run first), delete, and wait for CRDs to be Established.
 
 use crate::catalog::providers::Provider;
-pub use crate::cluster::write::{api_for, Permission, FIELD_MANAGER};
 use crate::cluster::write;
+pub use crate::cluster::write::{api_for, Permission, FIELD_MANAGER};
 use crate::cluster::Connection;
 use crate::error::{Failure, Result};
 use crate::model::{condition, groups, Condition};
@@ -188,9 +188,8 @@ pub async fn wait_established(conn: &Connection, names: &[String], timeout: Dura
         }
         let left = timeout.saturating_sub(started.elapsed());
         let cond = kube::runtime::wait::conditions::is_crd_established();
-        let done = write::await_condition(conn, api.clone(), name, left, cond, &format!("CRD {name}"))
-            .await
-            .map_err(|e| {
+        let done =
+            write::await_condition(conn, api.clone(), name, left, cond, &format!("CRD {name}")).await.map_err(|e| {
                 clear(pb.clone());
                 Failure::from(e)
             })?;

@@ -59,7 +59,9 @@ fn forward(mut client: TcpStream, log: &Mutex<Vec<String>>) {
 fn install_dry_run(h: &crate::harness::Harness, env: &[(&str, &str)]) -> Run {
     let mut cmd = llmd_command(&["gateway", "install", "--crds-only", "--dry-run"]);
     cmd.env("KUBECONFIG", &h.kubeconfig_admin).env("LLMD_CRDS_BASE_URL", &mirror().base);
-    for var in ["HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy", "NO_PROXY", "no_proxy"] {
+    for var in
+        ["HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy", "NO_PROXY", "no_proxy"]
+    {
         cmd.env_remove(var);
     }
     for (k, v) in env {
