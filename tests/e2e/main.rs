@@ -18,6 +18,7 @@ mod lab;
 mod mirror;
 mod permissions;
 mod pool;
+mod proxy;
 mod quickstart;
 mod run;
 mod secrets;
