@@ -4,8 +4,7 @@
 //! Nothing here builds a client: exec plugins and credential files are never run or read.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use llmd::cli::GlobalFlags;
-use llmd::cluster::client::{check_selection, default_namespace, fleet_contexts, load_kubeconfig};
+use llmd::cluster::client::{check_selection, default_namespace, fleet_contexts, load_kubeconfig, Settings};
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else { return };
@@ -19,12 +18,12 @@ fuzz_target!(|data: &[u8]| {
         paths.push(path);
     }
     let name = |i: usize| parts.get(i).filter(|s| !s.is_empty()).map(|s| s.to_string());
-    let flags = GlobalFlags {
+    let flags = Settings {
         kubeconfig: Some(paths[0].clone()),
         context: name(2),
         cluster: name(3),
         user: name(4),
-        ..GlobalFlags::default()
+        ..Settings::default()
     };
     if let Ok(merged) = load_kubeconfig(&paths) {
         let _ = check_selection(&merged, "fuzz", &flags);

@@ -209,7 +209,7 @@ pub async fn connect(flags: &Settings) -> Result<Connection> {
 /// Check `--context`, `--cluster` and `--user` against the merged kubeconfig (read from `files`, named in
 /// errors) as kubectl does, without contacting anything; returns the context in effect ("" when none is
 /// needed because both --cluster and --user are given). Pure, so the fuzz target `kubeconfig` drives it.
-pub fn check_selection(kubeconfig: &Kubeconfig, files: &str, flags: &GlobalFlags) -> Result<String> {
+pub fn check_selection(kubeconfig: &Kubeconfig, files: &str, flags: &Settings) -> Result<String> {
     let context_name = flags.context.clone().or_else(|| kubeconfig.current_context.clone()).unwrap_or_default();
     if let Some(ctx) = &flags.context {
         if !kubeconfig.contexts.iter().any(|c| &c.name == ctx) {
