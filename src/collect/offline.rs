@@ -671,7 +671,11 @@ items:
             let f = read_objects(&deep, "deep.yaml").expect_err("deep nesting");
             assert!(f.message.starts_with("invalid YAML in deep.yaml: "), "{}", f.message);
             assert!(!f.message.contains('\n'), "one line: {}", f.message);
-            assert!(f.message.contains("recursion limit exceeded") || f.message.contains("budget breached"), "{}", f.message);
+            assert!(
+                f.message.contains("recursion limit exceeded") || f.message.contains("budget breached"),
+                "{}",
+                f.message
+            );
         }
         // Bounded, not instant: an unoptimised test build expands up to the 250,000-node budget (~7 s under
         // load); the release binary refuses it far sooner (fuzz target `manifests`).

@@ -436,7 +436,7 @@ fn permission_matrix() {
 fn admin_installs_and_uninstalls_on_the_lab() {
     let h = crate::lab::Lab::take();
     let admin = h.kubeconfig_admin.clone();
-    let r = llmd_as(&admin, &Cmd::Install.args("default")[..3].iter().cloned().collect::<Vec<_>>());
+    let r = llmd_as(&admin, &Cmd::Install.args("default")[..3]);
     r.expect_code(0);
     assert!(r.stdout.contains("+ gatewayclasses.gateway.networking.k8s.io"), "{}", r.stdout);
     let out = h.kubectl(&["get", "crd", "-o", "name"]);
