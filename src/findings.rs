@@ -63,7 +63,7 @@ pub struct Finding {
     pub fixable: bool,
     /// What `doctor --fix` does about it, when a repair is automated (not part of the JSON output).
     #[serde(skip)]
-    pub repair: Option<crate::fix::Repair>,
+    pub repair: Option<crate::repair::Repair>,
 }
 
 /// Result of one check.

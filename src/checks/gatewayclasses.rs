@@ -5,7 +5,7 @@ use super::{Check, CheckContext, Issue};
 use crate::catalog::providers::{provider_for_controller, InferenceSwitch, Provider, ProviderId, PROVIDERS};
 use crate::catalog::releases::parse_version;
 use crate::findings::Category;
-use crate::fix::{ControllerUpgrade, Op, Repair};
+use crate::repair::{ControllerUpgrade, Op, Repair};
 use crate::model::{condition, groups, GatewayClassView, ObjectRef};
 use crate::snapshot::{service_account_of, Collected, Kind, Snapshot, ENVOY_GATEWAY_CONFIG};
 use k8s_openapi::api::apps::v1::Deployment;

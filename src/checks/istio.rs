@@ -10,7 +10,7 @@ use super::{Check, CheckContext, Issue};
 use crate::catalog::providers::{is_istio_family, provider};
 use crate::catalog::{provider_for_controller, ProviderId};
 use crate::findings::Category;
-use crate::fix::{Op, Repair};
+use crate::repair::{Op, Repair};
 use crate::model::{groups, ClientTls, DestinationRuleView, InferencePoolView, ObjectRef, DEFAULT_EPP_PORT};
 use crate::snapshot::{Kind, Snapshot};
 use serde_json::json;

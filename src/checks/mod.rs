@@ -3,7 +3,7 @@
 
 use crate::catalog::Profile;
 use crate::findings::{Category, CheckResult, CheckStatus, Finding, Severity};
-use crate::fix::Repair;
+use crate::repair::Repair;
 use crate::model::ObjectRef;
 use crate::snapshot::{Kind, Snapshot};
 

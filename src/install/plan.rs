@@ -323,7 +323,7 @@ fn plan_crd(b: &Bundle, desired: &Value, current: Option<&Value>, facts: &Cluste
                 "status.storedVersions of {name} holds {}, which {} {to} no longer has: the API server would refuse the update ({})",
                 missing.join(", "),
                 b.kind.label(),
-                crate::checks::crds::stored_version_refusal(facts.server_version.as_deref(), index, first)
+                crate::catalog::stored_version_refusal(facts.server_version.as_deref(), index, first)
             ),
             way_out,
         });
