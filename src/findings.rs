@@ -146,4 +146,12 @@ impl Report {
     pub fn worst(&self) -> Option<Severity> {
         self.findings.iter().map(|f| f.severity).max()
     }
+
+    /// The exit status of a run with this report: 1 when a finding reaches `threshold` (None: never), else 0.
+    pub fn exit_status(&self, threshold: Option<Severity>) -> u8 {
+        match (self.worst(), threshold) {
+            (Some(w), Some(t)) if w >= t => 1,
+            _ => 0,
+        }
+    }
 }

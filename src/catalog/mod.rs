@@ -7,6 +7,6 @@ pub mod providers;
 pub mod releases;
 
 pub use bundles::{stored_version_refusal, BundleKind};
-pub use profiles::{resolve_profile, Profile};
+pub use profiles::{profile_from_env, resolve_profile, Profile};
 pub use providers::{provider_for_controller, Provider, ProviderId, PROVIDERS};
 pub use releases::*;

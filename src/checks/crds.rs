@@ -3,11 +3,11 @@
 //! storedVersions that block an upgrade, stale CRDs and objects left on removed APIs.
 
 use super::{Check, CheckContext, Issue};
+use crate::catalog::BundleKind;
 use crate::catalog::{self, annotations, CrdFact, GaieRelease, GatewayApiRelease, Profile};
 use crate::findings::Category;
-use crate::repair::Repair;
-use crate::catalog::BundleKind;
 use crate::model::{groups, CrdView, ObjectRef};
+use crate::repair::Repair;
 use crate::snapshot::{Kind, Snapshot};
 use semver::Version;
 use std::collections::BTreeMap;

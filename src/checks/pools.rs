@@ -5,8 +5,8 @@
 use super::{Check, CheckContext, Issue};
 use crate::catalog::{parse_version, provider_for_controller, Profile};
 use crate::findings::Category;
-use crate::repair::{Op, Repair};
 use crate::model::{groups, HttpRouteView, InferencePoolView, ObjectRef, PoolApi, DEFAULT_EPP_PORT};
+use crate::repair::{Op, Repair};
 use crate::snapshot::{Kind, Snapshot};
 use serde_json::json;
 

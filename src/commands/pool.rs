@@ -2,9 +2,7 @@
 
 use crate::cli::{GlobalFlags, OutputFormat, PoolStatusArgs};
 use crate::cluster::{connect, Connection};
-use crate::commands::doctor::{
-    fleet_contexts_for, for_each_context, inspect, problem, profile_from, within_request_timeout,
-};
+use crate::commands::doctor::{fleet_contexts_for, for_each_context, inspect, problem, within_request_timeout};
 use crate::error::{Failure, Result};
 use crate::fleet::{ContextPools, FleetPools, Verdict, SCHEMA_VERSION};
 use crate::model::groups;
@@ -30,7 +28,7 @@ pub async fn run(global: &GlobalFlags, args: &PoolStatusArgs) -> Result<ExitCode
     if args.fleet.is_fleet() {
         return run_fleet(global, args).await;
     }
-    let profile = profile_from(args.profile.as_deref())?;
+    let profile = crate::catalog::profile_from_env(args.profile.as_deref())?;
     let conn = connect(global).await?;
     let namespace = if global.all_namespaces { None } else { Some(conn.namespace.clone()) };
     let style = Style::detect(global.no_color);
@@ -57,13 +55,13 @@ pub async fn run(global: &GlobalFlags, args: &PoolStatusArgs) -> Result<ExitCode
             }
         }
         if watch.is_some() && std::io::stdout().is_terminal() {
-            print_stdout("\x1b[2J\x1b[H");
+            print_stdout("\x1b[2J\x1b[H")?;
             // The collector's warnings were just cleared from the screen: say them again.
             for u in &snapshot.unreadable {
                 eprintln!("warning: {}", u.warning());
             }
         }
-        print_pools(global, args, &pools, namespace.as_deref(), style);
+        print_pools(global, args, &pools, namespace.as_deref(), style)?;
         tracing::info!("rendered in {:.0} ms (routing and rendering)", started.elapsed().as_secs_f64() * 1000.0);
         let Some(feed) = watch.as_mut() else { return Ok(ExitCode::SUCCESS) };
         tokio::select! {
@@ -71,12 +69,18 @@ pub async fn run(global: &GlobalFlags, args: &PoolStatusArgs) -> Result<ExitCode
             _ = tokio::signal::ctrl_c() => return Ok(ExitCode::SUCCESS),
         }
         if !std::io::stdout().is_terminal() {
-            print_stdout("\n");
+            print_stdout("\n")?;
         }
     }
 }
 
-fn print_pools(global: &GlobalFlags, args: &PoolStatusArgs, pools: &[PoolStatus], ns: Option<&str>, style: Style) {
+fn print_pools(
+    global: &GlobalFlags,
+    args: &PoolStatusArgs,
+    pools: &[PoolStatus],
+    ns: Option<&str>,
+    style: Style,
+) -> Result<()> {
     match global.output {
         OutputFormat::Json => print_stdout(&to_json(&PoolList { pools })),
         OutputFormat::Yaml => print_stdout(&to_yaml(&PoolList { pools })),
@@ -88,10 +92,11 @@ fn print_pools(global: &GlobalFlags, args: &PoolStatusArgs, pools: &[PoolStatus]
                     Some(n) => eprintln!("No InferencePools found in namespace {n}."),
                     None => eprintln!("No InferencePools found."),
                 }
+                Ok(())
             } else if args.tree || args.name.is_some() {
-                print_stdout(&render_tree(pools, style));
+                print_stdout(&render_tree(pools, style))
             } else {
-                print_stdout(&render_table(pools, ns.is_none(), global.output == OutputFormat::Wide));
+                print_stdout(&render_table(pools, ns.is_none(), global.output == OutputFormat::Wide))
             }
         }
     }
@@ -113,7 +118,7 @@ async fn run_fleet(global: &GlobalFlags, args: &PoolStatusArgs) -> Result<ExitCo
         return Err(Failure::with_hint(format!("{flag} cannot be combined with --contexts or --all-contexts"), *hint));
     }
     let contexts = fleet_contexts_for(global, &args.fleet)?;
-    let profile = profile_from(args.profile.as_deref())?;
+    let profile = crate::catalog::profile_from_env(args.profile.as_deref())?;
     let rows = for_each_context(global, &contexts, |one| {
         let (profile, wanted) = (profile.clone(), args.name.clone());
         async move {
@@ -166,13 +171,13 @@ async fn run_fleet(global: &GlobalFlags, args: &PoolStatusArgs) -> Result<ExitCo
     }
     let fleet = FleetPools { schema_version: SCHEMA_VERSION, contexts: rows };
     match global.output {
-        OutputFormat::Json => print_stdout(&to_json(&fleet)),
-        OutputFormat::Yaml => print_stdout(&to_yaml(&fleet)),
+        OutputFormat::Json => print_stdout(&to_json(&fleet))?,
+        OutputFormat::Yaml => print_stdout(&to_yaml(&fleet))?,
         _ => print_stdout(&render_fleet_table(
             &fleet.contexts,
             global.all_namespaces,
             global.output == OutputFormat::Wide,
-        )),
+        ))?,
     }
     Ok(if failed { ExitCode::from(2) } else { ExitCode::SUCCESS })
 }

@@ -10,7 +10,6 @@ pub mod apply;
 pub mod controller;
 pub mod diff;
 pub mod migrate;
-pub mod run;
 
 use crate::findings::{Finding, Report};
 use crate::repair::{merge_repair, same_target};
@@ -95,8 +94,8 @@ pub fn build_plan(report: &Report, filter: &CodeFilter) -> Plan {
 mod tests {
     use super::*;
     use crate::catalog::{BundleKind, ProviderId};
-    use crate::model::ObjectRef;
     use crate::findings::{Category, Severity};
+    use crate::model::ObjectRef;
     use serde_json::json;
 
     fn finding(code: &str, repair: Option<Repair>) -> Finding {
