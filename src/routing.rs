@@ -2,9 +2,6 @@
 //! endpoint picker → pods, with the findings that break each link. Pure: built from a Snapshot and
 //! the doctor Report, so `pool status` and `doctor` can never disagree.
 
-use crate::checks::endpoint_picker::epp_workloads;
-use crate::checks::model_servers::is_ready;
-use crate::checks::pools::{epp_service_name, has_v1_twin, pool_object, route_gateways, routes_referencing};
 use crate::findings::{Category, Finding, Report, Severity};
 use crate::model::{is_true, InferencePoolView, ObjectRef, PoolApi};
 use crate::snapshot::Snapshot;
@@ -111,8 +108,8 @@ pub fn pool_statuses(snap: &Snapshot, report: &Report) -> Vec<PoolStatus> {
 
 fn pool_status(snap: &Snapshot, report: &FindingsByObject, pool: &InferencePoolView) -> PoolStatus {
     let ns = pool.metadata.ns();
-    let routes = routes_referencing(snap, pool);
-    let mut gateway_keys: Vec<(String, String)> = routes.iter().flat_map(|r| route_gateways(r)).collect();
+    let routes = snap.routes_referencing(pool);
+    let mut gateway_keys: Vec<(String, String)> = routes.iter().flat_map(|r| r.gateways()).collect();
     gateway_keys.sort();
     gateway_keys.dedup();
     let gateways: Vec<_> = gateway_keys.iter().filter_map(|(gns, gname)| snap.gateway(gns, gname)).collect();
@@ -121,30 +118,30 @@ fn pool_status(snap: &Snapshot, report: &FindingsByObject, pool: &InferencePoolV
         routes.iter().filter(|r| r.status.parents.iter().any(|p| is_true(&p.conditions, "Accepted"))).count();
 
     // Endpoint picker.
-    let svc_name = epp_service_name(pool).unwrap_or("").to_string();
+    let svc_name = pool.epp_service_name().unwrap_or("").to_string();
     let svc = snap.service(ns, &svc_name);
     let epp_ready = snap
         .endpoint_slices_of(ns, &svc_name)
         .flat_map(|s| s.endpoints.iter().flatten())
         .filter(|e| e.conditions.as_ref().and_then(|c| c.ready).unwrap_or(false))
         .count();
-    let deployments = svc.map(|s| epp_workloads(snap, s)).unwrap_or_default();
+    let deployments = svc.map(|s| snap.picker_workloads(s)).unwrap_or_default();
     let desired: usize = deployments.iter().map(|d| d.desired.max(0) as usize).sum();
 
     // Model servers.
     let pods: Vec<_> = snap.pods_matching(ns, &pool.selector).collect();
-    let ready_pods = pods.iter().filter(|p| is_ready(p)).count();
+    let ready_pods = pods.iter().filter(|p| p.is_ready()).count();
 
     // The tree, bottom-up.
     let pod_nodes: Vec<Node> = pods
         .iter()
         .map(|p| {
             let name = p.metadata.name.clone().unwrap_or_default();
-            let detail = if is_ready(p) { "Ready" } else { "not Ready" }.to_string();
+            let detail = if p.is_ready() { "Ready" } else { "not Ready" }.to_string();
             let mut pod = node(ObjectRef::new("Pod", "", ns, &name), detail, report, vec![]);
             // A pod that is not Ready gets no traffic. Marked, not broken: the pool is broken only when
             // no pod is Ready (the Pods node and LLMD-POD-002 say so), so its status stays as it was.
-            if !is_ready(p) {
+            if !p.is_ready() {
                 pod.health = Health::Warning;
             }
             pod
@@ -154,7 +151,7 @@ fn pool_status(snap: &Snapshot, report: &FindingsByObject, pool: &InferencePoolV
         .iter()
         .map(|d| node(d.object(), format!("{}/{} available", d.available, d.desired), report, vec![]))
         .collect();
-    let pool_ref = pool_object(pool);
+    let pool_ref = pool.object_ref();
     let epp_port = pool.endpoint_picker.as_ref().and_then(|e| e.port);
     let mut pool_children = Vec::new();
     if !svc_name.is_empty() {
@@ -189,7 +186,7 @@ fn pool_status(snap: &Snapshot, report: &FindingsByObject, pool: &InferencePoolV
         let gw_ref = ObjectRef::new("Gateway", crate::model::groups::GATEWAY, gw.metadata.ns(), &gw.metadata.name);
         let route_nodes: Vec<Node> = routes
             .iter()
-            .filter(|r| route_gateways(r).iter().any(|(n, m)| n == gw.metadata.ns() && m == &gw.metadata.name))
+            .filter(|r| r.gateways().iter().any(|(n, m)| n == gw.metadata.ns() && m == &gw.metadata.name))
             .map(|r| {
                 let rule = r
                     .spec
@@ -222,7 +219,7 @@ fn pool_status(snap: &Snapshot, report: &FindingsByObject, pool: &InferencePoolV
         }
     }
     // Routes whose Gateway is missing still show, straight under the pool's chain.
-    for r in routes.iter().filter(|r| route_gateways(r).iter().all(|(n, m)| snap.gateway(n, m).is_none())) {
+    for r in routes.iter().filter(|r| r.gateways().iter().all(|(n, m)| snap.gateway(n, m).is_none())) {
         let route_ref = ObjectRef::new("HTTPRoute", crate::model::groups::GATEWAY, r.metadata.ns(), &r.metadata.name);
         tree.push(node(route_ref, "no Gateway found".into(), report, vec![pool_node.clone()]));
     }
@@ -237,7 +234,7 @@ fn pool_status(snap: &Snapshot, report: &FindingsByObject, pool: &InferencePoolV
                 }
             },
         );
-    let needs_migration = pool.api == PoolApi::V1Alpha2 && !has_v1_twin(snap, pool);
+    let needs_migration = pool.api == PoolApi::V1Alpha2 && !snap.has_v1_twin(pool);
     PoolStatus {
         namespace: ns.to_string(),
         name: pool.metadata.name.clone(),

@@ -3,6 +3,7 @@
 use super::gateway::{LabelSelector, RouteParentStatus};
 use super::groups;
 use super::meta::Meta;
+use super::ObjectRef;
 use super::read_view;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -148,6 +149,18 @@ impl RawPoolStatus {
 }
 
 impl InferencePoolView {
+    /// The pool as findings name it.
+    pub fn object_ref(&self) -> ObjectRef {
+        ObjectRef::new("InferencePool", self.api.group(), self.metadata.ns(), &self.metadata.name)
+    }
+
+    /// The name of the endpoint picker Service the pool names (a core Service reference only).
+    pub fn epp_service_name(&self) -> Option<&str> {
+        let epp = self.endpoint_picker.as_ref()?;
+        let core = epp.group.is_empty() || epp.group == "core";
+        (core && epp.kind == "Service" && !epp.name.is_empty()).then_some(epp.name.as_str())
+    }
+
     /// Build from a raw object of either API, known by its apiVersion. A field that does not fit
     /// is an error naming it ("spec.targetPorts[0].number: invalid type: …").
     pub fn from_value(v: &serde_json::Value) -> Result<Self, String> {
