@@ -283,3 +283,177 @@ fn first_broken_link(tree: &[Node]) -> Option<String> {
     }
     None
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::fixtures::{snapshot, POOL_V1};
+    use crate::findings::Finding;
+
+    /// GatewayClass → Gateway (Programmed) → HTTPRoute (Accepted) → pool llm/qwen → EPP Service with
+    /// one ready endpoint and its Deployment → two model-server pods; `ready` says whether pod m-1 is.
+    fn chain(ready: bool) -> String {
+        let pod = |name: &str, ready: bool| {
+            format!(
+                "apiVersion: v1\nkind: Pod\nmetadata: {{name: {name}, namespace: llm, labels: {{app: qwen}}}}\n\
+                 spec: {{containers: [{{name: vllm, image: vllm}}]}}\n\
+                 status: {{phase: Running, conditions: [{{type: Ready, status: \"{}\"}}]}}\n",
+                if ready { "True" } else { "False" }
+            )
+        };
+        format!(
+            r#"{POOL_V1}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: GatewayClass
+metadata: {{name: istio}}
+spec: {{controllerName: istio.io/gateway-controller}}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {{name: gw, namespace: llm}}
+spec:
+  gatewayClassName: istio
+  listeners: [{{name: http, port: 80, protocol: HTTP}}]
+status:
+  conditions: [{{type: Programmed, status: "True"}}]
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {{name: route, namespace: llm}}
+spec:
+  parentRefs: [{{name: gw}}]
+  rules: [{{backendRefs: [{{group: inference.networking.k8s.io, kind: InferencePool, name: qwen}}]}}]
+status:
+  parents: [{{parentRef: {{name: gw}}, controllerName: istio.io/gateway-controller, conditions: [{{type: Accepted, status: "True"}}]}}]
+---
+apiVersion: v1
+kind: Service
+metadata: {{name: qwen-epp, namespace: llm}}
+spec: {{selector: {{app: qwen-epp}}, ports: [{{port: 9002}}]}}
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {{name: qwen-epp-abc, namespace: llm, labels: {{kubernetes.io/service-name: qwen-epp}}}}
+addressType: IPv4
+endpoints: [{{addresses: [10.0.0.5], conditions: {{ready: true}}}}]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {{name: qwen-epp, namespace: llm}}
+spec:
+  replicas: 1
+  selector: {{matchLabels: {{app: qwen-epp}}}}
+  template:
+    metadata: {{labels: {{app: qwen-epp}}}}
+    spec: {{containers: [{{name: epp, image: epp}}]}}
+status: {{replicas: 1, readyReplicas: 1, availableReplicas: 1}}
+---
+{}---
+{}"#,
+            pod("m-0", true),
+            pod("m-1", ready)
+        )
+    }
+
+    fn error_on(object: ObjectRef, code: &str, category: Category) -> Finding {
+        Finding {
+            code: code.into(),
+            severity: Severity::Error,
+            category,
+            object,
+            message: "m".into(),
+            hint: "h".into(),
+            fixable: false,
+            repair: None,
+        }
+    }
+
+    fn report(findings: Vec<Finding>) -> Report {
+        Report::new("test".into(), "profile".into(), vec![], findings)
+    }
+
+    /// The picture of the one pool of `yaml` under `findings`.
+    fn picture(yaml: &str, findings: Vec<Finding>) -> PoolStatus {
+        let mut all = pool_statuses(&snapshot(yaml), &report(findings));
+        assert_eq!(all.len(), 1, "one pool expected");
+        all.remove(0)
+    }
+
+    /// Kind/name of each node, depth first, indented by depth.
+    fn outline(nodes: &[Node], depth: usize, out: &mut Vec<String>) {
+        for n in nodes {
+            out.push(format!("{}{} {}", "  ".repeat(depth), n.object.kind, n.object.name));
+            outline(&n.children, depth + 1, out);
+        }
+    }
+
+    #[test]
+    fn a_healthy_chain_is_ready_from_class_to_pods() {
+        let p = picture(&chain(true), vec![]);
+        assert_eq!(p.status, "Ready");
+        assert_eq!((p.gateways, p.routes), (Count { ready: 1, total: 1 }, Count { ready: 1, total: 1 }));
+        assert_eq!((p.epp, p.endpoints), (Count { ready: 1, total: 1 }, Count { ready: 2, total: 2 }));
+        assert_eq!(
+            (p.epp_service.as_str(), p.epp_port, p.target_ports.as_slice()),
+            ("qwen-epp", Some(9002), &[8000][..])
+        );
+        let mut lines = Vec::new();
+        outline(&p.tree, 0, &mut lines);
+        assert_eq!(
+            lines,
+            [
+                "GatewayClass istio",
+                "  Gateway gw",
+                "    HTTPRoute route",
+                "      InferencePool qwen",
+                "        Service qwen-epp",
+                "          Deployment qwen-epp",
+                "        Pods app=qwen",
+                "          Pod m-0",
+                "          Pod m-1",
+            ]
+        );
+        assert!(!p.needs_migration);
+    }
+
+    #[test]
+    fn one_pod_not_ready_is_marked_but_the_chain_stays_ready() {
+        let p = picture(&chain(false), vec![]);
+        assert_eq!(p.status, "Ready");
+        assert_eq!(p.endpoints, Count { ready: 1, total: 2 });
+    }
+
+    #[test]
+    fn the_first_broken_link_from_the_top_is_named_with_its_code() {
+        let gw = ObjectRef::new("Gateway", crate::model::groups::GATEWAY, "llm", "gw");
+        let pool = ObjectRef::new("InferencePool", crate::model::groups::INFERENCE, "llm", "qwen");
+        // An error on the pool alone: the link named is the pool's area.
+        let p = picture(&chain(true), vec![error_on(pool.clone(), "LLMD-POOL-001", Category::Pools)]);
+        assert_eq!(p.status, "pool not accepted (LLMD-POOL-001)");
+        // Errors on the Gateway and the pool: the Gateway comes first on the way down.
+        let p = picture(
+            &chain(true),
+            vec![
+                error_on(pool, "LLMD-POD-002", Category::ModelServers),
+                error_on(gw, "LLMD-GW-001", Category::Gateways),
+            ],
+        );
+        assert_eq!(p.status, "Gateway not ready (LLMD-GW-001)");
+    }
+
+    #[test]
+    fn no_ready_pod_missing_class_and_missing_route_are_said_in_words() {
+        let not_ready = chain(true).replace("type: Ready, status: \"True\"", "type: Ready, status: \"False\"");
+        assert_eq!(picture(&not_ready, vec![]).status, "no ready model servers");
+
+        let no_class = chain(true)
+            .replace("kind: GatewayClass\nmetadata: {name: istio}", "kind: GatewayClass\nmetadata: {name: other}");
+        assert_eq!(picture(&no_class, vec![]).status, "GatewayClass not found");
+
+        // The route names another pool: the pool's chain ends at the pool itself.
+        let unrouted = chain(true).replace("kind: InferencePool, name: qwen", "kind: InferencePool, name: other");
+        let p = picture(&unrouted, vec![]);
+        assert_eq!((p.status.as_str(), p.routes.total, p.tree.len()), ("no HTTPRoute", 0, 1));
+    }
+}

@@ -4,10 +4,10 @@ use crate::model::*;
 use k8s_openapi::api::admissionregistration::v1::{ValidatingAdmissionPolicy, ValidatingWebhookConfiguration};
 use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
 use k8s_openapi::api::core::v1::{Container, PodTemplateSpec, Service};
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
-use std::collections::BTreeMap;
 use k8s_openapi::api::discovery::v1::EndpointSlice;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::Serialize;
+use std::collections::BTreeMap;
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
@@ -786,7 +786,6 @@ impl Snapshot {
             .map(PickerWorkload::from_stateful_set);
         deployments.chain(sets).collect()
     }
-
 }
 
 /// The Service's pod selector (empty: selects nothing).
@@ -854,7 +853,12 @@ impl PickerWorkload<'_> {
 
     /// The workload as findings name it.
     pub fn object(&self) -> ObjectRef {
-        ObjectRef::new(self.kind, "apps", self.meta.namespace.as_deref().unwrap_or(""), self.meta.name.as_deref().unwrap_or(""))
+        ObjectRef::new(
+            self.kind,
+            "apps",
+            self.meta.namespace.as_deref().unwrap_or(""),
+            self.meta.name.as_deref().unwrap_or(""),
+        )
     }
 
     /// The kubectl resource word: "deployment" or "statefulset".

@@ -4,10 +4,7 @@
 //! E16 (the EPP ServiceAccount's RBAC on pods/inferencepools) is LLMD-EPP-007: it reads the
 //! SubjectAccessReviews the live collector made (`Kind::SaAccess`), so it is skipped offline.
 
-use super::pools::{
-    effective_pools, epp_port_patch, epp_port_repair, pool_patch, pool_path,
-    ready_endpoints,
-};
+use super::pools::{effective_pools, epp_port_patch, epp_port_repair, pool_patch, pool_path, ready_endpoints};
 use super::{Check, CheckContext, Issue};
 use crate::catalog::parse_version;
 use crate::findings::Category;

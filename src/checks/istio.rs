@@ -211,7 +211,8 @@ fn is_istio_gateway(snap: &Snapshot, ns: &str, name: &str) -> bool {
 
 /// The Istio Gateway serving a pool: a parent of a route to it, else one in the pool's namespace.
 fn istio_gateway_for(snap: &Snapshot, pool: &InferencePoolView) -> Option<String> {
-    let via_route = snap.routes_referencing(pool)
+    let via_route = snap
+        .routes_referencing(pool)
         .into_iter()
         .flat_map(|r| r.gateways())
         .find(|(ns, name)| is_istio_gateway(snap, ns, name));

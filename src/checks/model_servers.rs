@@ -98,7 +98,6 @@ fn uniform_other_port(pool: &InferencePoolView, pods: &[&PodView]) -> Option<i64
     common.filter(|c| !pool.target_ports.contains(c))
 }
 
-
 /// Why a pod is not ready, as `kubectl get pods` would show it (CrashLoopBackOff, Pending…).
 fn not_ready_reason(p: &PodView) -> String {
     let Some(status) = &p.status else { return "no status".into() };

@@ -394,7 +394,8 @@ fn check_accepted(ctx: &CheckContext) -> Vec<Issue> {
             let gw_name = &parent.parent_ref.name;
             let hint = match c.reason.as_str() {
                 "HTTPRouteNotAccepted" => {
-                    let routes: Vec<String> = snap.routes_referencing(pool)
+                    let routes: Vec<String> = snap
+                        .routes_referencing(pool)
                         .iter()
                         .map(|r| format!("httproute/{} -n {}", r.metadata.name, r.metadata.ns()))
                         .collect();

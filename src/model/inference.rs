@@ -3,8 +3,8 @@
 use super::gateway::{LabelSelector, RouteParentStatus};
 use super::groups;
 use super::meta::Meta;
-use super::ObjectRef;
 use super::read_view;
+use super::ObjectRef;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
