@@ -13,6 +13,7 @@ use crate::cli::{
 };
 use crate::cluster::{connect, Connection};
 use crate::collect::cluster::collect_cluster;
+use crate::collect::kinds;
 use crate::error::{Failure, Result};
 use crate::findings::CheckStatus;
 use crate::install::apply::{self, Permission, FIELD_MANAGER};
@@ -67,8 +68,9 @@ fn out(line: impl AsRef<str>) -> Result<()> {
     print_stdout(&format!("{}\n", line.as_ref()))
 }
 
-const CRD_RESOURCE: &str = "customresourcedefinitions";
-const APIEXT: &str = "apiextensions.k8s.io";
+/// CRDs, as the kinds table names them.
+const CRD_RESOURCE: &str = kinds::CRDS.plural;
+const APIEXT: &str = kinds::CRDS.group;
 
 // ---------------------------------------------------------------------------------------------
 // install

@@ -2,16 +2,18 @@
 
 use crate::cli::{GlobalFlags, OutputFormat, PoolStatusArgs};
 use crate::cluster::{connect, Connection};
+use crate::collect::kinds::{self, ROUTING_CHAIN};
 use crate::commands::doctor::{fleet_contexts_for, for_each_context, inspect, problem, within_request_timeout};
 use crate::error::{Failure, Result};
 use crate::fleet::{ContextPools, FleetPools, Verdict, SCHEMA_VERSION};
-use crate::model::groups;
+use crate::model::CrdView;
 use crate::render::graph::{render_dot, render_mermaid};
 use crate::render::pool::{render_fleet_table, render_table, render_tree};
 use crate::render::{print_stdout, to_json, to_yaml, Style};
 use crate::routing::{pool_statuses, PoolStatus};
 use futures::StreamExt;
-use kube::api::{Api, ApiResource, DynamicObject};
+use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+use kube::api::{Api, DynamicObject};
 use kube::runtime::watcher;
 use serde::Serialize;
 use std::io::IsTerminal;
@@ -199,51 +201,116 @@ fn context_failed(
     }
 }
 
+/// Why one watch of the change feed failed (the stream goes on unless the kind is not installed).
+#[derive(Debug, thiserror::Error)]
+enum WatchError {
+    /// The CRD of a custom kind could not be read to pick the version to watch.
+    #[error("get customresourcedefinitions {resource}: {source}")]
+    Crd {
+        resource: String,
+        #[source]
+        source: kube::Error,
+    },
+    /// The watch itself failed (listing, starting or during the watch).
+    #[error("watch {resource}: {source}")]
+    Watch {
+        resource: String,
+        #[source]
+        source: watcher::Error,
+    },
+}
+
+impl WatchError {
+    /// The API server's answer, when the failure was one.
+    fn status(&self) -> Option<&kube::core::Status> {
+        match self {
+            WatchError::Crd { source: kube::Error::Api(s), .. } => Some(s),
+            WatchError::Watch { source, .. } => match source {
+                watcher::Error::InitialListFailed(kube::Error::Api(s))
+                | watcher::Error::WatchStartFailed(kube::Error::Api(s))
+                | watcher::Error::WatchFailed(kube::Error::Api(s)) => Some(s),
+                watcher::Error::WatchError(s) => Some(s),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    /// The kind is not installed (404): its stream ends quietly.
+    fn not_installed(&self) -> bool {
+        self.status().is_some_and(|s| s.is_not_found())
+    }
+
+    /// The user may not watch (or read) it.
+    fn forbidden(&self) -> bool {
+        self.status().is_some_and(|s| s.is_forbidden())
+    }
+}
+
+type ChangeStream = futures::stream::BoxStream<'static, std::result::Result<bool, WatchError>>;
+
 /// Watches on every kind in the routing chain, merged: yields once per burst of changes.
 struct ChangeFeed {
-    events: futures::stream::SelectAll<futures::stream::BoxStream<'static, std::result::Result<bool, String>>>,
+    events: futures::stream::SelectAll<ChangeStream>,
 }
 
 impl ChangeFeed {
+    /// One watch per kind of `kinds::ROUTING_CHAIN`, each at the version the collector reads (a
+    /// custom kind's CRD is read first to pick one it serves).
     fn start(conn: &Connection, namespace: Option<&str>) -> Self {
-        let kinds: [(&str, &str, &str, &str); 8] = [
-            (groups::INFERENCE, "v1", "InferencePool", "inferencepools"),
-            (groups::INFERENCE_X, "v1alpha2", "InferencePool", "inferencepools"),
-            (groups::GATEWAY, "v1", "HTTPRoute", "httproutes"),
-            (groups::GATEWAY, "v1", "Gateway", "gateways"),
-            ("", "v1", "Service", "services"),
-            ("discovery.k8s.io", "v1", "EndpointSlice", "endpointslices"),
-            ("apps", "v1", "Deployment", "deployments"),
-            ("", "v1", "Pod", "pods"),
-        ];
         let mut events = futures::stream::SelectAll::new();
-        for (group, version, kind, plural) in kinds {
-            let api_version = if group.is_empty() { version.to_string() } else { format!("{group}/{version}") };
-            let ar = ApiResource {
-                group: group.into(),
-                version: version.into(),
-                api_version,
-                kind: kind.into(),
-                plural: plural.into(),
+        for info in ROUTING_CHAIN.iter().filter_map(|(slot, group)| kinds::lookup(*slot, group)) {
+            let (client, namespace) = (conn.client.clone(), namespace.map(str::to_string));
+            let resource = info.resource();
+            let version = {
+                let (client, resource) = (client.clone(), resource.clone());
+                async move {
+                    if !info.custom {
+                        return Ok(info.versions.first().map(|v| v.to_string()));
+                    }
+                    let crds: Api<CustomResourceDefinition> = Api::all(client);
+                    let preferred = info.versions.first().map(|v| v.to_string());
+                    match crds.get_opt(&resource).await {
+                        // Not installed: nothing to watch.
+                        Ok(None) => Ok(None),
+                        Ok(Some(crd)) => match crd_view(&crd) {
+                            Ok(view) => Ok(info.versions_for(Some(&[view])).into_iter().next()),
+                            Err(why) => {
+                                tracing::warn!("CRD {resource} cannot be read ({why}): watching {preferred:?}");
+                                Ok(preferred)
+                            }
+                        },
+                        // Without access to CRDs, watch the version we prefer (as the collector probes).
+                        Err(kube::Error::Api(s)) if s.is_forbidden() => Ok(preferred),
+                        Err(source) => Err(WatchError::Crd { resource, source }),
+                    }
+                }
             };
-            let api: Api<DynamicObject> = match namespace {
-                Some(ns) => Api::namespaced_with(conn.client.clone(), ns, &ar),
-                None => Api::all_with(conn.client.clone(), &ar),
-            };
-            let resource = format!("{plural}.{group}");
-            // true = a real change after the initial listing; errors for kinds that are not installed
-            // (404) end that one stream quietly.
-            let stream = watcher(api, watcher::Config::default())
-                .map(move |e| match e {
-                    Ok(watcher::Event::Apply(_) | watcher::Event::Delete(_)) => Ok(true),
-                    Ok(_) => Ok(false),
-                    Err(err) => Err(format!("watch {resource}: {err}")),
+            let stream = futures::stream::once(version)
+                .flat_map(move |chosen| -> ChangeStream {
+                    let version = match chosen {
+                        Err(e) => return futures::stream::once(async { Err(e) }).boxed(),
+                        // Not installed: nothing to watch.
+                        Ok(None) => return futures::stream::empty().boxed(),
+                        Ok(Some(v)) => v,
+                    };
+                    let ar = info.api_resource(&version);
+                    let api: Api<DynamicObject> = match &namespace {
+                        Some(ns) if info.namespaced => Api::namespaced_with(client.clone(), ns, &ar),
+                        _ => Api::all_with(client.clone(), &ar),
+                    };
+                    let resource = resource.clone();
+                    // true = a real change after the initial listing.
+                    watcher(api, watcher::Config::default())
+                        .map(move |e| match e {
+                            Ok(watcher::Event::Apply(_) | watcher::Event::Delete(_)) => Ok(true),
+                            Ok(_) => Ok(false),
+                            Err(source) => Err(WatchError::Watch { resource: resource.clone(), source }),
+                        })
+                        .boxed()
                 })
-                .take_while(|r| {
-                    let go_on =
-                        !matches!(r, Err(e) if e.contains("404") || e.contains("not found") || e.contains("NotFound"));
-                    futures::future::ready(go_on)
-                })
+                // A kind that is not installed (404) ends its stream quietly.
+                .take_while(|r| futures::future::ready(!matches!(r, Err(e) if e.not_installed())))
                 .boxed();
             events.push(stream);
         }
@@ -256,11 +323,12 @@ impl ChangeFeed {
             match self.events.next().await {
                 Some(Ok(true)) => break,
                 Some(Ok(false)) => continue,
-                Some(Err(e)) if e.contains("403") || e.to_lowercase().contains("forbidden") => {
+                Some(Err(e)) if e.forbidden() => {
                     return Err(Failure::with_hint(
                         format!("cannot {e}"),
                         "watching needs the watch verb on every kind in the chain",
-                    ))
+                    )
+                    .caused_by(e))
                 }
                 Some(Err(e)) => {
                     tracing::debug!("{e}");
@@ -278,4 +346,9 @@ impl ChangeFeed {
             }
         }
     }
+}
+
+/// A CRD as the kinds table reads it (served versions).
+fn crd_view(crd: &CustomResourceDefinition) -> std::result::Result<CrdView, String> {
+    crate::model::read_view(&serde_json::to_value(crd).map_err(|e| e.to_string())?)
 }
