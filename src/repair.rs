@@ -207,12 +207,31 @@ fn unescape(token: &str) -> String {
     token.replace("~1", "/").replace("~0", "~")
 }
 
+/// Why an op cannot be applied to the object as read (it changed since it was diagnosed).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum OpError {
+    #[error("empty path in {0}")]
+    EmptyPath(String),
+    #[error("{0} is not an array index")]
+    NotAnIndex(String),
+    #[error("{path}: {token} is not an array index")]
+    TokenNotAnIndex { path: String, token: String },
+    #[error("{0} does not exist any more")]
+    Gone(String),
+    #[error("{0} does not lead to an object")]
+    NotAnObject(String),
+    #[error("{0} is not a list")]
+    NotAList(String),
+    #[error("{0} runs through a value that is not an object")]
+    ThroughScalar(String),
+}
+
 /// Apply ops to an object (pure). Fails when a path runs through something that is not an object
 /// or array, or indexes past the end of an array (the object changed since it was diagnosed).
-pub fn apply_ops(object: &mut Value, ops: &[Op]) -> Result<(), String> {
+pub fn apply_ops(object: &mut Value, ops: &[Op]) -> Result<(), OpError> {
     for op in ops {
         let tokens: Vec<String> = op.path().trim_start_matches('/').split('/').map(unescape).collect();
-        let (last, parents) = tokens.split_last().ok_or_else(|| format!("empty path in {op:?}"))?;
+        let (last, parents) = tokens.split_last().ok_or_else(|| OpError::EmptyPath(format!("{op:?}")))?;
         let mut cur = &mut *object;
         for t in parents {
             cur = step(cur, t, op.path())?;
@@ -226,18 +245,18 @@ pub fn apply_ops(object: &mut Value, ops: &[Op]) -> Result<(), String> {
                     m.insert(last.clone(), value.clone());
                 }
                 Value::Array(a) => {
-                    let i: usize = last.parse().map_err(|_| format!("{} is not an array index", op.path()))?;
-                    let slot = a.get_mut(i).ok_or_else(|| format!("{} does not exist any more", op.path()))?;
+                    let i: usize = last.parse().map_err(|_| OpError::NotAnIndex(op.path().to_string()))?;
+                    let slot = a.get_mut(i).ok_or_else(|| OpError::Gone(op.path().to_string()))?;
                     *slot = value.clone();
                 }
-                _ => return Err(format!("{} does not lead to an object", op.path())),
+                _ => return Err(OpError::NotAnObject(op.path().to_string())),
             },
             Op::Push { value, .. } => {
                 let arr = step(cur, last, op.path())?;
                 if arr.is_null() {
                     *arr = Value::Array(Vec::new());
                 }
-                let a = arr.as_array_mut().ok_or_else(|| format!("{} is not a list", op.path()))?;
+                let a = arr.as_array_mut().ok_or_else(|| OpError::NotAList(op.path().to_string()))?;
                 if !a.contains(value) {
                     a.push(value.clone());
                 }
@@ -247,17 +266,19 @@ pub fn apply_ops(object: &mut Value, ops: &[Op]) -> Result<(), String> {
     Ok(())
 }
 
-fn step<'a>(cur: &'a mut Value, token: &str, path: &str) -> Result<&'a mut Value, String> {
+fn step<'a>(cur: &'a mut Value, token: &str, path: &str) -> Result<&'a mut Value, OpError> {
     if cur.is_null() {
         *cur = Value::Object(Default::default());
     }
     match cur {
         Value::Object(m) => Ok(m.entry(token.to_string()).or_insert(Value::Null)),
         Value::Array(a) => {
-            let i: usize = token.parse().map_err(|_| format!("{path}: {token} is not an array index"))?;
-            a.get_mut(i).ok_or_else(|| format!("{path} does not exist any more"))
+            let i: usize = token
+                .parse()
+                .map_err(|_| OpError::TokenNotAnIndex { path: path.to_string(), token: token.to_string() })?;
+            a.get_mut(i).ok_or_else(|| OpError::Gone(path.to_string()))
         }
-        _ => Err(format!("{path} runs through a value that is not an object")),
+        _ => Err(OpError::ThroughScalar(path.to_string())),
     }
 }
 

@@ -28,7 +28,11 @@ pub async fn run(global: &GlobalFlags, args: &DoctorArgs, raw_codes: &str) -> Re
     }
     let known: Vec<&str> = checks::all().iter().map(|c| c.code).collect();
     let filter = CodeFilter::parse(raw_codes, &known).map_err(|e| {
-        Failure::with_hint(e, "name codes as doctor prints them, comma-separated: --fix=LLMD-RT-006,LLMD-CRD-009")
+        Failure::with_hint(
+            e.to_string(),
+            "name codes as doctor prints them, comma-separated: --fix=LLMD-RT-006,LLMD-CRD-009",
+        )
+        .caused_by(e)
     })?;
     let profile = profile_from_env(args.profile.as_deref())?;
     let conn = connect(global).await?;

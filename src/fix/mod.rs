@@ -20,6 +20,15 @@ pub const FIELD_MANAGER: &str = "kubectl-llmd";
 // moved: remove after 13a/13b merge
 pub use crate::repair::{apply_ops, merge_union, object_ref, touched_fields, Change, ControllerUpgrade, Op, Repair};
 
+/// A `--fix=CODES` value that names no check.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CodeFilterError {
+    #[error("unknown check code {0:?} in --fix")]
+    Unknown(String),
+    #[error("--fix= names no code")]
+    Empty,
+}
+
 /// Which findings `--fix` may repair.
 #[derive(Debug, Clone, PartialEq)]
 pub enum CodeFilter {
@@ -30,7 +39,7 @@ pub enum CodeFilter {
 impl CodeFilter {
     /// Parse `--fix[=CODES]`: "all" (the bare flag) or comma-separated codes; "RT-006" means LLMD-RT-006.
     /// Unknown codes are refused with the list of repairable ones.
-    pub fn parse(raw: &str, known: &[&str]) -> Result<Self, String> {
+    pub fn parse(raw: &str, known: &[&str]) -> Result<Self, CodeFilterError> {
         if raw.trim().eq_ignore_ascii_case("all") {
             return Ok(CodeFilter::All);
         }
@@ -39,12 +48,12 @@ impl CodeFilter {
             let up = part.to_ascii_uppercase();
             let code = if up.starts_with("LLMD-") { up } else { format!("LLMD-{up}") };
             if !known.contains(&code.as_str()) {
-                return Err(format!("unknown check code {part:?} in --fix"));
+                return Err(CodeFilterError::Unknown(part.to_string()));
             }
             codes.insert(code);
         }
         if codes.is_empty() {
-            return Err("--fix= names no code".into());
+            return Err(CodeFilterError::Empty);
         }
         Ok(CodeFilter::Only(codes))
     }
