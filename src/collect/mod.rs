@@ -69,7 +69,7 @@ impl Snapshot {
             kind,
             kind_name: obj.get("kind").and_then(Value::as_str).unwrap_or_default().to_string(),
             object: describe(obj),
-            error,
+            error: error.to_string(),
         })
     }
 

@@ -350,5 +350,6 @@ impl ChangeFeed {
 
 /// A CRD as the kinds table reads it (served versions).
 fn crd_view(crd: &CustomResourceDefinition) -> std::result::Result<CrdView, String> {
-    crate::model::read_view(&serde_json::to_value(crd).map_err(|e| e.to_string())?)
+    let value = serde_json::to_value(crd).map_err(|e| e.to_string())?;
+    crate::model::read_view(&value).map_err(|e| e.to_string())
 }

@@ -163,7 +163,7 @@ impl InferencePoolView {
 
     /// Build from a raw object of either API, known by its apiVersion. A field that does not fit
     /// is an error naming it ("spec.targetPorts[0].number: invalid type: …").
-    pub fn from_value(v: &serde_json::Value) -> Result<Self, String> {
+    pub fn from_value(v: &serde_json::Value) -> Result<Self, super::ViewError> {
         let api_version = v.get("apiVersion").and_then(|a| a.as_str()).unwrap_or("");
         if api_version.split('/').next() == Some(groups::INFERENCE) {
             let RawPool { metadata, spec, status } = read_view::<RawPool<RawSpecV1>>(v)?;
@@ -211,7 +211,7 @@ pub struct InferenceObjectiveView {
 
 impl InferenceObjectiveView {
     /// Build from a raw object; a field that does not fit is an error naming it.
-    pub fn from_value(v: &serde_json::Value) -> Result<Self, String> {
+    pub fn from_value(v: &serde_json::Value) -> Result<Self, super::ViewError> {
         #[derive(Deserialize, Default)]
         #[serde(rename_all = "camelCase", default)]
         struct Raw {
