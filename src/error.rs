@@ -80,50 +80,6 @@ impl std::error::Error for Failure {
 /// Result type of every command.
 pub type Result<T, E = Failure> = std::result::Result<T, E>;
 
-/// Turn a kube error into a one-line failure naming the action and the server.
-pub fn explain_kube_error(action: &str, server: &str, err: &kube::Error) -> Failure {
-    use kube::Error as E;
-    match err {
-        E::Api(status) if status.is_forbidden() => Failure::with_hint(
-            format!("{action} on {server}: forbidden: {}", status.message),
-            "ask a cluster administrator for the missing permission, or choose another --context/--user",
-        ),
-        E::Api(status) if status.code == 401 => Failure::with_hint(
-            format!("{action} on {server}: unauthorized: the credentials were rejected (expired or invalid)"),
-            "refresh your credentials (e.g. log in again) or pick another --context/--user",
-        ),
-        E::Api(status) => Failure::new(format!(
-            "{action} on {server}: the server answered {} {}: {}",
-            status.code, status.reason, status.message
-        )),
-        E::Auth(e) => Failure::with_hint(
-            format!("{action} on {server}: could not obtain credentials: {e}"),
-            "check the user entry of your kubeconfig (token, client certificate or exec plugin)",
-        ),
-        other => {
-            let mut cause = root_cause(other);
-            if cause.contains("deadline has elapsed") {
-                cause = "no answer within the request timeout".into();
-            }
-            let lower = cause.to_lowercase();
-            let hint = if lower.contains("timed out") || lower.contains("elapsed") || lower.contains("timeout") {
-                "the server did not answer in time: check that it is up and reachable, or raise --request-timeout"
-            } else if lower.contains("refused")
-                || lower.contains("dns")
-                || lower.contains("resolve")
-                || lower.contains("unreachable")
-            {
-                "the server is unreachable: check that the cluster is running and the kubeconfig's server address"
-            } else if lower.contains("certificate") || lower.contains("tls") || lower.contains("handshake") {
-                "TLS failed: check certificate-authority-data in your kubeconfig"
-            } else {
-                "check that the cluster is running and reachable with `kubectl cluster-info`"
-            };
-            Failure::with_hint(format!("{action} on {server}: {cause}"), hint)
-        }
-    }
-}
-
 /// The innermost, most specific message of an error chain, flattened to one line.
 pub fn root_cause(err: &(dyn std::error::Error + 'static)) -> String {
     let mut parts: Vec<String> = vec![err.to_string()];

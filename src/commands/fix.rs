@@ -35,7 +35,7 @@ pub async fn run(global: &GlobalFlags, args: &DoctorArgs, raw_codes: &str) -> Re
         .caused_by(e)
     })?;
     let profile = profile_from_env(args.profile.as_deref())?;
-    let conn = connect(global).await?;
+    let conn = connect(&global.into()).await?;
     let scope = if global.all_namespaces { None } else { global.namespace.clone() };
     let snapshot = collect_cluster(&conn, scope.as_deref()).await?;
     let report = diagnose(&snapshot, &profile, conn.context.clone());
@@ -58,7 +58,7 @@ pub async fn run(global: &GlobalFlags, args: &DoctorArgs, raw_codes: &str) -> Re
             None => CrdSource::upstream(args.crds_base_url.as_deref()),
         },
         cluster_facts: cluster_facts(&snapshot),
-        helm: find_helm(args.helm.as_deref()).map(|path| Helm::new(path, global)),
+        helm: find_helm(args.helm.as_deref()).map(|path| Helm::new(path, &global.into())),
         chart_source: args.chart_source.clone(),
         provider: args.provider.map(|p| p.id()),
         profile: profile.clone(),

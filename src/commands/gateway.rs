@@ -3,6 +3,7 @@
 //! refuses what would fail or lose data, and verifies the result with doctor's checks.
 
 use crate::catalog::providers::{provider, InferenceSwitch, Provider, ProviderId, PROVIDERS};
+use crate::catalog::BundleKind;
 use crate::catalog::{annotations, Profile, SAFE_UPGRADES_POLICY};
 use crate::checks::diagnose;
 use crate::checks::gatewayclasses::{
@@ -11,19 +12,20 @@ use crate::checks::gatewayclasses::{
 use crate::cli::{
     GatewayCommand, GatewayInstallArgs, GatewayStatusArgs, GatewayUninstallArgs, GlobalFlags, OutputFormat, ProviderArg,
 };
+use crate::cluster::write::{Permission, FIELD_MANAGER};
 use crate::cluster::{connect, Connection};
 use crate::collect::cluster::collect_cluster;
 use crate::collect::kinds;
 use crate::error::{Failure, Result};
 use crate::findings::CheckStatus;
-use crate::install::apply::{self, Permission, FIELD_MANAGER};
+use crate::install::apply;
 use crate::install::crds::{self, CrdPlan};
 use crate::install::helm::{self, Helm};
 use crate::install::report::{
     self, BundleRead, ControlPlaneReport, CrdReport, InstallReport, Outcome, ReleaseAction, ReleaseReport, Removal,
     UninstallReport, VerifyFinding, VerifyItem,
 };
-use crate::install::source::{Bundle, BundleKind, CrdSource};
+use crate::install::source::{Bundle, CrdSource};
 use crate::model::condition;
 use crate::render::{print_stdout, to_json, to_yaml, Style, FAIL, PASS, WARN};
 use crate::snapshot::Snapshot;
@@ -166,7 +168,7 @@ async fn install_with(
         return Ok(ExitCode::SUCCESS);
     }
 
-    let conn = connect(global).await?;
+    let conn = connect(&global.into()).await?;
     rep.context = conn.context.clone();
     let style = Style::detect(global.no_color);
     // GKE manages its CRDs (Gateway API with the cluster's Gateway API channel, InferencePool built in
@@ -338,7 +340,7 @@ async fn install_control_plane(
     let steps = helm::steps(p, version, args.chart_source.as_deref())?;
     let helm_path = helm::find_helm(args.helm.as_deref());
     let releases = match &helm_path {
-        Some(path) => Helm::new(path.clone(), global).list().await?,
+        Some(path) => Helm::new(path.clone(), &global.into()).list().await?,
         None => Vec::new(),
     };
     let ours = helm::provider_releases(p, &releases);
@@ -424,7 +426,7 @@ async fn install_control_plane(
             format!("install helm or pass --helm PATH, or run these commands yourself:\n  {}", cmds.join("\n  ")),
         ));
     };
-    let helm = Helm::new(helm_path, global);
+    let helm = Helm::new(helm_path, &global.into());
     for (i, step) in steps.iter().enumerate() {
         eprintln!("running: {}", step.command_line());
         let ran = helm.install(step).await;
@@ -764,10 +766,10 @@ pub fn render_status(s: &GatewayStatus, style: Style) -> String {
 }
 
 async fn status(global: &GlobalFlags, args: &GatewayStatusArgs) -> Result<ExitCode> {
-    let conn = connect(global).await?;
+    let conn = connect(&global.into()).await?;
     let snap = collect_cluster(&conn, None).await?;
     let releases = match helm::find_helm(args.helm.as_deref()) {
-        Some(path) => Helm::new(path, global).list().await.unwrap_or_else(|f| {
+        Some(path) => Helm::new(path, &global.into()).list().await.unwrap_or_else(|f| {
             eprintln!("warning: helm releases not listed: {}", f.message);
             Vec::new()
         }),
@@ -815,7 +817,7 @@ async fn uninstall_with(
     lines: Lines,
     rep: &mut UninstallReport,
 ) -> Result<ExitCode> {
-    let conn = connect(global).await?;
+    let conn = connect(&global.into()).await?;
     rep.context = conn.context.clone();
     let mut needed = Vec::new();
     if !args.control_plane_only {
@@ -866,7 +868,7 @@ async fn uninstall_with(
         };
         match helm::find_helm(args.helm.as_deref()) {
             Some(path) => {
-                let helm = Helm::new(path, global);
+                let helm = Helm::new(path, &global.into());
                 let releases = helm.list().await?;
                 for p in targets {
                     // Reverse install order: the controller before its CRD chart.

@@ -1,7 +1,7 @@
 //! `kubectl llmd pool status`: the routing picture of every InferencePool, optionally watched.
 
 use crate::cli::{GlobalFlags, OutputFormat, PoolStatusArgs};
-use crate::cluster::{connect, Connection};
+use crate::cluster::{connect, error, Connection};
 use crate::collect::kinds::{self, ROUTING_CHAIN};
 use crate::commands::doctor::{fleet_contexts_for, for_each_context, inspect, problem, within_request_timeout};
 use crate::error::{Failure, Result};
@@ -31,7 +31,7 @@ pub async fn run(global: &GlobalFlags, args: &PoolStatusArgs) -> Result<ExitCode
         return run_fleet(global, args).await;
     }
     let profile = crate::catalog::profile_from_env(args.profile.as_deref())?;
-    let conn = connect(global).await?;
+    let conn = connect(&global.into()).await?;
     let namespace = if global.all_namespaces { None } else { Some(conn.namespace.clone()) };
     let style = Style::detect(global.no_color);
     let mut watch = if args.watch { Some(ChangeFeed::start(&conn, namespace.as_deref())) } else { None };
@@ -125,7 +125,7 @@ async fn run_fleet(global: &GlobalFlags, args: &PoolStatusArgs) -> Result<ExitCo
         let (profile, wanted) = (profile.clone(), args.name.clone());
         async move {
             let name = one.context.clone().unwrap_or_default();
-            let conn = match connect(&one).await {
+            let conn = match connect(&(&one).into()).await {
                 Ok(conn) => conn,
                 Err(f) => return context_failed(&name, "", None, Verdict::Invalid, f),
             };
@@ -221,29 +221,36 @@ enum WatchError {
 }
 
 impl WatchError {
-    /// The API server's answer, when the failure was one.
-    fn status(&self) -> Option<&kube::core::Status> {
+    /// The kube error behind it, or the status the server sent during a watch.
+    fn cause(&self) -> (Option<&kube::Error>, Option<&kube::core::Status>) {
         match self {
-            WatchError::Crd { source: kube::Error::Api(s), .. } => Some(s),
+            WatchError::Crd { source, .. } => (Some(source), None),
             WatchError::Watch { source, .. } => match source {
-                watcher::Error::InitialListFailed(kube::Error::Api(s))
-                | watcher::Error::WatchStartFailed(kube::Error::Api(s))
-                | watcher::Error::WatchFailed(kube::Error::Api(s)) => Some(s),
-                watcher::Error::WatchError(s) => Some(s),
-                _ => None,
+                watcher::Error::InitialListFailed(e)
+                | watcher::Error::WatchStartFailed(e)
+                | watcher::Error::WatchFailed(e) => (Some(e), None),
+                watcher::Error::WatchError(s) => (None, Some(s)),
+                watcher::Error::NoResourceVersion => (None, None),
             },
-            _ => None,
         }
     }
 
     /// The kind is not installed (404): its stream ends quietly.
     fn not_installed(&self) -> bool {
-        self.status().is_some_and(|s| s.is_not_found())
+        match self.cause() {
+            (Some(e), _) => error::is_not_found(e),
+            (_, Some(s)) => s.is_not_found(),
+            _ => false,
+        }
     }
 
     /// The user may not watch (or read) it.
     fn forbidden(&self) -> bool {
-        self.status().is_some_and(|s| s.is_forbidden())
+        match self.cause() {
+            (Some(e), _) => error::is_forbidden(e),
+            (_, Some(s)) => s.is_forbidden(),
+            _ => false,
+        }
     }
 }
 
@@ -281,7 +288,7 @@ impl ChangeFeed {
                             }
                         },
                         // Without access to CRDs, watch the version we prefer (as the collector probes).
-                        Err(kube::Error::Api(s)) if s.is_forbidden() => Ok(preferred),
+                        Err(e) if error::is_forbidden(&e) => Ok(preferred),
                         Err(source) => Err(WatchError::Crd { resource, source }),
                     }
                 }

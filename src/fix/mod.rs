@@ -1,6 +1,6 @@
 //! `doctor --fix`: findings → plan → diff (validated by server-side dry run) → confirm → apply → doctor again.
 //!
-//! The checks compute what is wrong and attach a [`Repair`] to each finding they know how to
+//! The checks compute what is wrong and attach a [`crate::repair::Repair`] to each finding they know how to
 //! repair (pure data). This module turns the repairs of the chosen findings into a [`Plan`] (pure,
 //! here), and `run` (in `apply.rs`) reads the live objects, shows each change as a diff, checks
 //! permissions, validates with a server-side dry run, asks, and writes with server-side apply
@@ -12,13 +12,8 @@ pub mod diff;
 pub mod migrate;
 
 use crate::findings::{Finding, Report};
-use crate::repair::{merge_repair, same_target};
+use crate::repair::{merge_repair, same_target, Change};
 use std::collections::BTreeSet;
-
-/// The field manager of every write.
-pub const FIELD_MANAGER: &str = "kubectl-llmd";
-// moved: remove after 13a/13b merge
-pub use crate::repair::{apply_ops, merge_union, object_ref, touched_fields, Change, ControllerUpgrade, Op, Repair};
 
 /// A `--fix=CODES` value that names no check.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -105,6 +100,7 @@ mod tests {
     use crate::catalog::{BundleKind, ProviderId};
     use crate::findings::{Category, Severity};
     use crate::model::ObjectRef;
+    use crate::repair::{apply_ops, touched_fields, ControllerUpgrade, Op, Repair};
     use serde_json::json;
 
     fn finding(code: &str, repair: Option<Repair>) -> Finding {

@@ -2,7 +2,8 @@
 //! installed and what the bundles hold, with the refusals that keep an upgrade from failing halfway
 //! or losing data. No I/O here.
 
-use super::source::{Bundle, BundleKind};
+use super::source::Bundle;
+use crate::catalog::BundleKind;
 use crate::catalog::{self, annotations, SAFE_UPGRADES_POLICY};
 use crate::model::CrdView;
 use serde::Serialize;
