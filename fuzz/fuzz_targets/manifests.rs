@@ -13,6 +13,6 @@ fuzz_target!(|data: &[u8]| {
     }
     let Ok(snapshot) = snapshot_from_objects(&objects, vec!["fuzz.yaml".into()]) else { return };
     let profile = llmd::catalog::profiles::llm_d_prereq();
-    let report = llmd::commands::doctor::diagnose(&snapshot, &profile, "files".into());
+    let report = llmd::checks::diagnose(&snapshot, &profile, "files".into());
     let _ = serde_json::to_string(&report);
 });
