@@ -6,6 +6,8 @@ mod doctor_cluster;
 mod doctor_routing;
 mod doctor_supported;
 mod dump;
+mod faultproxy;
+mod faults;
 mod fix;
 mod fix_gateway;
 mod fixtures;
