@@ -14,7 +14,7 @@ use crate::install::helm::Helm;
 use crate::install::plan::ClusterFacts;
 use crate::install::source::{BundleKind, CrdSource};
 use k8s_openapi::api::authorization::v1::{ResourceAttributes, SelfSubjectAccessReview, SelfSubjectAccessReviewSpec};
-use kube::api::{Api, ApiResource, DeleteParams, DynamicObject, Patch, PatchParams, PostParams};
+use kube::api::{Api, ApiResource, DeleteParams, DynamicObject, Patch, PatchParams, PostParams, Preconditions};
 use kube::discovery::{self, ApiCapabilities, ApiGroup, Scope};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet};
@@ -402,7 +402,7 @@ async fn prepare_one(client: &kube::Client, resolver: &mut Resolver, p: &mut Pre
             }
             let mut fields = touched_fields(ops);
             fields.extend(owned_fields(before));
-            p.patch = Some(apply_body(&after, &ar, namespaced, &fields));
+            p.patch = Some(pinned(apply_body(&after, &ar, namespaced, &fields), before));
             p.needs.push(access("patch", &ar.group, &ar.plural, "", &ns));
         }
         Repair::Create { object } => match &p.before {
@@ -437,7 +437,7 @@ async fn prepare_one(client: &kube::Client, resolver: &mut Resolver, p: &mut Pre
                     }
                 }
                 fields.extend(owned_fields(before));
-                p.patch = Some(apply_body(&after, &ar, namespaced, &fields));
+                p.patch = Some(pinned(apply_body(&after, &ar, namespaced, &fields), before));
                 p.needs.push(access("patch", &ar.group, &ar.plural, "", &ns));
             }
         },
@@ -453,6 +453,20 @@ async fn prepare_one(client: &kube::Client, resolver: &mut Resolver, p: &mut Pre
         | Repair::HelmUpgrade(_)
         | Repair::InstallControlPlane { .. } => {}
     }
+}
+
+/// The apply body with the live object's resourceVersion as a precondition: an object changed
+/// between the plan shown (and confirmed) and the write is refused with 409, never overwritten.
+fn pinned(mut body: Value, before: &Value) -> Value {
+    if let Some(rv) = before.pointer("/metadata/resourceVersion") {
+        body["metadata"]["resourceVersion"] = rv.clone();
+    }
+    body
+}
+
+/// The refusal of a write whose precondition failed: the object changed after the plan was read.
+fn changed_since_plan(target: &impl std::fmt::Display) -> String {
+    format!("{target} changed after the plan was read, so nothing was written to it (a newer change is never overwritten); run --fix again to plan from its current state")
 }
 
 pub(super) fn access(verb: &str, group: &str, resource: &str, subresource: &str, namespace: &str) -> Access {
@@ -547,6 +561,14 @@ pub async fn dry_run(conn: &Connection, inputs: &Inputs, prepared: &mut [Prepare
     }
 }
 
+/// Delete only the object the plan read (same uid and resourceVersion).
+fn delete_params(before: Option<&Value>) -> DeleteParams {
+    let field = |f: &str| before.and_then(|b| b.pointer(&format!("/metadata/{f}"))).and_then(Value::as_str).map(str::to_string);
+    let preconditions = Preconditions { resource_version: field("resourceVersion"), uid: field("uid") };
+    let pinned = preconditions.resource_version.is_some() || preconditions.uid.is_some();
+    DeleteParams { preconditions: pinned.then_some(preconditions), ..Default::default() }
+}
+
 /// The outcome of applying one change.
 pub struct Applied {
     pub title: String,
@@ -582,9 +604,10 @@ pub async fn apply(conn: &Connection, inputs: &Inputs, prepared: &[Prepared]) ->
             }
         } else if let Some(api) = p.api(client) {
             match &p.change.repair {
-                Repair::Delete { .. } => match api.delete(&target.name, &DeleteParams::default()).await {
+                Repair::Delete { .. } => match api.delete(&target.name, &delete_params(p.before.as_ref())).await {
                     Ok(_) => Ok(format!("deleted {target}")),
                     Err(kube::Error::Api(s)) if s.code == 404 => Ok(format!("{target} was already gone")),
+                    Err(kube::Error::Api(s)) if s.code == 409 => Err(changed_since_plan(&target)),
                     Err(e) => Err(format!("cannot delete {target}: {}", api_message(&e))),
                 },
                 _ => match &p.patch {
@@ -593,6 +616,7 @@ pub async fn apply(conn: &Connection, inputs: &Inputs, prepared: &[Prepared]) ->
                         match api.patch(&target.name, &pp, &Patch::Apply(body)).await {
                             Ok(_) if p.before.is_none() => Ok(format!("created {target}")),
                             Ok(_) => Ok(format!("updated {target}")),
+                            Err(kube::Error::Api(s)) if s.code == 409 => Err(changed_since_plan(&target)),
                             Err(e) => Err(format!("cannot apply {target}: {}", api_message(&e))),
                         }
                     }

@@ -2,6 +2,7 @@
 //! One test binary, so the harness is started once and shared; tests isolate by namespace.
 
 mod completion;
+mod dataloss;
 mod doctor_cluster;
 mod doctor_routing;
 mod doctor_supported;
