@@ -183,10 +183,19 @@ pub async fn count_objects(conn: &Connection, crd: &Value) -> Result<usize> {
                     return Ok(count);
                 }
             }
-            Err(kube::Error::Api(s)) if s.code == 404 => return Ok(count),
+            // Only a CRD that never became Established can hold no objects behind a 404; for any
+            // other the count is unknown, and an unknown count is never taken for zero.
+            Err(kube::Error::Api(s)) if s.code == 404 && !established(crd) => return Ok(count),
             Err(e) => return Err(conn.explain(&format!("cannot count the objects of {name}"), &e)),
         }
     }
+}
+
+/// The CRD's Established condition is True.
+fn established(crd: &Value) -> bool {
+    crd.pointer("/status/conditions").and_then(Value::as_array).is_some_and(|cs| {
+        cs.iter().any(|c| c.get("type").and_then(Value::as_str) == Some("Established") && c.get("status").and_then(Value::as_str) == Some("True"))
+    })
 }
 
 /// The object as we apply it: no status, no client-side-apply annotation, no server fields.

@@ -4,12 +4,18 @@
 //! (`faultproxy.rs`), so a seed names the same points on every run.
 
 use crate::doctor_routing::{deploy, Opts, Shape};
-use crate::fixtures::cluster;
+use crate::faultproxy::{seeded_points, Fault, FaultProxy, Rule};
+use crate::fixtures::{apply_files, cluster, gateway_api_crds, wait_established};
 use crate::harness::{assert_success, Harness};
-use crate::run::llmd_command;
+use crate::lab::Lab;
+use crate::mirror::mirror;
+use crate::run::{llmd_command, Run};
+use crate::upstream::grpcroute_crd;
 use serde_json::{json, Value};
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::{Read, Write};
 use std::os::fd::{FromRawFd, OwnedFd};
+use std::os::unix::process::ExitStatusExt;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
@@ -126,4 +132,242 @@ fn fix_never_overwrites_a_change_made_after_the_plan_was_shown() {
     let now = get(h, &pools, &ns, "llm-pool");
     assert_eq!(now["spec"]["endpointPickerRef"]["port"]["number"], 9002, "{now:#}");
     assert_eq!(now["spec"]["endpointPickerRef"]["failureMode"], "FailOpen", "{now:#}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// SIGKILL at seeded requests, then rerun.
+
+const GWAPI: &str = "gateway.networking.k8s.io";
+
+/// kubectl-llmd through `proxy`, killed by it (SIGKILL) when a `Fault::Kill` rule fires.
+/// Returns the run and whether it was killed.
+fn killable(proxy: &FaultProxy, args: &[&str]) -> (Run, bool) {
+    let mut cmd = llmd_command(args);
+    cmd.env("KUBECONFIG", &proxy.kubeconfig).env("LLMD_CRDS_BASE_URL", &mirror().base);
+    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+    let started = Instant::now();
+    let child = cmd.spawn().expect("spawn kubectl-llmd");
+    proxy.kill_on(child.id());
+    let out = child.wait_with_output().expect("wait");
+    let killed = out.status.signal() == Some(libc::SIGKILL);
+    let run = Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        elapsed: started.elapsed(),
+    };
+    (run, killed)
+}
+
+/// Writes to the cluster: no dry run, no access review.
+fn write_rule(fault: Fault) -> Rule {
+    Rule::new(fault).methods(&["POST", "PUT", "PATCH", "DELETE"]).not_path("dryRun").not_path("accessreviews")
+}
+
+fn stored_versions(h: &Harness) -> String {
+    let out = h.kubectl(&["get", "crd", &format!("grpcroutes.{GWAPI}"), "-o", "jsonpath={.status.storedVersions}"]);
+    assert_success(&out, "kubectl get crd");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// namespace/name → (labels, spec) of every GRPCRoute, read at v1.
+fn grpcroutes(h: &Harness) -> BTreeMap<String, (Value, Value)> {
+    let out = h.kubectl(&["get", &format!("grpcroutes.v1.{GWAPI}"), "-A", "-o", "json"]);
+    assert_success(&out, "kubectl get grpcroutes");
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    v["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| {
+            let m = &o["metadata"];
+            (format!("{}/{}", m["namespace"].as_str().unwrap(), m["name"].as_str().unwrap()), (m["labels"].clone(), o["spec"].clone()))
+        })
+        .collect()
+}
+
+/// `doctor --fix=LLMD-CRD-009 --yes` over 2,000 objects, SIGKILLed at five points of the migration
+/// (the n-th write through the proxy: four seeded object rewrites, then the final status update), then
+/// rerun to completion: after every kill storedVersions still lists the old version (it is the last
+/// write) and every object is there with its labels and spec; after the rerun storedVersions is
+/// the storage version alone and nothing changed in any object.
+#[test]
+fn storedversions_migration_killed_at_five_seeded_points_loses_nothing() {
+    const N: usize = 2000;
+    const SEED: u64 = 0x14b;
+    let h = Lab::take();
+    let files: Vec<_> = gateway_api_crds("v1.3.0")
+        .into_iter()
+        .filter(|p| !p.to_string_lossy().contains("_vap_") && !p.ends_with(format!("{GWAPI}_grpcroutes.yaml")))
+        .collect();
+    apply_files(&h, &files);
+    h.apply_yaml(&grpcroute_crd("v1alpha2"));
+    wait_established(&h);
+    let namespaces = [h.namespace("kill-migrate-a"), h.namespace("kill-migrate-b")];
+
+    // 2,000 objects stored at v1alpha2, each with its own content: eight kubectl creates, four at a time.
+    let started = Instant::now();
+    let chunks: Vec<Vec<usize>> = (0..N).collect::<Vec<_>>().chunks(250).map(<[usize]>::to_vec).collect();
+    std::thread::scope(|s| {
+        for group in chunks.chunks(4) {
+            let handles: Vec<_> = group
+                .iter()
+                .enumerate()
+                .map(|(k, chunk)| {
+                    let (h, ns) = (&*h, &namespaces[k % 2]);
+                    s.spawn(move || {
+                        let docs: Vec<String> = chunk
+                            .iter()
+                            .map(|i| {
+                                format!(
+                                    "apiVersion: {GWAPI}/v1alpha2\nkind: GRPCRoute\nmetadata: {{name: route-{i:04}, namespace: {ns}, labels: {{n: \"{i}\"}}}}\n\
+                                     spec:\n  hostnames: [svc-{i}.example.com]\n  rules:\n  - matches: [{{method: {{service: pkg.Svc{i}, method: Call}}}}]\n    backendRefs: [{{name: backend-{i}, port: {}}}]\n",
+                                    9000 + i
+                                )
+                            })
+                            .collect();
+                        let out = h.kubectl_stdin(&["create", "-f", "-", "-o", "name"], &docs.join("---\n"));
+                        assert_success(&out, "kubectl create grpcroutes");
+                    })
+                })
+                .collect();
+            for t in handles {
+                t.join().unwrap();
+            }
+        }
+    });
+    eprintln!("created {N} GRPCRoutes in {:.1}s", started.elapsed().as_secs_f64());
+    h.apply_yaml(&grpcroute_crd("v1"));
+    assert_eq!(stored_versions(&h), r#"["v1alpha2","v1"]"#);
+    let created = grpcroutes(&h);
+    assert_eq!(created.len(), N);
+
+    let proxy = FaultProxy::start(&h, SEED);
+    // Writes 1..=N rewrite objects, write N+1 sets storedVersions: kill at four seeded rewrites and
+    // at the status write itself.
+    let mut points = seeded_points(SEED, 4, 1..N + 1);
+    points.push(N + 1);
+    let args = ["doctor", "-A", "--fix=LLMD-CRD-009", "--yes"];
+    for (i, k) in points.iter().enumerate() {
+        proxy.set_rules(vec![write_rule(Fault::Kill).skip(k - 1).times(1)]);
+        proxy.clear_log();
+        let (r, killed) = killable(&proxy, &args);
+        let writes = proxy.log().iter().filter(|s| s.method == "PUT" && s.status == Some(200)).count();
+        eprintln!(
+            "kill {} at write {k}/{}: killed={killed} after {:.2}s, {writes} write(s) answered before it",
+            i + 1,
+            N + 1,
+            r.elapsed.as_secs_f64()
+        );
+        assert!(killed, "run {} was not killed at write {k}: {}\n{}", i + 1, r.stdout, r.stderr);
+        assert_eq!(stored_versions(&h), r#"["v1alpha2","v1"]"#, "storedVersions changed before every object was rewritten");
+        assert_eq!(grpcroutes(&h), created, "an object was lost or changed by an interrupted migration");
+    }
+
+    proxy.set_rules(vec![]);
+    let (r, killed) = killable(&proxy, &args);
+    assert!(!killed);
+    assert!(r.code == 0 || r.code == 1, "{}\n{}", r.stdout, r.stderr);
+    let line = r.stderr.lines().find(|l| l.contains("migrated")).unwrap_or_else(|| panic!("{}", r.stderr)).to_string();
+    eprintln!("rerun after five kills: {line} ({:.2}s)", r.elapsed.as_secs_f64());
+    assert!(line.contains(&format!("migrated {N} GRPCRoute object(s) to v1")), "{line}");
+    assert_eq!(stored_versions(&h), r#"["v1"]"#);
+    assert_eq!(grpcroutes(&h), created, "every object present with identical labels and spec");
+}
+
+fn crd(h: &Harness, name: &str) -> Option<Value> {
+    let out = h.kubectl(&["get", "crd", name, "-o", "json", "--ignore-not-found"]);
+    assert_success(&out, "kubectl get crd");
+    (!out.stdout.is_empty()).then(|| serde_json::from_slice(&out.stdout).unwrap())
+}
+
+/// name → (bundle version, Established) of every CRD.
+fn crd_states(h: &Harness) -> BTreeMap<String, (String, bool)> {
+    let out = h.kubectl(&["get", "crd", "-o", "json"]);
+    assert_success(&out, "kubectl get crd");
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    v["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            let a = &c["metadata"]["annotations"];
+            let version = a["gateway.networking.k8s.io/bundle-version"]
+                .as_str()
+                .or(a["inference.networking.k8s.io/bundle-version"].as_str())
+                .unwrap_or("")
+                .to_string();
+            let established = c["status"]["conditions"]
+                .as_array()
+                .is_some_and(|cs| cs.iter().any(|x| x["type"] == "Established" && x["status"] == "True"));
+            (c["metadata"]["name"].as_str().unwrap().to_string(), (version, established))
+        })
+        .collect()
+}
+
+/// `gateway install` upgrading Gateway API v1.3.0 → v1.5.1 and GAIE v1.0.1 → v1.5.0, SIGKILLed at
+/// seeded writes three times, then rerun: it converges to the target bundles (every CRD Established,
+/// the same CRDs an uninterrupted upgrade leaves). Then `gateway uninstall` while an InferencePool
+/// exists and the LIST that counts the pools fails (500, reset, 404): exit 2, no CRD deleted.
+#[test]
+fn interrupted_crd_upgrade_converges_and_uninstall_never_deletes_what_it_cannot_count() {
+    const SEED: u64 = 0x14b2;
+    let h = Lab::take();
+    let proxy = FaultProxy::start(&h, SEED);
+    let (r, _) = killable(&proxy, &["gateway", "install", "--crds-only"]);
+    r.expect_code(0);
+
+    let upgrade =
+        ["gateway", "install", "--crds-only", "--gateway-api-version", "v1.5.1", "--inference-extension-version", "v1.5.0"];
+    let mut kills = 0;
+    for (i, k) in seeded_points(SEED, 3, 1..8).iter().enumerate() {
+        proxy.set_rules(vec![write_rule(Fault::Kill).skip(k - 1).times(1)]);
+        let (r, killed) = killable(&proxy, &upgrade);
+        let states = crd_states(&h);
+        let mixed: BTreeSet<&str> = states.values().map(|(v, _)| v.as_str()).collect();
+        eprintln!(
+            "upgrade run {} killed at write {k}: killed={killed} after {:.2}s; bundle versions now {mixed:?}",
+            i + 1,
+            r.elapsed.as_secs_f64()
+        );
+        if killed {
+            kills += 1;
+        } else {
+            r.expect_code(0);
+        }
+    }
+    assert!(kills >= 1, "no upgrade run was interrupted");
+    proxy.set_rules(vec![]);
+    let (r, _) = killable(&proxy, &upgrade);
+    eprintln!("rerun after {kills} kill(s): exit {} in {:.2}s", r.code, r.elapsed.as_secs_f64());
+    r.expect_code(0);
+    let states = crd_states(&h);
+    for (name, (version, established)) in &states {
+        let want = if name.ends_with(GWAPI) { "v1.5.1" } else { "v1.5.0" };
+        assert_eq!(version, want, "{name} after the rerun: {states:?}");
+        assert!(established, "{name} not Established: {states:?}");
+    }
+    assert!(states.contains_key("listenersets.gateway.networking.k8s.io"), "{states:?}");
+    assert!(!states.contains_key("inferencepools.inference.networking.x-k8s.io"), "{states:?}");
+    let (r, _) = killable(&proxy, &upgrade);
+    r.expect_code(0);
+    assert!(r.stdout.contains("nothing to do"), "a converged install reruns as a no-op:\n{}", r.stdout);
+
+    // Uninstall while a pool exists and its count cannot be read.
+    let ns = h.namespace("kill-uninstall");
+    h.apply_yaml(&format!(
+        "apiVersion: {V1}/v1\nkind: InferencePool\nmetadata: {{name: p, namespace: {ns}}}\n\
+         spec:\n  selector: {{matchLabels: {{app: m}}}}\n  targetPorts: [{{number: 8000}}]\n  endpointPickerRef: {{name: epp, port: {{number: 9002}}}}\n"
+    ));
+    let before = crd_states(&h);
+    for fault in [Fault::Status(500), Fault::Reset, Fault::Status(404), Fault::Garble] {
+        proxy.set_rules(vec![Rule::new(fault.clone()).methods(&["GET"]).path(&format!("/{V1}/v1/inferencepools?"))]);
+        let (r, _) = killable(&proxy, &["gateway", "uninstall", "--crds-only", "--request-timeout=5s"]);
+        eprintln!("uninstall, pool LIST answered {fault:?}: exit {} in {:.2}s: {}", r.code, r.elapsed.as_secs_f64(), r.stderr.trim());
+        r.expect_code(2);
+        assert_eq!(crd_states(&h), before, "uninstall deleted CRDs while the pool count failed ({fault:?})");
+        assert!(crd(&h, &format!("inferencepools.{V1}")).is_some());
+    }
+    let out = h.kubectl(&["get", "inferencepools.inference.networking.k8s.io", "p", "-n", &ns]);
+    assert_success(&out, "the pool survived");
 }

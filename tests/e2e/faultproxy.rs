@@ -62,8 +62,8 @@ pub struct Rule {
     pub methods: Vec<&'static str>,
     /// A substring the path and query must contain ("" matches all).
     pub path: String,
-    /// A substring the path and query must not contain.
-    pub not_path: Option<String>,
+    /// Substrings the path and query must not contain.
+    pub not_path: Vec<String>,
     /// Probability that a matching request gets the fault.
     pub fraction: f64,
     /// Matching requests to let through before the rule starts firing.
@@ -81,7 +81,7 @@ impl Rule {
         Rule {
             methods: Vec::new(),
             path: String::new(),
-            not_path: None,
+            not_path: Vec::new(),
             fraction: 1.0,
             skip: 0,
             times: None,
@@ -99,7 +99,7 @@ impl Rule {
         self
     }
     pub fn not_path(mut self, p: &str) -> Self {
-        self.not_path = Some(p.to_string());
+        self.not_path.push(p.to_string());
         self
     }
     pub fn fraction(mut self, f: f64) -> Self {
@@ -354,7 +354,7 @@ fn pick(st: &State, method: &str, target: &str) -> Option<Fault> {
     for r in rules.iter_mut() {
         let applies = (r.methods.is_empty() || r.methods.contains(&method))
             && target.contains(&r.path)
-            && r.not_path.as_ref().is_none_or(|n| !target.contains(n.as_str()));
+            && !r.not_path.iter().any(|n| target.contains(n.as_str()));
         if !applies {
             continue;
         }
