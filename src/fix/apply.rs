@@ -563,7 +563,8 @@ pub async fn dry_run(conn: &Connection, inputs: &Inputs, prepared: &mut [Prepare
 
 /// Delete only the object the plan read (same uid and resourceVersion).
 fn delete_params(before: Option<&Value>) -> DeleteParams {
-    let field = |f: &str| before.and_then(|b| b.pointer(&format!("/metadata/{f}"))).and_then(Value::as_str).map(str::to_string);
+    let field =
+        |f: &str| before.and_then(|b| b.pointer(&format!("/metadata/{f}"))).and_then(Value::as_str).map(str::to_string);
     let preconditions = Preconditions { resource_version: field("resourceVersion"), uid: field("uid") };
     let pinned = preconditions.resource_version.is_some() || preconditions.uid.is_some();
     DeleteParams { preconditions: pinned.then_some(preconditions), ..Default::default() }

@@ -194,7 +194,10 @@ pub async fn count_objects(conn: &Connection, crd: &Value) -> Result<usize> {
 /// The CRD's Established condition is True.
 fn established(crd: &Value) -> bool {
     crd.pointer("/status/conditions").and_then(Value::as_array).is_some_and(|cs| {
-        cs.iter().any(|c| c.get("type").and_then(Value::as_str) == Some("Established") && c.get("status").and_then(Value::as_str) == Some("True"))
+        cs.iter().any(|c| {
+            c.get("type").and_then(Value::as_str) == Some("Established")
+                && c.get("status").and_then(Value::as_str) == Some("True")
+        })
     })
 }
 

@@ -266,6 +266,16 @@ impl FaultProxy {
         self.state.log.lock().unwrap().clone()
     }
 
+    /// The first request that got a fault, and the next request for the same path (query aside):
+    /// whether a failed write was read again before being repeated.
+    pub fn first_fault_and_next(&self) -> Option<(Seen, Option<Seen>)> {
+        let log = self.log();
+        let i = log.iter().position(|s| s.fault.is_some())?;
+        let path = log[i].target.split('?').next().unwrap_or("").to_string();
+        let next = log[i + 1..].iter().find(|s| s.target.split('?').next() == Some(path.as_str())).cloned();
+        Some((log[i].clone(), next))
+    }
+
     /// Forget the log.
     pub fn clear_log(&self) {
         self.state.log.lock().unwrap().clear();
@@ -332,7 +342,8 @@ async fn serve(
         tokio::spawn(async move {
             let work = async {
                 let Ok(tls) = acceptor.accept(tcp).await else { return };
-                let svc = hyper::service::service_fn(move |req| handle(req, fd, upstream.clone(), base.clone(), st.clone()));
+                let svc =
+                    hyper::service::service_fn(move |req| handle(req, fd, upstream.clone(), base.clone(), st.clone()));
                 let _ = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(tls), svc).await;
             };
             tokio::select! {
