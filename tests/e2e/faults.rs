@@ -8,6 +8,7 @@ use crate::doctor_routing::{deploy, Opts, Shape};
 use crate::faultproxy::{Fault, FaultProxy, Rule};
 use crate::fixtures::{cluster, set_status};
 use crate::harness::Harness;
+use crate::mirror::mirror;
 use crate::run::{llmd_command, run, Run};
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader};
@@ -17,15 +18,33 @@ use std::time::{Duration, Instant};
 
 fn via(proxy: &FaultProxy, args: &[&str]) -> Run {
     let mut cmd = llmd_command(args);
-    cmd.env("KUBECONFIG", &proxy.kubeconfig);
+    cmd.env("KUBECONFIG", &proxy.kubeconfig).env("LLMD_CRDS_BASE_URL", &mirror().base);
     run(cmd)
+}
+
+/// Read-only runs of `gateway install` and `doctor --fix` on the shared harness: dry runs.
+fn dry_runs(ns: &str) -> [Vec<String>; 2] {
+    let v = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    [v(&["gateway", "install", "--crds-only", "--dry-run"]), v(&["doctor", "-n", ns, "--fix", "--dry-run"])]
 }
 
 /// A healthy agentgateway stack in a fresh namespace, and a proxy in front of the harness.
 fn stack(prefix: &str, seed: u64) -> (&'static Harness, String, FaultProxy) {
+    stack_with(prefix, seed, Opts::new(Shape::Agentgateway))
+}
+
+/// The agentgateway stack with one thing `--fix` repairs (LLMD-EPP-002: the pool names picker port
+/// 9003, its Service serves 9002), so the dry run of `--fix` shows a diff validated by the server.
+fn fixable_stack(prefix: &str, seed: u64) -> (&'static Harness, String, FaultProxy) {
+    let mut o = Opts::new(Shape::Agentgateway);
+    o.patch.push(("InferencePool".into(), json!({"spec": {"endpointPickerRef": {"port": {"number": 9003}}}})));
+    stack_with(prefix, seed, o)
+}
+
+fn stack_with(prefix: &str, seed: u64, o: Opts) -> (&'static Harness, String, FaultProxy) {
     let h = cluster();
     let ns = h.namespace(prefix);
-    deploy(h, &ns, &Opts::new(Shape::Agentgateway));
+    deploy(h, &ns, &o);
     (h, ns, FaultProxy::start(h, seed))
 }
 
@@ -48,13 +67,20 @@ fn assert_clean_failure(r: &Run, what: &str) {
 
 #[test]
 fn half_a_second_per_request_changes_nothing_but_the_time() {
-    let (_h, ns, proxy) = stack("fault-latency", 1);
+    let (_h, ns, proxy) = fixable_stack("fault-latency", 1);
     let doctor = ["doctor", "-n", ns.as_str(), "-o", "json", "-v"];
     let pools = ["pool", "status", "-n", ns.as_str(), "-o", "json"];
     let clean = via(&proxy, &doctor);
     let clean_pools = via(&proxy, &pools);
-    clean.expect_code(0);
+    clean.expect_code(1);
     clean_pools.expect_code(0);
+    let dry: Vec<(Vec<String>, Run)> = dry_runs(&ns)
+        .into_iter()
+        .map(|a| {
+            let r = via(&proxy, &a.iter().map(String::as_str).collect::<Vec<_>>());
+            (a, r)
+        })
+        .collect();
 
     proxy.set_rules(vec![Rule::new(Fault::Latency(Duration::from_millis(500)))]);
     let slow = via(&proxy, &doctor);
@@ -77,6 +103,17 @@ fn half_a_second_per_request_changes_nothing_but_the_time() {
     );
     slow_pools.expect_code(0);
     assert_eq!(slow_pools.json(), clean_pools.json(), "pool status changed under latency");
+    for (args, clean) in &dry {
+        let slow = via(&proxy, &args.iter().map(String::as_str).collect::<Vec<_>>());
+        eprintln!(
+            "latency +500 ms/request: {} exit {} in {:.2}s",
+            args.join(" "),
+            slow.code,
+            slow.elapsed.as_secs_f64()
+        );
+        slow.expect_code(clean.code);
+        assert_eq!(slow.stdout, clean.stdout, "{} printed another plan under latency", args.join(" "));
+    }
     assert!(proxy.log().iter().filter(|s| s.fault.is_some()).count() > 20);
 }
 
@@ -268,15 +305,20 @@ pub fn read_faults() -> Vec<Rule> {
 
 #[test]
 fn throttled_and_reset_reads_are_retried_to_the_same_result() {
-    let (_h, ns, proxy) = stack("fault-retry", 6);
+    let (_h, ns, proxy) = fixable_stack("fault-retry", 6);
+    let [install, fix] = dry_runs(&ns);
+    let install: Vec<&str> = install.iter().map(String::as_str).collect();
+    let fix: Vec<&str> = fix.iter().map(String::as_str).collect();
     let doctor = ["doctor", "-n", ns.as_str(), "-o", "json"];
     let pools = ["pool", "status", "-n", ns.as_str(), "-o", "json"];
-    let clean = via(&proxy, &doctor);
-    let clean_pools = via(&proxy, &pools);
+    let commands: [&[&str]; 4] = [&doctor, &pools, &install, &fix];
+    let clean: Vec<Run> = commands.iter().map(|a| via(&proxy, a)).collect();
     let mut kinds = std::collections::BTreeSet::new();
     for seed in [14, 15, 16] {
         proxy.reseed(seed);
-        for (args, reference) in [(&doctor[..], &clean), (&pools[..], &clean_pools)] {
+        // Every seed for doctor and pool status; the dry runs of gateway install and --fix once.
+        let n = if seed == 14 { 4 } else { 2 };
+        for (args, reference) in commands.iter().zip(&clean).take(n) {
             proxy.set_rules(read_faults());
             proxy.clear_log();
             let r = via(&proxy, args);
@@ -284,13 +326,13 @@ fn throttled_and_reset_reads_are_retried_to_the_same_result() {
             kinds.extend(proxy.log().into_iter().filter_map(|s| s.fault));
             eprintln!(
                 "503/429/reset on ~30% of GETs (seed {seed}): {} exit {} in {:.2}s, {faulted} fault(s), {again} retried {}",
-                args[0],
+                args.join(" ").replace(&ns, "NS"),
                 r.code,
                 r.elapsed.as_secs_f64(),
                 r.stderr.trim().replace('\n', " | ")
             );
             r.expect_code(reference.code);
-            assert_eq!(r.json(), reference.json(), "{}: the result differs from the fault-free run", args[0]);
+            assert_eq!(r.stdout, reference.stdout, "{}: the result differs from the fault-free run", args.join(" "));
             assert_eq!(again, faulted, "{}: a faulted read was not retried", args[0]);
         }
     }
