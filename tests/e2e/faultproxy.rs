@@ -9,7 +9,8 @@
 //! credentials the client sent. Every request is logged (method, path and query, the fault injected,
 //! the status returned) for the tests to count. Rules are evaluated in order; the first that matches a
 //! request and fires (its `fraction`, drawn from a seeded generator) decides its fault, so a run
-//! is reproducible request for request for a given seed and request order.
+//! is reproducible request for request for a given seed and request order. Fraction faults are
+//! transient: one request is faulted at most `MAX_STREAK` times in a row.
 #![allow(dead_code)]
 
 use crate::harness::Harness;
@@ -151,8 +152,15 @@ pub fn seeded_points(seed: u64, n: usize, range: std::ops::Range<usize>) -> Vec<
     v
 }
 
+/// A rule that fires on a fraction of requests faults one request (method and target) at most this
+/// many times in a row: the faults are transient, as on a busy server, not a request that always
+/// fails (the body and blackhole tests cover those, with `fraction` 1).
+const MAX_STREAK: usize = 2;
+
 struct State {
     rules: Mutex<Vec<Rule>>,
+    /// Consecutive fraction faults per request (method and target).
+    streaks: Mutex<std::collections::HashMap<String, usize>>,
     rng: Mutex<Rng>,
     log: Mutex<Vec<Seen>>,
     /// The process `Fault::Kill` kills (0: none).
@@ -218,6 +226,7 @@ impl FaultProxy {
         let (cut, _) = tokio::sync::watch::channel(0u64);
         let state = Arc::new(State {
             rules: Mutex::new(Vec::new()),
+            streaks: Mutex::new(std::collections::HashMap::new()),
             rng: Mutex::new(Rng(seed)),
             log: Mutex::new(Vec::new()),
             victim: AtomicI32::new(0),
@@ -362,6 +371,8 @@ fn full(b: impl Into<Bytes>) -> Body {
 fn pick(st: &State, method: &str, target: &str) -> Option<Fault> {
     let mut rules = st.rules.lock().unwrap();
     let mut rng = st.rng.lock().unwrap();
+    let mut streaks = st.streaks.lock().unwrap();
+    let streak = streaks.entry(format!("{method} {target}")).or_insert(0);
     for r in rules.iter_mut() {
         let applies = (r.methods.is_empty() || r.methods.contains(&method))
             && target.contains(&r.path)
@@ -373,11 +384,17 @@ fn pick(st: &State, method: &str, target: &str) -> Option<Fault> {
         if r.matched <= r.skip || r.times.is_some_and(|t| r.fired >= t) {
             continue;
         }
-        if r.fraction >= 1.0 || rng.next_f64() < r.fraction {
+        if r.fraction >= 1.0 {
             r.fired += 1;
             return Some(r.fault.clone());
         }
+        if *streak < MAX_STREAK && rng.next_f64() < r.fraction {
+            r.fired += 1;
+            *streak += 1;
+            return Some(r.fault.clone());
+        }
     }
+    *streak = 0;
     None
 }
 
