@@ -613,7 +613,12 @@ pub async fn apply(conn: &Connection, inputs: &Inputs, prepared: &[Prepared]) ->
                 },
                 _ => match &p.patch {
                     Some(body) => {
-                        let pp = PatchParams::apply(FIELD_MANAGER).force();
+                        // A create does not force conflicts: an object that appeared since the plan
+                        // keeps the fields its own manager set (409, reported as a change since the plan).
+                        let pp = match p.before {
+                            None => PatchParams::apply(FIELD_MANAGER),
+                            Some(_) => PatchParams::apply(FIELD_MANAGER).force(),
+                        };
                         match api.patch(&target.name, &pp, &Patch::Apply(body)).await {
                             Ok(_) if p.before.is_none() => Ok(format!("created {target}")),
                             Ok(_) => Ok(format!("updated {target}")),

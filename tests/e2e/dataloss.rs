@@ -65,6 +65,38 @@ fn wait_for(rx: &std::sync::mpsc::Receiver<String>, seen: &mut String, needle: &
     }
 }
 
+/// `doctor --fix=CODE -n NS` on a terminal: once it shows the plan and asks, run `meanwhile` (the
+/// concurrent change), then answer "y". Returns whether it succeeded, its stdout (the plan) and stderr.
+fn fix_confirmed_after(h: &Harness, ns: &str, code: &str, meanwhile: impl FnOnce()) -> (bool, String, String) {
+    let (mut controller, terminal) = pty();
+    let kc = h.kubeconfig_admin.to_str().unwrap();
+    let fix = format!("--fix={code}");
+    let mut child = llmd_command(&["doctor", "--kubeconfig", kc, "-n", ns, &fix])
+        .stdin(Stdio::from(terminal))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn doctor --fix");
+    let out = pump(child.stdout.take().unwrap());
+    let err = pump(child.stderr.take().unwrap());
+    let mut stderr = String::new();
+    wait_for(&err, &mut stderr, "[y/N]", Duration::from_secs(60));
+    meanwhile();
+    controller.write_all(b"y\n").unwrap();
+    let status = child.wait().unwrap();
+    while let Ok(chunk) = err.recv_timeout(Duration::from_millis(200)) {
+        stderr.push_str(&chunk);
+    }
+    let stdout: String = out.try_iter().collect();
+    eprintln!("--fix={code} confirmed after a concurrent change: {status}\n{stderr}");
+    (status.success(), stdout, stderr)
+}
+
+fn fix_yes(h: &Harness, ns: &str, code: &str) -> Run {
+    let kc = h.kubeconfig_admin.to_str().unwrap();
+    crate::run::llmd(&["doctor", "--kubeconfig", kc, "-n", ns, &format!("--fix={code}"), "--yes"])
+}
+
 /// `--fix` plans a change to the pool's endpointPickerRef (LLMD-EPP-002: port 9003 → 9002) and shows
 /// it; before the user answers, somebody else changes the same field (failureMode). Confirming must
 /// not put the old endpointPickerRef back: the write carries the plan's resourceVersion, is refused,
@@ -78,61 +110,50 @@ fn fix_never_overwrites_a_change_made_after_the_plan_was_shown() {
     deploy(h, &ns, &o);
     let pools = format!("inferencepools.{V1}");
 
-    let (mut controller, terminal) = pty();
-    let kc = h.kubeconfig_admin.to_str().unwrap();
-    let mut cmd = llmd_command(&["doctor", "--kubeconfig", kc, "-n", &ns, "--fix=LLMD-EPP-002"]);
-    let mut child = cmd
-        .stdin(Stdio::from(terminal))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn doctor --fix");
-    let out = pump(child.stdout.take().unwrap());
-    let err = pump(child.stderr.take().unwrap());
-    let mut stderr = String::new();
-    wait_for(&err, &mut stderr, "[y/N]", Duration::from_secs(60));
-    let mut stdout = String::new();
-    while let Ok(chunk) = out.try_recv() {
-        stdout.push_str(&chunk);
-    }
-    assert!(stdout.contains("9003") && stdout.contains("9002"), "the plan shows the port change:\n{stdout}");
-
-    // The newer change, between the plan and the answer.
-    let out_k = h.kubectl(&[
-        "patch",
-        &pools,
-        "llm-pool",
-        "-n",
-        &ns,
-        "--type=merge",
-        "-p",
-        r#"{"spec":{"endpointPickerRef":{"failureMode":"FailOpen"}}}"#,
-    ]);
-    assert_success(&out_k, "the concurrent change");
-    let changed = get(h, &pools, &ns, "llm-pool");
-
-    controller.write_all(b"y\n").unwrap();
-    let status = child.wait().unwrap();
-    while let Ok(chunk) = err.recv_timeout(Duration::from_millis(200)) {
-        stderr.push_str(&chunk);
-    }
-    eprintln!("--fix confirmed after a concurrent change: {status}\n{stderr}");
-    assert_ne!(status.code(), Some(0), "{stderr}");
+    let mut changed = Value::Null;
+    let (ok, plan, stderr) = fix_confirmed_after(h, &ns, "LLMD-EPP-002", || {
+        let patch = r#"{"spec":{"endpointPickerRef":{"failureMode":"FailOpen"}}}"#;
+        let out = h.kubectl(&["patch", &pools, "llm-pool", "-n", &ns, "--type=merge", "-p", patch]);
+        assert_success(&out, "the concurrent change");
+        changed = get(h, &pools, &ns, "llm-pool");
+    });
+    assert!(plan.contains("9003") && plan.contains("9002"), "the plan shows the port change:\n{plan}");
+    assert!(!ok, "{stderr}");
     assert!(stderr.contains("changed after the plan was read"), "{stderr}");
     let now = get(h, &pools, &ns, "llm-pool");
     assert_eq!(now["spec"], changed["spec"], "the concurrent change was overwritten");
     assert_eq!(now["metadata"]["resourceVersion"], changed["metadata"]["resourceVersion"], "something was written");
 
     // A rerun re-plans from the current object: the port is repaired, the newer change kept.
-    let mut cmd = llmd_command(&["doctor", "--kubeconfig", kc, "-n", &ns, "--fix=LLMD-EPP-002", "--yes"]);
-    let r = crate::run::run({
-        cmd.stdin(Stdio::null());
-        cmd
-    });
+    let r = fix_yes(h, &ns, "LLMD-EPP-002");
     assert!(!r.stderr.contains('✖'), "{}", r.stderr);
     let now = get(h, &pools, &ns, "llm-pool");
     assert_eq!(now["spec"]["endpointPickerRef"]["port"]["number"], 9002, "{now:#}");
     assert_eq!(now["spec"]["endpointPickerRef"]["failureMode"], "FailOpen", "{now:#}");
+}
+
+/// `--fix` plans to create the missing DestinationRule (LLMD-IST-001); before the user answers,
+/// somebody else creates it with another TLS mode. Confirming must not take their fields over:
+/// the create is an apply that does not force conflicts, so it is refused and theirs stays.
+#[test]
+fn fix_never_takes_over_an_object_created_after_the_plan_was_shown() {
+    let mut o = Opts::istio();
+    o.drop.push("DestinationRule".into());
+    let h = cluster();
+    let ns = h.namespace("fix-race-create");
+    deploy(h, &ns, &o);
+    let drs = "destinationrules.networking.istio.io";
+    let (ok, plan, stderr) = fix_confirmed_after(h, &ns, "LLMD-IST-001", || {
+        h.apply_yaml(&format!(
+            "apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {{name: llm-pool-epp, namespace: {ns}}}\n\
+             spec:\n  host: llm-pool-epp.{ns}.svc.cluster.local\n  trafficPolicy: {{tls: {{mode: DISABLE}}}}\n"
+        ));
+    });
+    assert!(plan.contains("SIMPLE"), "the plan shows the DestinationRule it creates:\n{plan}");
+    assert!(!ok, "{stderr}");
+    assert!(stderr.contains("changed after the plan was read"), "{stderr}");
+    let dr = get(h, drs, &ns, "llm-pool-epp");
+    assert_eq!(dr["spec"]["trafficPolicy"]["tls"], json!({"mode": "DISABLE"}), "their DestinationRule was taken over");
 }
 
 // ---------------------------------------------------------------------------------------------
