@@ -114,6 +114,7 @@ pub fn install_grpcroute_stand_in(h: &Harness) {
 
 /// `n` GRPCRoutes at v1alpha2, each with its own content (label `n`, hostname, method, backend port),
 /// created 250 to a `kubectl create`, chunk k in `namespaces[k % len]`, `parallel` kubectl runs at a time.
+#[allow(dead_code)] // the fleet benchmark loads its objects through the API, concurrently
 pub fn create_grpcroutes(h: &Harness, n: usize, namespaces: &[String], parallel: usize) {
     let chunks: Vec<Vec<usize>> = (0..n).collect::<Vec<_>>().chunks(250).map(<[usize]>::to_vec).collect();
     let create = |k: usize, chunk: &[usize]| {
