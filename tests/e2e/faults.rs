@@ -124,11 +124,7 @@ fn truncated_or_garbled_bodies_exit_2_naming_the_resource() {
         for (resource, path) in [("services", "/services?"), ("inferencepools", "/inferencepools?")] {
             // Every answer for that list is broken (a retried read meets the same fault again).
             proxy.set_rules(vec![Rule::new(fault.clone()).methods(&["GET"]).path(path)]);
-            for args in [
-                vec!["doctor", "-n", ns.as_str(), "-o", "json"],
-                vec!["doctor", "-n", ns.as_str()],
-                vec!["pool", "status", "-n", ns.as_str()],
-            ] {
+            for args in [vec!["doctor", "-n", ns.as_str(), "-o", "json"], vec!["pool", "status", "-n", ns.as_str()]] {
                 let mut args = args.clone();
                 args.push("--request-timeout=5s");
                 let r = via(&proxy, &args);
