@@ -138,10 +138,13 @@ pub async fn missing_permissions(conn: &Connection, needed: &[Permission]) -> Re
 /// A resolved kind: its resource and whether it is namespaced.
 pub type Resolved = (ApiResource, bool);
 
+/// (group, version — "" for every version of the group) → what discovery said (None: not served).
+type Groups = BTreeMap<(String, String), Option<Arc<ApiGroup>>>;
+
 /// Discovery results of one connection: each group (or group/version) is asked once per run.
 #[derive(Default)]
 pub struct Discovery {
-    groups: Mutex<BTreeMap<(String, String), Option<Arc<ApiGroup>>>>,
+    groups: Mutex<Groups>,
 }
 
 impl Discovery {

@@ -120,11 +120,17 @@ fn half_a_second_per_request_changes_nothing_but_the_time() {
 #[test]
 fn truncated_or_garbled_bodies_exit_2_naming_the_resource() {
     let (_h, ns, proxy) = stack("fault-body", 2);
+    let doctor = vec!["doctor", "-n", ns.as_str(), "-o", "json"];
+    let pools = vec!["pool", "status", "-n", ns.as_str()];
     for fault in [Fault::Truncate, Fault::Garble] {
-        for (resource, path) in [("services", "/services?"), ("inferencepools", "/inferencepools?")] {
+        // Each list read by both commands, each command once per fault (a truncated read is retried,
+        // which takes seconds).
+        for (resource, path, args) in
+            [("services", "/services?", doctor.clone()), ("inferencepools", "/inferencepools?", pools.clone())]
+        {
             // Every answer for that list is broken (a retried read meets the same fault again).
             proxy.set_rules(vec![Rule::new(fault.clone()).methods(&["GET"]).path(path)]);
-            for args in [vec!["doctor", "-n", ns.as_str(), "-o", "json"], vec!["pool", "status", "-n", ns.as_str()]] {
+            {
                 let mut args = args.clone();
                 args.push("--request-timeout=5s");
                 let r = via(&proxy, &args);
@@ -291,7 +297,7 @@ fn retried(proxy: &FaultProxy) -> (usize, usize) {
 }
 
 /// 429 and 503 (each with `Retry-After: 1`) and connection resets, each on a tenth of the GETs (about
-/// 30% in all, three seeds): every faulted read is asked again and the result is the fault-free one.
+/// 30% in all, two seeds): every faulted read is asked again and the result is the fault-free one.
 pub fn read_faults() -> Vec<Rule> {
     [Fault::Status(503), Fault::Status(429), Fault::Reset]
         .into_iter()
@@ -310,7 +316,7 @@ fn throttled_and_reset_reads_are_retried_to_the_same_result() {
     let commands: [&[&str]; 4] = [&doctor, &pools, &install, &fix];
     let clean: Vec<Run> = commands.iter().map(|a| via(&proxy, a)).collect();
     let mut kinds = std::collections::BTreeSet::new();
-    for seed in [14, 15, 16] {
+    for seed in [14, 15] {
         proxy.reseed(seed);
         // Every seed for doctor and pool status; the dry runs of gateway install and --fix once.
         let n = if seed == 14 { 4 } else { 2 };
