@@ -573,6 +573,15 @@ mod tests {
     }
 
     #[test]
+    fn a_pinned_body_carries_the_planned_resource_version_and_nothing_else_of_the_live_metadata() {
+        let live = json!({"metadata": {"name": "p", "resourceVersion": "42", "uid": "u", "labels": {"a": "b"}}});
+        let body = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "p"}, "data": {"k": "v"}});
+        let pinned = pinned(body, &live);
+        assert_eq!(pinned["metadata"], json!({"name": "p", "resourceVersion": "42"}));
+        assert_eq!(pinned["data"], json!({"k": "v"}));
+    }
+
+    #[test]
     fn apply_body_holds_identity_and_only_the_named_fields_copied_whole() {
         let live = json!({
             "apiVersion": "inference.networking.k8s.io/v1", "kind": "InferencePool",

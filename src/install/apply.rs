@@ -342,3 +342,20 @@ pub async fn wait_control_plane(conn: &Connection, p: &Provider, timeout: Durati
         ),
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn only_an_established_true_condition_counts_as_established() {
+        let crd = |conditions: Value| json!({"status": {"conditions": conditions}});
+        assert!(established(&crd(
+            json!([{"type": "NamesAccepted", "status": "True"}, {"type": "Established", "status": "True"}])
+        )));
+        assert!(!established(&crd(json!([{"type": "Established", "status": "False"}]))));
+        assert!(!established(&crd(json!([]))));
+        assert!(!established(&json!({"metadata": {"name": "x"}})));
+    }
+}
