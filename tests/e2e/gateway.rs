@@ -6,7 +6,8 @@
 //! The control-plane scenarios use real helm (built with `go install`) and the stand-in charts of
 //! `tests/charts`.
 
-use crate::fixtures::go_module_dir;
+use crate::common::{crd_versions, doctor_report, manifest_dir, names, tools_dir};
+use crate::fixtures::{gateway_class, go_module_dir};
 use crate::harness::{assert_success, harness, Harness};
 use crate::mirror::{mirror, start_mirror, Fault};
 use crate::run::{llmd_command, run, Run};
@@ -59,34 +60,10 @@ fn gateway_as(_h: &Harness, kubeconfig: &std::path::Path, args: &[&str]) -> Run 
     run(cmd)
 }
 
-/// name → resourceVersion of every CRD.
-fn crd_versions(h: &Harness) -> Vec<(String, String)> {
-    let out = h.kubectl(&["get", "crd", "-o", "json"]);
-    assert_success(&out, "kubectl get crd");
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let mut list: Vec<(String, String)> = v["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| {
-            (
-                c["metadata"]["name"].as_str().unwrap().to_string(),
-                c["metadata"]["resourceVersion"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect();
-    list.sort();
-    list
-}
-
 fn crd_json(h: &Harness, name: &str) -> Value {
     let out = h.kubectl(&["get", "crd", name, "-o", "json", "--show-managed-fields"]);
     assert_success(&out, &format!("kubectl get crd {name}"));
     serde_json::from_slice(&out.stdout).unwrap()
-}
-
-fn names(list: &[(String, String)]) -> Vec<&str> {
-    list.iter().map(|(n, _)| n.as_str()).collect()
 }
 
 const PREREQ_CRDS: [&str; 8] = [
@@ -329,22 +306,6 @@ fn users_without_rights_are_told_what_is_missing() {
 
 // ---------------------------------------------------------------------------------------------
 // Control planes through real helm.
-
-pub(crate) fn manifest_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn tools_dir() -> PathBuf {
-    let target = std::env::var_os("CARGO_TARGET_DIR").map_or(manifest_dir().join("target"), |t| {
-        let t = PathBuf::from(t);
-        if t.is_absolute() {
-            t
-        } else {
-            manifest_dir().join(t)
-        }
-    });
-    target.join("tools")
-}
 
 fn helm_if_built() -> Option<PathBuf> {
     let p = tools_dir().join("helm");
@@ -987,19 +948,9 @@ fn doctor_and_status_recognise_nginx_gateway_fabric_and_envoy_ai_gateway() {
              template:\n    metadata: {{labels: {{app: {name}}}}}\n    spec:\n      containers: [{{name: controller, image: \"{image}\", args: {args}}}]\n"
         ));
     }
-    for (class, controller) in [
-        ("nginx", "gateway.nginx.org/nginx-gateway-controller"),
-        ("eg", "gateway.envoyproxy.io/gatewayclass-controller"),
-    ] {
-        h.apply_yaml(&format!(
-            "apiVersion: gateway.networking.k8s.io/v1\nkind: GatewayClass\nmetadata: {{name: {class}}}\nspec: {{controllerName: {controller}}}\n"
-        ));
-    }
-    let mut cmd = llmd_command(&["doctor", "-o", "json"]);
-    cmd.env("KUBECONFIG", &h.kubeconfig_admin);
-    let r = run(cmd);
-    assert!(r.code == 0 || r.code == 1, "{}", r.stderr);
-    let report = r.json();
+    gateway_class(&h, "nginx", "gateway.nginx.org/nginx-gateway-controller");
+    gateway_class(&h, "eg", "gateway.envoyproxy.io/gatewayclass-controller");
+    let (_, report) = doctor_report(&h, &[]);
     let findings: Vec<&Value> = report["findings"].as_array().unwrap().iter().collect();
     assert!(
         !findings.iter().any(|f| f["code"] == "LLMD-GWC-001"),
