@@ -13,9 +13,11 @@
 //! tested). LLMD-GW-005 needs a GatewayClass with an unknown controller, a cluster-scoped object
 //! this shared-harness file must not create.
 
+use crate::common::{
+    brief, codes_in_ns, doctor, doctor_as, doctor_command, doctor_report, findings_in, report_of, FINDINGS, OK,
+};
 use crate::fixtures::{cluster, condition, doctor_json};
 use crate::harness::Harness;
-use crate::common::{brief, codes_in_ns, doctor, doctor_as, doctor_command, doctor_report, findings_in, report_of, OK};
 use crate::run::Run;
 use serde_json::{json, Value};
 
@@ -560,15 +562,15 @@ fn pods_cost_the_same_requests_for_one_pool_or_five() {
     let h = cluster();
     let ns = h.namespace("rt-pod-requests");
     deploy(h, &ns, &Opts::new(Shape::Agentgateway));
-    let verbose = |h: &Harness| {
+    let verbose = |h: &Harness, code: i32| {
         let mut cmd = doctor_command(&h.kubeconfig_admin, &["-n", &ns, "-v"]);
         cmd.env_remove("NO_COLOR");
         let r = crate::run::run(cmd);
-        r.expect_code(OK); // a healthy stack
+        r.expect_code(code);
         r
     };
-    let one = collection_requests(&verbose(h));
-    // Four more pools, each with its own selector and pods, behind the same picker.
+    let one = collection_requests(&verbose(h, OK)); // a healthy stack
+                                                    // Four more pools, each with its own selector and pods, behind the same picker.
     let mut docs = Vec::new();
     for i in 2..=5 {
         docs.push(format!(
@@ -582,7 +584,7 @@ fn pods_cost_the_same_requests_for_one_pool_or_five() {
         ));
     }
     h.apply_yaml(&docs.join("---\n"));
-    let five = verbose(h);
+    let five = verbose(h, FINDINGS); // one picker for five pools: LLMD-EPP-005 errors
     assert_eq!(collection_requests(&five), one, "pods of five pools are listed in as many requests as one pool's");
 }
 
