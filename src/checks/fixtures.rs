@@ -129,9 +129,12 @@ impl Obj {
         self
     }
 
-    /// `metadata.labels[key] = value`.
-    pub fn label(self, key: &str, value: &str) -> Obj {
-        self.set(&format!("metadata.labels.{key}"), value)
+    /// `metadata.labels[key] = value` (keys hold dots: not a path).
+    pub fn label(mut self, key: &str, value: &str) -> Obj {
+        let metadata = self.0["metadata"].as_object_mut().expect("metadata");
+        let labels = metadata.entry("labels").or_insert_with(|| json!({}));
+        labels[key] = json!(value);
+        self
     }
 
     /// `metadata.creationTimestamp`.
