@@ -275,6 +275,11 @@ pub fn normalise(text: &str, replace: &[(&str, &str)]) -> String {
     durations(&text)
 }
 
+/// What a user sees of a run, both streams, made stable with [`normalise`].
+pub fn transcript(r: &Run, replace: &[(&str, &str)]) -> String {
+    normalise(&format!("--- stdout ---\n{}--- stderr ---\n{}", r.stdout, r.stderr), replace)
+}
+
 /// Replace, after each `marker`, what `f` says (bytes of the rest to drop, text to put instead).
 fn after_each(text: &str, marker: &str, f: impl Fn(&str) -> Option<(usize, String)>) -> String {
     let mut out = String::new();
@@ -328,7 +333,8 @@ fn durations(text: &str) -> String {
 
 #[test]
 fn normalise_redacts_what_changes_between_runs() {
-    let text = "ns-1-abc at https://127.0.0.1:40123/api resourceVersion: \"4711\" took 1.25s, 350ms; v1.3.0 stays, 3 pods";
+    let text =
+        "ns-1-abc at https://127.0.0.1:40123/api resourceVersion: \"4711\" took 1.25s, 350ms; v1.3.0 stays, 3 pods";
     assert_eq!(
         normalise(text, &[("ns-1-abc", "NS")]),
         "NS at https://127.0.0.1:PORT/api resourceVersion: \"RV\" took <DURATION>, <DURATION>; v1.3.0 stays, 3 pods"

@@ -17,7 +17,8 @@ fn bin_dir(h: &Harness, tmp: &Path) -> PathBuf {
     std::fs::create_dir_all(&dir).unwrap();
     std::os::unix::fs::symlink(h.kubectl_path(), dir.join("kubectl")).unwrap();
     std::os::unix::fs::symlink(llmd_bin(), dir.join("kubectl-llmd")).unwrap();
-    std::os::unix::fs::symlink(manifest_dir().join("kubectl_complete-llmd"), dir.join("kubectl_complete-llmd")).unwrap();
+    std::os::unix::fs::symlink(manifest_dir().join("kubectl_complete-llmd"), dir.join("kubectl_complete-llmd"))
+        .unwrap();
     dir
 }
 

@@ -27,8 +27,8 @@ use crate::common::{
     check_status, codes_in, doctor as doctor_table, doctor_as, doctor_command, findings, line, report_of, with_code,
 };
 use crate::fixtures::{
-    accepted_class, apply_files, cluster, condition, gaie_crds, gateway_api_crds, gateway_class, gateway_standard, go_module_dir,
-    install, install_prereq, set_status, v1_pool_yaml, wait_established,
+    accepted_class, apply_files, cluster, condition, gaie_crds, gateway_api_crds, gateway_class, gateway_standard,
+    go_module_dir, install, install_prereq, set_status, v1_pool_yaml, wait_established,
 };
 use crate::harness::{assert_success, Harness};
 use crate::lab::{wait_policy_enforced, Lab};

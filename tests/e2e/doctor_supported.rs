@@ -12,8 +12,7 @@
 use crate::common::{brief, doctor_command};
 use crate::doctor_cluster::{controller, doctor_env, gaie_file, POOL_V1 as POOL_V1_FILE};
 use crate::doctor_routing::{
-    assert_no_code, cond, deploy, epp_container, expect, ok, pool, scenario, Opts, Shape, EPP, EPP_PORT, GW,
-    POOL,
+    assert_no_code, cond, deploy, epp_container, expect, ok, pool, scenario, Opts, Shape, EPP, EPP_PORT, GW, POOL,
 };
 use crate::fixtures::{
     accepted_class, cluster, doctor_json, gaie_crds, gateway_standard, install, set_status, wait_established,

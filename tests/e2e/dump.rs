@@ -2,8 +2,8 @@
 //! (`llmd::collect::offline::DUMP_COMMAND`) and the real kubectl, gives the findings the live run
 //! gives on that cluster. Runs on the lab: the documented command dumps every namespace.
 
-use crate::doctor_routing::{cond, deploy, Opts};
 use crate::common::{doctor_report, report_of, FINDINGS};
+use crate::doctor_routing::{cond, deploy, Opts};
 use crate::fixtures::{
     accepted_class, apply_files, gaie_crds, gateway_api_crds, gateway_class, wait_established,
     DESTINATION_RULE_STAND_IN_CRD,

@@ -8,10 +8,10 @@
 //! CRD installs and upgrades) run on the exclusive lab harness and leave it empty. CRD bundles come
 //! from the Go module cache through the loopback mirror (`mirror.rs`), as `gateway install` reads them.
 
-use crate::doctor_routing::{deploy, Opts, Shape};
 use crate::common::{
-    code_for, codes, crd_versions, doctor, doctor_as, doctor_report, exists, get, has_code, names, versions,
+    code_for, codes, crd_versions, doctor, doctor_as, doctor_report, exists, get, has_code, names, transcript, versions,
 };
+use crate::doctor_routing::{deploy, Opts, Shape};
 use crate::fixtures::{
     apply_files, cluster, doctor_json, gateway_api_crds, gateway_standard, install_prereq, wait_established,
 };
@@ -31,8 +31,9 @@ const EPP: &str = "llm-pool-epp";
 
 /// The whole cycle for namespaced repairs in `ns`: finding present → dry run (no write) →
 /// no confirmation on a non-TTY (no write) → --yes (finding gone) → rerun (no write).
+/// The plan shown before the prompt is a snapshot (`ns` and `others` namespaces redacted).
 /// Returns the output of the applying run.
-fn cycle(h: &Harness, ns: &str, codes_arg: &str, watched: &str) -> Run {
+fn cycle(h: &Harness, ns: &str, codes_arg: &str, watched: &str, others: &[(&str, &str)]) -> Run {
     let fix = format!("--fix={codes_arg}");
     let wanted: Vec<&str> = codes_arg.split(',').collect();
     let (_, report) = doctor_json(h, ns, &[]);
@@ -52,6 +53,10 @@ fn cycle(h: &Harness, ns: &str, codes_arg: &str, watched: &str) -> Run {
     let r = doctor(h, &["-n", ns, &fix]);
     r.expect_code(1);
     assert!(r.stderr.contains("add --yes"), "{}", r.stderr);
+    // The plan and diffs exactly as the user reads them before being asked.
+    let mut redact = vec![(ns, "NS")];
+    redact.extend_from_slice(others);
+    insta::assert_snapshot!(format!("plan_{}", codes_arg.replace(',', "_")), transcript(&r, &redact));
     assert_eq!(versions(h, watched, Some(ns)), before, "unconfirmed --fix wrote something");
 
     // --yes exits as doctor does on the cluster it leaves.
@@ -102,7 +107,8 @@ fn route_group_and_kind_are_repaired_without_losing_anything() {
     let (h, ns) = stack("fix-routes", &o);
     let before = get(h, "httproute", Some(&ns), "llm-route");
 
-    let applied = cycle(h, &ns, "LLMD-RT-006,LLMD-RT-007", "httproutes,inferencepools.inference.networking.k8s.io");
+    let applied =
+        cycle(h, &ns, "LLMD-RT-006,LLMD-RT-007", "httproutes,inferencepools.inference.networking.k8s.io", &[]);
     assert!(applied.stdout.contains(&format!("+    - group: {V1}")), "diff shows the new group:\n{}", applied.stdout);
     assert!(applied.stdout.contains("+      kind: InferencePool"), "{}", applied.stdout);
     assert!(applied.stdout.contains("LLMD-RT-006, LLMD-RT-007 · patch HTTPRoute"), "{}", applied.stdout);
@@ -140,7 +146,7 @@ fn grant_naming_the_x_k8s_group_is_updated_rt_009() {
     let (h2, ns) = stack("fix-grant", &o);
     assert!(std::ptr::eq(h, h2));
     let before = get(h, "referencegrant", Some(&ns), "routes-from-apps");
-    cycle(h, &ns, "LLMD-RT-009", "referencegrants");
+    cycle(h, &ns, "LLMD-RT-009", "referencegrants", &[(&apps, "APPS")]);
     let after = get(h, "referencegrant", Some(&ns), "routes-from-apps");
     let mut expected = before["spec"].clone();
     expected["to"][0]["group"] = json!(V1);
@@ -162,7 +168,7 @@ fn alpha_pool_is_converted_to_v1_and_left_in_place_pool_001() {
     ));
     let (h, ns) = stack("fix-pool", &o);
     let alpha_rv = get(h, &format!("inferencepools.{XK8S}"), Some(&ns), POOL)["metadata"]["resourceVersion"].clone();
-    let applied = cycle(h, &ns, "LLMD-POOL-001", &format!("inferencepools.{V1}"));
+    let applied = cycle(h, &ns, "LLMD-POOL-001", &format!("inferencepools.{V1}"), &[]);
     assert!(applied.stdout.contains("+++ InferencePool"), "{}", applied.stdout);
     let v1 = get(h, &format!("inferencepools.{V1}"), Some(&ns), POOL);
     assert_eq!(v1["spec"]["selector"], json!({"matchLabels": {"app": "vllm-llama"}}));
@@ -181,7 +187,7 @@ fn epp_port_is_set_to_the_service_port_epp_002() {
     o.patch.push(("InferencePool".into(), json!({"spec": {"endpointPickerRef": {"port": {"number": 9003}}}})));
     let (h, ns) = stack("fix-epp-port", &o);
     let before = get(h, &format!("inferencepools.{V1}"), Some(&ns), POOL);
-    cycle(h, &ns, "LLMD-EPP-002", "inferencepools.inference.networking.k8s.io,services");
+    cycle(h, &ns, "LLMD-EPP-002", "inferencepools.inference.networking.k8s.io,services", &[]);
     let after = get(h, &format!("inferencepools.{V1}"), Some(&ns), POOL);
     let mut expected = before["spec"].clone();
     expected["endpointPickerRef"]["port"]["number"] = json!(9002);
@@ -194,7 +200,7 @@ fn target_ports_follow_the_model_servers_pod_004() {
     o.patch.push(("InferencePool".into(), json!({"spec": {"targetPorts": [{"number": 8080}]}})));
     let (h, ns) = stack("fix-target-port", &o);
     let before = get(h, &format!("inferencepools.{V1}"), Some(&ns), POOL);
-    cycle(h, &ns, "LLMD-POD-004", "inferencepools.inference.networking.k8s.io,pods");
+    cycle(h, &ns, "LLMD-POD-004", "inferencepools.inference.networking.k8s.io,pods", &[]);
     let after = get(h, &format!("inferencepools.{V1}"), Some(&ns), POOL);
     let mut expected = before["spec"].clone();
     expected["targetPorts"] = json!([{"number": 8000}]);
@@ -209,7 +215,7 @@ fn missing_destination_rule_is_created_ist_001() {
     let mut o = Opts::istio();
     o.drop.push("DestinationRule".into());
     let (h, ns) = stack("fix-dr-missing", &o);
-    cycle(h, &ns, "LLMD-IST-001", "destinationrules.networking.istio.io");
+    cycle(h, &ns, "LLMD-IST-001", "destinationrules.networking.istio.io", &[]);
     let dr = get(h, "destinationrules.networking.istio.io", Some(&ns), EPP);
     assert_eq!(dr["spec"]["host"], format!("{EPP}.{ns}.svc.cluster.local"));
     assert_eq!(dr["spec"]["trafficPolicy"]["tls"], json!({"mode": "SIMPLE", "insecureSkipVerify": true}));
@@ -225,7 +231,7 @@ fn destination_rule_tls_is_fixed_keeping_the_rest_ist_003() {
     ));
     let (h, ns) = stack("fix-dr-tls", &o);
     let before = get(h, "destinationrules.networking.istio.io", Some(&ns), EPP);
-    cycle(h, &ns, "LLMD-IST-003", "destinationrules.networking.istio.io");
+    cycle(h, &ns, "LLMD-IST-003", "destinationrules.networking.istio.io", &[]);
     let after = get(h, "destinationrules.networking.istio.io", Some(&ns), EPP);
     let mut expected = before["spec"].clone();
     expected["trafficPolicy"]["tls"] = json!({"mode": "SIMPLE", "insecureSkipVerify": true});
@@ -238,7 +244,7 @@ fn destination_rule_host_in_same_namespace_is_repointed_ist_002() {
     o.patch.push(("DestinationRule".into(), json!({"spec": {"host": "llm-pool-epp-old"}})));
     let (h, ns) = stack("fix-dr-host2", &o);
     let before = get(h, "destinationrules.networking.istio.io", Some(&ns), EPP);
-    cycle(h, &ns, "LLMD-IST-002", "destinationrules.networking.istio.io");
+    cycle(h, &ns, "LLMD-IST-002", "destinationrules.networking.istio.io", &[]);
     let after = get(h, "destinationrules.networking.istio.io", Some(&ns), EPP);
     let mut expected = before["spec"].clone();
     expected["host"] = json!(format!("{EPP}.{ns}.svc.cluster.local"));
@@ -329,6 +335,7 @@ fn cross_namespace_route_gets_the_narrowest_grant_rt_008() {
     let r = doctor(&h, &["-A", "--fix=LLMD-RT-008", "--dry-run"]);
     r.expect_code(code_for(&before, &[]));
     assert!(r.stdout.contains("+++ ReferenceGrant"), "{}\n{}", r.stdout, r.stderr);
+    insta::assert_snapshot!("plan_rt_008_dry_run", transcript(&r, &[(&apps, "APPS"), (&pools, "POOLS")]));
     assert!(!exists(&h, "referencegrants", Some(&pools), &format!("allow-httproutes-from-{apps}")));
 
     let r = doctor(&h, &["-A", "--fix=LLMD-RT-008", "--yes"]);
@@ -364,6 +371,7 @@ fn leftover_admission_webhook_is_deleted_adm_003() {
     r.expect_code(code_for(&report, &[]));
     assert!(r.stdout.contains("--- ValidatingWebhookConfiguration gateway-api-admission (live)"), "{}", r.stdout);
     assert!(r.stdout.contains("+++ /dev/null"), "{}", r.stdout);
+    insta::assert_snapshot!("plan_adm_003_dry_run", transcript(&r, &[]));
     assert_eq!(versions(&h, "validatingwebhookconfigurations", None), rv);
 
     let r = doctor(&h, &["-A", "--fix=LLMD-ADM-003", "--yes"]);
@@ -533,6 +541,7 @@ fn missing_crds_are_installed_at_the_profiles_versions_crd_001_002() {
     let r = doctor_mirrored(&h, &["-A", "--fix"]);
     r.expect_code(1);
     assert!(r.stderr.contains("add --yes"), "{}", r.stderr);
+    insta::assert_snapshot!("plan_crd_001_002", transcript(&r, &[]));
     assert!(crd_versions(&h).is_empty(), "unconfirmed --fix created CRDs");
 
     // --yes: downloaded through the mirror as gateway install does, applied, Established.

@@ -5,7 +5,7 @@
 //! without helm's rights refused before any write. helm runs through a wrapper that logs every
 //! call, so "the rerun calls no helm" is checked, not assumed.
 
-use crate::common::{code_for, doctor_command, manifest_dir, report_of, with_code};
+use crate::common::{code_for, doctor_command, manifest_dir, report_of, transcript, with_code};
 use crate::fixtures::{gateway_class, install_prereq, v1_pool_yaml};
 use crate::gateway::{helm, helm_json, play_controller, take_lab};
 use crate::harness::{assert_success, Harness};
@@ -138,7 +138,7 @@ fn inference_switch_is_turned_on_through_the_helm_release_gwc_005() {
     let logged = LoggedHelm::new("gwc005");
     let charts = manifest_dir().join("tests/charts");
     install_prereq(&h);
-    pool(&h, "gwc005");
+    let ns = pool(&h, "gwc005");
     gateway_class(&h, "istio", "istio.io/gateway-controller");
     gateway_class(&h, "agentgateway", "agentgateway.dev/agentgateway");
     // Both controllers installed by helm with the switch off (the charts' defaults).
@@ -207,6 +207,8 @@ fn inference_switch_is_turned_on_through_the_helm_release_gwc_005() {
     assert!(r.stdout.contains(&format!("+    {ISTIO_SWITCH}: true")), "{}", r.stdout);
     assert!(r.stdout.contains("helm's dry run (--dry-run=server) rendered the release"), "{}", r.stdout);
     assert!(r.stderr.contains("dry run: nothing was changed"), "{}", r.stderr);
+    let repo = manifest_dir();
+    insta::assert_snapshot!("plan_gwc_005_dry_run", transcript(&r, &[(repo.to_str().unwrap(), "REPO"), (&ns, "NS")]));
     let calls = logged.take();
     assert!(calls.iter().any(|c| c.contains("--dry-run=server")), "{calls:?}");
     assert!(calls.iter().filter(|c| c.starts_with("upgrade")).all(|c| c.contains("--dry-run=server")), "{calls:?}");

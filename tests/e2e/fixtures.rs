@@ -1,8 +1,8 @@
 //! Shared cluster fixtures for end-to-end tests: the real upstream CRDs (from the Go module cache),
 //! accepted GatewayClasses as their controllers would leave them, and helpers to write status.
 
-use crate::harness::{harness, Harness};
 use crate::common::doctor_report;
+use crate::harness::{harness, Harness};
 use crate::run::Run;
 pub use crate::upstream::{apply_files, gaie_crds, gateway_api_crds, go_module_dir, wait_established};
 use serde_json::Value;
@@ -111,10 +111,7 @@ pub fn condition(type_: &str, status: &str, reason: &str, message: &str) -> Valu
 
 /// A status with `conditions` of the given types all True.
 pub fn accepted_status(types: &[&str], extra: &[(&str, Value)]) -> Value {
-    let conditions: Vec<Value> = types
-        .iter()
-        .map(|t| condition(t, "True", t, ""))
-        .collect();
+    let conditions: Vec<Value> = types.iter().map(|t| condition(t, "True", t, "")).collect();
     let mut status = serde_json::json!({ "conditions": conditions });
     for (k, v) in extra {
         status[*k] = v.clone();

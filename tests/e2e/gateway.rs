@@ -6,7 +6,7 @@
 //! The control-plane scenarios use real helm (built with `go install`) and the stand-in charts of
 //! `tests/charts`.
 
-use crate::common::{crd_versions, doctor_report, manifest_dir, names, tools_dir};
+use crate::common::{crd_versions, doctor_report, manifest_dir, names, tools_dir, transcript};
 use crate::fixtures::{gateway_class, go_module_dir};
 use crate::harness::{assert_success, harness, Harness};
 use crate::mirror::{mirror, start_mirror, Fault};
@@ -125,9 +125,16 @@ fn crd_install_rerun_upgrade_downgrade_and_uninstall() {
     assert!(managers.contains(&"kubectl-llmd"), "{managers:?}");
     assert!(pool["metadata"]["annotations"].get("kubectl.kubernetes.io/last-applied-configuration").is_none());
 
-    // status shows what is installed.
+    // status shows what is installed, in every format exactly as the user reads it.
+    let r = gateway(&h, &["status"]);
+    r.expect_code(0);
+    insta::assert_snapshot!("status_crds_table", transcript(&r, &[(&h.server, "SERVER")]));
+    let r = gateway(&h, &["status", "-o", "yaml"]);
+    r.expect_code(0);
+    insta::assert_snapshot!("status_crds_yaml", transcript(&r, &[(&h.server, "SERVER")]));
     let r = gateway(&h, &["status", "-o", "json"]);
     r.expect_code(0);
+    insta::assert_snapshot!("status_crds_json", transcript(&r, &[(&h.server, "SERVER")]));
     let s = r.json();
     assert_eq!(s["bundles"][0]["bundle"], "Gateway API");
     assert_eq!(s["bundles"][0]["versions"], serde_json::json!(["v1.3.0"]));
@@ -462,11 +469,17 @@ fn istio_control_plane_through_helm_with_local_charts() {
     let values = helm_json(&h, &["get", "values", "istiod", "-n", "istio-system"]);
     assert_eq!(values["pilot"]["env"]["ENABLE_GATEWAY_API_INFERENCE_EXTENSION"], true, "{values}");
 
-    // status: the provider with its version and inference switch.
+    // status: the provider with its version and inference switch; the table as the user reads it.
+    let mut cmd = llmd_command(&["gateway", "status", "--helm"]);
+    cmd.arg(&helm).env("KUBECONFIG", &h.kubeconfig_admin);
+    let table = run(cmd);
+    table.expect_code(0);
+    insta::assert_snapshot!("status_istio_table", transcript(&table, &[(&h.server, "SERVER")]));
     let mut cmd = llmd_command(&["gateway", "status", "-o", "json", "--helm"]);
     cmd.arg(&helm).env("KUBECONFIG", &h.kubeconfig_admin);
     let s = run(cmd);
     s.expect_code(0);
+    insta::assert_snapshot!("status_istio_json", transcript(&s, &[(&h.server, "SERVER")]));
     let s = s.json();
     let istio = s["providers"].as_array().unwrap().iter().find(|p| p["provider"] == "Istio").expect("istio found");
     assert_eq!(istio["version"], "1.28.0");

@@ -125,7 +125,8 @@ fn checksums(manifest: &str) -> Vec<(String, String)> {
 
 /// The template rendered as scripts/release.sh renders it, with the given checksums.
 fn render_template(sums: &[(String, String)]) -> String {
-    let mut text = std::fs::read_to_string(manifest_dir().join("plugin.yaml.tmpl")).unwrap().replace("{{VERSION}}", version());
+    let mut text =
+        std::fs::read_to_string(manifest_dir().join("plugin.yaml.tmpl")).unwrap().replace("{{VERSION}}", version());
     for (platform, sha) in sums {
         text = text.replace(&format!("{{{{SHA256_{platform}}}}}"), sha);
     }

@@ -18,8 +18,8 @@
 //! Deployment controller and the EndpointSlice controller would (statuses, the three model server pods,
 //! the picker's endpoint) and requires a clean bill of health.
 
+use crate::common::{self, findings, get_json, report_of};
 use crate::doctor_routing::cond;
-use crate::common::{findings, get_json, report_of};
 use crate::fixtures::{accepted_class, apply_files, doctor_json, gaie_crds, gateway_api_crds, go_module_dir};
 use crate::fixtures::{wait_established, DESTINATION_RULE_STAND_IN_CRD};
 use crate::harness::{assert_success, Harness};
@@ -98,17 +98,9 @@ fn file_args(q: &Quickstart) -> Vec<String> {
     q.files.iter().flat_map(|f| ["-f".to_string(), f.display().to_string()]).collect()
 }
 
+/// One finding with its hint.
 fn line(f: &Value) -> String {
-    format!(
-        "{} {} {} {}/{}: {} | hint: {}",
-        f["code"].as_str().unwrap_or(""),
-        f["severity"].as_str().unwrap_or(""),
-        f["object"]["kind"].as_str().unwrap_or(""),
-        f["object"]["namespace"].as_str().unwrap_or(""),
-        f["object"]["name"].as_str().unwrap_or(""),
-        f["message"].as_str().unwrap_or(""),
-        f["hint"].as_str().unwrap_or("")
-    )
+    format!("{} | hint: {}", common::line(f), f["hint"].as_str().unwrap_or(""))
 }
 
 /// Warnings and errors as "CODE Kind/name", sorted.
