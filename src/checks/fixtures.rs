@@ -117,6 +117,19 @@ impl Obj {
         self
     }
 
+    /// Remove the field at a dotted path (object keys only).
+    pub fn without(mut self, path: &str) -> Obj {
+        let (parent, key) = path.rsplit_once('.').unwrap_or(("", path));
+        let mut at = &mut self.0;
+        for k in parent.split('.').filter(|k| !k.is_empty()) {
+            at = &mut at[k];
+        }
+        if let Some(map) = at.as_object_mut() {
+            map.remove(key);
+        }
+        self
+    }
+
     /// Append to the array at a dotted path (created when absent).
     pub fn push(mut self, path: &str, value: impl Into<Value>) -> Obj {
         let current = path.split('.').try_fold(&self.0, |v, k| match k.parse::<usize>() {
