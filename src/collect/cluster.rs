@@ -232,7 +232,6 @@ pub async fn collect_cluster(conn: &Connection, namespace: Option<&str>) -> Resu
     };
 
     // The version first: if the server cannot be reached, stop here with one clear error.
-    conn.count_request();
     let info = conn.client.apiserver_version().await.map_err(|e| conn.explain("cannot reach the cluster", &e))?;
     snap.server_version = Collected::Listed(vec![info.git_version]);
 
@@ -572,14 +571,12 @@ async fn list_target(
         let mut lp = ListParams::default().limit(PAGE_SIZE);
         if let Some(t) = &token {
             lp = lp.continue_token(t);
-            conn.count_page();
         }
         if let Some(sel) = label_selector {
             lp = lp.labels(sel);
         }
         let req =
             request.list(&lp).map_err(|e| Failure::new(format!("cannot build the request to list {resource}: {e}")))?;
-        conn.count_request();
         match conn.client.request_text(req).await {
             Ok(body) => {
                 let unreadable = |e: serde_json::Error| {
