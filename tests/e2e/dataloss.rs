@@ -3,6 +3,7 @@
 //! shown and the confirmation. The kill points are requests counted by the fault proxy
 //! (`faultproxy.rs`), so a seed names the same points on every run.
 
+use crate::common::{get, get_json};
 use crate::doctor_routing::{deploy, Opts, Shape};
 use crate::faultproxy::{seeded_points, Fault, FaultProxy, Rule};
 use crate::faults::read_faults;
@@ -21,12 +22,6 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 const V1: &str = "inference.networking.k8s.io";
-
-fn get(h: &Harness, resource: &str, ns: &str, name: &str) -> Value {
-    let out = h.kubectl(&["get", resource, name, "-n", ns, "-o", "json"]);
-    assert_success(&out, &format!("kubectl get {resource} {name}"));
-    serde_json::from_slice(&out.stdout).expect("json")
-}
 
 /// A pseudo-terminal: (controller, terminal), so `--fix` asks its question and reads the answer.
 fn pty() -> (std::fs::File, OwnedFd) {
@@ -115,19 +110,19 @@ fn fix_never_overwrites_a_change_made_after_the_plan_was_shown() {
         let patch = r#"{"spec":{"endpointPickerRef":{"failureMode":"FailOpen"}}}"#;
         let out = h.kubectl(&["patch", &pools, "llm-pool", "-n", &ns, "--type=merge", "-p", patch]);
         assert_success(&out, "the concurrent change");
-        changed = get(h, &pools, &ns, "llm-pool");
+        changed = get(h, &pools, Some(&ns), "llm-pool");
     });
     assert!(plan.contains("9003") && plan.contains("9002"), "the plan shows the port change:\n{plan}");
     assert!(!ok, "{stderr}");
     assert!(stderr.contains("changed after the plan was read"), "{stderr}");
-    let now = get(h, &pools, &ns, "llm-pool");
+    let now = get(h, &pools, Some(&ns), "llm-pool");
     assert_eq!(now["spec"], changed["spec"], "the concurrent change was overwritten");
     assert_eq!(now["metadata"]["resourceVersion"], changed["metadata"]["resourceVersion"], "something was written");
 
     // A rerun re-plans from the current object: the port is repaired, the newer change kept.
     let r = fix_yes(h, &ns, "LLMD-EPP-002");
     assert!(!r.stderr.contains('✖'), "{}", r.stderr);
-    let now = get(h, &pools, &ns, "llm-pool");
+    let now = get(h, &pools, Some(&ns), "llm-pool");
     assert_eq!(now["spec"]["endpointPickerRef"]["port"]["number"], 9002, "{now:#}");
     assert_eq!(now["spec"]["endpointPickerRef"]["failureMode"], "FailOpen", "{now:#}");
 }
@@ -152,7 +147,7 @@ fn fix_never_takes_over_an_object_created_after_the_plan_was_shown() {
     assert!(plan.contains("SIMPLE"), "the plan shows the DestinationRule it creates:\n{plan}");
     assert!(!ok, "{stderr}");
     assert!(stderr.contains("changed after the plan was read"), "{stderr}");
-    let dr = get(h, drs, &ns, "llm-pool-epp");
+    let dr = get(h, drs, Some(&ns), "llm-pool-epp");
     assert_eq!(dr["spec"]["trafficPolicy"]["tls"], json!({"mode": "DISABLE"}), "their DestinationRule was taken over");
 }
 
@@ -196,11 +191,7 @@ fn stored_versions(h: &Harness) -> String {
 fn items(h: &Harness, args: &[&str]) -> Vec<Value> {
     let mut all = vec!["get"];
     all.extend_from_slice(args);
-    all.extend(["-o", "json"]);
-    let out = h.kubectl(&all);
-    assert_success(&out, &all.join(" "));
-    let mut v: Value = serde_json::from_slice(&out.stdout).expect("json");
-    match v["items"].take() {
+    match get_json(h, &all)["items"].take() {
         Value::Array(items) => items,
         other => panic!("no items: {other}"),
     }
