@@ -15,6 +15,7 @@ use k8s_openapi::api::discovery::v1::EndpointSlice;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kube::api::{ApiResource, DynamicObject, ListParams};
 use kube::Resource;
+use serde::de::DeserializeSeed;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::Value;
@@ -28,6 +29,7 @@ const PAGE_SIZE: u32 = 1000;
 const MAX_SELECTOR_LEN: usize = 8 * 1024;
 
 /// A kind to list: where it lives and which versions we can read, most preferred first.
+#[derive(Clone, Copy)]
 struct Target {
     kind: Kind,
     group: &'static str,
@@ -50,6 +52,17 @@ const fn t(
 ) -> Target {
     Target { kind, group, kind_name, plural, versions, namespaced, custom }
 }
+
+/// CustomResourceDefinitions, listed first: they say which custom kinds (and versions) to list.
+const CRD_TARGET: Target = t(
+    Kind::Crds,
+    "apiextensions.k8s.io",
+    "CustomResourceDefinition",
+    "customresourcedefinitions",
+    &["v1"],
+    false,
+    false,
+);
 
 /// Everything listed besides CRDs and pods (pods are label-selected per pool afterwards).
 const TARGETS: &[Target] = &[
@@ -163,20 +176,191 @@ impl Snapshot {
     }
 }
 
-/// One page of a LIST response. Items stay raw until each is decoded on its own, so one object
-/// the views cannot read does not take the page with it.
-#[derive(Deserialize)]
-struct Page<'a> {
-    #[serde(default)]
-    metadata: PageMeta,
-    #[serde(borrow, default)]
-    items: Option<Vec<&'a RawValue>>,
-}
-
-#[derive(Deserialize, Default)]
+/// What a LIST page says besides its items.
+#[derive(Deserialize, Default, Debug)]
 struct PageMeta {
     #[serde(rename = "continue", default)]
     continue_token: Option<String>,
+}
+
+/// One LIST page read from `body` as it arrives. The bytes stream through a bounded channel to a
+/// blocking task that splits out the items one at a time and decodes each into what the Snapshot
+/// keeps (`decode_item`); decoded items come back here and those `keep` refuses are dropped. A page
+/// is never held whole, and decoding overlaps the transfer. Errors: the body broke off (`Io`), or the
+/// page or an item is not JSON (`Json`).
+async fn read_page<R>(
+    mut body: R,
+    target: Target,
+    api_version: String,
+    keep: Option<&(dyn Fn(&PodView) -> bool + Sync)>,
+    items: &mut Vec<Decoded>,
+) -> std::result::Result<PageMeta, PageError>
+where
+    R: futures::AsyncBufRead + Unpin,
+{
+    use futures::AsyncBufReadExt;
+    let (chunks_tx, chunks_rx) = tokio::sync::mpsc::channel::<Vec<u8>>(PAGE_CHUNKS_IN_FLIGHT);
+    let (items_tx, mut items_rx) = tokio::sync::mpsc::unbounded_channel::<Decoded>();
+    let decoder = tokio::task::spawn_blocking(move || {
+        let reader = std::io::BufReader::with_capacity(64 * 1024, ChunkReader { rx: chunks_rx, chunk: Vec::new(), at: 0 });
+        let mut de = serde_json::Deserializer::from_reader(reader);
+        let meta = PageSeed { on_item: |raw: &RawValue| {
+            // The receiver only goes away when the pump failed; that error is the one reported.
+            let _ = items_tx.send(decode_item(&target, &api_version, raw)?);
+            Ok(())
+        } }
+        .deserialize(&mut de)?;
+        de.end()?;
+        Ok::<_, serde_json::Error>(meta)
+    });
+    let pump = async move {
+        loop {
+            let chunk = body.fill_buf().await?;
+            if chunk.is_empty() {
+                return Ok::<_, std::io::Error>(());
+            }
+            let (bytes, n) = (chunk.to_vec(), chunk.len());
+            body.consume_unpin(n);
+            if chunks_tx.send(bytes).await.is_err() {
+                // The decoder stopped early (the page is not JSON): its error says why.
+                return Ok(());
+            }
+        }
+    };
+    let drain = async {
+        while let Some(item) = items_rx.recv().await {
+            if let (Some(keep), Decoded::Pod(p)) = (keep, &item) {
+                if !keep(p) {
+                    continue;
+                }
+            }
+            items.push(item);
+        }
+    };
+    let (pumped, ()) = futures::join!(pump, drain);
+    let decoded = decoder.await.map_err(|e| PageError::Io(std::io::Error::other(e)))?;
+    pumped.map_err(PageError::Io)?;
+    decoded.map_err(PageError::Json)
+}
+
+/// Chunks of a page body in flight between the network and the decoder (a few hundred KB at most).
+const PAGE_CHUNKS_IN_FLIGHT: usize = 32;
+
+/// Why a page could not be read.
+#[derive(Debug)]
+enum PageError {
+    Io(std::io::Error),
+    Json(serde_json::Error),
+}
+
+/// The page body as the decoder's `Read`: chunks handed over by `read_page`, EOF when they end.
+struct ChunkReader {
+    rx: tokio::sync::mpsc::Receiver<Vec<u8>>,
+    chunk: Vec<u8>,
+    at: usize,
+}
+
+impl std::io::Read for ChunkReader {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        while self.at >= self.chunk.len() {
+            match self.rx.blocking_recv() {
+                Some(next) => (self.chunk, self.at) = (next, 0),
+                None => return Ok(0),
+            }
+        }
+        let n = buf.len().min(self.chunk.len() - self.at);
+        buf[..n].copy_from_slice(&self.chunk[self.at..self.at + n]);
+        self.at += n;
+        Ok(n)
+    }
+}
+
+/// Reads a LIST object: `metadata` (for the continue token) and each of `items` handed raw to
+/// `on_item` as soon as it is complete; everything else is skipped.
+struct PageSeed<F> {
+    on_item: F,
+}
+
+impl<'de, F> serde::de::DeserializeSeed<'de> for PageSeed<F>
+where
+    F: FnMut(&RawValue) -> std::result::Result<(), serde_json::Error>,
+{
+    type Value = PageMeta;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> std::result::Result<PageMeta, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de, F> serde::de::Visitor<'de> for PageSeed<F>
+where
+    F: FnMut(&RawValue) -> std::result::Result<(), serde_json::Error>,
+{
+    type Value = PageMeta;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a LIST object")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(mut self, mut map: A) -> std::result::Result<PageMeta, A::Error> {
+        let mut meta = PageMeta::default();
+        while let Some(key) = map.next_key::<String>()? {
+            match key.as_str() {
+                "metadata" => meta = map.next_value()?,
+                "items" => map.next_value_seed(ItemsSeed { on_item: &mut self.on_item })?,
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(meta)
+    }
+}
+
+/// The `items` array (or null) of a LIST object, item by item.
+struct ItemsSeed<'f, F> {
+    on_item: &'f mut F,
+}
+
+impl<'de, F> serde::de::DeserializeSeed<'de> for ItemsSeed<'_, F>
+where
+    F: FnMut(&RawValue) -> std::result::Result<(), serde_json::Error>,
+{
+    type Value = ();
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> std::result::Result<(), D::Error> {
+        d.deserialize_option(self)
+    }
+}
+
+impl<'de, F> serde::de::Visitor<'de> for ItemsSeed<'_, F>
+where
+    F: FnMut(&RawValue) -> std::result::Result<(), serde_json::Error>,
+{
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a list of objects")
+    }
+
+    fn visit_none<E>(self) -> std::result::Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_unit<E>(self) -> std::result::Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_some<D: serde::Deserializer<'de>>(self, d: D) -> std::result::Result<(), D::Error> {
+        d.deserialize_seq(self)
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<(), A::Error> {
+        while let Some(raw) = seq.next_element::<Box<RawValue>>()? {
+            (self.on_item)(&raw).map_err(serde::de::Error::custom)?;
+        }
+        Ok(())
+    }
 }
 
 /// managedFields are the bulk of a small object and no check reads them.
@@ -231,21 +415,14 @@ pub async fn collect_cluster(conn: &Connection, namespace: Option<&str>) -> Resu
         ..Snapshot::default()
     };
 
-    // The version first: if the server cannot be reached, stop here with one clear error.
+    // The version and the CRDs together; if the server cannot be reached, the version's error is the
+    // one clear error.
     conn.count_request();
-    let info = conn.client.apiserver_version().await.map_err(|e| conn.explain("cannot reach the cluster", &e))?;
+    let (info, crd_listing) =
+        futures::join!(conn.client.apiserver_version(), list_target(conn, &CRD_TARGET, "v1", None, None, None));
+    let info = info.map_err(|e| conn.explain("cannot reach the cluster", &e))?;
     snap.server_version = Collected::Listed(vec![info.git_version]);
-
-    let crd_target = t(
-        Kind::Crds,
-        "apiextensions.k8s.io",
-        "CustomResourceDefinition",
-        "customresourcedefinitions",
-        &["v1"],
-        false,
-        false,
-    );
-    let crd_listing = list_target(conn, &crd_target, "v1", None, None, None).await?;
+    let crd_listing = crd_listing?;
     let served: Option<Vec<CrdView>> = match crd_listing {
         Listing::Items(items) => {
             snap.set_state(Kind::Crds, &SlotState::Listed);
@@ -580,22 +757,16 @@ async fn list_target(
         let req =
             request.list(&lp).map_err(|e| Failure::new(format!("cannot build the request to list {resource}: {e}")))?;
         conn.count_request();
-        match conn.client.request_text(req).await {
+        match conn.client.request_stream(req).await {
             Ok(body) => {
-                let unreadable = |e: serde_json::Error| {
-                    Failure::new(format!("cannot read the list of {resource} from {}: {e}", conn.server))
-                };
-                let page: Page = serde_json::from_str(&body).map_err(unreadable)?;
-                for raw in page.items.unwrap_or_default() {
-                    let item = decode_item(target, &api_version, raw).map_err(unreadable)?;
-                    if let (Some(keep), Decoded::Pod(p)) = (keep, &item) {
-                        if !keep(p) {
-                            continue;
-                        }
+                let page = read_page(body, *target, api_version.clone(), keep, &mut items).await;
+                let page = page.map_err(|e| match e {
+                    PageError::Json(e) => {
+                        Failure::new(format!("cannot read the list of {resource} from {}: {e}", conn.server))
                     }
-                    items.push(item);
-                }
-                token = page.metadata.continue_token.filter(|t| !t.is_empty());
+                    PageError::Io(e) => conn.explain(&format!("cannot list {resource}"), &kube::Error::ReadEvents(e)),
+                })?;
+                token = page.continue_token.filter(|t| !t.is_empty());
                 if token.is_none() {
                     return Ok(Listing::Items(items));
                 }
@@ -614,6 +785,7 @@ async fn list_target(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use futures::TryStreamExt;
 
     fn selector(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
         pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
@@ -678,14 +850,56 @@ mod tests {
         }
     }
 
-    #[test]
-    fn a_page_keeps_its_items_raw_and_reads_the_continue_token() {
-        let body = r#"{"kind":"PodList","metadata":{"continue":"abc","resourceVersion":"7"},
-                       "items":[{"metadata":{"name":"a"}},{"metadata":{"name":"b"}}]}"#;
-        let page: Page = serde_json::from_str(body).expect("page");
-        assert_eq!(page.metadata.continue_token.as_deref(), Some("abc"));
-        assert_eq!(page.items.map(|i| i.len()), Some(2));
-        let empty: Page = serde_json::from_str(r#"{"metadata":{},"items":null}"#).expect("page");
-        assert!(empty.items.is_none() && empty.metadata.continue_token.is_none());
+    /// A page body arriving in small pieces, as it does from the network.
+    fn body(json: &str) -> impl futures::AsyncBufRead + Unpin {
+        let pieces: Vec<std::io::Result<Vec<u8>>> = json.as_bytes().chunks(7).map(|c| Ok(c.to_vec())).collect();
+        futures::stream::iter(pieces).into_async_read()
+    }
+
+    async fn page(json: &str) -> (std::result::Result<PageMeta, PageError>, Vec<Decoded>) {
+        let mut items = Vec::new();
+        let meta = read_page(body(json), pod_target(), "v1".into(), None, &mut items).await;
+        (meta, items)
+    }
+
+    #[tokio::test]
+    async fn a_page_is_decoded_item_by_item_as_it_streams_and_gives_its_continue_token() {
+        let (meta, items) = page(
+            r#"{"kind":"PodList","apiVersion":"v1","metadata":{"continue":"abc","resourceVersion":"7"},
+               "items":[{"metadata":{"name":"a","namespace":"ns"}},
+                        {"metadata":{"name":"odd","namespace":"ns"},"spec":{"containers":"oops"}},
+                        {"metadata":{"name":"b","namespace":"ns"}}]}"#,
+        )
+        .await;
+        assert_eq!(meta.expect("page").continue_token.as_deref(), Some("abc"));
+        let names: Vec<String> = items
+            .iter()
+            .map(|i| match i {
+                Decoded::Pod(p) => p.metadata.name.clone().unwrap_or_default(),
+                Decoded::Json(v) => format!("json:{}", v["metadata"]["name"].as_str().unwrap_or("")),
+                _ => "other".into(),
+            })
+            .collect();
+        // The pod the typed form cannot read is still there, handed on as JSON for Snapshot::insert.
+        assert_eq!(names, ["a", "json:odd", "b"]);
+        let (meta, items) = page(r#"{"metadata":{},"items":null}"#).await;
+        assert!(meta.expect("page").continue_token.is_none() && items.is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_page_that_is_not_json_is_an_error_not_an_empty_list() {
+        let (meta, _) = page(r#"{"metadata":{},"items":[{"metadata":{"name":"a"}},{"metad"#).await;
+        assert!(matches!(meta, Err(PageError::Json(_))), "{meta:?}");
+        let (meta, _) = page("<html>proxy error</html>").await;
+        assert!(matches!(meta, Err(PageError::Json(_))), "{meta:?}");
+    }
+
+    #[tokio::test]
+    async fn pods_the_pools_do_not_select_are_dropped_as_the_page_is_read() {
+        let keep = |p: &PodView| p.metadata.name.as_deref() == Some("b");
+        let mut items = Vec::new();
+        let json = r#"{"items":[{"metadata":{"name":"a"}},{"metadata":{"name":"b"}}]}"#;
+        read_page(body(json), pod_target(), "v1".into(), Some(&keep), &mut items).await.expect("page");
+        assert_eq!(items.len(), 1);
     }
 }
