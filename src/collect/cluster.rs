@@ -688,12 +688,13 @@ async fn list_pods(conn: &Connection, namespace: Option<&str>, pools: &[Inferenc
 }
 
 /// Set-based label selectors covering `selectors`: one per set of keys (`k1 in (a,b),k2 in (c)`),
-/// split so that none is longer than `MAX_SELECTOR_LEN`. The result may select more than the
-/// selectors do (the values combine freely); the collector drops the extra pods.
+/// split into parts of even size so that none is longer than `MAX_SELECTOR_LEN`. A selector
+/// repeated (pools in several namespaces) is listed once, so no pod comes back twice. The result may
+/// select more than the selectors do (the values combine freely); the collector drops the extra pods.
 fn merged_selectors<'a>(selectors: impl Iterator<Item = &'a BTreeMap<String, String>>) -> Vec<String> {
-    let mut by_keys: BTreeMap<Vec<&str>, Vec<&BTreeMap<String, String>>> = BTreeMap::new();
+    let mut by_keys: BTreeMap<Vec<&str>, BTreeSet<&BTreeMap<String, String>>> = BTreeMap::new();
     for sel in selectors {
-        by_keys.entry(sel.keys().map(String::as_str).collect()).or_default().push(sel);
+        by_keys.entry(sel.keys().map(String::as_str).collect()).or_default().insert(sel);
     }
     let render = |keys: &[&str], chunk: &[&BTreeMap<String, String>]| -> String {
         keys.iter()
@@ -706,16 +707,18 @@ fn merged_selectors<'a>(selectors: impl Iterator<Item = &'a BTreeMap<String, Str
     };
     let mut out = Vec::new();
     for (keys, sels) in by_keys {
-        let mut chunk: Vec<&BTreeMap<String, String>> = Vec::new();
-        for sel in sels {
-            chunk.push(sel);
-            if chunk.len() > 1 && render(&keys, &chunk).len() > MAX_SELECTOR_LEN {
-                chunk.pop();
-                out.push(render(&keys, &chunk));
-                chunk = vec![sel];
+        let sels: Vec<_> = sels.into_iter().collect();
+        // As few selectors as fit, of even size: their LISTs run concurrently, so the longest sets the time.
+        let mut parts = 1;
+        loop {
+            let size = sels.len().div_ceil(parts);
+            let rendered: Vec<String> = sels.chunks(size).map(|chunk| render(&keys, chunk)).collect();
+            if size == 1 || rendered.iter().all(|r| r.len() <= MAX_SELECTOR_LEN) {
+                out.extend(rendered);
+                break;
             }
+            parts += 1;
         }
-        out.push(render(&keys, &chunk));
     }
     out
 }
@@ -796,6 +799,8 @@ mod tests {
         let sels = [
             selector(&[("app", "b")]),
             selector(&[("app", "a")]),
+            // The same selector in another namespace.
+            selector(&[("app", "b")]),
             selector(&[("app", "a"), ("tier", "gpu")]),
             selector(&[("app", "c"), ("tier", "cpu")]),
         ];
@@ -804,10 +809,13 @@ mod tests {
 
     #[test]
     fn a_long_set_of_selectors_is_split_below_the_limit() {
-        let sels: Vec<_> = (0..2000).map(|i| selector(&[("app", &format!("model-{i:05}"))])).collect();
+        // Every selector twice, as when pools in two namespaces select the same label.
+        let sels: Vec<_> = (0..2000).chain(0..2000).map(|i| selector(&[("app", &format!("model-{i:05}"))])).collect();
         let merged = merged_selectors(sels.iter());
         assert!(merged.len() >= 2, "{}", merged.len());
         assert!(merged.iter().all(|s| s.len() <= MAX_SELECTOR_LEN));
+        let counts: Vec<usize> = merged.iter().map(|s| s.matches("model-").count()).collect();
+        assert!(counts.iter().max().unwrap() - counts.iter().min().unwrap() <= 1, "even parts: {counts:?}");
         let values: usize = merged.iter().map(|s| s.matches("model-").count()).sum();
         assert_eq!(values, 2000, "every pool's value is in exactly one selector");
     }
