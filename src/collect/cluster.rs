@@ -185,96 +185,44 @@ struct PageMeta {
     continue_token: Option<String>,
 }
 
-/// One LIST page read from `body` as it arrives. The bytes stream through a bounded channel to a
-/// blocking task that splits out the items one at a time and decodes each into what the Snapshot
-/// keeps (`decode_item`); decoded items come back here and those `keep` refuses are dropped. A page
-/// is never held whole, and decoding overlaps the transfer. Errors: the body broke off (`Io`), or the
-/// page or an item is not JSON (`Json`).
+/// One LIST page: the body is read once into one buffer (no text copy), then its items are decoded
+/// one at a time straight from it into what the Snapshot keeps (`decode_item`); pods `keep` refuses
+/// are dropped at once. Errors: the body broke off (`Io`), or the page or an item is not JSON (`Json`).
 async fn read_page<R>(
     mut body: R,
-    target: Target,
-    api_version: String,
+    target: &Target,
+    api_version: &str,
     keep: Option<&(dyn Fn(&PodView) -> bool + Sync)>,
     items: &mut Vec<Decoded>,
 ) -> std::result::Result<PageMeta, PageError>
 where
-    R: futures::AsyncBufRead + Unpin,
+    R: futures::AsyncRead + Unpin,
 {
-    use futures::AsyncBufReadExt;
-    let (chunks_tx, chunks_rx) = tokio::sync::mpsc::channel::<Vec<u8>>(PAGE_CHUNKS_IN_FLIGHT);
-    let (items_tx, mut items_rx) = tokio::sync::mpsc::unbounded_channel::<Decoded>();
-    let decoder = tokio::task::spawn_blocking(move || {
-        let reader = std::io::BufReader::with_capacity(64 * 1024, ChunkReader { rx: chunks_rx, chunk: Vec::new(), at: 0 });
-        let mut de = serde_json::Deserializer::from_reader(reader);
-        let meta = PageSeed { on_item: |raw: &RawValue| {
-            // The receiver only goes away when the pump failed; that error is the one reported.
-            let _ = items_tx.send(decode_item(&target, &api_version, raw)?);
-            Ok(())
-        } }
-        .deserialize(&mut de)?;
-        de.end()?;
-        Ok::<_, serde_json::Error>(meta)
-    });
-    let pump = async move {
-        loop {
-            let chunk = body.fill_buf().await?;
-            if chunk.is_empty() {
-                return Ok::<_, std::io::Error>(());
-            }
-            let (bytes, n) = (chunk.to_vec(), chunk.len());
-            body.consume_unpin(n);
-            if chunks_tx.send(bytes).await.is_err() {
-                // The decoder stopped early (the page is not JSON): its error says why.
-                return Ok(());
-            }
-        }
-    };
-    let drain = async {
-        while let Some(item) = items_rx.recv().await {
+    use futures::AsyncReadExt;
+    let mut bytes = Vec::new();
+    body.read_to_end(&mut bytes).await.map_err(PageError::Io)?;
+    let mut de = serde_json::Deserializer::from_slice(&bytes);
+    let seed = PageSeed {
+        on_item: |raw: &RawValue| {
+            let item = decode_item(target, api_version, raw)?;
             if let (Some(keep), Decoded::Pod(p)) = (keep, &item) {
                 if !keep(p) {
-                    continue;
+                    return Ok(());
                 }
             }
             items.push(item);
-        }
+            Ok(())
+        },
     };
-    let (pumped, ()) = futures::join!(pump, drain);
-    let decoded = decoder.await.map_err(|e| PageError::Io(std::io::Error::other(e)))?;
-    pumped.map_err(PageError::Io)?;
-    decoded.map_err(PageError::Json)
+    let meta = seed.deserialize(&mut de).and_then(|meta| de.end().map(|()| meta));
+    meta.map_err(PageError::Json)
 }
-
-/// Chunks of a page body in flight between the network and the decoder (a few hundred KB at most).
-const PAGE_CHUNKS_IN_FLIGHT: usize = 32;
 
 /// Why a page could not be read.
 #[derive(Debug)]
 enum PageError {
     Io(std::io::Error),
     Json(serde_json::Error),
-}
-
-/// The page body as the decoder's `Read`: chunks handed over by `read_page`, EOF when they end.
-struct ChunkReader {
-    rx: tokio::sync::mpsc::Receiver<Vec<u8>>,
-    chunk: Vec<u8>,
-    at: usize,
-}
-
-impl std::io::Read for ChunkReader {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        while self.at >= self.chunk.len() {
-            match self.rx.blocking_recv() {
-                Some(next) => (self.chunk, self.at) = (next, 0),
-                None => return Ok(0),
-            }
-        }
-        let n = buf.len().min(self.chunk.len() - self.at);
-        buf[..n].copy_from_slice(&self.chunk[self.at..self.at + n]);
-        self.at += n;
-        Ok(n)
-    }
 }
 
 /// Reads a LIST object: `metadata` (for the continue token) and each of `items` handed raw to
@@ -358,8 +306,8 @@ where
     }
 
     fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<(), A::Error> {
-        while let Some(raw) = seq.next_element::<Box<RawValue>>()? {
-            (self.on_item)(&raw).map_err(serde::de::Error::custom)?;
+        while let Some(raw) = seq.next_element::<&RawValue>()? {
+            (self.on_item)(raw).map_err(serde::de::Error::custom)?;
         }
         Ok(())
     }
@@ -760,8 +708,7 @@ async fn list_target(
     let mut items = Vec::new();
     let mut token: Option<String> = None;
     loop {
-        let page_size = std::env::var("LLMD_EXPERIMENT_PAGE_SIZE").ok().and_then(|v| v.parse().ok()).unwrap_or(PAGE_SIZE);
-        let mut lp = ListParams::default().limit(page_size);
+        let mut lp = ListParams::default().limit(PAGE_SIZE);
         if let Some(t) = &token {
             lp = lp.continue_token(t);
             conn.count_page();
@@ -774,7 +721,7 @@ async fn list_target(
         conn.count_request();
         match conn.client.request_stream(req).await {
             Ok(body) => {
-                let page = read_page(body, *target, api_version.clone(), keep, &mut items).await;
+                let page = read_page(body, target, &api_version, keep, &mut items).await;
                 let page = page.map_err(|e| match e {
                     PageError::Json(e) => {
                         Failure::new(format!("cannot read the list of {resource} from {}: {e}", conn.server))
@@ -882,19 +829,19 @@ mod tests {
     }
 
     /// A page body arriving in small pieces, as it does from the network.
-    fn body(json: &str) -> impl futures::AsyncBufRead + Unpin {
+    fn body(json: &str) -> impl futures::AsyncRead + Unpin {
         let pieces: Vec<std::io::Result<Vec<u8>>> = json.as_bytes().chunks(7).map(|c| Ok(c.to_vec())).collect();
         futures::stream::iter(pieces).into_async_read()
     }
 
     async fn page(json: &str) -> (std::result::Result<PageMeta, PageError>, Vec<Decoded>) {
         let mut items = Vec::new();
-        let meta = read_page(body(json), pod_target(), "v1".into(), None, &mut items).await;
+        let meta = read_page(body(json), &pod_target(), "v1", None, &mut items).await;
         (meta, items)
     }
 
     #[tokio::test]
-    async fn a_page_is_decoded_item_by_item_as_it_streams_and_gives_its_continue_token() {
+    async fn a_page_is_decoded_item_by_item_and_gives_its_continue_token() {
         let (meta, items) = page(
             r#"{"kind":"PodList","apiVersion":"v1","metadata":{"continue":"abc","resourceVersion":"7"},
                "items":[{"metadata":{"name":"a","namespace":"ns"}},
@@ -930,7 +877,7 @@ mod tests {
         let keep = |p: &PodView| p.metadata.name.as_deref() == Some("b");
         let mut items = Vec::new();
         let json = r#"{"items":[{"metadata":{"name":"a"}},{"metadata":{"name":"b"}}]}"#;
-        read_page(body(json), pod_target(), "v1".into(), Some(&keep), &mut items).await.expect("page");
+        read_page(body(json), &pod_target(), "v1", Some(&keep), &mut items).await.expect("page");
         assert_eq!(items.len(), 1);
     }
 }
