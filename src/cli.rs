@@ -370,6 +370,20 @@ pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
     Ok(total)
 }
 
+impl From<&GlobalFlags> for crate::cluster::client::Settings {
+    /// The connection settings of the global flags (the library never sees clap's types).
+    fn from(g: &GlobalFlags) -> Self {
+        crate::cluster::client::Settings {
+            kubeconfig: g.kubeconfig.clone(),
+            context: g.context.clone(),
+            cluster: g.cluster.clone(),
+            user: g.user.clone(),
+            namespace: g.namespace.clone(),
+            request_timeout: g.request_timeout,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

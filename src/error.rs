@@ -55,23 +55,24 @@ pub fn explain_kube_error(action: &str, server: &str, err: &kube::Error) -> Fail
             "check the user entry of your kubeconfig (token, client certificate or exec plugin)",
         ),
         other => {
+            use crate::cluster::error::{classify, Class};
             let mut cause = root_cause(other);
-            if cause.contains("deadline has elapsed") {
+            let class = classify(other);
+            if class == Class::Timeout && cause.contains("deadline has elapsed") {
                 cause = "no answer within the request timeout".into();
             }
-            let lower = cause.to_lowercase();
-            let hint = if lower.contains("timed out") || lower.contains("elapsed") || lower.contains("timeout") {
-                "the server did not answer in time: check that it is up and reachable, or raise --request-timeout"
-            } else if lower.contains("refused")
-                || lower.contains("dns")
-                || lower.contains("resolve")
-                || lower.contains("unreachable")
-            {
-                "the server is unreachable: check that the cluster is running and the kubeconfig's server address"
-            } else if lower.contains("certificate") || lower.contains("tls") || lower.contains("handshake") {
-                "TLS failed: check certificate-authority-data in your kubeconfig"
-            } else {
-                "check that the cluster is running and reachable with `kubectl cluster-info`"
+            let hint = match class {
+                Class::Timeout => {
+                    "the server did not answer in time: check that it is up and reachable, or raise --request-timeout"
+                }
+                Class::Unreachable => {
+                    "the server is unreachable: check that the cluster is running and the kubeconfig's server address"
+                }
+                Class::Reset => {
+                    "the server closed the connection before answering: retry, and check the server (or a proxy in front of it) if it persists"
+                }
+                Class::Tls => "TLS failed: check certificate-authority-data in your kubeconfig",
+                _ => "check that the cluster is running and reachable with `kubectl cluster-info`",
             };
             Failure::with_hint(format!("{action} on {server}: {cause}"), hint)
         }

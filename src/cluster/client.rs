@@ -1,12 +1,30 @@
 //! A kube client built from kubectl's flags, the way kubectl resolves them.
 
-use crate::cli::GlobalFlags;
+use super::layer::{ClientLayer, Counters};
 use crate::error::{explain_kube_error, Failure, Result};
 use kube::config::{KubeConfigOptions, Kubeconfig, KubeconfigError};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
+
+/// What the library needs to reach a cluster, resolved from kubectl's flags by the CLI
+/// (`impl From<&GlobalFlags> for Settings` in `cli.rs`).
+#[derive(Debug, Clone, Default)]
+pub struct Settings {
+    /// --kubeconfig.
+    pub kubeconfig: Option<PathBuf>,
+    /// --context.
+    pub context: Option<String>,
+    /// --cluster.
+    pub cluster: Option<String>,
+    /// --user.
+    pub user: Option<String>,
+    /// -n / --namespace.
+    pub namespace: Option<String>,
+    /// --request-timeout (zero: none).
+    pub request_timeout: Duration,
+}
 
 /// A connection to one cluster, with what the commands need to say where they are.
 #[derive(Clone)]
@@ -19,31 +37,26 @@ pub struct Connection {
     pub context: String,
     /// The namespace from -n, else the context's, else "default".
     pub namespace: String,
-    /// Number of API requests made so far (for -v).
-    pub requests: Arc<AtomicUsize>,
-    /// How many of those requests fetched a continuation page of a LIST.
-    pub pages: Arc<AtomicUsize>,
+    /// What the client layer counted (requests, continuation pages, retries; for -v).
+    pub counters: Arc<Counters>,
+    /// What discovery said so far (each API group is asked once per run).
+    pub discovery: Arc<super::write::Discovery>,
 }
 
 impl Connection {
-    /// Count one API request.
-    pub fn count_request(&self) {
-        self.requests.fetch_add(1, Ordering::Relaxed);
-    }
-
-    /// Count one request for a continuation page of a LIST (also counted by `count_request`).
-    pub fn count_page(&self) {
-        self.pages.fetch_add(1, Ordering::Relaxed);
-    }
-
-    /// The number of continuation pages counted so far.
+    /// The number of continuation pages of LISTs requested so far.
     pub fn page_count(&self) -> usize {
-        self.pages.load(Ordering::Relaxed)
+        self.counters.pages.load(Ordering::Relaxed)
     }
 
-    /// The number of API requests counted so far.
+    /// The number of API requests made so far (a retried request counts once).
     pub fn request_count(&self) -> usize {
-        self.requests.load(Ordering::Relaxed)
+        self.counters.requests.load(Ordering::Relaxed)
+    }
+
+    /// The number of retries of transient failures so far.
+    pub fn retry_count(&self) -> usize {
+        self.counters.retries.load(Ordering::Relaxed)
     }
 
     /// Explain a kube error against this connection's server.
@@ -53,7 +66,7 @@ impl Connection {
 }
 
 /// The kubeconfig files in effect: --kubeconfig, else each file of $KUBECONFIG, else ~/.kube/config.
-pub fn kubeconfig_paths(flags: &GlobalFlags) -> Result<Vec<PathBuf>> {
+pub fn kubeconfig_paths(flags: &Settings) -> Result<Vec<PathBuf>> {
     if let Some(p) = &flags.kubeconfig {
         return Ok(vec![p.clone()]);
     }
@@ -131,7 +144,7 @@ fn one_line(s: &str) -> String {
 /// The contexts a fleet run covers: every context of the kubeconfig in effect (merged like kubectl, first
 /// file to name a context wins) in file order with `--all-contexts`, else those of `--contexts` in the order
 /// given (repeats dropped), each of which must exist.
-pub fn fleet_contexts(flags: &GlobalFlags, all: bool, asked: &[String]) -> Result<Vec<String>> {
+pub fn fleet_contexts(flags: &Settings, all: bool, asked: &[String]) -> Result<Vec<String>> {
     let paths = kubeconfig_paths(flags)?;
     let kubeconfig = load_kubeconfig(&paths)?;
     if all {
@@ -162,7 +175,7 @@ pub fn fleet_contexts(flags: &GlobalFlags, all: bool, asked: &[String]) -> Resul
 }
 
 /// Resolve flags + kubeconfig into a client. Makes no request.
-pub async fn connect(flags: &GlobalFlags) -> Result<Connection> {
+pub async fn connect(flags: &Settings) -> Result<Connection> {
     let paths = kubeconfig_paths(flags)?;
     let kubeconfig = load_kubeconfig(&paths)?;
     let files = join_paths(&paths);
@@ -209,16 +222,15 @@ pub async fn connect(flags: &GlobalFlags) -> Result<Connection> {
     config.connect_timeout = Some(timeout.map_or(Duration::from_secs(30), |t| t.min(Duration::from_secs(30))));
     let server = config.cluster_url.to_string().trim_end_matches('/').to_string();
     let namespace = flags.namespace.clone().unwrap_or_else(|| config.default_namespace.clone());
-    let client =
-        kube::Client::try_from(config).map_err(|e| explain_kube_error("cannot create a client", &server, &e))?;
-    Ok(Connection {
-        client,
-        server,
-        context: context_name,
-        namespace,
-        requests: Arc::new(AtomicUsize::new(0)),
-        pages: Arc::new(AtomicUsize::new(0)),
-    })
+    // Our layer retries what is safe to retry, within the request timeout; kube's own would retry
+    // writes too, and without a budget.
+    config.default_retry = false;
+    let counters = Arc::new(Counters::default());
+    let client = kube::client::ClientBuilder::try_from(config)
+        .map_err(|e| explain_kube_error("cannot create a client", &server, &e))?
+        .with_layer(&ClientLayer::new(counters.clone(), timeout))
+        .build();
+    Ok(Connection { client, server, context: context_name, namespace, counters, discovery: Arc::default() })
 }
 
 fn context_not_found(context: &str, files: &str, kubeconfig: &Kubeconfig) -> Failure {
@@ -231,7 +243,7 @@ fn context_not_found(context: &str, files: &str, kubeconfig: &Kubeconfig) -> Fai
 /// The namespace kubectl gives an object that names none, resolved without contacting the server:
 /// -n, else the namespace of the context (--context, else current-context), else "default".
 /// Having no kubeconfig at all is fine: manifests can be checked where no cluster is configured.
-pub fn default_namespace(flags: &GlobalFlags) -> Result<String> {
+pub fn default_namespace(flags: &Settings) -> Result<String> {
     if let Some(ns) = &flags.namespace {
         return Ok(ns.clone());
     }
@@ -271,12 +283,12 @@ mod tests {
         - {name: team, context: {cluster: c, user: u, namespace: team-a}}\n\
         - {name: plain, context: {cluster: c, user: u}}\n";
 
-    fn flags(kubeconfig: &Path, context: Option<&str>, namespace: Option<&str>) -> GlobalFlags {
-        GlobalFlags {
+    fn flags(kubeconfig: &Path, context: Option<&str>, namespace: Option<&str>) -> Settings {
+        Settings {
             kubeconfig: Some(kubeconfig.to_path_buf()),
             context: context.map(str::to_string),
             namespace: namespace.map(str::to_string),
-            ..GlobalFlags::default()
+            ..Settings::default()
         }
     }
 

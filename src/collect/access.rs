@@ -48,7 +48,6 @@ pub async fn collect_access(conn: &Connection, snap: &mut Snapshot) -> Result<()
 async fn collect_envoy_gateway_config(conn: &Connection, snap: &mut Snapshot) -> Result<()> {
     let (ns, name, key) = ENVOY_GATEWAY_CONFIG;
     let api: Api<ConfigMap> = Api::namespaced(conn.client.clone(), ns);
-    conn.count_request();
     snap.envoy_gateway_config = match api.get_opt(name).await {
         Ok(Some(cm)) => match cm.data.and_then(|mut d| d.remove(key)) {
             Some(text) => Collected::Listed(vec![text]),
@@ -98,7 +97,6 @@ async fn collect_traffic_policies(conn: &Connection, snap: &mut Snapshot) -> Res
             Some(ns) => Api::namespaced_with(conn.client.clone(), ns, &ar),
             None => Api::all_with(conn.client.clone(), &ar),
         };
-        conn.count_request();
         match api.list(&ListParams::default()).await {
             Ok(list) => {
                 for obj in list.items {
@@ -160,7 +158,6 @@ async fn collect_reviews(
         .collect();
     let jobs = reviews.into_iter().map(|review| {
         let api = api.clone();
-        conn.count_request();
         async move { api.create(&PostParams::default(), &review).await }
     });
     let mut reviews = Vec::new();

@@ -372,7 +372,6 @@ pub async fn collect_cluster(conn: &Connection, namespace: Option<&str>) -> Resu
 
     // The version and the CRDs together; if the server cannot be reached, the version's error is the
     // one clear error.
-    conn.count_request();
     let (info, crd_listing) =
         futures::join!(conn.client.apiserver_version(), list_target(conn, &CRD_TARGET, "v1", None, None, None));
     let info = info.map_err(|e| conn.explain("cannot reach the cluster", &e))?;
@@ -711,14 +710,12 @@ async fn list_target(
         let mut lp = ListParams::default().limit(PAGE_SIZE);
         if let Some(t) = &token {
             lp = lp.continue_token(t);
-            conn.count_page();
         }
         if let Some(sel) = label_selector {
             lp = lp.labels(sel);
         }
         let req =
             request.list(&lp).map_err(|e| Failure::new(format!("cannot build the request to list {resource}: {e}")))?;
-        conn.count_request();
         match conn.client.request_stream(req).await {
             Ok(body) => {
                 let page = read_page(body, target, &api_version, keep, &mut items).await;

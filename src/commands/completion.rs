@@ -385,7 +385,7 @@ async fn look_up(lookup: Lookup, flags: &ConnFlags) -> Vec<String> {
     let global = flags.global_flags();
     let mut names = match lookup {
         Lookup::Contexts | Lookup::Clusters | Lookup::Users => {
-            let Ok(paths) = crate::cluster::client::kubeconfig_paths(&global) else { return Vec::new() };
+            let Ok(paths) = crate::cluster::client::kubeconfig_paths(&(&global).into()) else { return Vec::new() };
             let Ok(kc) = crate::cluster::client::load_kubeconfig(&paths) else { return Vec::new() };
             match lookup {
                 Lookup::Contexts => kc.contexts.into_iter().map(|c| c.name).collect(),
@@ -394,7 +394,7 @@ async fn look_up(lookup: Lookup, flags: &ConnFlags) -> Vec<String> {
             }
         }
         Lookup::Namespaces => {
-            let Ok(conn) = crate::cluster::connect(&global).await else { return Vec::new() };
+            let Ok(conn) = crate::cluster::connect(&(&global).into()).await else { return Vec::new() };
             let api: Api<Namespace> = Api::all(conn.client);
             match api.list_metadata(&ListParams::default()).await {
                 Ok(list) => list.items.into_iter().filter_map(|o| o.metadata.name).collect(),
@@ -402,7 +402,7 @@ async fn look_up(lookup: Lookup, flags: &ConnFlags) -> Vec<String> {
             }
         }
         Lookup::Pools => {
-            let Ok(conn) = crate::cluster::connect(&global).await else { return Vec::new() };
+            let Ok(conn) = crate::cluster::connect(&(&global).into()).await else { return Vec::new() };
             let ar = ApiResource {
                 group: "inference.networking.k8s.io".into(),
                 version: "v1".into(),

@@ -98,11 +98,11 @@ pub async fn run(global: &GlobalFlags, args: &DoctorArgs) -> Result<ExitCode> {
     }
     let profile = profile_from(args.profile.as_deref())?;
     let report = if args.files.is_empty() {
-        let conn = connect(global).await?;
+        let conn = connect(&global.into()).await?;
         inspect(&conn, doctor_scope(global), &profile).await?.1
     } else {
         // Objects without a namespace go where `kubectl apply -f` would put them.
-        diagnose(&collect_files(&args.files, &default_namespace(global)?)?, &profile, "files".to_string())
+        diagnose(&collect_files(&args.files, &default_namespace(&global.into())?)?, &profile, "files".to_string())
     };
     let started = Instant::now();
     print_report(global, &report);
@@ -139,7 +139,7 @@ pub fn fleet_contexts_for(global: &GlobalFlags, fleet: &FleetFlags) -> Result<Ve
             ));
         }
     }
-    fleet_contexts(global, fleet.all_contexts, &fleet.contexts)
+    fleet_contexts(&global.into(), fleet.all_contexts, &fleet.contexts)
 }
 
 /// Run `job` for every context, at most `fleet::CONCURRENCY` at a time, each on its own task (so that
@@ -225,7 +225,7 @@ async fn run_fleet(global: &GlobalFlags, args: &DoctorArgs) -> Result<ExitCode> 
 async fn diagnose_context(global: GlobalFlags, profile: Profile, fail_on: FailOn) -> ContextReport {
     let name = global.context.clone().unwrap_or_default();
     let started = Instant::now();
-    let conn = match connect(&global).await {
+    let conn = match connect(&(&global).into()).await {
         Ok(conn) => conn,
         Err(f) => return ContextReport::failed(&name, "", Verdict::Invalid, problem(f)),
     };

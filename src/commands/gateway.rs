@@ -163,7 +163,7 @@ async fn install_with(
         return Ok(ExitCode::SUCCESS);
     }
 
-    let conn = connect(global).await?;
+    let conn = connect(&global.into()).await?;
     rep.context = conn.context.clone();
     let style = Style::detect(global.no_color);
     // GKE manages its CRDs (Gateway API with the cluster's Gateway API channel, InferencePool built in
@@ -335,7 +335,7 @@ async fn install_control_plane(
     let steps = helm::steps(p, version, args.chart_source.as_deref())?;
     let helm_path = helm::find_helm(args.helm.as_deref());
     let releases = match &helm_path {
-        Some(path) => Helm::new(path.clone(), global).list().await?,
+        Some(path) => Helm::new(path.clone(), &global.into()).list().await?,
         None => Vec::new(),
     };
     let ours = helm::provider_releases(p, &releases);
@@ -421,7 +421,7 @@ async fn install_control_plane(
             format!("install helm or pass --helm PATH, or run these commands yourself:\n  {}", cmds.join("\n  ")),
         ));
     };
-    let helm = Helm::new(helm_path, global);
+    let helm = Helm::new(helm_path, &global.into());
     for (i, step) in steps.iter().enumerate() {
         eprintln!("running: {}", step.command_line());
         let ran = helm.install(step).await;
@@ -761,10 +761,10 @@ pub fn render_status(s: &GatewayStatus, style: Style) -> String {
 }
 
 async fn status(global: &GlobalFlags, args: &GatewayStatusArgs) -> Result<ExitCode> {
-    let conn = connect(global).await?;
+    let conn = connect(&global.into()).await?;
     let snap = collect_cluster(&conn, None).await?;
     let releases = match helm::find_helm(args.helm.as_deref()) {
-        Some(path) => Helm::new(path, global).list().await.unwrap_or_else(|f| {
+        Some(path) => Helm::new(path, &global.into()).list().await.unwrap_or_else(|f| {
             eprintln!("warning: helm releases not listed: {}", f.message);
             Vec::new()
         }),
@@ -812,7 +812,7 @@ async fn uninstall_with(
     lines: Lines,
     rep: &mut UninstallReport,
 ) -> Result<ExitCode> {
-    let conn = connect(global).await?;
+    let conn = connect(&global.into()).await?;
     rep.context = conn.context.clone();
     let mut needed = Vec::new();
     if !args.control_plane_only {
@@ -863,7 +863,7 @@ async fn uninstall_with(
         };
         match helm::find_helm(args.helm.as_deref()) {
             Some(path) => {
-                let helm = Helm::new(path, global);
+                let helm = Helm::new(path, &global.into());
                 let releases = helm.list().await?;
                 for p in targets {
                     // Reverse install order: the controller before its CRD chart.

@@ -31,7 +31,7 @@ pub async fn run(global: &GlobalFlags, args: &PoolStatusArgs) -> Result<ExitCode
         return run_fleet(global, args).await;
     }
     let profile = profile_from(args.profile.as_deref())?;
-    let conn = connect(global).await?;
+    let conn = connect(&global.into()).await?;
     let namespace = if global.all_namespaces { None } else { Some(conn.namespace.clone()) };
     let style = Style::detect(global.no_color);
     let mut watch = if args.watch { Some(ChangeFeed::start(&conn, namespace.as_deref())) } else { None };
@@ -118,7 +118,7 @@ async fn run_fleet(global: &GlobalFlags, args: &PoolStatusArgs) -> Result<ExitCo
         let (profile, wanted) = (profile.clone(), args.name.clone());
         async move {
             let name = one.context.clone().unwrap_or_default();
-            let conn = match connect(&one).await {
+            let conn = match connect(&(&one).into()).await {
                 Ok(conn) => conn,
                 Err(f) => return context_failed(&name, "", None, Verdict::Invalid, f),
             };

@@ -32,13 +32,12 @@ struct ServerVersion {
 
 /// Print both versions; exit 2 (via Err) when the server cannot be asked.
 pub async fn run(flags: &GlobalFlags) -> Result<ExitCode> {
-    let conn = connect(flags).await?;
+    let conn = connect(&flags.into()).await?;
     let human = matches!(flags.output, OutputFormat::Table | OutputFormat::Wide);
     if human {
         // Like kubectl: the local half is known even when the server is not.
         print_stdout(&format!("Plugin Version: {}\n", plugin_version()));
     }
-    conn.count_request();
     let info = conn.client.apiserver_version().await.map_err(|e| conn.explain("cannot get the server version", &e))?;
     let report = VersionReport {
         plugin_version: plugin_version(),

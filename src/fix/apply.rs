@@ -4,20 +4,19 @@
 //! install CRD bundles through `gateway install`'s code path (`crate::install::crds`).
 
 use super::controller::{self, HelmChange};
-use super::{apply_ops, diff, merge_union, migrate, touched_fields, Change, Plan, Repair, FIELD_MANAGER};
+use super::{apply_ops, diff, merge_union, migrate, touched_fields, Change, Plan, Repair};
 use crate::catalog::providers::ProviderId;
 use crate::catalog::Profile;
-use crate::cluster::Connection;
+use crate::cluster::write::{self, FIELD_MANAGER};
+use crate::cluster::{Class, Connection};
 use crate::error::{Failure, Result};
 use crate::install::crds::{self, CrdPlan};
 use crate::install::helm::Helm;
 use crate::install::plan::ClusterFacts;
 use crate::install::source::{BundleKind, CrdSource};
-use k8s_openapi::api::authorization::v1::{ResourceAttributes, SelfSubjectAccessReview, SelfSubjectAccessReviewSpec};
-use kube::api::{Api, ApiResource, DeleteParams, DynamicObject, Patch, PatchParams, PostParams};
-use kube::discovery::{self, ApiCapabilities, ApiGroup, Scope};
+use kube::api::{Api, ApiResource, DynamicObject};
 use serde_json::{json, Value};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::time::Duration;
 
 /// How long a bundle download, and the wait for installed CRDs to be Established, may take.
@@ -40,33 +39,8 @@ pub struct Inputs {
     pub profile: Profile,
 }
 
-/// One permission a change needs.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Access {
-    pub verb: String,
-    pub group: String,
-    pub resource: String,
-    pub subresource: String,
-    /// "" for cluster-scoped objects or every namespace.
-    pub namespace: String,
-}
-
-impl std::fmt::Display for Access {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let mut res = self.resource.clone();
-        if !self.group.is_empty() {
-            res = format!("{res}.{}", self.group);
-        }
-        if !self.subresource.is_empty() {
-            res = format!("{res}/{}", self.subresource);
-        }
-        if self.namespace.is_empty() {
-            write!(f, "{} {res}", self.verb)
-        } else {
-            write!(f, "{} {res} in namespace {}", self.verb, self.namespace)
-        }
-    }
-}
+/// One permission a change needs (the write layer's permission).
+pub use crate::cluster::write::Permission as Access;
 
 /// A change after reading the cluster: what it writes, and whether it can.
 pub struct Prepared {
@@ -116,14 +90,9 @@ impl Prepared {
         !self.noop && self.refused.is_none()
     }
 
-    fn api(&self, client: &kube::Client) -> Option<Api<DynamicObject>> {
-        let (ar, namespaced) = self.resource.as_ref()?;
-        let target = self.change.repair.target();
-        Some(if *namespaced {
-            Api::namespaced_with(client.clone(), &target.namespace, ar)
-        } else {
-            Api::all_with(client.clone(), ar)
-        })
+    fn api(&self, conn: &Connection) -> Option<Api<DynamicObject>> {
+        let resolved = self.resource.as_ref()?;
+        Some(write::api(conn, resolved, &self.change.repair.target().namespace))
     }
 
     /// The diff (or the migration's description) as the plan shows it.
@@ -173,41 +142,6 @@ impl Prepared {
         };
         out.push_str(&diff::unified(self.before.as_ref(), after, &label));
         out
-    }
-}
-
-fn api_message(e: &kube::Error) -> String {
-    match e {
-        kube::Error::Api(s) => s.message.clone(),
-        other => crate::error::root_cause(other),
-    }
-}
-
-/// Discovery, cached per group.
-#[derive(Default)]
-struct Resolver {
-    groups: BTreeMap<String, Option<ApiGroup>>,
-}
-
-impl Resolver {
-    /// The resource serving `kind` in `group`, at the group's preferred version when it has the kind.
-    async fn resolve(
-        &mut self,
-        client: &kube::Client,
-        group: &str,
-        kind: &str,
-    ) -> Option<(ApiResource, ApiCapabilities)> {
-        if !self.groups.contains_key(group) {
-            let g = discovery::group(client, group).await.ok();
-            self.groups.insert(group.to_string(), g);
-        }
-        let g = self.groups.get(group)?.as_ref()?;
-        if let Some(found) = g.recommended_kind(kind) {
-            return Some(found);
-        }
-        // The kind may be served only at another version (ReferenceGrant v1beta1 next to v1 Gateways).
-        let versions: Vec<String> = g.versions().map(str::to_string).collect();
-        versions.iter().find_map(|v| g.versioned_resources(v).into_iter().find(|(ar, _)| ar.kind == kind))
     }
 }
 
@@ -265,8 +199,6 @@ pub fn apply_body(object: &Value, ar: &ApiResource, namespaced: bool, fields: &B
 
 /// Read everything a plan needs and compute each change's apply body (no write, no dry run yet).
 pub async fn prepare(conn: &Connection, plan: &Plan, inputs: &Inputs) -> Vec<Prepared> {
-    let client = &conn.client;
-    let mut resolver = Resolver::default();
     let mut out = Vec::new();
     for change in &plan.changes {
         let mut p = Prepared::new(change.clone());
@@ -274,7 +206,7 @@ pub async fn prepare(conn: &Connection, plan: &Plan, inputs: &Inputs) -> Vec<Pre
             Repair::InstallCrds { bundles } => prepare_install(conn, inputs, bundles, &mut p).await,
             Repair::HelmUpgrade(u) => controller::prepare_upgrade(inputs, u, &mut p).await,
             Repair::InstallControlPlane { choices } => controller::prepare_install(inputs, choices, &mut p).await,
-            _ => prepare_one(client, &mut resolver, &mut p).await,
+            _ => prepare_one(conn, &mut p).await,
         }
         out.push(p);
     }
@@ -332,18 +264,14 @@ async fn prepare_install(conn: &Connection, inputs: &Inputs, wanted: &[(BundleKi
         p.noop = true;
     }
     if p.writable() {
-        p.needs = plan
-            .permissions()
-            .into_iter()
-            .map(|perm| access(perm.verb, perm.group, perm.resource, "", perm.namespace.as_deref().unwrap_or("")))
-            .collect();
+        p.needs = plan.permissions();
     }
     p.crds = Some(plan);
 }
 
-async fn prepare_one(client: &kube::Client, resolver: &mut Resolver, p: &mut Prepared) {
+async fn prepare_one(conn: &Connection, p: &mut Prepared) {
     if let Repair::MigrateStoredVersions { crd } = &p.change.repair {
-        match migrate::inspect(client, crd).await {
+        match migrate::inspect(&conn.client, crd).await {
             Ok(m) => {
                 p.noop = m.done();
                 let (group, plural) = match crd.split_once('.') {
@@ -362,24 +290,23 @@ async fn prepare_one(client: &kube::Client, resolver: &mut Resolver, p: &mut Pre
         return;
     }
     let target = p.change.repair.target();
-    let Some((ar, caps)) = resolver.resolve(client, &target.group, &target.kind).await else {
+    let Ok(Some((ar, namespaced))) = write::resolve_preferred(conn, &target.group, &target.kind).await else {
         let group = if target.group.is_empty() { "core".to_string() } else { target.group.clone() };
         p.refused =
             Some(format!("the cluster does not serve {} in API group {group} (is its CRD installed?)", target.kind));
         return;
     };
-    let namespaced = caps.scope == Scope::Namespaced;
     p.resource = Some((ar.clone(), namespaced));
     let ns = if namespaced { target.namespace.clone() } else { String::new() };
-    let api = p.api(client).expect("resource set");
-    p.before = match api.get_opt(&target.name).await {
-        Ok(o) => o.and_then(|o| serde_json::to_value(o).ok()),
-        Err(kube::Error::Api(s)) if s.is_forbidden() => {
+    let api = p.api(conn).expect("resource set");
+    p.before = match write::get(conn, &api, &ar.kind, &target.name).await {
+        Ok(o) => o,
+        Err(e) if matches!(e.class(), Class::Forbidden { .. }) => {
             p.needs.push(access("get", &ar.group, &ar.plural, "", &ns));
             None
         }
         Err(e) => {
-            p.refused = Some(format!("cannot read {target}: {}", api_message(&e)));
+            p.refused = Some(format!("cannot read {target}: {}", e.api_message()));
             return;
         }
     };
@@ -456,13 +383,7 @@ async fn prepare_one(client: &kube::Client, resolver: &mut Resolver, p: &mut Pre
 }
 
 pub(super) fn access(verb: &str, group: &str, resource: &str, subresource: &str, namespace: &str) -> Access {
-    Access {
-        verb: verb.into(),
-        group: group.into(),
-        resource: resource.into(),
-        subresource: subresource.into(),
-        namespace: namespace.into(),
-    }
+    Access::new(verb, group, resource, subresource, namespace)
 }
 
 /// Ask the API server (SelfSubjectAccessReview) for every permission the writable changes need;
@@ -470,38 +391,13 @@ pub(super) fn access(verb: &str, group: &str, resource: &str, subresource: &str,
 pub async fn missing_permissions(conn: &Connection, prepared: &[Prepared]) -> Result<Vec<Access>> {
     let needs: BTreeSet<Access> =
         prepared.iter().filter(|p| p.writable() || !p.needs.is_empty()).flat_map(|p| p.needs.clone()).collect();
-    let api: Api<SelfSubjectAccessReview> = Api::all(conn.client.clone());
-    let mut missing = Vec::new();
-    for a in needs {
-        let review = SelfSubjectAccessReview {
-            spec: SelfSubjectAccessReviewSpec {
-                resource_attributes: Some(ResourceAttributes {
-                    verb: Some(a.verb.clone()),
-                    group: Some(a.group.clone()),
-                    resource: Some(a.resource.clone()),
-                    subresource: (!a.subresource.is_empty()).then(|| a.subresource.clone()),
-                    namespace: (!a.namespace.is_empty()).then(|| a.namespace.clone()),
-                    ..Default::default()
-                }),
-                ..Default::default()
-            },
-            ..Default::default()
-        };
-        let answer = api
-            .create(&PostParams::default(), &review)
-            .await
-            .map_err(|e| conn.explain("cannot check permissions (SelfSubjectAccessReview)", &e))?;
-        if !answer.status.is_some_and(|s| s.allowed) {
-            missing.push(a);
-        }
-    }
-    Ok(missing)
+    let needs: Vec<Access> = needs.into_iter().collect();
+    Ok(write::missing_permissions(conn, &needs).await?)
 }
 
 /// Validate every writable change with a server-side dry run (helm's own for controller repairs);
 /// the result is the "after" of the diff.
 pub async fn dry_run(conn: &Connection, inputs: &Inputs, prepared: &mut [Prepared]) {
-    let client = &conn.client;
     for p in prepared.iter_mut().filter(|p| p.writable()) {
         if p.helm.is_some() {
             controller::dry_run(inputs, p).await;
@@ -515,32 +411,30 @@ pub async fn dry_run(conn: &Connection, inputs: &Inputs, prepared: &mut [Prepare
             continue;
         }
         if let Some(m) = &p.migration {
-            if let Err(e) = migrate::dry_run(client, m).await {
+            if let Err(e) = migrate::dry_run(&conn.client, m).await {
                 p.refused = Some(e);
             }
             continue;
         }
-        let Some(api) = p.api(client) else { continue };
-        let name = p.change.repair.target().name;
+        let Some(api) = p.api(conn) else { continue };
+        let target = p.change.repair.target();
+        let (name, what) = (target.name.clone(), target.to_string());
         match &p.change.repair {
             Repair::Delete { .. } => {
-                let dp = DeleteParams { dry_run: true, ..Default::default() };
-                if let Err(e) = api.delete(&name, &dp).await {
-                    p.refused = Some(format!("server-side dry run failed: {}", api_message(&e)));
+                if let Err(e) = write::delete(conn, &api, &name, true, &what).await {
+                    p.refused = Some(format!("server-side dry run failed: {}", e.api_message()));
                 }
             }
             _ => {
                 let Some(body) = &p.patch else { continue };
-                let pp = PatchParams::apply(FIELD_MANAGER).force().dry_run();
-                match api.patch(&name, &pp, &Patch::Apply(body)).await {
-                    Ok(obj) => {
-                        let after = serde_json::to_value(obj).unwrap_or(Value::Null);
+                match write::apply(conn, &api, &name, body, true, &what).await {
+                    Ok(after) => {
                         if p.before.as_ref().is_some_and(|b| diff::strip(b) == diff::strip(&after)) {
                             p.noop = true;
                         }
                         p.after = Some(after);
                     }
-                    Err(e) => p.refused = Some(format!("server-side dry run failed: {}", api_message(&e))),
+                    Err(e) => p.refused = Some(format!("server-side dry run failed: {}", e.api_message())),
                 }
             }
         }
@@ -555,7 +449,6 @@ pub struct Applied {
 
 /// Write every writable change, in plan order. Failures do not stop the others.
 pub async fn apply(conn: &Connection, inputs: &Inputs, prepared: &[Prepared]) -> Vec<Applied> {
-    let client = &conn.client;
     let mut out = Vec::new();
     for p in prepared.iter().filter(|p| p.writable()) {
         let title = p.change.title();
@@ -565,7 +458,7 @@ pub async fn apply(conn: &Connection, inputs: &Inputs, prepared: &[Prepared]) ->
         } else if let Some(change) = &p.helm {
             controller::apply(conn, inputs, change).await
         } else if let Some(m) = &p.migration {
-            match migrate::run(client, &m.crd).await {
+            match migrate::run(&conn.client, &m.crd).await {
                 Ok(o) => {
                     let gone = if o.gone > 0 { format!(" ({} deleted meanwhile)", o.gone) } else { String::new() };
                     Ok(format!(
@@ -580,22 +473,20 @@ pub async fn apply(conn: &Connection, inputs: &Inputs, prepared: &[Prepared]) ->
                 }
                 Err(e) => Err(e),
             }
-        } else if let Some(api) = p.api(client) {
+        } else if let Some(api) = p.api(conn) {
+            let what = target.to_string();
             match &p.change.repair {
-                Repair::Delete { .. } => match api.delete(&target.name, &DeleteParams::default()).await {
-                    Ok(_) => Ok(format!("deleted {target}")),
-                    Err(kube::Error::Api(s)) if s.code == 404 => Ok(format!("{target} was already gone")),
-                    Err(e) => Err(format!("cannot delete {target}: {}", api_message(&e))),
+                Repair::Delete { .. } => match write::delete(conn, &api, &target.name, false, &what).await {
+                    Ok(true) => Ok(format!("deleted {target}")),
+                    Ok(false) => Ok(format!("{target} was already gone")),
+                    Err(e) => Err(format!("cannot delete {target}: {}", e.api_message())),
                 },
                 _ => match &p.patch {
-                    Some(body) => {
-                        let pp = PatchParams::apply(FIELD_MANAGER).force();
-                        match api.patch(&target.name, &pp, &Patch::Apply(body)).await {
-                            Ok(_) if p.before.is_none() => Ok(format!("created {target}")),
-                            Ok(_) => Ok(format!("updated {target}")),
-                            Err(e) => Err(format!("cannot apply {target}: {}", api_message(&e))),
-                        }
-                    }
+                    Some(body) => match write::apply(conn, &api, &target.name, body, false, &what).await {
+                        Ok(_) if p.before.is_none() => Ok(format!("created {target}")),
+                        Ok(_) => Ok(format!("updated {target}")),
+                        Err(e) => Err(format!("cannot apply {target}: {}", e.api_message())),
+                    },
                     None => continue,
                 },
             }
@@ -636,4 +527,72 @@ async fn install(conn: &Connection, plan: &CrdPlan, title: &str) -> std::result:
         names.len(),
         waited.as_secs_f64()
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ar(group: &str, version: &str, kind: &str, plural: &str) -> ApiResource {
+        ApiResource {
+            group: group.into(),
+            version: version.into(),
+            api_version: if group.is_empty() { version.into() } else { format!("{group}/{version}") },
+            kind: kind.into(),
+            plural: plural.into(),
+        }
+    }
+
+    fn fields(paths: &[&str]) -> BTreeSet<String> {
+        paths.iter().map(|p| p.to_string()).collect()
+    }
+
+    #[test]
+    fn apply_body_holds_identity_and_only_the_named_fields_copied_whole() {
+        let live = json!({
+            "apiVersion": "inference.networking.k8s.io/v1", "kind": "InferencePool",
+            "metadata": {"name": "qwen", "namespace": "llm", "resourceVersion": "7", "labels": {"a": "b"}},
+            "spec": {"targetPorts": [{"number": 8000}], "selector": {"matchLabels": {"app": "qwen"}},
+                     "endpointPickerRef": {"name": "qwen-epp", "port": {"number": 9002}}},
+            "status": {"parents": []}
+        });
+        let pools = ar("inference.networking.k8s.io", "v1", "InferencePool", "inferencepools");
+        let body = apply_body(&live, &pools, true, &fields(&["/spec/endpointPickerRef", "/spec/missing"]));
+        assert_eq!(
+            body,
+            json!({
+                "apiVersion": "inference.networking.k8s.io/v1", "kind": "InferencePool",
+                "metadata": {"name": "qwen", "namespace": "llm"},
+                "spec": {"endpointPickerRef": {"name": "qwen-epp", "port": {"number": 9002}}}
+            }),
+            "no status, no server fields, no other spec field, nothing for a field the object lacks"
+        );
+    }
+
+    #[test]
+    fn apply_body_of_a_cluster_scoped_object_has_no_namespace_and_unescapes_pointers() {
+        let live = json!({
+            "metadata": {"name": "gw", "namespace": "ignored", "annotations": {"a/b": "x", "c": "y"}},
+            "spec": {"controllerName": "example.com/gateway"}
+        });
+        let classes = ar("gateway.networking.k8s.io", "v1", "GatewayClass", "gatewayclasses");
+        let body = apply_body(&live, &classes, false, &fields(&["/metadata/annotations/a~1b", "/spec"]));
+        assert_eq!(body["apiVersion"], "gateway.networking.k8s.io/v1");
+        assert_eq!(body["kind"], "GatewayClass");
+        assert_eq!(body["metadata"], json!({"name": "gw", "annotations": {"a/b": "x"}}));
+        assert_eq!(body["spec"], json!({"controllerName": "example.com/gateway"}));
+    }
+
+    #[test]
+    fn owned_fields_are_the_top_level_fields_of_our_own_apply_entries_only() {
+        let obj = json!({"metadata": {"managedFields": [
+            {"manager": FIELD_MANAGER, "operation": "Apply",
+             "fieldsV1": {"f:metadata": {"f:labels": {}}, "f:spec": {"f:a": {}, "f:b/c": {}}}},
+            {"manager": FIELD_MANAGER, "operation": "Apply", "subresource": "status",
+             "fieldsV1": {"f:status": {"f:x": {}}}},
+            {"manager": "kubectl", "operation": "Apply", "fieldsV1": {"f:spec": {"f:d": {}}}},
+            {"manager": FIELD_MANAGER, "operation": "Update", "fieldsV1": {"f:spec": {"f:e": {}}}}
+        ]}});
+        assert_eq!(owned_fields(&obj), fields(&["/spec/a", "/spec/b~1c"]));
+    }
 }

@@ -4,6 +4,7 @@
 //! skipped, Conflict re-reads and retries); re-read the CRD; set `status.storedVersions` to the
 //! storage version alone through the status subresource.
 
+use crate::cluster::{classify, Class};
 use futures::{stream, StreamExt, TryStreamExt};
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind, ListParams, Patch, PatchParams, PostParams};
@@ -116,8 +117,8 @@ async fn rewrite(api: Api<DynamicObject>, mut obj: DynamicObject, types: TypeMet
         obj.types = Some(types.clone());
         match api.replace(&name, &PostParams::default(), &obj).await {
             Ok(_) => return Ok(true),
-            Err(kube::Error::Api(s)) if s.code == 404 => return Ok(false),
-            Err(kube::Error::Api(s)) if s.code == 409 => match api.get_opt(&name).await {
+            Err(e) if classify(&e) == Class::NotFound => return Ok(false),
+            Err(e) if classify(&e) == Class::Conflict => match api.get_opt(&name).await {
                 Ok(Some(fresh)) => obj = fresh,
                 Ok(None) => return Ok(false),
                 Err(e) => return Err(msg(&format!("cannot re-read {name}"), &e)),
@@ -176,7 +177,7 @@ pub async fn run(client: &kube::Client, crd_name: &str) -> Result<MigrationOutco
         status.stored_versions = Some(vec![storage.clone()]);
         match crds.replace_status(crd_name, &PostParams::default(), &fresh).await {
             Ok(_) => return Ok(MigrationOutcome { rewritten, gone, elapsed: started.elapsed() }),
-            Err(kube::Error::Api(s)) if s.code == 409 => continue,
+            Err(e) if classify(&e) == Class::Conflict => continue,
             Err(e) => return Err(msg(&format!("cannot update status.storedVersions of CRD {crd_name}"), &e)),
         }
     }

@@ -20,7 +20,7 @@ use serde_json::Value;
 use std::collections::BTreeSet;
 
 /// The field manager of every write.
-pub const FIELD_MANAGER: &str = "kubectl-llmd";
+pub use crate::cluster::write::FIELD_MANAGER;
 
 /// One edit of an object, addressed by a JSON pointer (RFC 6901) into the object as read.
 #[derive(Debug, Clone, PartialEq)]

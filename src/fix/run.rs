@@ -29,7 +29,7 @@ pub async fn run(global: &GlobalFlags, args: &DoctorArgs, raw_codes: &str) -> Re
         Failure::with_hint(e, "name codes as doctor prints them, comma-separated: --fix=LLMD-RT-006,LLMD-CRD-009")
     })?;
     let profile = profile_from(args.profile.as_deref())?;
-    let conn = connect(global).await?;
+    let conn = connect(&global.into()).await?;
     let scope = if global.all_namespaces { None } else { global.namespace.clone() };
     let snapshot = collect_cluster(&conn, scope.as_deref()).await?;
     let report = diagnose(&snapshot, &profile, conn.context.clone());
@@ -51,7 +51,7 @@ pub async fn run(global: &GlobalFlags, args: &DoctorArgs, raw_codes: &str) -> Re
             None => CrdSource::upstream(args.crds_base_url.as_deref()),
         },
         cluster_facts: cluster_facts(&snapshot),
-        helm: find_helm(args.helm.as_deref()).map(|path| Helm::new(path, global)),
+        helm: find_helm(args.helm.as_deref()).map(|path| Helm::new(path, &global.into())),
         chart_source: args.chart_source.clone(),
         provider: args.provider.map(|p| p.id()),
         profile: profile.clone(),

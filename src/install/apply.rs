@@ -2,79 +2,24 @@
 //! (dry run first), delete, and wait for CRDs to be Established.
 
 use crate::catalog::providers::Provider;
+use crate::cluster::write;
+pub use crate::cluster::write::{api_for, Permission, FIELD_MANAGER};
 use crate::cluster::Connection;
 use crate::error::{Failure, Result};
 use crate::model::{condition, groups, Condition};
 use k8s_openapi::api::apps::v1::Deployment;
-use k8s_openapi::api::authorization::v1::{ResourceAttributes, SelfSubjectAccessReview, SelfSubjectAccessReviewSpec};
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
-use kube::api::{
-    Api, ApiResource, DeleteParams, DynamicObject, GroupVersionKind, ListParams, Patch, PatchParams, PostParams,
-};
+use kube::api::{Api, ApiResource, DynamicObject, ListParams};
 use serde_json::Value;
 use std::io::IsTerminal;
 use std::time::{Duration, Instant};
 
-/// Field manager of every write.
-pub const FIELD_MANAGER: &str = "kubectl-llmd";
 /// kubectl's client-side-apply annotation: large CRDs overflow it (262144 bytes), so it is never written.
 pub const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
 
-/// One permission to confirm: verb on group/resource (cluster-wide, or in `namespace`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Permission {
-    pub verb: &'static str,
-    pub group: &'static str,
-    pub resource: &'static str,
-    pub namespace: Option<String>,
-}
-
-impl Permission {
-    /// A cluster-wide permission.
-    pub const fn cluster(verb: &'static str, group: &'static str, resource: &'static str) -> Self {
-        Permission { verb, group, resource, namespace: None }
-    }
-}
-
-impl std::fmt::Display for Permission {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let res =
-            if self.group.is_empty() { self.resource.to_string() } else { format!("{}.{}", self.resource, self.group) };
-        match &self.namespace {
-            Some(ns) => write!(f, "{} {res} in namespace {ns}", self.verb),
-            None => write!(f, "{} {res}", self.verb),
-        }
-    }
-}
-
 /// The permissions among `needed` that the user lacks (SelfSubjectAccessReview for each).
 pub async fn missing_permissions(conn: &Connection, needed: &[Permission]) -> Result<Vec<Permission>> {
-    let api: Api<SelfSubjectAccessReview> = Api::all(conn.client.clone());
-    let mut missing = Vec::new();
-    for p in needed {
-        let review = SelfSubjectAccessReview {
-            spec: SelfSubjectAccessReviewSpec {
-                resource_attributes: Some(ResourceAttributes {
-                    verb: Some(p.verb.into()),
-                    group: Some(p.group.into()),
-                    resource: Some(p.resource.into()),
-                    namespace: p.namespace.clone(),
-                    ..Default::default()
-                }),
-                ..Default::default()
-            },
-            ..Default::default()
-        };
-        conn.count_request();
-        let answer = api
-            .create(&PostParams::default(), &review)
-            .await
-            .map_err(|e| conn.explain("cannot check permissions (SelfSubjectAccessReview)", &e))?;
-        if !answer.status.is_some_and(|s| s.allowed) {
-            missing.push(p.clone());
-        }
-    }
-    Ok(missing)
+    Ok(write::missing_permissions(conn, needed).await?)
 }
 
 /// Fail, naming every missing permission, when any is missing.
@@ -90,27 +35,9 @@ pub async fn require_permissions(conn: &Connection, needed: &[Permission], what:
     ))
 }
 
-/// The API of an object's kind, resolved through discovery.
-pub async fn api_for(conn: &Connection, obj: &Value) -> Result<(Api<DynamicObject>, ApiResource)> {
-    let api_version = obj.get("apiVersion").and_then(Value::as_str).unwrap_or("");
-    let kind = obj.get("kind").and_then(Value::as_str).unwrap_or("");
-    let (group, version) = api_version.split_once('/').unwrap_or(("", api_version));
-    let gvk = GroupVersionKind::gvk(group, version, kind);
-    conn.count_request();
-    let (ar, _caps) = kube::discovery::pinned_kind(&conn.client, &gvk)
-        .await
-        .map_err(|e| conn.explain(&format!("cannot find the API of {kind} ({api_version})"), &e))?;
-    let api = match obj.pointer("/metadata/namespace").and_then(Value::as_str) {
-        Some(ns) => Api::namespaced_with(conn.client.clone(), ns, &ar),
-        None => Api::all_with(conn.client.clone(), &ar),
-    };
-    Ok((api, ar))
-}
-
 /// Every CRD of the cluster, as full objects.
 pub async fn list_crds(conn: &Connection) -> Result<Vec<Value>> {
     let api: Api<CustomResourceDefinition> = Api::all(conn.client.clone());
-    conn.count_request();
     let list = api.list(&ListParams::default()).await.map_err(|e| conn.explain("cannot list CRDs", &e))?;
     Ok(list
         .items
@@ -130,16 +57,10 @@ pub async fn get_objects(conn: &Connection, objects: &[&Value]) -> Result<Vec<Va
     for obj in objects {
         let (api, ar) = api_for(conn, obj).await?;
         let name = obj.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("");
-        conn.count_request();
-        match api.get_opt(name).await {
-            Ok(Some(found)) => {
-                let mut v = serde_json::to_value(found).unwrap_or(Value::Null);
-                v["apiVersion"] = ar.api_version.clone().into();
-                v["kind"] = ar.kind.clone().into();
-                out.push(v);
-            }
-            Ok(None) => {}
-            Err(e) => return Err(conn.explain(&format!("cannot read {} {name}", ar.kind), &e)),
+        if let Some(mut v) = write::get(conn, &api, &ar.kind, name).await? {
+            v["apiVersion"] = ar.api_version.clone().into();
+            v["kind"] = ar.kind.clone().into();
+            out.push(v);
         }
     }
     Ok(out)
@@ -174,7 +95,6 @@ pub async fn count_objects(conn: &Connection, crd: &Value) -> Result<usize> {
         if let Some(t) = &token {
             lp = lp.continue_token(t);
         }
-        conn.count_request();
         match api.list_metadata(&lp).await {
             Ok(page) => {
                 count += page.items.len();
@@ -183,7 +103,7 @@ pub async fn count_objects(conn: &Connection, crd: &Value) -> Result<usize> {
                     return Ok(count);
                 }
             }
-            Err(kube::Error::Api(s)) if s.code == 404 => return Ok(count),
+            Err(e) if crate::cluster::error::is_not_found(&e) => return Ok(count),
             Err(e) => return Err(conn.explain(&format!("cannot count the objects of {name}"), &e)),
         }
     }
@@ -214,22 +134,14 @@ pub fn prepare(obj: &Value) -> Value {
 pub async fn apply(conn: &Connection, obj: &Value, installed: Option<&Value>, dry_run: bool) -> Result<()> {
     let (api, ar) = api_for(conn, obj).await?;
     let name = obj.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("").to_string();
-    let mut params = PatchParams::apply(FIELD_MANAGER).force();
-    params.dry_run = dry_run;
     let mode = if dry_run { " (server-side dry run)" } else { "" };
     // A client-side-applied copy carries the annotation that big CRDs overflow: remove it.
     if installed.and_then(|i| i.pointer("/metadata/annotations")).and_then(|a| a.get(LAST_APPLIED)).is_some() {
         let strip = serde_json::json!({"metadata": {"annotations": {LAST_APPLIED: null}}});
-        let p = PatchParams { field_manager: Some(FIELD_MANAGER.into()), dry_run, ..Default::default() };
-        conn.count_request();
-        api.patch(&name, &p, &Patch::Merge(&strip))
-            .await
-            .map_err(|e| conn.explain(&format!("cannot remove {LAST_APPLIED} from {} {name}{mode}", ar.kind), &e))?;
+        let action = format!("cannot remove {LAST_APPLIED} from {} {name}{mode}", ar.kind);
+        write::merge_patch(conn, &api, &name, &strip, dry_run, &action).await?;
     }
-    conn.count_request();
-    api.patch(&name, &params, &Patch::Apply(prepare(obj)))
-        .await
-        .map_err(|e| conn.explain(&format!("cannot apply {} {name}{mode}", ar.kind), &e))?;
+    write::apply(conn, &api, &name, &prepare(obj), dry_run, &format!("{} {name}", ar.kind)).await?;
     Ok(())
 }
 
@@ -237,13 +149,8 @@ pub async fn apply(conn: &Connection, obj: &Value, installed: Option<&Value>, dr
 pub async fn delete(conn: &Connection, obj: &Value, dry_run: bool) -> Result<()> {
     let (api, ar) = api_for(conn, obj).await?;
     let name = obj.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("");
-    let dp = DeleteParams { dry_run, ..DeleteParams::default() };
-    conn.count_request();
-    match api.delete(name, &dp).await {
-        Ok(_) => Ok(()),
-        Err(kube::Error::Api(s)) if s.code == 404 => Ok(()),
-        Err(e) => Err(conn.explain(&format!("cannot delete {} {name}", ar.kind), &e)),
-    }
+    write::delete(conn, &api, name, dry_run, &format!("{} {name}", ar.kind)).await?;
+    Ok(())
 }
 
 /// A spinner on stderr, only on a terminal.
@@ -268,42 +175,36 @@ pub fn spinner(message: String) -> Option<indicatif::ProgressBar> {
     Some(pb)
 }
 
-/// Wait until every named CRD is Established; fail naming those that are not after `timeout`.
+/// Wait until every named CRD is Established (watching each in turn, all within `timeout`); fail
+/// naming those that are not.
 pub async fn wait_established(conn: &Connection, names: &[String], timeout: Duration) -> Result<Duration> {
     let started = Instant::now();
     let api: Api<CustomResourceDefinition> = Api::all(conn.client.clone());
     let pb = spinner(format!("waiting for {} CRD(s) to be Established", names.len()));
-    let mut pending: Vec<String> = names.to_vec();
-    loop {
-        let mut still = Vec::new();
-        for name in &pending {
-            conn.count_request();
-            let crd = api.get_opt(name).await.map_err(|e| conn.explain(&format!("cannot read CRD {name}"), &e))?;
-            let established = crd
-                .and_then(|c| c.status)
-                .and_then(|s| s.conditions)
-                .is_some_and(|cs| cs.iter().any(|c| c.type_ == "Established" && c.status == "True"));
-            if !established {
-                still.push(name.clone());
-            }
-        }
-        pending = still;
+    let mut pending: Vec<String> = Vec::new();
+    for (i, name) in names.iter().enumerate() {
         if let Some(pb) = &pb {
-            pb.set_message(format!("waiting for {} CRD(s) to be Established", pending.len()));
+            pb.set_message(format!("waiting for {} CRD(s) to be Established", names.len() - i));
         }
-        if pending.is_empty() {
-            clear(pb);
-            return Ok(started.elapsed());
+        let left = timeout.saturating_sub(started.elapsed());
+        let cond = kube::runtime::wait::conditions::is_crd_established();
+        let done =
+            write::await_condition(conn, api.clone(), name, left, cond, &format!("CRD {name}")).await.map_err(|e| {
+                clear(pb.clone());
+                Failure::from(e)
+            })?;
+        if !done {
+            pending.push(name.clone());
         }
-        if started.elapsed() >= timeout {
-            clear(pb);
-            return Err(Failure::with_hint(
-                format!("CRDs not Established after {}s: {}", timeout.as_secs(), pending.join(", ")),
-                "check `kubectl get crd NAME -o yaml` (status.conditions NamesAccepted/Established), or raise --timeout",
-            ));
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
     }
+    clear(pb);
+    if pending.is_empty() {
+        return Ok(started.elapsed());
+    }
+    Err(Failure::with_hint(
+        format!("CRDs not Established after {}s: {}", timeout.as_secs(), pending.join(", ")),
+        "check `kubectl get crd NAME -o yaml` (status.conditions NamesAccepted/Established), or raise --timeout",
+    ))
 }
 
 /// True when a Deployment reports itself available.
@@ -325,8 +226,17 @@ fn gateway_class_api(conn: &Connection) -> Api<DynamicObject> {
     Api::all_with(conn.client.clone(), &ar)
 }
 
+/// The status of a GatewayClass's Accepted condition (None: no such condition); an error when the
+/// conditions cannot be read (never "not yet").
+fn accepted_status(class: &Value) -> std::result::Result<Option<String>, serde_json::Error> {
+    let Some(raw) = class.pointer("/status/conditions") else { return Ok(None) };
+    let conds: Vec<Condition> = serde_json::from_value(raw.clone())?;
+    Ok(condition(&conds, "Accepted").map(|c| c.status.clone()))
+}
+
 /// Wait until a provider's controller Deployment is available and its GatewayClass is Accepted;
-/// how long that took.
+/// how long that took. The Deployment is found by name prefix, so it is polled; the GatewayClass is
+/// watched (`await_condition`) in the time left.
 pub async fn wait_control_plane(conn: &Connection, p: &Provider, timeout: Duration) -> Result<Duration> {
     let started = Instant::now();
     // Envoy AI Gateway installs no GatewayClass (the user's class names its controller): the
@@ -339,76 +249,84 @@ pub async fn wait_control_plane(conn: &Connection, p: &Provider, timeout: Durati
         Some(c) => format!("waiting for {} to be available and GatewayClass {c} Accepted", p.name),
         None => format!("waiting for {} to be available", p.name),
     });
-    loop {
-        conn.count_request();
-        let list = deployments
-            .list(&Default::default())
-            .await
-            .map_err(|e| conn.explain(&format!("cannot list Deployments in {}", p.namespace), &e))?;
-        let controller: Vec<&Deployment> = list
+    let (controller, available) = loop {
+        let list = deployments.list(&Default::default()).await.map_err(|e| {
+            clear(pb.clone());
+            conn.explain(&format!("cannot list Deployments in {}", p.namespace), &e)
+        })?;
+        let controller: Vec<Deployment> = list
             .items
-            .iter()
+            .into_iter()
             .filter(|d| {
                 let n = d.metadata.name.as_deref().unwrap_or("");
                 p.deployment_names.iter().any(|prefix| n == *prefix || n.starts_with(&format!("{prefix}-")))
             })
             .collect();
-        let available = controller.iter().any(|d| deployment_available(d));
-        let lookup = match own_class {
-            None => None,
-            Some(c) => {
-                conn.count_request();
-                Some(classes.get_opt(c).await)
-            }
-        };
-        let accepted = match lookup {
-            None => Some("True".to_string()),
-            Some(Ok(Some(obj))) => {
-                let conds: Vec<Condition> = obj
-                    .data
-                    .pointer("/status/conditions")
-                    .cloned()
-                    .and_then(|c| serde_json::from_value(c).ok())
-                    .unwrap_or_default();
-                condition(&conds, "Accepted").map(|c| c.status.clone())
-            }
-            Some(Ok(None)) => None,
-            Some(Err(kube::Error::Api(s))) if s.code == 404 => None,
-            Some(Err(e)) => return Err(conn.explain(&format!("cannot read GatewayClass {class}"), &e)),
-        };
-        if available && accepted.as_deref() == Some("True") {
-            clear(pb);
-            return Ok(started.elapsed());
-        }
-        if started.elapsed() >= timeout {
-            clear(pb);
-            let mut why = Vec::new();
-            if controller.is_empty() {
-                why.push(format!(
-                    "no controller Deployment ({}) in namespace {}",
-                    p.deployment_names.join(", "),
-                    p.namespace
-                ));
-            } else if !available {
-                why.push(format!(
-                    "Deployment {}/{} is not available",
-                    p.namespace,
-                    controller[0].metadata.name.as_deref().unwrap_or("")
-                ));
-            }
-            match accepted.as_deref() {
-                Some("True") => {}
-                Some(other) => why.push(format!("GatewayClass {class} has Accepted={other}")),
-                None => why.push(format!("GatewayClass {class} does not exist or has no Accepted condition")),
-            }
-            return Err(Failure::with_hint(
-                format!("{} not ready after {}s: {}", p.name, timeout.as_secs(), why.join("; ")),
-                format!(
-                    "check the controller: kubectl get deploy,pods -n {} and kubectl describe gatewayclass {class}; or raise --timeout",
-                    p.namespace
-                ),
-            ));
+        let available = controller.iter().any(deployment_available);
+        if available || started.elapsed() >= timeout {
+            break (controller, available);
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
+    };
+    let accepted = match own_class {
+        None => Some("True".to_string()),
+        Some(c) => {
+            let unreadable = |e: serde_json::Error| {
+                Failure::new(format!("cannot read the conditions of GatewayClass {c} on {}: {e}", conn.server))
+            };
+            if available {
+                let left = timeout.saturating_sub(started.elapsed());
+                let is_accepted = |o: Option<&DynamicObject>| {
+                    // An unreadable condition ends the wait too: it is reported below, not waited out.
+                    o.is_some_and(|o| accepted_status(&o.data).map_or(true, |s| s.as_deref() == Some("True")))
+                };
+                let what = format!("GatewayClass {c}");
+                match write::await_condition(conn, classes.clone(), c, left, is_accepted, &what).await {
+                    Ok(_) => {}
+                    Err(e) if e.class() == crate::cluster::Class::NotFound => {}
+                    Err(e) => {
+                        clear(pb.clone());
+                        return Err(e.into());
+                    }
+                }
+            }
+            let found = write::get(conn, &classes, "GatewayClass", c).await.map_err(|e| {
+                clear(pb.clone());
+                Failure::from(e)
+            })?;
+            match found {
+                Some(obj) => accepted_status(&obj).map_err(|e| {
+                    clear(pb.clone());
+                    unreadable(e)
+                })?,
+                None => None,
+            }
+        }
+    };
+    clear(pb);
+    if available && accepted.as_deref() == Some("True") {
+        return Ok(started.elapsed());
     }
+    let mut why = Vec::new();
+    if controller.is_empty() {
+        why.push(format!("no controller Deployment ({}) in namespace {}", p.deployment_names.join(", "), p.namespace));
+    } else if !available {
+        why.push(format!(
+            "Deployment {}/{} is not available",
+            p.namespace,
+            controller[0].metadata.name.as_deref().unwrap_or("")
+        ));
+    }
+    match accepted.as_deref() {
+        Some("True") => {}
+        Some(other) => why.push(format!("GatewayClass {class} has Accepted={other}")),
+        None => why.push(format!("GatewayClass {class} does not exist or has no Accepted condition")),
+    }
+    Err(Failure::with_hint(
+        format!("{} not ready after {}s: {}", p.name, timeout.as_secs(), why.join("; ")),
+        format!(
+            "check the controller: kubectl get deploy,pods -n {} and kubectl describe gatewayclass {class}; or raise --timeout",
+            p.namespace
+        ),
+    ))
 }

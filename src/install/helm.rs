@@ -2,7 +2,7 @@
 //! namespaces), and what helm already has installed.
 
 use crate::catalog::providers::{Provider, ProviderId};
-use crate::cli::GlobalFlags;
+use crate::cluster::client::Settings;
 use crate::error::{Failure, Result};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -200,8 +200,8 @@ pub struct Helm {
 }
 
 impl Helm {
-    /// helm at `path`, pointed at the cluster the global flags select.
-    pub fn new(path: PathBuf, global: &GlobalFlags) -> Self {
+    /// helm at `path`, pointed at the cluster the settings select.
+    pub fn new(path: PathBuf, global: &Settings) -> Self {
         let mut kube_args = Vec::new();
         if let Some(k) = &global.kubeconfig {
             kube_args.push("--kubeconfig".into());

@@ -10,8 +10,6 @@
 
 use crate::collect::offline::{manifest_files, parse_manifests};
 use crate::error::{Failure, Result};
-use bytes::Bytes;
-use http_body_util::{BodyExt, Empty};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -287,79 +285,59 @@ enum Fetched {
     NotFound,
 }
 
-/// A small HTTPS/HTTP GET client on the same hyper + rustls stack kube uses.
+/// The HTTP(S) client of bundle downloads (reqwest on rustls with the system's roots): honours
+/// HTTPS_PROXY / HTTP_PROXY / NO_PROXY from the environment, follows up to five redirects (release
+/// assets redirect to a CDN), and gives each download `timeout` in all (connecting: at most 30s of it).
 struct Http {
-    client: hyper_util::client::legacy::Client<
-        hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>,
-        Empty<Bytes>,
-    >,
-    timeout: Duration,
+    client: reqwest::Client,
 }
 
 impl Http {
     fn new(timeout: Duration) -> Result<Self> {
-        let https = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_native_roots()
-            .map_err(|e| Failure::new(format!("cannot load the system's root certificates: {e}")))?
-            .https_or_http()
-            .enable_http1()
-            .build();
-        let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build(https);
-        Ok(Http { client, timeout })
+        let client = reqwest::Client::builder()
+            .user_agent(concat!("kubectl-llmd/", env!("CARGO_PKG_VERSION")))
+            .redirect(reqwest::redirect::Policy::limited(5))
+            .connect_timeout(timeout.min(Duration::from_secs(30)))
+            .timeout(timeout)
+            .build()
+            .map_err(|e| Failure::new(format!("cannot set up the HTTP client: {}", crate::error::root_cause(&e))))?;
+        Ok(Http { client })
     }
 
-    /// GET `url`, following up to five redirects (release assets redirect to a CDN).
+    /// GET `url`.
     async fn get(&self, url: &str) -> Result<Fetched> {
-        let mut current = url.to_string();
-        for _ in 0..6 {
-            let uri: http::Uri = current.parse().map_err(|e| Failure::new(format!("invalid URL {current}: {e}")))?;
-            let req = http::Request::get(uri)
-                .header(http::header::USER_AGENT, concat!("kubectl-llmd/", env!("CARGO_PKG_VERSION")))
-                .body(Empty::<Bytes>::new())
-                .map_err(|e| Failure::new(format!("invalid request for {current}: {e}")))?;
-            tracing::info!("GET {current}");
-            let resp = tokio::time::timeout(self.timeout, self.client.request(req))
-                .await
-                .map_err(|_| unreachable_failure(&current, "no answer within the timeout"))?
-                .map_err(|e| unreachable_failure(&current, &crate::error::root_cause(&e)))?;
-            let status = resp.status();
-            if status.is_redirection() {
-                let Some(location) = resp.headers().get(http::header::LOCATION).and_then(|l| l.to_str().ok()) else {
-                    return Err(Failure::new(format!("{current} redirected without a Location")));
-                };
-                current = if location.starts_with('/') {
-                    let uri: http::Uri = current.parse().map_err(|_| Failure::new("bad URL"))?;
-                    format!(
-                        "{}://{}{location}",
-                        uri.scheme_str().unwrap_or("https"),
-                        uri.authority().map_or("", |a| a.as_str())
-                    )
-                } else {
-                    location.to_string()
-                };
-                continue;
-            }
-            if status == http::StatusCode::NOT_FOUND {
-                return Ok(Fetched::NotFound);
-            }
-            let body = tokio::time::timeout(self.timeout, resp.into_body().collect())
-                .await
-                .map_err(|_| unreachable_failure(&current, "the download did not finish within the timeout"))?
-                .map_err(|e| unreachable_failure(&current, &e.to_string()))?
-                .to_bytes();
-            if !status.is_success() {
-                return Err(unreachable_failure(&current, &format!("the server answered {status}")));
-            }
-            return String::from_utf8(body.to_vec())
-                .map(Fetched::Body)
-                .map_err(|_| {
-                    Failure::with_hint(
-                        format!("{current} is not UTF-8 text; nothing was applied"),
-                        "the mirror served something other than YAML: check --crds-base-url, or install from files with --crds-from PATH",
-                    )
-                });
+        tracing::info!("GET {url}");
+        let failed = |e: reqwest::Error| {
+            let cause = if e.is_timeout() {
+                "no answer within the timeout".to_string()
+            } else if e.is_redirect() {
+                "too many redirects".to_string()
+            } else {
+                crate::error::root_cause(&e)
+            };
+            unreachable_failure(url, &cause)
+        };
+        let resp = self.client.get(url).send().await.map_err(failed)?;
+        let status = resp.status();
+        if status == reqwest::StatusCode::NOT_FOUND {
+            return Ok(Fetched::NotFound);
         }
-        Err(Failure::new(format!("{url}: too many redirects")))
+        if !status.is_success() {
+            return Err(unreachable_failure(url, &format!("the server answered {status}")));
+        }
+        let body = resp.bytes().await.map_err(|e| {
+            if e.is_timeout() {
+                unreachable_failure(url, "the download did not finish within the timeout")
+            } else {
+                failed(e)
+            }
+        })?;
+        String::from_utf8(body.to_vec()).map(Fetched::Body).map_err(|_| {
+            Failure::with_hint(
+                format!("{url} is not UTF-8 text; nothing was applied"),
+                "the mirror served something other than YAML: check --crds-base-url, or install from files with --crds-from PATH",
+            )
+        })
     }
 }
 

@@ -17,6 +17,7 @@ mod krew;
 mod lab;
 mod mirror;
 mod pool;
+mod proxy;
 mod quickstart;
 mod run;
 mod upstream;
