@@ -60,7 +60,13 @@ struct Opts {
 }
 
 fn parse_opts() -> Opts {
-    let mut o = Opts { sizes: vec![("S", 10), ("M", 100), ("L", 1000)], runs: 5, migration: 5000, watch_secs: 120, hold: false };
+    let mut o = Opts {
+        sizes: vec![("S", 10), ("M", 100), ("L", 1000)],
+        runs: 5,
+        migration: 5000,
+        watch_secs: 120,
+        hold: false,
+    };
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         let mut value = || args.next().unwrap_or_else(|| die(&format!("{a} needs a value\n{}", usage())));
