@@ -1,11 +1,15 @@
 //! End-to-end tests against a real kube-apiserver v1.36.3 (see `harness.rs` and `tests/kubeharness`).
 //! One test binary, so the harness is started once and shared; tests isolate by namespace.
 
+mod common;
 mod completion;
+mod dataloss;
 mod doctor_cluster;
 mod doctor_routing;
 mod doctor_supported;
 mod dump;
+mod faultproxy;
+mod faults;
 mod fix;
 mod fix_gateway;
 mod fixtures;
