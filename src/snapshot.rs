@@ -467,6 +467,15 @@ impl Snapshot {
         }
     }
 
+    /// Those of `kinds` the user may not read, each with its reason ("forbidden: cannot list …"): a
+    /// command showing objects says these rather than show them as empty.
+    pub fn forbidden_kinds(&self, kinds: &[Kind]) -> Vec<(Kind, String)> {
+        kinds
+            .iter()
+            .filter_map(|&k| self.skip_reason(k).filter(|r| r.starts_with("forbidden")).map(|r| (k, r)))
+            .collect()
+    }
+
     /// The collected state of one kind, type-erased to its skip reason.
     pub fn skip_reason(&self, kind: Kind) -> Option<String> {
         let unreadable: Vec<&Unreadable> = self.unreadable.iter().filter(|u| u.kind == kind).collect();

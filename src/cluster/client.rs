@@ -180,34 +180,7 @@ pub async fn connect(flags: &Settings) -> Result<Connection> {
     let paths = kubeconfig_paths(flags)?;
     let kubeconfig = load_kubeconfig(&paths)?;
     let files = join_paths(&paths);
-
-    let context_name = flags.context.clone().or_else(|| kubeconfig.current_context.clone()).unwrap_or_default();
-    if let Some(ctx) = &flags.context {
-        if !kubeconfig.contexts.iter().any(|c| &c.name == ctx) {
-            return Err(context_not_found(ctx, &files, &kubeconfig));
-        }
-    } else if context_name.is_empty() && (flags.cluster.is_none() || flags.user.is_none()) {
-        return Err(Failure::with_hint(
-            format!("kubeconfig {files} has no current-context"),
-            "pass --context, or run `kubectl config use-context NAME`",
-        ));
-    }
-    if let Some(cluster) = &flags.cluster {
-        if !kubeconfig.clusters.iter().any(|c| &c.name == cluster) {
-            return Err(Failure::with_hint(
-                format!("cluster {cluster:?} not found in kubeconfig {files}"),
-                format!("available clusters: {}", names(kubeconfig.clusters.iter().map(|c| c.name.as_str()))),
-            ));
-        }
-    }
-    if let Some(user) = &flags.user {
-        if !kubeconfig.auth_infos.iter().any(|c| &c.name == user) {
-            return Err(Failure::with_hint(
-                format!("user {user:?} not found in kubeconfig {files}"),
-                format!("available users: {}", names(kubeconfig.auth_infos.iter().map(|c| c.name.as_str()))),
-            ));
-        }
-    }
+    let context_name = check_selection(&kubeconfig, &files, flags)?;
 
     let options =
         KubeConfigOptions { context: flags.context.clone(), cluster: flags.cluster.clone(), user: flags.user.clone() };
@@ -232,6 +205,40 @@ pub async fn connect(flags: &Settings) -> Result<Connection> {
         .with_layer(&ClientLayer::new(counters.clone(), timeout))
         .build();
     Ok(Connection { client, server, context: context_name, namespace, counters, discovery: Arc::default() })
+}
+
+/// Check `--context`, `--cluster` and `--user` against the merged kubeconfig (read from `files`, named in
+/// errors) as kubectl does, without contacting anything; returns the context in effect ("" when none is
+/// needed because both --cluster and --user are given). Pure, so the fuzz target `kubeconfig` drives it.
+pub fn check_selection(kubeconfig: &Kubeconfig, files: &str, flags: &Settings) -> Result<String> {
+    let context_name = flags.context.clone().or_else(|| kubeconfig.current_context.clone()).unwrap_or_default();
+    if let Some(ctx) = &flags.context {
+        if !kubeconfig.contexts.iter().any(|c| &c.name == ctx) {
+            return Err(context_not_found(ctx, files, kubeconfig));
+        }
+    } else if context_name.is_empty() && (flags.cluster.is_none() || flags.user.is_none()) {
+        return Err(Failure::with_hint(
+            format!("kubeconfig {files} has no current-context"),
+            "pass --context, or run `kubectl config use-context NAME`",
+        ));
+    }
+    if let Some(cluster) = &flags.cluster {
+        if !kubeconfig.clusters.iter().any(|c| &c.name == cluster) {
+            return Err(Failure::with_hint(
+                format!("cluster {cluster:?} not found in kubeconfig {files}"),
+                format!("available clusters: {}", names(kubeconfig.clusters.iter().map(|c| c.name.as_str()))),
+            ));
+        }
+    }
+    if let Some(user) = &flags.user {
+        if !kubeconfig.auth_infos.iter().any(|c| &c.name == user) {
+            return Err(Failure::with_hint(
+                format!("user {user:?} not found in kubeconfig {files}"),
+                format!("available users: {}", names(kubeconfig.auth_infos.iter().map(|c| c.name.as_str()))),
+            ));
+        }
+    }
+    Ok(context_name)
 }
 
 fn context_not_found(context: &str, files: &str, kubeconfig: &Kubeconfig) -> Failure {

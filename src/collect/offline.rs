@@ -649,4 +649,36 @@ items:
         assert!(readme.contains(DUMP_COMMAND), "README.md's dump command differs from {DUMP_COMMAND}");
         assert!(!DUMP_COMMAND.contains('\n'));
     }
+
+    /// A "billion laughs" document: 9 levels of 10 aliases each would expand to 10^9 strings.
+    fn alias_bomb() -> String {
+        let mut text = String::from("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: bomb}\na0: &a0 [lol]\n");
+        for i in 1..10 {
+            let refs = vec![format!("*a{}", i - 1); 10].join(", ");
+            text.push_str(&format!("a{i}: &a{i} [{refs}]\n"));
+        }
+        text.push_str("data: {x: *a9}\n");
+        text
+    }
+
+    #[test]
+    fn alias_bombs_and_deep_nesting_are_refused_with_the_budget_error() {
+        let started = std::time::Instant::now();
+        let f = read_objects(&alias_bomb(), "bomb.yaml").expect_err("alias bomb");
+        assert!(f.message.starts_with("invalid YAML in bomb.yaml: "), "{}", f.message);
+        assert!(f.message.contains("budget breached"), "{}", f.message);
+        for deep in ["[".repeat(100_000), "{a: ".repeat(100_000), "- ".repeat(100_000), "{\"a\":".repeat(100_000)] {
+            let f = read_objects(&deep, "deep.yaml").expect_err("deep nesting");
+            assert!(f.message.starts_with("invalid YAML in deep.yaml: "), "{}", f.message);
+            assert!(!f.message.contains('\n'), "one line: {}", f.message);
+            assert!(
+                f.message.contains("recursion limit exceeded") || f.message.contains("budget breached"),
+                "{}",
+                f.message
+            );
+        }
+        // Bounded, not instant: an unoptimised test build expands up to the 250,000-node budget (~7 s under
+        // load); the release binary refuses it far sooner (fuzz target `manifests`).
+        assert!(started.elapsed() < std::time::Duration::from_secs(60), "refused: {:?}", started.elapsed());
+    }
 }

@@ -79,8 +79,8 @@ pub async fn run(global: &GlobalFlags, args: &DoctorArgs) -> Result<ExitCode> {
     Ok(exit_code(&report, args.fail_on))
 }
 
-/// The failure of a run whose user may read nothing doctor checks.
-fn nothing_checked(report: &Report) -> Failure {
+/// The failure of a run whose user may read nothing doctor checks (also `--fix`'s).
+pub fn nothing_checked(report: &Report) -> Failure {
     let reason = report.checks.iter().find_map(|c| c.reason.clone()).unwrap_or_default();
     Failure::with_hint(
         format!("doctor could not run a single check ({reason})"),

@@ -39,6 +39,11 @@ pub async fn run(global: &GlobalFlags, args: &DoctorArgs, raw_codes: &str) -> Re
     let scope = if global.all_namespaces { None } else { global.namespace.clone() };
     let snapshot = collect_cluster(&conn, scope.as_deref()).await?;
     let report = diagnose(&snapshot, &profile, conn.context.clone());
+    // What doctor could not look at cannot be repaired: never "nothing to fix" for a user who reads nothing.
+    if report.nothing_checked() {
+        let f = crate::commands::doctor::nothing_checked(&report);
+        return Err(Failure { message: format!("{}; nothing was changed", f.message), ..f });
+    }
     let plan = build_plan(&report, &filter);
 
     // The plan is data on a table run; with -o json/yaml stdout carries only the final report.

@@ -28,7 +28,7 @@ use crate::install::report::{
 use crate::install::source::{Bundle, CrdSource};
 use crate::model::condition;
 use crate::render::{print_stdout, to_json, to_yaml, Style, FAIL, PASS, WARN};
-use crate::snapshot::Snapshot;
+use crate::snapshot::{Kind, Snapshot};
 use k8s_openapi::api::apps::v1::Deployment;
 use serde::Serialize;
 use serde_json::Value;
@@ -768,6 +768,16 @@ pub fn render_status(s: &GatewayStatus, style: Style) -> String {
 async fn status(global: &GlobalFlags, args: &GatewayStatusArgs) -> Result<ExitCode> {
     let conn = connect(&global.into()).await?;
     let snap = collect_cluster(&conn, None).await?;
+    // What this user may not read is said, never shown as "nothing installed".
+    if let Some(reason) = snap.crds.skip_reason() {
+        return Err(Failure::with_hint(
+            format!("gateway status could not read the installed CRDs ({reason})"),
+            "use a context whose user may list customresourcedefinitions, gatewayclasses and Deployments (cluster-wide)",
+        ));
+    }
+    for (kind, reason) in snap.forbidden_kinds(&[Kind::GatewayClasses, Kind::Deployments]) {
+        eprintln!("warning: {} not read ({reason}): the providers and classes shown may be incomplete", kind.title());
+    }
     let releases = match helm::find_helm(args.helm.as_deref()) {
         Some(path) => Helm::new(path, &global.into()).list().await.unwrap_or_else(|f| {
             eprintln!("warning: helm releases not listed: {}", f.message);

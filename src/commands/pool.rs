@@ -11,6 +11,7 @@ use crate::render::graph::{render_dot, render_mermaid};
 use crate::render::pool::{render_fleet_table, render_table, render_tree};
 use crate::render::{print_stdout, to_json, to_yaml, Style};
 use crate::routing::{pool_statuses, PoolStatus};
+use crate::snapshot::{Kind, Snapshot};
 use futures::StreamExt;
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::api::{Api, DynamicObject};
@@ -37,6 +38,7 @@ pub async fn run(global: &GlobalFlags, args: &PoolStatusArgs) -> Result<ExitCode
     let mut watch = if args.watch { Some(ChangeFeed::start(&conn, namespace.as_deref())) } else { None };
     loop {
         let (snapshot, report) = inspect(&conn, namespace.as_deref(), &profile).await?;
+        say_unread(&snapshot)?;
         let started = Instant::now();
         let mut pools = pool_statuses(&snapshot, &report);
         if let Some(name) = &args.name {
@@ -74,6 +76,39 @@ pub async fn run(global: &GlobalFlags, args: &PoolStatusArgs) -> Result<ExitCode
             print_stdout("\n")?;
         }
     }
+}
+
+/// The kinds a pool's row is built from.
+const POOL_KINDS: [Kind; 8] = [
+    Kind::InferencePools,
+    Kind::InferencePoolsX,
+    Kind::Gateways,
+    Kind::HttpRoutes,
+    Kind::Services,
+    Kind::EndpointSlices,
+    Kind::Deployments,
+    Kind::Pods,
+];
+
+/// What this user may not read is said, never shown as empty: no InferencePool readable is exit 2
+/// naming the forbidden list; any other kind forbidden is a `warning:` (the counts it feeds are unknown).
+fn say_unread(snapshot: &Snapshot) -> Result<()> {
+    let unread = snapshot.forbidden_kinds(&POOL_KINDS);
+    if !snapshot.pools.is_listed() && !snapshot.pools_x.is_listed() {
+        if let Some((_, reason)) =
+            unread.iter().find(|(k, _)| matches!(k, Kind::InferencePools | Kind::InferencePoolsX))
+        {
+            return Err(Failure::with_hint(
+                format!("pool status could not read InferencePools ({reason})"),
+                "use a context whose user may list InferencePools, HTTPRoutes, Gateways, Services, Deployments and Pods \
+                 (ClusterRole `view` plus read access to the Gateway API and InferencePool kinds)",
+            ));
+        }
+    }
+    for (kind, reason) in &unread {
+        eprintln!("warning: {} not read ({reason}): what the pools show from them is unknown", kind.title());
+    }
+    Ok(())
 }
 
 fn print_pools(

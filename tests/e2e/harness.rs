@@ -60,6 +60,14 @@ pub struct Harness {
 }
 
 static HARNESS: OnceLock<Result<Harness, String>> = OnceLock::new();
+/// The kubeconfig of every user of every instance started by this process (their credentials must
+/// never be printed: `tests/e2e/secrets.rs`).
+static KUBECONFIGS: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+/// The kubeconfigs written by every harness instance started so far (admin, viewer, no-grants each).
+pub fn started_kubeconfigs() -> Vec<PathBuf> {
+    KUBECONFIGS.lock().unwrap_or_else(|e| e.into_inner()).clone()
+}
 static NAMESPACE_COUNTER: AtomicUsize = AtomicUsize::new(0);
 
 /// The shared harness, built and started on first use (once per test process).
@@ -415,6 +423,7 @@ pub fn start() -> Result<Harness, String> {
         return Err(fail(&mut child, format!("ready line lacks fields: {json}")));
     };
     eprintln!("kubeharness: {server} ({version}) ready in {:.1}s, state in {dir}", started.elapsed().as_secs_f64());
+    KUBECONFIGS.lock().unwrap_or_else(|e| e.into_inner()).extend([&admin, &viewer, &nogrants].map(PathBuf::from));
     Ok(Harness {
         server,
         ca: ca.into(),

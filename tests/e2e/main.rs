@@ -20,10 +20,12 @@ mod hints;
 mod krew;
 mod lab;
 mod mirror;
+mod permissions;
 mod pool;
 mod proxy;
 mod quickstart;
 mod run;
+mod secrets;
 mod upstream;
 mod version;
 

@@ -64,11 +64,18 @@ pub fn llmd_with_kubeconfig_env(args: &[&str], kubeconfig: &str) -> Run {
     run(cmd)
 }
 
-/// Run any prepared command, timing it.
+/// Run any prepared command, timing it. A kubectl-llmd run (direct or as `kubectl llmd`) must not
+/// print any credential or Secret data the suite knows of (`secrets.rs`).
 pub fn run(mut cmd: Command) -> Run {
     let start = Instant::now();
     let out = cmd.output().expect("spawn");
-    Run::from(out, start.elapsed())
+    let r = Run::from(out, start.elapsed());
+    let is_llmd = Path::new(cmd.get_program()) == llmd_bin() || cmd.get_args().next().is_some_and(|a| a == "llmd");
+    if is_llmd {
+        let args: Vec<String> = cmd.get_args().map(|a| a.to_string_lossy().into_owned()).collect();
+        crate::secrets::assert_not_printed(&format!("kubectl-llmd {}", args.join(" ")), &r.stdout, &r.stderr);
+    }
+    r
 }
 
 /// A directory holding only a `kubectl-llmd` link, for PATH-based plugin discovery.
