@@ -6,10 +6,11 @@
 
 use super::pools::{
     effective_pools, epp_port_patch, epp_port_repair, epp_service_name, pool_object, pool_patch, pool_path,
-    ready_endpoints,
+    ready_endpoints, serving_gateways,
 };
 use super::{Check, CheckContext, Issue};
-use crate::catalog::parse_version;
+use crate::catalog::providers::{is_istio_family, provider};
+use crate::catalog::{parse_version, ProviderId};
 use crate::findings::Category;
 use crate::model::{groups, InferencePoolView, ObjectRef, PoolApi, DEFAULT_EPP_PORT};
 use crate::snapshot::{service_account_of, AccessRequest, Kind, Snapshot};
@@ -91,6 +92,22 @@ pub static CHECKS: &[Check] = &[
             Kind::SaAccess,
         ],
         run: check_picker_access,
+    },
+    Check {
+        code: "LLMD-EPP-008",
+        title: "No endpoint picker behind a gateway outside the mesh runs an Istio sidecar",
+        category: Category::EndpointPicker,
+        // Pods are read when they were collected (a dump holds every pod; live, the pools' pods).
+        needs: &[
+            Kind::InferencePools,
+            Kind::InferencePoolsX,
+            Kind::Services,
+            Kind::Deployments,
+            Kind::StatefulSets,
+            Kind::Gateways,
+            Kind::HttpRoutes,
+        ],
+        run: check_picker_sidecar,
     },
 ];
 
@@ -865,6 +882,90 @@ fn check_picker_access(ctx: &CheckContext) -> Vec<Issue> {
     out
 }
 
+
+/// Istio's sidecar container, as its injector names it.
+const ISTIO_PROXY: &str = "istio-proxy";
+/// The pod label (and the older annotation) that turns Istio's injection on or off for a pod.
+const ISTIO_INJECT: &str = "sidecar.istio.io/inject";
+
+/// Why a picker workload's pods run (or will run) Istio's sidecar, or None.
+fn picker_sidecar(snap: &Snapshot, w: &PickerWorkload) -> Option<String> {
+    let ns = w.meta.namespace.as_deref().unwrap_or("");
+    let template_meta = w.template.metadata.as_ref();
+    let template_labels = template_meta.and_then(|m| m.labels.as_ref());
+    // Pods, when collected (every pod of a dump): the injector adds a container named istio-proxy
+    // (a native sidecar, in initContainers, from Istio 1.27 on by default).
+    if let Some(labels) = template_labels.filter(|l| !l.is_empty()) {
+        let injected = snap.pods_in(ns).find(|p| {
+            let pod_labels = p.metadata.labels.as_ref();
+            let selected = labels.iter().all(|(k, v)| pod_labels.and_then(|l| l.get(k)) == Some(v));
+            let spec = p.spec.as_ref();
+            let mut names = spec
+                .into_iter()
+                .flat_map(|s| s.containers.iter().chain(s.init_containers.iter().flatten()))
+                .map(|c| c.name.as_str());
+            selected && names.any(|n| n == ISTIO_PROXY)
+        });
+        if let Some(pod) = injected {
+            return Some(format!("its pod {ns}/{} runs the {ISTIO_PROXY} sidecar", pod.metadata.name.as_deref().unwrap_or("")));
+        }
+    }
+    // The pod label asks Istio's injector for a sidecar in any namespace (istio.io, "Controlling the
+    // injection policy"); it only matters where istiod runs.
+    let asks = template_labels.and_then(|l| l.get(ISTIO_INJECT)).is_some_and(|v| v == "true");
+    let istiod = !super::gatewayclasses::controller_deployments(snap, provider(ProviderId::Istio)).is_empty();
+    (asks && istiod).then(|| format!("its pod template has the label {ISTIO_INJECT}=true and istiod runs in the cluster"))
+}
+
+// LLMD-EPP-008: an Istio sidecar in the picker pod intercepts the picker's gRPC port; a gateway outside
+// the mesh (kgateway, agentgateway, Envoy Gateway, NGF, GKE…) connects with its own TLS to a picker
+// serving TLS (--secure-serving, the default), the two handshakes do not meet, the gateway logs
+// cx_connect_fail and answers 500 (ai-dynamo/dynamo#9935, fixed by `sidecar.istio.io/inject: "false"`
+// on the picker's pod template, as dynamo#9839 did for the kgateway proxy). Behind Istio's own Gateway
+// the picker in the mesh is not reported: no upstream report shows it breaking.
+fn check_picker_sidecar(ctx: &CheckContext) -> Vec<Issue> {
+    let snap = ctx.snapshot;
+    let mut out = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
+    for (pool, svc) in pools_with_service(snap) {
+        let outside: Vec<(String, &str)> = serving_gateways(snap, pool)
+            .into_iter()
+            .filter_map(|(g, p)| p.filter(|p| !is_istio_family(p.id)).map(|p| (g, p.name)))
+            .collect();
+        let Some((gateway, provider_name)) = outside.first() else { continue };
+        for w in epp_workloads(snap, svc) {
+            if serves_plaintext(&w) || !seen.insert(w.object()) {
+                continue;
+            }
+            let Some(why) = picker_sidecar(snap, &w) else { continue };
+            let obj = w.object();
+            // The label wins over the annotation in Istio's injector: turn off whichever asks.
+            let labelled = w.template.metadata.as_ref().and_then(|m| m.labels.as_ref()).is_some_and(|l| l.contains_key(ISTIO_INJECT));
+            let field = if labelled { "labels" } else { "annotations" };
+            let patch = json!({"spec": {"template": {"metadata": {field: {ISTIO_INJECT: "false"}}}}});
+            out.push(Issue::error(
+                obj.clone(),
+                format!(
+                    "endpoint picker {} {}/{} of InferencePool {} runs in Istio's mesh ({why}), but Gateway {gateway} \
+                     ({provider_name}) is outside it: the sidecar intercepts the picker's TLS port, the handshake \
+                     fails and the gateway answers 500 (ai-dynamo/dynamo#9935)",
+                    w.kind,
+                    obj.namespace,
+                    obj.name,
+                    pool_path(pool)
+                ),
+                format!(
+                    "kubectl patch {} {} -n {} -p '{patch}'  # new picker pods start without the sidecar",
+                    w.resource(),
+                    obj.name,
+                    obj.namespace
+                ),
+            ));
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1254,5 +1355,96 @@ spec:
 
     fn issues_in_snap(snap: &Snapshot) -> Vec<Issue> {
         fixtures::issues_in(CHECKS, "LLMD-EPP-007", snap)
+    }
+
+    fn gateway_of(class: &str, controller: &str) -> String {
+        format!(
+            r#"
+apiVersion: gateway.networking.k8s.io/v1
+kind: GatewayClass
+metadata: {{name: {class}}}
+spec: {{controllerName: {controller}}}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {{name: gw, namespace: llm}}
+spec: {{gatewayClassName: {class}, listeners: [{{name: http, port: 80, protocol: HTTP}}]}}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {{name: r, namespace: llm}}
+spec:
+  parentRefs: [{{name: gw}}]
+  rules: [{{backendRefs: [{{group: inference.networking.k8s.io, kind: InferencePool, name: qwen}}]}}]
+"#
+        )
+    }
+
+    fn agentgateway() -> String {
+        gateway_of("agentgateway", "agentgateway.dev/agentgateway")
+    }
+
+    const PICKER_POD: &str = r#"
+apiVersion: v1
+kind: Pod
+metadata: {name: qwen-epp-7d9f-abcde, namespace: llm, labels: {app: qwen-epp, pod-template-hash: 7d9f}}
+spec:
+  containers: [{name: epp}]
+  initContainers: [{name: istio-init}, {name: istio-proxy, restartPolicy: Always}]
+"#;
+
+    const ISTIOD: &str = r#"
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: istiod, namespace: istio-system}
+spec:
+  selector: {matchLabels: {app: istiod}}
+  template:
+    metadata: {labels: {app: istiod}}
+    spec: {containers: [{name: discovery, image: "docker.io/istio/pilot:1.29.2"}]}
+"#;
+
+    #[test]
+    fn epp008_injected_picker_behind_a_gateway_outside_the_mesh() {
+        let gw = agentgateway();
+        // An injected pod (as a dump holds it).
+        let found = issues("LLMD-EPP-008", &docs(&[POOL, SERVICE, &healthy(), &gw, PICKER_POD]));
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].severity, Severity::Error);
+        assert_eq!(
+            found[0].message,
+            "endpoint picker Deployment llm/qwen-epp of InferencePool llm/qwen runs in Istio's mesh (its pod \
+             llm/qwen-epp-7d9f-abcde runs the istio-proxy sidecar), but Gateway llm/gw (agentgateway) is outside it: \
+             the sidecar intercepts the picker's TLS port, the handshake fails and the gateway answers 500 \
+             (ai-dynamo/dynamo#9935)"
+        );
+        assert_eq!(
+            found[0].hint,
+            r#"kubectl patch deployment qwen-epp -n llm -p '{"spec":{"template":{"metadata":{"annotations":{"sidecar.istio.io/inject":"false"}}}}}'  # new picker pods start without the sidecar"#
+        );
+        // A pod template asking for injection by label, where istiod runs: the label is what gets turned off.
+        let labelled = healthy().replace("metadata: {labels: {app: qwen-epp}}", "metadata: {labels: {app: qwen-epp, sidecar.istio.io/inject: \"true\"}}");
+        let found = issues("LLMD-EPP-008", &docs(&[POOL, SERVICE, &labelled, &gw, ISTIOD]));
+        assert!(found[0].message.contains("label sidecar.istio.io/inject=true and istiod runs"), "{found:?}");
+        assert!(found[0].hint.contains(r#"{"labels":{"sidecar.istio.io/inject":"false"}}"#), "{found:?}");
+        // Without istiod, nothing injects it.
+        assert!(issues("LLMD-EPP-008", &docs(&[POOL, SERVICE, &labelled, &gw])).is_empty());
+    }
+
+    #[test]
+    fn epp008_picker_without_sidecar_or_behind_istio_passes() {
+        let gw = agentgateway();
+        // No sidecar in the pods.
+        let plain_pod = PICKER_POD.replace("  initContainers: [{name: istio-init}, {name: istio-proxy, restartPolicy: Always}]\n", "");
+        assert!(issues("LLMD-EPP-008", &docs(&[POOL, SERVICE, &healthy(), &gw, &plain_pod])).is_empty());
+        // Another workload's injected pod.
+        let other = PICKER_POD.replace("app: qwen-epp,", "app: other,");
+        assert!(issues("LLMD-EPP-008", &docs(&[POOL, SERVICE, &healthy(), &gw, &other])).is_empty());
+        // Istio's own Gateway: the picker in the mesh is no known failure.
+        let istio = gateway_of("istio", "istio.io/gateway-controller");
+        assert!(issues("LLMD-EPP-008", &docs(&[POOL, SERVICE, &healthy(), &istio, PICKER_POD])).is_empty());
+        // A plaintext picker has no TLS handshake to break.
+        let plaintext = deployment(r#"["--pool-name", "qwen", "--secure-serving=false"]"#, IMAGE, 1, 1);
+        assert!(issues("LLMD-EPP-008", &docs(&[POOL, SERVICE, &plaintext, &gw, PICKER_POD])).is_empty());
     }
 }

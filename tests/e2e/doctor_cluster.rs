@@ -1424,3 +1424,69 @@ fn ist_004_istiod_versions_that_do_not_route_the_pool_as_asked() {
     let (_, report) = doctor(&h, &["-n", &ns]);
     assert_no(&report, "LLMD-IST-004");
 }
+
+/// A Gateway of class `class` in `ns` and an HTTPRoute sending to every pool of `pools`.
+fn gateway_routing_to(h: &Harness, ns: &str, class: &str, pools: &[&str]) {
+    let backends: String = pools
+        .iter()
+        .map(|p| format!("\n    - {{group: inference.networking.k8s.io, kind: InferencePool, name: {p}}}"))
+        .collect();
+    h.apply_yaml(&format!(
+        "apiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {{name: gw, namespace: {ns}}}\n\
+         spec:\n  gatewayClassName: {class}\n  listeners: [{{name: http, port: 80, protocol: HTTP}}]\n---\n\
+         apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {{name: r, namespace: {ns}}}\n\
+         spec:\n  parentRefs: [{{name: gw}}]\n  rules:\n  - backendRefs:{backends}\n"
+    ));
+}
+
+#[test]
+fn pool_010_fail_close_pool_behind_an_ngf_that_fails_open() {
+    let h = Lab::take();
+    install_prereq(&h);
+    accepted_class(&h, "nginx", "gateway.nginx.org/nginx-gateway-controller");
+    let ns = h.namespace("lab-pool010");
+    // One pool sets FailClose, one FailOpen; neither picker Service exists, so both pickers are down.
+    for (pool, mode) in [("closed-pool", "FailClose"), ("open-pool", "FailOpen")] {
+        istio_pool(&h, &ns, pool, "[{number: 8000}]", "");
+        let patch = format!(r#"{{"spec":{{"endpointPickerRef":{{"failureMode":"{mode}"}}}}}}"#);
+        let args = ["patch", "inferencepool.inference.networking.k8s.io", pool, "-n", &ns, "--type=merge", "-p", &patch];
+        assert_success(&h.kubectl(&args), "kubectl patch inferencepool");
+    }
+    gateway_routing_to(&h, &ns, "nginx", &["closed-pool", "open-pool"]);
+    controller(&h, "nginx-gateway", "ngf-nginx-gateway-fabric", "ghcr.io/nginx/nginx-gateway-fabric:2.6.7", &[]);
+    let (_, report) = doctor(&h, &["-n", &ns]);
+    let f = finding(&report, "LLMD-POOL-010", "InferencePool", "closed-pool", "warning");
+    says(
+        f,
+        "message",
+        &[
+            "sets failureMode FailClose",
+            &format!("Gateway {ns}/gw runs on NGINX Gateway Fabric 2.6.7 (nginx-gateway/ngf-nginx-gateway-fabric)"),
+            "nginx/nginx-gateway-fabric#5420",
+            "requests bypass it now",
+        ],
+    );
+    says(f, "hint", &[r#"{"spec":{"endpointPickerRef":{"failureMode":"FailOpen"}}}"#, "#5494"]);
+    assert!(all_with(&report, "LLMD-POOL-010").len() == 1, "{:?}", summary(&report));
+}
+
+#[test]
+fn pool_010_ngf_built_from_main_honours_fail_close() {
+    let h = Lab::take();
+    install_prereq(&h);
+    accepted_class(&h, "nginx", "gateway.nginx.org/nginx-gateway-controller");
+    let ns = h.namespace("lab-pool010-ok");
+    istio_pool(&h, &ns, "closed-pool", "[{number: 8000}]", "");
+    gateway_routing_to(&h, &ns, "nginx", &["closed-pool"]);
+    // The API's default failureMode is FailClose. Without an NGF controller to read the version of,
+    // nothing is guessed; `edge` is NGF's main branch, which has #5494.
+    let (_, report) = doctor(&h, &["-n", &ns]);
+    assert_no(&report, "LLMD-POOL-010");
+    controller(&h, "nginx-gateway", "ngf-nginx-gateway-fabric", "ghcr.io/nginx/nginx-gateway-fabric:edge", &[]);
+    let (_, report) = doctor(&h, &["-n", &ns]);
+    assert_no(&report, "LLMD-POOL-010");
+    // A release before inference support is not judged by this check either (GWC-004 reports it).
+    controller(&h, "nginx-gateway", "ngf-nginx-gateway-fabric", "ghcr.io/nginx/nginx-gateway-fabric:2.1.4", &[]);
+    let (_, report) = doctor(&h, &["-n", &ns]);
+    assert_no(&report, "LLMD-POOL-010");
+}
