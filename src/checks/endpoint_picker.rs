@@ -109,6 +109,21 @@ pub static CHECKS: &[Check] = &[
         ],
         run: check_picker_sidecar,
     },
+    Check {
+        code: "LLMD-EPP-009",
+        title: "No plaintext endpoint picker is behind kgateway, which speaks TLS to it",
+        category: Category::EndpointPicker,
+        needs: &[
+            Kind::InferencePools,
+            Kind::InferencePoolsX,
+            Kind::Services,
+            Kind::Deployments,
+            Kind::StatefulSets,
+            Kind::Gateways,
+            Kind::HttpRoutes,
+        ],
+        run: check_plaintext_picker_behind_kgateway,
+    },
 ];
 
 /// Image path of the upstream EPP; its tag is the GAIE release.
@@ -966,6 +981,60 @@ fn check_picker_sidecar(ctx: &CheckContext) -> Vec<Issue> {
     out
 }
 
+
+// LLMD-EPP-009: kgateway's endpoint-picker ext_proc cluster always carries a TLS transport socket
+// (UpstreamTlsContext without validation: it accepts the picker's self-signed certificate), so a
+// picker started with --secure-serving=false never completes the handshake and requests fail
+// (kgateway-dev/kgateway#11429, "Plain text ext-proc (Endpoint Picker) … doesn't work", open).
+// Other providers are not reported: Istio's TLS comes from a DestinationRule (LLMD-IST-001/005) and
+// NGINX Gateway Fabric's from its --endpoint-picker-disable-tls flag; for agentgateway, Envoy
+// (AI) Gateway and GKE no upstream source shows which one they speak.
+fn check_plaintext_picker_behind_kgateway(ctx: &CheckContext) -> Vec<Issue> {
+    let snap = ctx.snapshot;
+    let mut out = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
+    for (pool, svc) in pools_with_service(snap) {
+        let kgateway: Vec<String> = serving_gateways(snap, pool)
+            .into_iter()
+            .filter(|(_, p)| p.is_some_and(|p| p.id == ProviderId::Kgateway))
+            .map(|(g, _)| g)
+            .collect();
+        let Some(gateway) = kgateway.first() else { continue };
+        for w in epp_workloads(snap, svc) {
+            if !seen.insert(w.object()) {
+                continue;
+            }
+            let flag = w.containers().iter().enumerate().find_map(|(i, c)| {
+                pool_flags(c).into_iter().find(|f| f.key == "secure-serving" && f.value == "false").map(|f| (i, f))
+            });
+            let Some((i, flag)) = flag else { continue };
+            let obj = w.object();
+            let ops = json!([{"op": "remove", "path": format!("/spec/template/spec/containers/{i}/{}/{}", flag.field, flag.index)}]);
+            out.push(Issue::error(
+                obj.clone(),
+                format!(
+                    "endpoint picker {} {}/{} of InferencePool {} runs with {}=false and speaks plaintext, but Gateway \
+                     {gateway} is kgateway's, which always connects to the picker with TLS \
+                     (kgateway-dev/kgateway#11429): the handshake fails, so every request fails (or bypasses the \
+                     picker with FailOpen)",
+                    w.kind,
+                    obj.namespace,
+                    obj.name,
+                    pool_path(pool),
+                    flag.spelled
+                ),
+                format!(
+                    "kubectl patch {} {} -n {} --type=json -p '{ops}'  # the picker serves TLS by default",
+                    w.resource(),
+                    obj.name,
+                    obj.namespace
+                ),
+            ));
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1446,5 +1515,28 @@ spec:
         // A plaintext picker has no TLS handshake to break.
         let plaintext = deployment(r#"["--pool-name", "qwen", "--secure-serving=false"]"#, IMAGE, 1, 1);
         assert!(issues("LLMD-EPP-008", &docs(&[POOL, SERVICE, &plaintext, &gw, PICKER_POD])).is_empty());
+    }
+
+    #[test]
+    fn epp009_plaintext_picker_behind_kgateway() {
+        let kgateway = gateway_of("kgateway", "kgateway.dev/kgateway");
+        let plaintext = deployment(r#"["--pool-name", "qwen", "--secure-serving=false"]"#, IMAGE, 1, 1);
+        let found = issues("LLMD-EPP-009", &docs(&[POOL, SERVICE, &plaintext, &kgateway]));
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].severity, Severity::Error);
+        assert_eq!(
+            found[0].message,
+            "endpoint picker Deployment llm/qwen-epp of InferencePool llm/qwen runs with --secure-serving=false and \
+             speaks plaintext, but Gateway llm/gw is kgateway's, which always connects to the picker with TLS \
+             (kgateway-dev/kgateway#11429): the handshake fails, so every request fails (or bypasses the picker \
+             with FailOpen)"
+        );
+        assert_eq!(
+            found[0].hint,
+            r#"kubectl patch deployment qwen-epp -n llm --type=json -p '[{"op":"remove","path":"/spec/template/spec/containers/0/args/2"}]'  # the picker serves TLS by default"#
+        );
+        // A TLS picker behind kgateway, or a plaintext one behind another provider: not reported.
+        assert!(issues("LLMD-EPP-009", &docs(&[POOL, SERVICE, &healthy(), &kgateway])).is_empty());
+        assert!(issues("LLMD-EPP-009", &docs(&[POOL, SERVICE, &plaintext, &agentgateway()])).is_empty());
     }
 }

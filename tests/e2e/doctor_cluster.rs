@@ -1490,3 +1490,39 @@ fn pool_010_ngf_built_from_main_honours_fail_close() {
     let (_, report) = doctor(&h, &["-n", &ns]);
     assert_no(&report, "LLMD-POOL-010");
 }
+
+/// The JSON between the single quotes of a `kubectl patch … -p '…'` hint.
+fn quoted_patch(hint: &str) -> &str {
+    hint.split('\'').nth(1).unwrap_or_else(|| panic!("no quoted patch in {hint}"))
+}
+
+#[test]
+fn epp_008_picker_asking_for_a_sidecar_behind_agentgateway() {
+    use crate::doctor_routing::{deploy, Opts, Shape, EPP};
+    let h = Lab::take();
+    install_prereq(&h);
+    accepted_class(&h, "agentgateway", "agentgateway.dev/agentgateway");
+    controller(&h, "istio-system", "istiod", "docker.io/istio/pilot:1.29.2", &[(ISTIO_ENV, "true")]);
+    let ns = h.namespace("lab-epp008");
+    let inject = json!({"spec": {"template": {"metadata": {"labels": {"sidecar.istio.io/inject": "true"}}}}});
+    deploy(&h, &ns, &Opts::new(Shape::Agentgateway).patch("Deployment", inject));
+    let (_, report) = doctor(&h, &["-n", &ns]);
+    let f = finding(&report, "LLMD-EPP-008", "Deployment", EPP, "error");
+    says(
+        f,
+        "message",
+        &[
+            "label sidecar.istio.io/inject=true and istiod runs",
+            &format!("Gateway {ns}/inference-gateway (agentgateway) is outside it"),
+            "answers 500",
+            "ai-dynamo/dynamo#9935",
+        ],
+    );
+    let hint = f["hint"].as_str().unwrap();
+    assert!(hint.starts_with(&format!("kubectl patch deployment {EPP} -n {ns} -p '")), "{hint}");
+    // The printed patch, applied for real, turns injection off: the finding goes away.
+    let out = h.kubectl(&["patch", "deployment", EPP, "-n", &ns, "-p", quoted_patch(hint)]);
+    assert_success(&out, "the EPP-008 hint");
+    let (_, report) = doctor(&h, &["-n", &ns]);
+    assert_no(&report, "LLMD-EPP-008");
+}
