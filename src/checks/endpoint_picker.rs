@@ -9,7 +9,7 @@ use super::pools::{
     ready_endpoints, serving_gateways,
 };
 use super::{Check, CheckContext, Issue};
-use crate::catalog::providers::{is_istio_family, provider};
+use crate::catalog::providers::{is_istio_family, provider, Provider};
 use crate::catalog::{parse_version, ProviderId};
 use crate::findings::Category;
 use crate::model::{groups, InferencePoolView, ObjectRef, PoolApi, DEFAULT_EPP_PORT};
@@ -111,7 +111,7 @@ pub static CHECKS: &[Check] = &[
     },
     Check {
         code: "LLMD-EPP-009",
-        title: "No plaintext endpoint picker is behind kgateway, which speaks TLS to it",
+        title: "Every endpoint picker behind kgateway or NGINX Gateway Fabric speaks TLS as the gateway does",
         category: Category::EndpointPicker,
         needs: &[
             Kind::InferencePools,
@@ -122,7 +122,7 @@ pub static CHECKS: &[Check] = &[
             Kind::Gateways,
             Kind::HttpRoutes,
         ],
-        run: check_plaintext_picker_behind_kgateway,
+        run: check_picker_tls_matches_gateway,
     },
 ];
 
@@ -982,49 +982,105 @@ fn check_picker_sidecar(ctx: &CheckContext) -> Vec<Issue> {
 }
 
 
-// LLMD-EPP-009: kgateway's endpoint-picker ext_proc cluster always carries a TLS transport socket
-// (UpstreamTlsContext without validation: it accepts the picker's self-signed certificate), so a
-// picker started with --secure-serving=false never completes the handshake and requests fail
-// (kgateway-dev/kgateway#11429, "Plain text ext-proc (Endpoint Picker) … doesn't work", open).
-// Other providers are not reported: Istio's TLS comes from a DestinationRule (LLMD-IST-001/005) and
-// NGINX Gateway Fabric's from its --endpoint-picker-disable-tls flag; for agentgateway, Envoy
-// (AI) Gateway and GKE no upstream source shows which one they speak.
-fn check_plaintext_picker_behind_kgateway(ctx: &CheckContext) -> Vec<Issue> {
+/// NGINX Gateway Fabric's flag that makes its endpoint-picker shim connect in plaintext (NGF 2.3.0
+/// on, nginx/nginx-gateway-fabric#4105, cmd/gateway/commands.go; the chart's
+/// `nginxGateway.gwAPIInferenceExtension.endpointPicker.disableTLS`). Without it NGF connects with
+/// TLS and skips verification (cmd/gateway/endpoint_picker.go `realExtProcClientFactory`; 2.2.0
+/// always did).
+const NGF_DISABLE_TLS: &str = "endpoint-picker-disable-tls";
+
+/// Whether a Gateway's controller connects to the picker with TLS: Some(true/false), None unknown
+/// (a provider not judged here, or an NGF whose controller Deployment was not read).
+fn gateway_speaks_tls(snap: &Snapshot, p: &Provider) -> Option<bool> {
+    match p.id {
+        ProviderId::Kgateway => Some(true),
+        ProviderId::NginxGatewayFabric => {
+            let ngf = provider(ProviderId::NginxGatewayFabric);
+            let d = super::gatewayclasses::controller_deployments(snap, ngf).into_iter().next()?;
+            let c = super::gatewayclasses::controller_container(d, ngf)?;
+            let disabled = c.command.iter().flatten().chain(c.args.iter().flatten()).any(|a| {
+                let body = a.trim_start_matches('-');
+                body == NGF_DISABLE_TLS || body == format!("{NGF_DISABLE_TLS}=true")
+            });
+            Some(!disabled)
+        }
+        _ => None,
+    }
+}
+
+// LLMD-EPP-009: the gateway and its picker must agree on TLS.
+// - kgateway's endpoint-picker ext_proc cluster always carries a TLS transport socket
+//   (UpstreamTlsContext without validation), so a picker run with --secure-serving=false never
+//   completes the handshake (kgateway-dev/kgateway#11429, "Plain text ext-proc (Endpoint Picker) …
+//   doesn't work", open).
+// - NGINX Gateway Fabric connects with TLS unless its controller runs --endpoint-picker-disable-tls
+//   (NGF_DISABLE_TLS); a plaintext picker fails the first, a TLS picker (the default) the second.
+// Other providers are not judged: Istio's TLS is a DestinationRule (LLMD-IST-001/005); for
+// agentgateway, Envoy (AI) Gateway and GKE no upstream source shows a mismatch failing.
+fn check_picker_tls_matches_gateway(ctx: &CheckContext) -> Vec<Issue> {
     let snap = ctx.snapshot;
     let mut out = Vec::new();
     let mut seen = std::collections::BTreeSet::new();
     for (pool, svc) in pools_with_service(snap) {
-        let kgateway: Vec<String> = serving_gateways(snap, pool)
+        let judged: Vec<(String, &Provider, bool)> = serving_gateways(snap, pool)
             .into_iter()
-            .filter(|(_, p)| p.is_some_and(|p| p.id == ProviderId::Kgateway))
-            .map(|(g, _)| g)
+            .filter_map(|(g, p)| {
+                let p = p?;
+                Some((g, p, gateway_speaks_tls(snap, p)?))
+            })
             .collect();
-        let Some(gateway) = kgateway.first() else { continue };
         for w in epp_workloads(snap, svc) {
+            // The --secure-serving=false a plaintext picker runs with (container index, flag).
+            let plain_flag = w.containers().iter().enumerate().find_map(|(i, c)| {
+                pool_flags(c).into_iter().find(|f| f.key == "secure-serving" && f.value == "false").map(|f| (i, f))
+            });
+            let plaintext = plain_flag.is_some();
+            let Some((gateway, p, _)) = judged.iter().find(|(_, _, tls)| *tls == plaintext) else { continue };
             if !seen.insert(w.object()) {
                 continue;
             }
-            let flag = w.containers().iter().enumerate().find_map(|(i, c)| {
-                pool_flags(c).into_iter().find(|f| f.key == "secure-serving" && f.value == "false").map(|f| (i, f))
-            });
-            let Some((i, flag)) = flag else { continue };
             let obj = w.object();
-            let ops = json!([{"op": "remove", "path": format!("/spec/template/spec/containers/{i}/{}/{}", flag.field, flag.index)}]);
+            let (how, source, ops) = if let Some((i, flag)) = &plain_flag {
+                let path = format!("/spec/template/spec/containers/{i}/{}/{}", flag.field, flag.index);
+                let source = if p.id == ProviderId::Kgateway {
+                    "kgateway-dev/kgateway#11429"
+                } else {
+                    "nginx/nginx-gateway-fabric#4105: TLS unless --endpoint-picker-disable-tls"
+                };
+                (
+                    format!("runs with {}=false and speaks plaintext, but {} connects to it with TLS", flag.spelled, p.name),
+                    source,
+                    json!([{"op": "remove", "path": path}]),
+                )
+            } else {
+                let i = w.containers().iter().position(|c| !pool_flags(c).is_empty()).unwrap_or(0);
+                let has_args = w.containers().get(i).is_some_and(|c| c.args.is_some());
+                let op = if has_args {
+                    json!({"op": "add", "path": format!("/spec/template/spec/containers/{i}/args/-"), "value": "--secure-serving=false"})
+                } else {
+                    json!({"op": "add", "path": format!("/spec/template/spec/containers/{i}/args"), "value": ["--secure-serving=false"]})
+                };
+                (
+                    format!(
+                        "serves TLS (--secure-serving defaults to true), but {} runs with --{NGF_DISABLE_TLS} and connects to it in plaintext",
+                        p.name
+                    ),
+                    "nginx/nginx-gateway-fabric#4105",
+                    json!([op]),
+                )
+            };
             out.push(Issue::error(
                 obj.clone(),
                 format!(
-                    "endpoint picker {} {}/{} of InferencePool {} runs with {}=false and speaks plaintext, but Gateway \
-                     {gateway} is kgateway's, which always connects to the picker with TLS \
-                     (kgateway-dev/kgateway#11429): the handshake fails, so every request fails (or bypasses the \
-                     picker with FailOpen)",
+                    "endpoint picker {} {}/{} of InferencePool {} {how} for Gateway {gateway} ({source}): the \
+                     handshake fails, so every request fails (or bypasses the picker with FailOpen)",
                     w.kind,
                     obj.namespace,
                     obj.name,
                     pool_path(pool),
-                    flag.spelled
                 ),
                 format!(
-                    "kubectl patch {} {} -n {} --type=json -p '{ops}'  # the picker serves TLS by default",
+                    "kubectl patch {} {} -n {} --type=json -p '{ops}'  # make the picker speak what the gateway speaks",
                     w.resource(),
                     obj.name,
                     obj.namespace
@@ -1527,16 +1583,55 @@ spec:
         assert_eq!(
             found[0].message,
             "endpoint picker Deployment llm/qwen-epp of InferencePool llm/qwen runs with --secure-serving=false and \
-             speaks plaintext, but Gateway llm/gw is kgateway's, which always connects to the picker with TLS \
-             (kgateway-dev/kgateway#11429): the handshake fails, so every request fails (or bypasses the picker \
-             with FailOpen)"
+             speaks plaintext, but kgateway connects to it with TLS for Gateway llm/gw (kgateway-dev/kgateway#11429): \
+             the handshake fails, so every request fails (or bypasses the picker with FailOpen)"
         );
         assert_eq!(
             found[0].hint,
-            r#"kubectl patch deployment qwen-epp -n llm --type=json -p '[{"op":"remove","path":"/spec/template/spec/containers/0/args/2"}]'  # the picker serves TLS by default"#
+            r#"kubectl patch deployment qwen-epp -n llm --type=json -p '[{"op":"remove","path":"/spec/template/spec/containers/0/args/2"}]'  # make the picker speak what the gateway speaks"#
         );
         // A TLS picker behind kgateway, or a plaintext one behind another provider: not reported.
         assert!(issues("LLMD-EPP-009", &docs(&[POOL, SERVICE, &healthy(), &kgateway])).is_empty());
         assert!(issues("LLMD-EPP-009", &docs(&[POOL, SERVICE, &plaintext, &agentgateway()])).is_empty());
+    }
+
+    fn ngf_controller(args: &str) -> String {
+        format!(
+            r#"
+apiVersion: apps/v1
+kind: Deployment
+metadata: {{name: ngf-nginx-gateway-fabric, namespace: nginx-gateway}}
+spec:
+  selector: {{matchLabels: {{app: ngf}}}}
+  template:
+    metadata: {{labels: {{app: ngf}}}}
+    spec: {{containers: [{{name: nginx-gateway, image: "ghcr.io/nginx/nginx-gateway-fabric:2.6.7", args: {args}}}]}}
+"#
+        )
+    }
+
+    #[test]
+    fn epp009_ngf_tls_setting_against_the_picker() {
+        let nginx = gateway_of("nginx", "gateway.nginx.org/nginx-gateway-controller");
+        let plaintext = deployment(r#"["--pool-name", "qwen", "--secure-serving=false"]"#, IMAGE, 1, 1);
+        let tls_ngf = ngf_controller("[controller, --gateway-api-inference-extension]");
+        let plain_ngf = ngf_controller("[controller, --gateway-api-inference-extension, --endpoint-picker-disable-tls]");
+        // NGF's default TLS to a plaintext picker.
+        let found = issues("LLMD-EPP-009", &docs(&[POOL, SERVICE, &plaintext, &nginx, &tls_ngf]));
+        assert!(found[0].message.contains("but NGINX Gateway Fabric connects to it with TLS"), "{found:?}");
+        // NGF in plaintext to a TLS picker: the picker is told to serve plaintext too.
+        let found = issues("LLMD-EPP-009", &docs(&[POOL, SERVICE, &healthy(), &nginx, &plain_ngf]));
+        assert!(
+            found[0].message.contains("serves TLS (--secure-serving defaults to true), but NGINX Gateway Fabric runs with --endpoint-picker-disable-tls"),
+            "{found:?}"
+        );
+        assert!(
+            found[0].hint.contains(r#"[{"op":"add","path":"/spec/template/spec/containers/0/args/-","value":"--secure-serving=false"}]"#),
+            "{found:?}"
+        );
+        // Matching settings, or an NGF whose controller was not read: nothing.
+        assert!(issues("LLMD-EPP-009", &docs(&[POOL, SERVICE, &healthy(), &nginx, &tls_ngf])).is_empty());
+        assert!(issues("LLMD-EPP-009", &docs(&[POOL, SERVICE, &plaintext, &nginx, &plain_ngf])).is_empty());
+        assert!(issues("LLMD-EPP-009", &docs(&[POOL, SERVICE, &plaintext, &nginx])).is_empty());
     }
 }

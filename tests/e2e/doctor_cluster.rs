@@ -1526,3 +1526,59 @@ fn epp_008_picker_asking_for_a_sidecar_behind_agentgateway() {
     let (_, report) = doctor(&h, &["-n", &ns]);
     assert_no(&report, "LLMD-EPP-008");
 }
+
+#[test]
+fn epp_009_picker_tls_against_kgateway_and_nginx_gateway_fabric() {
+    use crate::doctor_routing::{deploy, epp_container, Opts, Shape, EPP, POOL};
+    let h = Lab::take();
+    install_prereq(&h);
+    accepted_class(&h, "kgateway", "kgateway.dev/kgateway");
+    accepted_class(&h, "nginx", "gateway.nginx.org/nginx-gateway-controller");
+    let on_class = |class: &str| {
+        Opts::new(Shape::Agentgateway).patch("Gateway", json!({"spec": {"gatewayClassName": class}}))
+    };
+    let plaintext = |o: Opts, ns: &str| {
+        let args = ["--pool-name", POOL, "--pool-namespace", ns, "--secure-serving=false"];
+        let c = epp_container(args.iter().map(|s| s.to_string()).collect());
+        o.patch("Deployment", json!({"spec": {"template": {"spec": {"containers": [c]}}}}))
+    };
+    // kgateway always speaks TLS: a plaintext picker fails.
+    let kgw = h.namespace("lab-epp009-kgw");
+    deploy(&h, &kgw, &plaintext(on_class("kgateway"), &kgw));
+    // NGF told to connect in plaintext, in front of the default TLS picker.
+    let ngf = h.namespace("lab-epp009-ngf");
+    deploy(&h, &ngf, &on_class("nginx"));
+    let ngf_args = "[controller, --gateway-api-inference-extension, --endpoint-picker-disable-tls]";
+    ensure_namespace(&h, "nginx-gateway");
+    h.apply_yaml(&format!(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: ngf-nginx-gateway-fabric, namespace: nginx-gateway}}\n\
+         spec:\n  selector: {{matchLabels: {{app: ngf}}}}\n  template:\n    metadata: {{labels: {{app: ngf}}}}\n    \
+         spec: {{containers: [{{name: nginx-gateway, image: \"ghcr.io/nginx/nginx-gateway-fabric:2.6.7\", args: {ngf_args}}}]}}\n"
+    ));
+    // Healthy: kgateway with the default TLS picker.
+    let kgw_ok = h.namespace("lab-epp009-kgw-ok");
+    deploy(&h, &kgw_ok, &on_class("kgateway"));
+    let (_, report) = doctor(&h, &[]);
+    let at = |ns: &str| {
+        report["findings"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|f| f["code"] == "LLMD-EPP-009" && f["object"]["namespace"] == ns)
+            .unwrap_or_else(|| panic!("no LLMD-EPP-009 in {ns}: {:?}", summary(&report)))
+    };
+    let f = at(&kgw);
+    assert_eq!((f["severity"].as_str(), f["object"]["name"].as_str()), (Some("error"), Some(EPP)), "{f:#}");
+    says(f, "message", &["--secure-serving=false", "kgateway connects to it with TLS", "kgateway-dev/kgateway#11429"]);
+    let f = at(&ngf);
+    says(f, "message", &["serves TLS", "runs with --endpoint-picker-disable-tls", "nginx/nginx-gateway-fabric#4105"]);
+    // Each printed patch, applied for real, makes picker and gateway agree: both findings go away.
+    for ns in [&kgw, &ngf] {
+        let hint = at(ns)["hint"].as_str().unwrap().to_string();
+        let out = h.kubectl(&["patch", "deployment", EPP, "-n", ns, "--type=json", "-p", quoted_patch(&hint)]);
+        assert_success(&out, "the EPP-009 hint");
+    }
+    assert!(all_with(&report, "LLMD-EPP-009").iter().all(|f| f["object"]["namespace"] != kgw_ok.as_str()));
+    let (_, report) = doctor(&h, &[]);
+    assert_no(&report, "LLMD-EPP-009");
+}
