@@ -897,7 +897,6 @@ fn check_picker_access(ctx: &CheckContext) -> Vec<Issue> {
     out
 }
 
-
 /// Istio's sidecar container, as its injector names it.
 const ISTIO_PROXY: &str = "istio-proxy";
 /// The pod label (and the older annotation) that turns Istio's injection on or off for a pod.
@@ -922,14 +921,18 @@ fn picker_sidecar(snap: &Snapshot, w: &PickerWorkload) -> Option<String> {
             selected && names.any(|n| n == ISTIO_PROXY)
         });
         if let Some(pod) = injected {
-            return Some(format!("its pod {ns}/{} runs the {ISTIO_PROXY} sidecar", pod.metadata.name.as_deref().unwrap_or("")));
+            return Some(format!(
+                "its pod {ns}/{} runs the {ISTIO_PROXY} sidecar",
+                pod.metadata.name.as_deref().unwrap_or("")
+            ));
         }
     }
     // The pod label asks Istio's injector for a sidecar in any namespace (istio.io, "Controlling the
     // injection policy"); it only matters where istiod runs.
     let asks = template_labels.and_then(|l| l.get(ISTIO_INJECT)).is_some_and(|v| v == "true");
     let istiod = !super::gatewayclasses::controller_deployments(snap, provider(ProviderId::Istio)).is_empty();
-    (asks && istiod).then(|| format!("its pod template has the label {ISTIO_INJECT}=true and istiod runs in the cluster"))
+    (asks && istiod)
+        .then(|| format!("its pod template has the label {ISTIO_INJECT}=true and istiod runs in the cluster"))
 }
 
 // LLMD-EPP-008: an Istio sidecar in the picker pod intercepts the picker's gRPC port; a gateway outside
@@ -955,7 +958,12 @@ fn check_picker_sidecar(ctx: &CheckContext) -> Vec<Issue> {
             let Some(why) = picker_sidecar(snap, &w) else { continue };
             let obj = w.object();
             // The label wins over the annotation in Istio's injector: turn off whichever asks.
-            let labelled = w.template.metadata.as_ref().and_then(|m| m.labels.as_ref()).is_some_and(|l| l.contains_key(ISTIO_INJECT));
+            let labelled = w
+                .template
+                .metadata
+                .as_ref()
+                .and_then(|m| m.labels.as_ref())
+                .is_some_and(|l| l.contains_key(ISTIO_INJECT));
             let field = if labelled { "labels" } else { "annotations" };
             let patch = json!({"spec": {"template": {"metadata": {field: {ISTIO_INJECT: "false"}}}}});
             out.push(Issue::error(
@@ -980,7 +988,6 @@ fn check_picker_sidecar(ctx: &CheckContext) -> Vec<Issue> {
     }
     out
 }
-
 
 /// NGINX Gateway Fabric's flag that makes its endpoint-picker shim connect in plaintext (NGF 2.3.0
 /// on, nginx/nginx-gateway-fabric#4105, cmd/gateway/commands.go; the chart's
@@ -1048,7 +1055,10 @@ fn check_picker_tls_matches_gateway(ctx: &CheckContext) -> Vec<Issue> {
                     "nginx/nginx-gateway-fabric#4105: TLS unless --endpoint-picker-disable-tls"
                 };
                 (
-                    format!("runs with {}=false and speaks plaintext, but {} connects to it with TLS", flag.spelled, p.name),
+                    format!(
+                        "runs with {}=false and speaks plaintext, but {} connects to it with TLS",
+                        flag.spelled, p.name
+                    ),
                     source,
                     json!([{"op": "remove", "path": path}]),
                 )
@@ -1548,7 +1558,10 @@ spec:
             r#"kubectl patch deployment qwen-epp -n llm -p '{"spec":{"template":{"metadata":{"annotations":{"sidecar.istio.io/inject":"false"}}}}}'  # new picker pods start without the sidecar"#
         );
         // A pod template asking for injection by label, where istiod runs: the label is what gets turned off.
-        let labelled = healthy().replace("metadata: {labels: {app: qwen-epp}}", "metadata: {labels: {app: qwen-epp, sidecar.istio.io/inject: \"true\"}}");
+        let labelled = healthy().replace(
+            "metadata: {labels: {app: qwen-epp}}",
+            "metadata: {labels: {app: qwen-epp, sidecar.istio.io/inject: \"true\"}}",
+        );
         let found = issues("LLMD-EPP-008", &docs(&[POOL, SERVICE, &labelled, &gw, ISTIOD]));
         assert!(found[0].message.contains("label sidecar.istio.io/inject=true and istiod runs"), "{found:?}");
         assert!(found[0].hint.contains(r#"{"labels":{"sidecar.istio.io/inject":"false"}}"#), "{found:?}");
@@ -1560,7 +1573,8 @@ spec:
     fn epp008_picker_without_sidecar_or_behind_istio_passes() {
         let gw = agentgateway();
         // No sidecar in the pods.
-        let plain_pod = PICKER_POD.replace("  initContainers: [{name: istio-init}, {name: istio-proxy, restartPolicy: Always}]\n", "");
+        let plain_pod = PICKER_POD
+            .replace("  initContainers: [{name: istio-init}, {name: istio-proxy, restartPolicy: Always}]\n", "");
         assert!(issues("LLMD-EPP-008", &docs(&[POOL, SERVICE, &healthy(), &gw, &plain_pod])).is_empty());
         // Another workload's injected pod.
         let other = PICKER_POD.replace("app: qwen-epp,", "app: other,");
@@ -1615,7 +1629,8 @@ spec:
         let nginx = gateway_of("nginx", "gateway.nginx.org/nginx-gateway-controller");
         let plaintext = deployment(r#"["--pool-name", "qwen", "--secure-serving=false"]"#, IMAGE, 1, 1);
         let tls_ngf = ngf_controller("[controller, --gateway-api-inference-extension]");
-        let plain_ngf = ngf_controller("[controller, --gateway-api-inference-extension, --endpoint-picker-disable-tls]");
+        let plain_ngf =
+            ngf_controller("[controller, --gateway-api-inference-extension, --endpoint-picker-disable-tls]");
         // NGF's default TLS to a plaintext picker.
         let found = issues("LLMD-EPP-009", &docs(&[POOL, SERVICE, &plaintext, &nginx, &tls_ngf]));
         assert!(found[0].message.contains("but NGINX Gateway Fabric connects to it with TLS"), "{found:?}");
@@ -1626,7 +1641,9 @@ spec:
             "{found:?}"
         );
         assert!(
-            found[0].hint.contains(r#"[{"op":"add","path":"/spec/template/spec/containers/0/args/-","value":"--secure-serving=false"}]"#),
+            found[0].hint.contains(
+                r#"[{"op":"add","path":"/spec/template/spec/containers/0/args/-","value":"--secure-serving=false"}]"#
+            ),
             "{found:?}"
         );
         // Matching settings, or an NGF whose controller was not read: nothing.

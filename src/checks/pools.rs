@@ -2,15 +2,15 @@
 //! status and the spec fields every pool needs. Also holds the pool helpers the endpoint picker,
 //! model server and Istio checks share, so every area agrees on which pools count.
 
-use super::{Check, CheckContext, Issue};
 use super::gatewayclasses::{controller_container, controller_deployments, image_version};
+use super::{Check, CheckContext, Issue};
 use crate::catalog::providers::{provider, Provider, PROVIDERS};
-use k8s_openapi::api::apps::v1::Deployment;
 use crate::catalog::{parse_version, provider_for_controller, Profile, ProviderId};
 use crate::findings::Category;
 use crate::fix::{Op, Repair};
 use crate::model::{groups, HttpRouteView, InferencePoolView, ObjectRef, PoolApi, DEFAULT_EPP_PORT};
 use crate::snapshot::{Kind, Snapshot};
+use k8s_openapi::api::apps::v1::Deployment;
 use serde_json::json;
 
 /// Checks of this area.
@@ -739,11 +739,8 @@ fn check_ngf_fail_close(ctx: &CheckContext) -> Vec<Issue> {
         })
         .collect();
     let Some((d, tag)) = affected.first() else { return Vec::new() };
-    let controller = format!(
-        "{}/{}",
-        d.metadata.namespace.as_deref().unwrap_or(""),
-        d.metadata.name.as_deref().unwrap_or("")
-    );
+    let controller =
+        format!("{}/{}", d.metadata.namespace.as_deref().unwrap_or(""), d.metadata.name.as_deref().unwrap_or(""));
     let mut out = Vec::new();
     for pool in effective_pools(snap) {
         let Some(epp) = &pool.endpoint_picker else { continue };
@@ -1156,7 +1153,10 @@ spec:
             assert!(ctx_issues(check("LLMD-POOL-010"), &format!("{base}---{}", ngf(v))).is_empty(), "{v}");
         }
         // Another provider's Gateway.
-        let istio = base.replace("name: nginx}", "name: istio}").replace("gateway.nginx.org/nginx-gateway-controller", "istio.io/gateway-controller").replace("gatewayClassName: nginx", "gatewayClassName: istio");
+        let istio = base
+            .replace("name: nginx}", "name: istio}")
+            .replace("gateway.nginx.org/nginx-gateway-controller", "istio.io/gateway-controller")
+            .replace("gatewayClassName: nginx", "gatewayClassName: istio");
         assert!(ctx_issues(check("LLMD-POOL-010"), &format!("{istio}---{}", ngf("2.6.7"))).is_empty());
     }
 }

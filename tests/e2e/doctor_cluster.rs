@@ -1449,7 +1449,8 @@ fn pool_010_fail_close_pool_behind_an_ngf_that_fails_open() {
     for (pool, mode) in [("closed-pool", "FailClose"), ("open-pool", "FailOpen")] {
         istio_pool(&h, &ns, pool, "[{number: 8000}]", "");
         let patch = format!(r#"{{"spec":{{"endpointPickerRef":{{"failureMode":"{mode}"}}}}}}"#);
-        let args = ["patch", "inferencepool.inference.networking.k8s.io", pool, "-n", &ns, "--type=merge", "-p", &patch];
+        let args =
+            ["patch", "inferencepool.inference.networking.k8s.io", pool, "-n", &ns, "--type=merge", "-p", &patch];
         assert_success(&h.kubectl(&args), "kubectl patch inferencepool");
     }
     gateway_routing_to(&h, &ns, "nginx", &["closed-pool", "open-pool"]);
@@ -1534,9 +1535,8 @@ fn epp_009_picker_tls_against_kgateway_and_nginx_gateway_fabric() {
     install_prereq(&h);
     accepted_class(&h, "kgateway", "kgateway.dev/kgateway");
     accepted_class(&h, "nginx", "gateway.nginx.org/nginx-gateway-controller");
-    let on_class = |class: &str| {
-        Opts::new(Shape::Agentgateway).patch("Gateway", json!({"spec": {"gatewayClassName": class}}))
-    };
+    let on_class =
+        |class: &str| Opts::new(Shape::Agentgateway).patch("Gateway", json!({"spec": {"gatewayClassName": class}}));
     let plaintext = |o: Opts, ns: &str| {
         let args = ["--pool-name", POOL, "--pool-namespace", ns, "--secure-serving=false"];
         let c = epp_container(args.iter().map(|s| s.to_string()).collect());

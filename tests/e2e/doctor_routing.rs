@@ -1564,8 +1564,10 @@ fn ist_005_plaintext_picker_without_tls_origination_passes() {
 fn picker_pod(ns: &str, sidecar: bool) -> Value {
     let mut init = vec![];
     if sidecar {
-        init = vec![json!({"name": "istio-init", "image": "docker.io/istio/proxyv2:1.29.2"}),
-                    json!({"name": "istio-proxy", "image": "docker.io/istio/proxyv2:1.29.2", "restartPolicy": "Always"})];
+        init = vec![
+            json!({"name": "istio-init", "image": "docker.io/istio/proxyv2:1.29.2"}),
+            json!({"name": "istio-proxy", "image": "docker.io/istio/proxyv2:1.29.2", "restartPolicy": "Always"}),
+        ];
     }
     json!({
         "apiVersion": "v1", "kind": "Pod",
@@ -1577,7 +1579,8 @@ fn picker_pod(ns: &str, sidecar: bool) -> Value {
 /// `doctor -f` on a dump of namespace `ns` taken with the real kubectl (every pod, as the documented
 /// dump command takes them, and the CRDs, so that the dump reads as complete).
 fn doctor_on_dump(h: &Harness, ns: &str) -> Value {
-    let kinds = "customresourcedefinitions,gatewayclasses,gateways,httproutes,inferencepools.inference.networking.k8s.io,\
+    let kinds =
+        "customresourcedefinitions,gatewayclasses,gateways,httproutes,inferencepools.inference.networking.k8s.io,\
                  services,endpointslices,deployments,statefulsets,pods";
     let out = h.kubectl(&["get", kinds, "-n", ns, "-o", "yaml"]);
     crate::harness::assert_success(&out, "kubectl get -o yaml");
