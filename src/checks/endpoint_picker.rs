@@ -998,9 +998,16 @@ const NGF_DISABLE_TLS: &str = "endpoint-picker-disable-tls";
 
 /// Whether a Gateway's controller connects to the picker with TLS: Some(true/false), None unknown
 /// (a provider not judged here, or an NGF whose controller Deployment was not read).
-fn gateway_speaks_tls(snap: &Snapshot, p: &Provider) -> Option<bool> {
+fn gateway_speaks_tls(snap: &Snapshot, gateway: &str, p: &Provider) -> Option<bool> {
     match p.id {
-        ProviderId::Kgateway => Some(true),
+        // Only kgateway's Envoy data plane: the agentgateway class kgateway also served
+        // (kgateway.dev/agentgateway) runs another proxy, not what kgateway#11429 is about.
+        ProviderId::Kgateway => {
+            let (ns, name) = gateway.split_once('/')?;
+            let class = snap.gateway(ns, name)?.spec.gateway_class_name.as_str();
+            let controller = snap.gateway_class(class).map(|c| c.spec.controller_name.as_str());
+            (controller.unwrap_or("kgateway.dev/kgateway") == "kgateway.dev/kgateway").then_some(true)
+        }
         ProviderId::NginxGatewayFabric => {
             let ngf = provider(ProviderId::NginxGatewayFabric);
             let d = super::gatewayclasses::controller_deployments(snap, ngf).into_iter().next()?;
@@ -1033,7 +1040,8 @@ fn check_picker_tls_matches_gateway(ctx: &CheckContext) -> Vec<Issue> {
             .into_iter()
             .filter_map(|(g, p)| {
                 let p = p?;
-                Some((g, p, gateway_speaks_tls(snap, p)?))
+                let tls = gateway_speaks_tls(snap, &g, p)?;
+                Some((g, p, tls))
             })
             .collect();
         for w in epp_workloads(snap, svc) {
@@ -1604,8 +1612,11 @@ spec:
             found[0].hint,
             r#"kubectl patch deployment qwen-epp -n llm --type=json -p '[{"op":"remove","path":"/spec/template/spec/containers/0/args/2"}]'  # make the picker speak what the gateway speaks"#
         );
-        // A TLS picker behind kgateway, or a plaintext one behind another provider: not reported.
+        // A TLS picker behind kgateway, or a plaintext one behind another provider (the agentgateway
+        // class kgateway served runs another proxy): not reported.
         assert!(issues("LLMD-EPP-009", &docs(&[POOL, SERVICE, &healthy(), &kgateway])).is_empty());
+        let kgw_agw = gateway_of("agentgateway", "kgateway.dev/agentgateway");
+        assert!(issues("LLMD-EPP-009", &docs(&[POOL, SERVICE, &plaintext, &kgw_agw])).is_empty());
         assert!(issues("LLMD-EPP-009", &docs(&[POOL, SERVICE, &plaintext, &agentgateway()])).is_empty());
     }
 
