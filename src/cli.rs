@@ -13,7 +13,8 @@ use std::path::PathBuf;
     long_about = "kubectl llmd takes an llm-d cluster from empty to inference traffic that routes:\n\
                   it installs the Gateway API and Inference Extension CRDs and a gateway control plane,\n\
                   diagnoses every link from Gateway to model-server pods, and repairs what it can.\n\n\
-                  Exit codes: 0 success or nothing found, 1 findings at or above --fail-on, 2 could not run.",
+                  Exit codes: 0 success or nothing found, 1 findings at or above --fail-on, 2 could not run\n\
+                  (and --fix declined, refused or failed).",
     propagate_version = true,
     arg_required_else_help = true
 )]
@@ -75,6 +76,18 @@ pub enum OutputFormat {
 }
 
 impl OutputFormat {
+    /// The report format it asks for (-o dot|mermaid never reach a report: `commands::run` refuses
+    /// them outside `pool status`; they fall back to the table).
+    pub fn report_format(self) -> crate::render::Format {
+        use crate::render::Format;
+        match self {
+            OutputFormat::Table | OutputFormat::Dot | OutputFormat::Mermaid => Format::Table,
+            OutputFormat::Wide => Format::Wide,
+            OutputFormat::Json => Format::Json,
+            OutputFormat::Yaml => Format::Yaml,
+        }
+    }
+
     /// A graph of the routing picture rather than a table or a document.
     pub fn is_graph(self) -> bool {
         matches!(self, OutputFormat::Dot | OutputFormat::Mermaid)
@@ -108,6 +121,19 @@ pub enum FailOn {
     Warning,
     Info,
     Never,
+}
+
+impl FailOn {
+    /// The least severity that fails the run (None: never).
+    pub fn threshold(self) -> Option<crate::findings::Severity> {
+        use crate::findings::Severity;
+        match self {
+            FailOn::Error => Some(Severity::Error),
+            FailOn::Warning => Some(Severity::Warning),
+            FailOn::Info => Some(Severity::Info),
+            FailOn::Never => None,
+        }
+    }
 }
 
 /// Several kubeconfig contexts at once (`doctor`, `pool status`): see docs/fleet.md.

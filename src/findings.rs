@@ -63,7 +63,7 @@ pub struct Finding {
     pub fixable: bool,
     /// What `doctor --fix` does about it, when a repair is automated (not part of the JSON output).
     #[serde(skip)]
-    pub repair: Option<crate::fix::Repair>,
+    pub repair: Option<crate::repair::Repair>,
 }
 
 /// Result of one check.
@@ -145,5 +145,13 @@ impl Report {
     /// The worst severity found.
     pub fn worst(&self) -> Option<Severity> {
         self.findings.iter().map(|f| f.severity).max()
+    }
+
+    /// The exit status of a run with this report: 1 when a finding reaches `threshold` (None: never), else 0.
+    pub fn exit_status(&self, threshold: Option<Severity>) -> u8 {
+        match (self.worst(), threshold) {
+            (Some(w), Some(t)) if w >= t => 1,
+            _ => 0,
+        }
     }
 }

@@ -16,5 +16,6 @@ pub mod fleet;
 pub mod install;
 pub mod model;
 pub mod render;
+pub mod repair;
 pub mod routing;
 pub mod snapshot;

@@ -1,4 +1,5 @@
 use clap::Parser;
+use llmd::error::Form;
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
@@ -15,11 +16,17 @@ fn main() -> ExitCode {
     match runtime.block_on(llmd::commands::run(cli)) {
         Ok(code) => code,
         Err(failure) => {
-            eprintln!("error: {}", failure.message);
-            if let Some(hint) = failure.hint {
-                eprintln!("hint: {hint}");
+            match failure.form {
+                Form::Error => {
+                    eprintln!("error: {}", failure.message);
+                    if let Some(hint) = &failure.hint {
+                        eprintln!("hint: {hint}");
+                    }
+                }
+                Form::Declined => eprintln!("{}", failure.message),
+                Form::Quiet(_) => {}
             }
-            ExitCode::from(2)
+            ExitCode::from(failure.exit_code())
         }
     }
 }

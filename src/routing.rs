@@ -2,9 +2,6 @@
 //! endpoint picker → pods, with the findings that break each link. Pure: built from a Snapshot and
 //! the doctor Report, so `pool status` and `doctor` can never disagree.
 
-use crate::checks::endpoint_picker::epp_workloads;
-use crate::checks::model_servers::is_ready;
-use crate::checks::pools::{epp_service_name, has_v1_twin, pool_object, route_gateways, routes_referencing};
 use crate::findings::{Category, Finding, Report, Severity};
 use crate::model::{is_true, InferencePoolView, ObjectRef, PoolApi};
 use crate::snapshot::Snapshot;
@@ -111,8 +108,8 @@ pub fn pool_statuses(snap: &Snapshot, report: &Report) -> Vec<PoolStatus> {
 
 fn pool_status(snap: &Snapshot, report: &FindingsByObject, pool: &InferencePoolView) -> PoolStatus {
     let ns = pool.metadata.ns();
-    let routes = routes_referencing(snap, pool);
-    let mut gateway_keys: Vec<(String, String)> = routes.iter().flat_map(|r| route_gateways(r)).collect();
+    let routes = snap.routes_referencing(pool);
+    let mut gateway_keys: Vec<(String, String)> = routes.iter().flat_map(|r| r.gateways()).collect();
     gateway_keys.sort();
     gateway_keys.dedup();
     let gateways: Vec<_> = gateway_keys.iter().filter_map(|(gns, gname)| snap.gateway(gns, gname)).collect();
@@ -121,30 +118,30 @@ fn pool_status(snap: &Snapshot, report: &FindingsByObject, pool: &InferencePoolV
         routes.iter().filter(|r| r.status.parents.iter().any(|p| is_true(&p.conditions, "Accepted"))).count();
 
     // Endpoint picker.
-    let svc_name = epp_service_name(pool).unwrap_or("").to_string();
+    let svc_name = pool.epp_service_name().unwrap_or("").to_string();
     let svc = snap.service(ns, &svc_name);
     let epp_ready = snap
         .endpoint_slices_of(ns, &svc_name)
         .flat_map(|s| s.endpoints.iter().flatten())
         .filter(|e| e.conditions.as_ref().and_then(|c| c.ready).unwrap_or(false))
         .count();
-    let deployments = svc.map(|s| epp_workloads(snap, s)).unwrap_or_default();
+    let deployments = svc.map(|s| snap.picker_workloads(s)).unwrap_or_default();
     let desired: usize = deployments.iter().map(|d| d.desired.max(0) as usize).sum();
 
     // Model servers.
     let pods: Vec<_> = snap.pods_matching(ns, &pool.selector).collect();
-    let ready_pods = pods.iter().filter(|p| is_ready(p)).count();
+    let ready_pods = pods.iter().filter(|p| p.is_ready()).count();
 
     // The tree, bottom-up.
     let pod_nodes: Vec<Node> = pods
         .iter()
         .map(|p| {
             let name = p.metadata.name.clone().unwrap_or_default();
-            let detail = if is_ready(p) { "Ready" } else { "not Ready" }.to_string();
+            let detail = if p.is_ready() { "Ready" } else { "not Ready" }.to_string();
             let mut pod = node(ObjectRef::new("Pod", "", ns, &name), detail, report, vec![]);
             // A pod that is not Ready gets no traffic. Marked, not broken: the pool is broken only when
             // no pod is Ready (the Pods node and LLMD-POD-002 say so), so its status stays as it was.
-            if !is_ready(p) {
+            if !p.is_ready() {
                 pod.health = Health::Warning;
             }
             pod
@@ -154,7 +151,7 @@ fn pool_status(snap: &Snapshot, report: &FindingsByObject, pool: &InferencePoolV
         .iter()
         .map(|d| node(d.object(), format!("{}/{} available", d.available, d.desired), report, vec![]))
         .collect();
-    let pool_ref = pool_object(pool);
+    let pool_ref = pool.object_ref();
     let epp_port = pool.endpoint_picker.as_ref().and_then(|e| e.port);
     let mut pool_children = Vec::new();
     if !svc_name.is_empty() {
@@ -189,7 +186,7 @@ fn pool_status(snap: &Snapshot, report: &FindingsByObject, pool: &InferencePoolV
         let gw_ref = ObjectRef::new("Gateway", crate::model::groups::GATEWAY, gw.metadata.ns(), &gw.metadata.name);
         let route_nodes: Vec<Node> = routes
             .iter()
-            .filter(|r| route_gateways(r).iter().any(|(n, m)| n == gw.metadata.ns() && m == &gw.metadata.name))
+            .filter(|r| r.gateways().iter().any(|(n, m)| n == gw.metadata.ns() && m == &gw.metadata.name))
             .map(|r| {
                 let rule = r
                     .spec
@@ -222,7 +219,7 @@ fn pool_status(snap: &Snapshot, report: &FindingsByObject, pool: &InferencePoolV
         }
     }
     // Routes whose Gateway is missing still show, straight under the pool's chain.
-    for r in routes.iter().filter(|r| route_gateways(r).iter().all(|(n, m)| snap.gateway(n, m).is_none())) {
+    for r in routes.iter().filter(|r| r.gateways().iter().all(|(n, m)| snap.gateway(n, m).is_none())) {
         let route_ref = ObjectRef::new("HTTPRoute", crate::model::groups::GATEWAY, r.metadata.ns(), &r.metadata.name);
         tree.push(node(route_ref, "no Gateway found".into(), report, vec![pool_node.clone()]));
     }
@@ -237,7 +234,7 @@ fn pool_status(snap: &Snapshot, report: &FindingsByObject, pool: &InferencePoolV
                 }
             },
         );
-    let needs_migration = pool.api == PoolApi::V1Alpha2 && !has_v1_twin(snap, pool);
+    let needs_migration = pool.api == PoolApi::V1Alpha2 && !snap.has_v1_twin(pool);
     PoolStatus {
         namespace: ns.to_string(),
         name: pool.metadata.name.clone(),
@@ -285,4 +282,178 @@ fn first_broken_link(tree: &[Node]) -> Option<String> {
         }
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::fixtures::{snapshot, POOL_V1};
+    use crate::findings::Finding;
+
+    /// GatewayClass → Gateway (Programmed) → HTTPRoute (Accepted) → pool llm/qwen → EPP Service with
+    /// one ready endpoint and its Deployment → two model-server pods; `ready` says whether pod m-1 is.
+    fn chain(ready: bool) -> String {
+        let pod = |name: &str, ready: bool| {
+            format!(
+                "apiVersion: v1\nkind: Pod\nmetadata: {{name: {name}, namespace: llm, labels: {{app: qwen}}}}\n\
+                 spec: {{containers: [{{name: vllm, image: vllm}}]}}\n\
+                 status: {{phase: Running, conditions: [{{type: Ready, status: \"{}\"}}]}}\n",
+                if ready { "True" } else { "False" }
+            )
+        };
+        format!(
+            r#"{POOL_V1}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: GatewayClass
+metadata: {{name: istio}}
+spec: {{controllerName: istio.io/gateway-controller}}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {{name: gw, namespace: llm}}
+spec:
+  gatewayClassName: istio
+  listeners: [{{name: http, port: 80, protocol: HTTP}}]
+status:
+  conditions: [{{type: Programmed, status: "True"}}]
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {{name: route, namespace: llm}}
+spec:
+  parentRefs: [{{name: gw}}]
+  rules: [{{backendRefs: [{{group: inference.networking.k8s.io, kind: InferencePool, name: qwen}}]}}]
+status:
+  parents: [{{parentRef: {{name: gw}}, controllerName: istio.io/gateway-controller, conditions: [{{type: Accepted, status: "True"}}]}}]
+---
+apiVersion: v1
+kind: Service
+metadata: {{name: qwen-epp, namespace: llm}}
+spec: {{selector: {{app: qwen-epp}}, ports: [{{port: 9002}}]}}
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {{name: qwen-epp-abc, namespace: llm, labels: {{kubernetes.io/service-name: qwen-epp}}}}
+addressType: IPv4
+endpoints: [{{addresses: [10.0.0.5], conditions: {{ready: true}}}}]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {{name: qwen-epp, namespace: llm}}
+spec:
+  replicas: 1
+  selector: {{matchLabels: {{app: qwen-epp}}}}
+  template:
+    metadata: {{labels: {{app: qwen-epp}}}}
+    spec: {{containers: [{{name: epp, image: epp}}]}}
+status: {{replicas: 1, readyReplicas: 1, availableReplicas: 1}}
+---
+{}---
+{}"#,
+            pod("m-0", true),
+            pod("m-1", ready)
+        )
+    }
+
+    fn error_on(object: ObjectRef, code: &str, category: Category) -> Finding {
+        Finding {
+            code: code.into(),
+            severity: Severity::Error,
+            category,
+            object,
+            message: "m".into(),
+            hint: "h".into(),
+            fixable: false,
+            repair: None,
+        }
+    }
+
+    fn report(findings: Vec<Finding>) -> Report {
+        Report::new("test".into(), "profile".into(), vec![], findings)
+    }
+
+    /// The picture of the one pool of `yaml` under `findings`.
+    fn picture(yaml: &str, findings: Vec<Finding>) -> PoolStatus {
+        let mut all = pool_statuses(&snapshot(yaml), &report(findings));
+        assert_eq!(all.len(), 1, "one pool expected");
+        all.remove(0)
+    }
+
+    /// Kind/name of each node, depth first, indented by depth.
+    fn outline(nodes: &[Node], depth: usize, out: &mut Vec<String>) {
+        for n in nodes {
+            out.push(format!("{}{} {}", "  ".repeat(depth), n.object.kind, n.object.name));
+            outline(&n.children, depth + 1, out);
+        }
+    }
+
+    #[test]
+    fn a_healthy_chain_is_ready_from_class_to_pods() {
+        let p = picture(&chain(true), vec![]);
+        assert_eq!(p.status, "Ready");
+        assert_eq!((p.gateways, p.routes), (Count { ready: 1, total: 1 }, Count { ready: 1, total: 1 }));
+        assert_eq!((p.epp, p.endpoints), (Count { ready: 1, total: 1 }, Count { ready: 2, total: 2 }));
+        assert_eq!(
+            (p.epp_service.as_str(), p.epp_port, p.target_ports.as_slice()),
+            ("qwen-epp", Some(9002), &[8000][..])
+        );
+        let mut lines = Vec::new();
+        outline(&p.tree, 0, &mut lines);
+        assert_eq!(
+            lines,
+            [
+                "GatewayClass istio",
+                "  Gateway gw",
+                "    HTTPRoute route",
+                "      InferencePool qwen",
+                "        Service qwen-epp",
+                "          Deployment qwen-epp",
+                "        Pods app=qwen",
+                "          Pod m-0",
+                "          Pod m-1",
+            ]
+        );
+        assert!(!p.needs_migration);
+    }
+
+    #[test]
+    fn one_pod_not_ready_is_marked_but_the_chain_stays_ready() {
+        let p = picture(&chain(false), vec![]);
+        assert_eq!(p.status, "Ready");
+        assert_eq!(p.endpoints, Count { ready: 1, total: 2 });
+    }
+
+    #[test]
+    fn the_first_broken_link_from_the_top_is_named_with_its_code() {
+        let gw = ObjectRef::new("Gateway", crate::model::groups::GATEWAY, "llm", "gw");
+        let pool = ObjectRef::new("InferencePool", crate::model::groups::INFERENCE, "llm", "qwen");
+        // An error on the pool alone: the link named is the pool's area.
+        let p = picture(&chain(true), vec![error_on(pool.clone(), "LLMD-POOL-001", Category::Pools)]);
+        assert_eq!(p.status, "pool not accepted (LLMD-POOL-001)");
+        // Errors on the Gateway and the pool: the Gateway comes first on the way down.
+        let p = picture(
+            &chain(true),
+            vec![
+                error_on(pool, "LLMD-POD-002", Category::ModelServers),
+                error_on(gw, "LLMD-GW-001", Category::Gateways),
+            ],
+        );
+        assert_eq!(p.status, "Gateway not ready (LLMD-GW-001)");
+    }
+
+    #[test]
+    fn no_ready_pod_missing_class_and_missing_route_are_said_in_words() {
+        let not_ready = chain(true).replace("type: Ready, status: \"True\"", "type: Ready, status: \"False\"");
+        assert_eq!(picture(&not_ready, vec![]).status, "no ready model servers");
+
+        let no_class = chain(true)
+            .replace("kind: GatewayClass\nmetadata: {name: istio}", "kind: GatewayClass\nmetadata: {name: other}");
+        assert_eq!(picture(&no_class, vec![]).status, "GatewayClass not found");
+
+        // The route names another pool: the pool's chain ends at the pool itself.
+        let unrouted = chain(true).replace("kind: InferencePool, name: qwen", "kind: InferencePool, name: other");
+        let p = picture(&unrouted, vec![]);
+        assert_eq!((p.status.as_str(), p.routes.total, p.tree.len()), ("no HTTPRoute", 0, 1));
+    }
 }

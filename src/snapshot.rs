@@ -3,9 +3,11 @@
 use crate::model::*;
 use k8s_openapi::api::admissionregistration::v1::{ValidatingAdmissionPolicy, ValidatingWebhookConfiguration};
 use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
-use k8s_openapi::api::core::v1::{PodTemplateSpec, Service};
+use k8s_openapi::api::core::v1::{Container, PodTemplateSpec, Service};
 use k8s_openapi::api::discovery::v1::EndpointSlice;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::Serialize;
+use std::collections::BTreeMap;
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
@@ -739,6 +741,151 @@ impl Snapshot {
         let all = self.pods.items();
         pods.into_iter().flatten().filter_map(move |i| all.get(*i)).filter(move |p| {
             p.metadata.labels.as_ref().is_some_and(|l| selector.iter().all(|(k, v)| l.get(k) == Some(v)))
+        })
+    }
+
+    /// HTTPRoutes with a backendRef of kind InferencePool (either group) naming this pool.
+    pub fn routes_referencing<'a>(&'a self, pool: &InferencePoolView) -> Vec<&'a HttpRouteView> {
+        self.routes_to_pool(pool.metadata.ns(), &pool.metadata.name)
+            .filter(|r| {
+                r.spec.rules.iter().flat_map(|rule| &rule.backend_refs).any(|b| {
+                    b.is_inference_pool()
+                        && b.name == pool.metadata.name
+                        && b.namespace.as_deref().unwrap_or(r.metadata.ns()) == pool.metadata.ns()
+                })
+            })
+            .collect()
+    }
+
+    /// True when an x-k8s pool has an inference.networking.k8s.io/v1 pool of the same name.
+    pub fn has_v1_twin(&self, pool: &InferencePoolView) -> bool {
+        self.pool(pool.metadata.ns(), &pool.metadata.name).is_some()
+    }
+
+    /// Deployments and StatefulSets in the Service's namespace whose pod template carries every
+    /// Service selector label.
+    pub fn picker_workloads<'a>(&'a self, svc: &Service) -> Vec<PickerWorkload<'a>> {
+        let selector = service_selector(svc);
+        if selector.is_empty() {
+            return Vec::new();
+        }
+        let ns = svc.metadata.namespace.as_deref();
+        let selected = |meta: &ObjectMeta, template: &PodTemplateSpec| {
+            let labels = template.metadata.as_ref().and_then(|m| m.labels.as_ref());
+            meta.namespace.as_deref() == ns && labels.is_some_and(|l| selector.iter().all(|(k, v)| l.get(k) == Some(v)))
+        };
+        let deployments = self
+            .deployments_in(ns.unwrap_or(""))
+            .filter(|d| selected(&d.metadata, &d.spec.template))
+            .map(PickerWorkload::from_deployment);
+        let sets = self
+            .stateful_sets
+            .items()
+            .iter()
+            .filter(|s| selected(&s.metadata, &s.spec.template))
+            .map(PickerWorkload::from_stateful_set);
+        deployments.chain(sets).collect()
+    }
+}
+
+/// The Service's pod selector (empty: selects nothing).
+pub fn service_selector(svc: &Service) -> BTreeMap<String, String> {
+    svc.spec.as_ref().and_then(|s| s.selector.clone()).unwrap_or_default()
+}
+
+/// An endpoint picker's workload: a Deployment, or a StatefulSet (some installs run the picker as
+/// one). Both carry the pod template and replica counts the checks read.
+pub struct PickerWorkload<'a> {
+    /// "Deployment" or "StatefulSet".
+    pub kind: &'static str,
+    pub meta: &'a ObjectMeta,
+    pub template: &'a PodTemplateSpec,
+    /// spec.replicas (default 1).
+    pub desired: i32,
+    /// status.readyReplicas.
+    pub ready: i32,
+    /// status.availableReplicas.
+    pub available: i32,
+    /// "reason: message" of an Available=False condition.
+    pub not_available: Option<String>,
+}
+
+impl PickerWorkload<'_> {
+    /// A Deployment as a picker workload.
+    pub fn from_deployment(d: &Deployment) -> PickerWorkload<'_> {
+        let status = d.status.as_ref();
+        let not_available = status
+            .and_then(|s| s.conditions.as_ref())
+            .and_then(|cs| {
+                cs.iter().find(|c| c.type_.as_deref() == Some("Available") && c.status.as_deref() == Some("False"))
+            })
+            .map(|c| {
+                let reason = c.reason.clone().unwrap_or_default();
+                match &c.message {
+                    Some(m) if !m.is_empty() => format!("{reason}: {m}"),
+                    _ => reason,
+                }
+            });
+        PickerWorkload {
+            kind: "Deployment",
+            meta: &d.metadata,
+            template: &d.spec.template,
+            desired: d.spec.replicas.unwrap_or(1),
+            ready: status.and_then(|s| s.ready_replicas).unwrap_or(0),
+            available: status.and_then(|s| s.available_replicas).unwrap_or(0),
+            not_available,
+        }
+    }
+
+    /// A StatefulSet as a picker workload.
+    pub fn from_stateful_set(s: &StatefulSet) -> PickerWorkload<'_> {
+        let status = s.status.as_ref();
+        PickerWorkload {
+            kind: "StatefulSet",
+            meta: &s.metadata,
+            template: &s.spec.template,
+            desired: s.spec.replicas.unwrap_or(1),
+            ready: status.and_then(|st| st.ready_replicas).unwrap_or(0),
+            available: status.and_then(|st| st.available_replicas).unwrap_or(0),
+            not_available: None,
+        }
+    }
+
+    /// The workload as findings name it.
+    pub fn object(&self) -> ObjectRef {
+        ObjectRef::new(
+            self.kind,
+            "apps",
+            self.meta.namespace.as_deref().unwrap_or(""),
+            self.meta.name.as_deref().unwrap_or(""),
+        )
+    }
+
+    /// The kubectl resource word: "deployment" or "statefulset".
+    pub fn resource(&self) -> &'static str {
+        if self.kind == "StatefulSet" {
+            "statefulset"
+        } else {
+            "deployment"
+        }
+    }
+
+    /// The pod template's containers.
+    pub fn containers(&self) -> &[Container] {
+        self.template.spec.as_ref().map(|s| s.containers.as_slice()).unwrap_or(&[])
+    }
+
+    /// No replica wanted, fewer available than wanted, or Available=False.
+    pub fn unavailable(&self) -> bool {
+        self.desired == 0 || self.available < self.desired || self.not_available.is_some()
+    }
+
+    /// True when the picker runs with leader election (`--ha-enable-leader-election`): only the
+    /// leader reports Ready, standbys stay NotReady by design (GAIE v1.5.0 cmd/epp/runner/health.go).
+    pub fn leader_elected(&self) -> bool {
+        self.containers().iter().flat_map(|c| c.command.iter().flatten().chain(c.args.iter().flatten())).any(|a| {
+            let body = a.trim_start_matches('-');
+            body == "ha-enable-leader-election" || body == "ha-enable-leader-election=true"
         })
     }
 }

@@ -91,6 +91,11 @@ fn resolve_ref(given: &str, bundle: Bundle) -> String {
     }
 }
 
+/// Resolve `--profile` with the process environment (the profile doctor and gateway commands use).
+pub fn profile_from_env(flag: Option<&str>) -> Result<Profile> {
+    resolve_profile(flag, &|k| std::env::var(k).ok())
+}
+
 /// Resolve `--profile` (None = llm-d-prereq, llm-d's minimum) and, for the default profile, the
 /// revision variables of the llm-d prerequisite and guides (`GATEWAY_API_ENVS`, `GAIE_ENVS`).
 /// `env` looks variables up (std::env::var in production; a map in tests).

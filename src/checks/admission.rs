@@ -5,8 +5,8 @@ use super::crds::{core, gateway_install_cmd, gateway_install_needed, newest_gate
 use super::{Check, CheckContext, Issue};
 use crate::catalog::{self, annotations, GATEWAY_ADMISSION_WEBHOOK, SAFE_UPGRADES_POLICY};
 use crate::findings::Category;
-use crate::fix::Repair;
 use crate::model::{groups, ObjectRef};
+use crate::repair::Repair;
 use crate::snapshot::{Kind, Snapshot};
 use k8s_openapi::api::admissionregistration::v1::{ValidatingAdmissionPolicy, ValidatingWebhookConfiguration};
 use semver::Version;

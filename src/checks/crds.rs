@@ -3,11 +3,11 @@
 //! storedVersions that block an upgrade, stale CRDs and objects left on removed APIs.
 
 use super::{Check, CheckContext, Issue};
+use crate::catalog::BundleKind;
 use crate::catalog::{self, annotations, CrdFact, GaieRelease, GatewayApiRelease, Profile};
 use crate::findings::Category;
-use crate::fix::Repair;
-use crate::install::source::BundleKind;
 use crate::model::{groups, CrdView, ObjectRef};
+use crate::repair::Repair;
 use crate::snapshot::{Kind, Snapshot};
 use semver::Version;
 use std::collections::BTreeMap;
@@ -756,20 +756,6 @@ fn one_channel(ctx: &CheckContext) -> Vec<Issue> {
 // ---------------------------------------------------------------------------------------------
 // LLMD-CRD-009
 
-/// The API server's refusal of a CRD whose status.storedVersions names a version missing from
-/// spec.versions, worded as the server will word it (Kubernetes 1.33 changed the text).
-pub(crate) fn stored_version_refusal(server_version: Option<&str>, index: usize, version: &str) -> String {
-    let head = format!("status.storedVersions[{index}]: Invalid value: \"{version}\": ");
-    let current = format!(
-        "missing from spec.versions; {version} was previously a storage version, and must remain in spec.versions until a storage migration ensures no data remains persisted in {version} and removes {version} from status.storedVersions"
-    );
-    match server_version.and_then(catalog::parse_version) {
-        Some(v) if (v.major, v.minor) >= (1, 33) => format!("{head}{current}"),
-        Some(_) => format!("{head}must appear in spec.versions"),
-        None => format!("{head}{current} (before Kubernetes 1.33: must appear in spec.versions)"),
-    }
-}
-
 fn stored_versions_in_target(ctx: &CheckContext) -> Vec<Issue> {
     let (snap, profile) = (ctx.snapshot, ctx.profile);
     let mut out = Vec::new();
@@ -805,7 +791,7 @@ fn stored_versions_in_target(ctx: &CheckContext) -> Vec<Issue> {
                 format!(
                     "status.storedVersions of {name} holds {}, which {bundle} no longer has: applying that bundle fails with {}",
                     join(&removed.iter().map(|(_, v)| *v).collect::<Vec<_>>()),
-                    stored_version_refusal(snap.server_version.items().first().map(String::as_str), *index, version)
+                    catalog::stored_version_refusal(snap.server_version.items().first().map(String::as_str), *index, version)
                 ),
                 String::new(),
             ),

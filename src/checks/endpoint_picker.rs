@@ -5,17 +5,15 @@
 //! SubjectAccessReviews the live collector made (`Kind::SaAccess`), so it is skipped offline.
 
 use super::pools::{
-    effective_pools, epp_port_patch, epp_port_repair, epp_service_name, pool_object, pool_patch, pool_path,
-    ready_endpoints, serving_gateways,
+    effective_pools, epp_port_patch, epp_port_repair, pool_patch, pool_path, ready_endpoints, serving_gateways,
 };
 use super::{Check, CheckContext, Issue};
 use crate::catalog::providers::{is_istio_family, provider, Provider};
 use crate::catalog::{parse_version, ProviderId};
 use crate::findings::Category;
 use crate::model::{groups, InferencePoolView, ObjectRef, PoolApi, DEFAULT_EPP_PORT};
-use crate::snapshot::{service_account_of, AccessRequest, Kind, Snapshot};
-use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
-use k8s_openapi::api::core::v1::{Container, PodTemplateSpec, Service};
+use crate::snapshot::{service_account_of, service_selector, AccessRequest, Kind, PickerWorkload, Snapshot};
+use k8s_openapi::api::core::v1::{Container, Service};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde_json::json;
 use std::collections::BTreeMap;
@@ -142,132 +140,14 @@ fn pools_with_service(snap: &Snapshot) -> Vec<(&InferencePoolView, &Service)> {
     effective_pools(snap)
         .into_iter()
         .filter_map(|p| {
-            let svc = snap.service(p.metadata.ns(), epp_service_name(p)?)?;
+            let svc = snap.service(p.metadata.ns(), p.epp_service_name()?)?;
             Some((p, svc))
         })
         .collect()
 }
 
-fn service_selector(svc: &Service) -> BTreeMap<String, String> {
-    svc.spec.as_ref().and_then(|s| s.selector.clone()).unwrap_or_default()
-}
-
 fn labels_text(labels: &BTreeMap<String, String>) -> String {
     labels.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(",")
-}
-
-/// An endpoint picker's workload: a Deployment, or a StatefulSet (some installs run the picker as
-/// one). Both carry the pod template and replica counts the checks read.
-pub(crate) struct PickerWorkload<'a> {
-    /// "Deployment" or "StatefulSet".
-    pub kind: &'static str,
-    pub meta: &'a ObjectMeta,
-    pub template: &'a PodTemplateSpec,
-    /// spec.replicas (default 1).
-    pub desired: i32,
-    /// status.readyReplicas.
-    pub ready: i32,
-    /// status.availableReplicas.
-    pub available: i32,
-    /// "reason: message" of an Available=False condition.
-    pub not_available: Option<String>,
-}
-
-impl PickerWorkload<'_> {
-    fn from_deployment(d: &Deployment) -> PickerWorkload<'_> {
-        let status = d.status.as_ref();
-        let not_available = status
-            .and_then(|s| s.conditions.as_ref())
-            .and_then(|cs| {
-                cs.iter().find(|c| c.type_.as_deref() == Some("Available") && c.status.as_deref() == Some("False"))
-            })
-            .map(|c| {
-                let reason = c.reason.clone().unwrap_or_default();
-                match &c.message {
-                    Some(m) if !m.is_empty() => format!("{reason}: {m}"),
-                    _ => reason,
-                }
-            });
-        PickerWorkload {
-            kind: "Deployment",
-            meta: &d.metadata,
-            template: &d.spec.template,
-            desired: d.spec.replicas.unwrap_or(1),
-            ready: status.and_then(|s| s.ready_replicas).unwrap_or(0),
-            available: status.and_then(|s| s.available_replicas).unwrap_or(0),
-            not_available,
-        }
-    }
-
-    fn from_stateful_set(s: &StatefulSet) -> PickerWorkload<'_> {
-        let status = s.status.as_ref();
-        PickerWorkload {
-            kind: "StatefulSet",
-            meta: &s.metadata,
-            template: &s.spec.template,
-            desired: s.spec.replicas.unwrap_or(1),
-            ready: status.and_then(|st| st.ready_replicas).unwrap_or(0),
-            available: status.and_then(|st| st.available_replicas).unwrap_or(0),
-            not_available: None,
-        }
-    }
-
-    /// The workload as findings name it.
-    pub fn object(&self) -> ObjectRef {
-        ObjectRef::new(self.kind, "apps", self.meta.namespace.as_deref().unwrap_or(""), name_of(self.meta))
-    }
-
-    /// The kubectl resource word: "deployment" or "statefulset".
-    pub fn resource(&self) -> &'static str {
-        if self.kind == "StatefulSet" {
-            "statefulset"
-        } else {
-            "deployment"
-        }
-    }
-
-    /// The pod template's containers.
-    pub fn containers(&self) -> &[Container] {
-        self.template.spec.as_ref().map(|s| s.containers.as_slice()).unwrap_or(&[])
-    }
-
-    fn unavailable(&self) -> bool {
-        self.desired == 0 || self.available < self.desired || self.not_available.is_some()
-    }
-
-    /// True when the picker runs with leader election (`--ha-enable-leader-election`): only the
-    /// leader reports Ready, standbys stay NotReady by design (GAIE v1.5.0 cmd/epp/runner/health.go).
-    pub fn leader_elected(&self) -> bool {
-        self.containers().iter().flat_map(|c| c.command.iter().flatten().chain(c.args.iter().flatten())).any(|a| {
-            let body = a.trim_start_matches('-');
-            body == "ha-enable-leader-election" || body == "ha-enable-leader-election=true"
-        })
-    }
-}
-
-/// Deployments and StatefulSets in the Service's namespace whose pod template carries every
-/// Service selector label.
-pub(crate) fn epp_workloads<'a>(snap: &'a Snapshot, svc: &Service) -> Vec<PickerWorkload<'a>> {
-    let selector = service_selector(svc);
-    if selector.is_empty() {
-        return Vec::new();
-    }
-    let ns = svc.metadata.namespace.as_deref();
-    let selected = |meta: &ObjectMeta, template: &PodTemplateSpec| {
-        let labels = template.metadata.as_ref().and_then(|m| m.labels.as_ref());
-        meta.namespace.as_deref() == ns && labels.is_some_and(|l| selector.iter().all(|(k, v)| l.get(k) == Some(v)))
-    };
-    let deployments = snap
-        .deployments_in(ns.unwrap_or(""))
-        .filter(|d| selected(&d.metadata, &d.spec.template))
-        .map(PickerWorkload::from_deployment);
-    let sets = snap
-        .stateful_sets
-        .items()
-        .iter()
-        .filter(|s| selected(&s.metadata, &s.spec.template))
-        .map(PickerWorkload::from_stateful_set);
-    deployments.chain(sets).collect()
 }
 
 /// A pool flag found on a container's command line.
@@ -407,7 +287,7 @@ fn check_service_exists(ctx: &CheckContext) -> Vec<Issue> {
     let mut out = Vec::new();
     for pool in effective_pools(snap) {
         let ns = pool.metadata.ns();
-        let Some(svc) = epp_service_name(pool) else { continue };
+        let Some(svc) = pool.epp_service_name() else { continue };
         if !snap.in_scope(ns) || snap.service(ns, svc).is_some() {
             continue;
         }
@@ -433,7 +313,7 @@ fn check_service_exists(ctx: &CheckContext) -> Vec<Issue> {
             )
         };
         out.push(Issue::error(
-            pool_object(pool),
+            pool.object_ref(),
             format!(
                 "InferencePool {} names endpoint picker Service {svc}, which does not exist in namespace {ns}: the gateway cannot pick endpoints (ResolvedRefs=False, requests fail with 500)",
                 pool_path(pool)
@@ -498,11 +378,11 @@ fn check_service_port(ctx: &CheckContext) -> Vec<Issue> {
         };
         let issue = match choice {
             Some(port) => {
-                Issue::error(pool_object(pool), message, pool_patch(pool, &epp_port_patch(pool, port.into())))
+                Issue::error(pool.object_ref(), message, pool_patch(pool, &epp_port_patch(pool, port.into())))
                     .repair(epp_port_repair(pool, port.into()))
             }
             None if ports.is_empty() => Issue::error(
-                pool_object(pool),
+                pool.object_ref(),
                 message,
                 format!(
                     "kubectl patch service/{svc_name} -n {} --type=merge -p '{}'",
@@ -511,7 +391,7 @@ fn check_service_port(ctx: &CheckContext) -> Vec<Issue> {
                 ),
             ),
             None => Issue::error(
-                pool_object(pool),
+                pool.object_ref(),
                 message,
                 format!(
                     "set {field} in InferencePool {} to the Service's gRPC ext-proc port (one of {})",
@@ -539,7 +419,7 @@ fn check_ready_endpoints(ctx: &CheckContext) -> Vec<Issue> {
         if ready_endpoints(snap, ns, svc_name).unwrap_or(0) > 0 {
             continue;
         }
-        let workloads = epp_workloads(snap, svc);
+        let workloads = snap.picker_workloads(svc);
         if workloads.iter().any(PickerWorkload::unavailable) {
             continue; // LLMD-EPP-004 names the workload.
         }
@@ -587,7 +467,7 @@ fn check_deployment_available(ctx: &CheckContext) -> Vec<Issue> {
     let mut seen = std::collections::BTreeSet::new();
     for (pool, svc) in pools_with_service(snap) {
         let serving = ready_endpoints(snap, pool.metadata.ns(), name_of(&svc.metadata));
-        for w in epp_workloads(snap, svc) {
+        for w in snap.picker_workloads(svc) {
             let obj = w.object();
             if !seen.insert(obj.clone()) {
                 continue;
@@ -657,7 +537,7 @@ fn check_pool_name_args(ctx: &CheckContext) -> Vec<Issue> {
     let snap = ctx.snapshot;
     let mut out = Vec::new();
     for (pool, svc) in pools_with_service(snap) {
-        for d in &epp_workloads(snap, svc) {
+        for d in &snap.picker_workloads(svc) {
             let dep_ns = d.meta.namespace.as_deref().unwrap_or("");
             for (ci, c) in epp_containers(d) {
                 let flags = pool_flags(c);
@@ -764,7 +644,7 @@ fn check_pool_group(ctx: &CheckContext) -> Vec<Issue> {
     let v1_0 = semver::Version::new(1, 0, 0);
     for (pool, svc) in pools_with_service(snap) {
         let group = pool.api.group();
-        for d in &epp_workloads(snap, svc) {
+        for d in &snap.picker_workloads(svc) {
             let obj = d.object();
             for (ci, c) in epp_containers(d) {
                 let flags = pool_flags(c);
@@ -854,7 +734,7 @@ fn check_picker_access(ctx: &CheckContext) -> Vec<Issue> {
     let snap = ctx.snapshot;
     let mut out = Vec::new();
     for (pool, svc) in pools_with_service(snap) {
-        for w in epp_workloads(snap, svc) {
+        for w in snap.picker_workloads(svc) {
             let obj = w.object();
             let sa = service_account_of(w.template);
             let requests = snap.picker_access_requests(&obj.namespace, sa, pool);
@@ -951,7 +831,7 @@ fn check_picker_sidecar(ctx: &CheckContext) -> Vec<Issue> {
             .filter_map(|(g, p)| p.filter(|p| !is_istio_family(p.id)).map(|p| (g, p.name)))
             .collect();
         let Some((gateway, provider_name)) = outside.first() else { continue };
-        for w in epp_workloads(snap, svc) {
+        for w in snap.picker_workloads(svc) {
             if serves_plaintext(&w) || !seen.insert(w.object()) {
                 continue;
             }
@@ -1044,7 +924,7 @@ fn check_picker_tls_matches_gateway(ctx: &CheckContext) -> Vec<Issue> {
                 Some((g, p, tls))
             })
             .collect();
-        for w in epp_workloads(snap, svc) {
+        for w in snap.picker_workloads(svc) {
             // The --secure-serving=false a plaintext picker runs with (container index, flag).
             let plain_flag = w.containers().iter().enumerate().find_map(|(i, c)| {
                 pool_flags(c).into_iter().find(|f| f.key == "secure-serving" && f.value == "false").map(|f| (i, f))

@@ -3,15 +3,15 @@
 //! `insecureSkipVerify: true` (the picker serves a self-signed certificate). These checks run only
 //! for pools served through a Gateway whose class is Istio's.
 
-use super::endpoint_picker::{epp_workloads, serves_plaintext};
+use super::endpoint_picker::serves_plaintext;
 use super::gatewayclasses::{controller_container, controller_deployments, image_version, upgrade_hint};
-use super::pools::{effective_pools, epp_service_name, pool_object, pool_path, route_gateways, routes_referencing};
+use super::pools::{effective_pools, pool_path};
 use super::{Check, CheckContext, Issue};
 use crate::catalog::providers::{is_istio_family, provider};
 use crate::catalog::{provider_for_controller, ProviderId};
 use crate::findings::Category;
-use crate::fix::{Op, Repair};
 use crate::model::{groups, ClientTls, DestinationRuleView, InferencePoolView, ObjectRef, DEFAULT_EPP_PORT};
+use crate::repair::{Op, Repair};
 use crate::snapshot::{Kind, Snapshot};
 use serde_json::json;
 use std::collections::BTreeSet;
@@ -99,7 +99,7 @@ fn check_istiod_version_for_pool(ctx: &CheckContext) -> Vec<Issue> {
             );
             if pool.app_protocol.as_deref() == Some("kubernetes.io/h2c") && *version < ISTIO_H2C {
                 out.push(Issue::error(
-                    pool_object(pool),
+                    pool.object_ref(),
                     format!(
                         "InferencePool {} sets appProtocol kubernetes.io/h2c, but {istiod} runs {tag}, which ignores a \
                          pool's appProtocol before 1.31 (istio/istio#60212): Gateway {gateway} speaks HTTP/1.1 to \
@@ -111,7 +111,7 @@ fn check_istiod_version_for_pool(ctx: &CheckContext) -> Vec<Issue> {
             }
             if pool.target_ports.len() > 1 && *version == ISTIO_ONE_TARGET_PORT {
                 out.push(Issue::warning(
-                    pool_object(pool),
+                    pool.object_ref(),
                     format!(
                         "InferencePool {} lists {} targetPorts, but {istiod} runs {tag}, which routes Gateway \
                          {gateway}'s traffic to one of them only (istio/istio#57638): the other ports of each model \
@@ -211,9 +211,10 @@ fn is_istio_gateway(snap: &Snapshot, ns: &str, name: &str) -> bool {
 
 /// The Istio Gateway serving a pool: a parent of a route to it, else one in the pool's namespace.
 fn istio_gateway_for(snap: &Snapshot, pool: &InferencePoolView) -> Option<String> {
-    let via_route = routes_referencing(snap, pool)
+    let via_route = snap
+        .routes_referencing(pool)
         .into_iter()
-        .flat_map(route_gateways)
+        .flat_map(|r| r.gateways())
         .find(|(ns, name)| is_istio_gateway(snap, ns, name));
     if let Some((ns, name)) = via_route {
         return Some(format!("{ns}/{name}"));
@@ -237,13 +238,13 @@ fn all_epp_targets(snap: &Snapshot) -> Vec<EppTarget<'_>> {
     let mut seen = BTreeSet::new();
     let mut out = Vec::new();
     for pool in effective_pools(snap) {
-        let Some(svc) = epp_service_name(pool) else { continue };
+        let Some(svc) = pool.epp_service_name() else { continue };
         let ns = pool.metadata.ns();
         if !seen.insert((ns.to_string(), svc.to_string())) {
             continue;
         }
         let Some(gateway) = istio_gateway_for(snap, pool) else { continue };
-        let plaintext = snap.service(ns, svc).is_some_and(|s| epp_workloads(snap, s).iter().any(serves_plaintext));
+        let plaintext = snap.service(ns, svc).is_some_and(|s| snap.picker_workloads(s).iter().any(serves_plaintext));
         let port = pool.endpoint_picker.as_ref().and_then(|e| e.port).unwrap_or(DEFAULT_EPP_PORT);
         out.push(EppTarget { pool, svc: svc.to_string(), ns: ns.to_string(), gateway, port, plaintext });
     }
@@ -388,7 +389,7 @@ fn check_rule_exists(ctx: &CheckContext) -> Vec<Issue> {
             if snap.destination_rules.is_listed() { "" } else { " (the DestinationRule CRD is not installed)" };
         out.push(
             Issue::error(
-                pool_object(t.pool),
+                t.pool.object_ref(),
                 format!(
                     "InferencePool {} is served by Istio Gateway {} but no DestinationRule for {} sets tls.mode SIMPLE with insecureSkipVerify{crd_note}: Istio will not speak TLS to endpoint picker {}, so requests fail with 5xx or bypass the picker under FailOpen",
                     pool_path(t.pool),

@@ -2,9 +2,9 @@
 //! one stable code per check. No I/O here: everything a check needs is in the Snapshot.
 
 use crate::catalog::Profile;
-use crate::findings::{Category, CheckResult, CheckStatus, Finding, Severity};
-use crate::fix::Repair;
+use crate::findings::{Category, CheckResult, CheckStatus, Finding, Report, Severity};
 use crate::model::ObjectRef;
+use crate::repair::Repair;
 use crate::snapshot::{Kind, Snapshot};
 
 /// What every check receives.
@@ -84,6 +84,17 @@ pub fn all() -> Vec<&'static Check> {
 }
 
 /// Run every check; a check whose inputs are forbidden or unknown is skipped with the reason.
+/// Build the report from a snapshot (pure): every check, its findings, the snapshot's notes.
+pub fn diagnose(snapshot: &Snapshot, profile: &Profile, context: String) -> Report {
+    let ctx = CheckContext { snapshot, profile };
+    let (checks, findings) = run_all(&ctx);
+    let label = format!("{} (Gateway API {}, GAIE {})", profile.name, profile.gateway_api, profile.inference_extension);
+    let mut report = Report::new(context, label, checks, findings);
+    report.notes = snapshot.notes.clone();
+    report
+}
+
+/// Run every check (pure).
 pub fn run_all(ctx: &CheckContext) -> (Vec<CheckResult>, Vec<Finding>) {
     let mut results = Vec::new();
     let mut findings = Vec::new();

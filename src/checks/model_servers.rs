@@ -1,7 +1,7 @@
 //! Checks: the model server pods an InferencePool selects — that there are some, that they are
 //! Ready, and that they listen on the pool's target ports.
 
-use super::pools::{effective_pools, pool_object, pool_patch, pool_path, target_ports_patch, target_ports_repair};
+use super::pools::{effective_pools, pool_patch, pool_path, target_ports_patch, target_ports_repair};
 use super::{Check, CheckContext, Issue};
 use crate::findings::Category;
 use crate::model::{InferencePoolView, PodView, PoolApi};
@@ -98,13 +98,6 @@ fn uniform_other_port(pool: &InferencePoolView, pods: &[&PodView]) -> Option<i64
     common.filter(|c| !pool.target_ports.contains(c))
 }
 
-pub(crate) fn is_ready(p: &PodView) -> bool {
-    p.status
-        .as_ref()
-        .and_then(|s| s.conditions.as_ref())
-        .is_some_and(|cs| cs.iter().any(|c| c.type_ == "Ready" && c.status == "True"))
-}
-
 /// Why a pod is not ready, as `kubectl get pods` would show it (CrashLoopBackOff, Pending…).
 fn not_ready_reason(p: &PodView) -> String {
     let Some(status) = &p.status else { return "no status".into() };
@@ -184,7 +177,7 @@ fn check_pods_selected(ctx: &CheckContext) -> Vec<Issue> {
             )
         };
         out.push(Issue::error(
-            pool_object(pool),
+            pool.object_ref(),
             format!(
                 "InferencePool {} selects pods with {selector} but no pod in namespace {ns} has those labels{detail}",
                 pool_path(pool)
@@ -201,7 +194,7 @@ fn check_pods_ready(ctx: &CheckContext) -> Vec<Issue> {
     let mut out = Vec::new();
     for pool in pools_with_selector(snap) {
         let pods = selected(snap, pool);
-        let not_ready: Vec<&PodView> = pods.iter().copied().filter(|p| !is_ready(p)).collect();
+        let not_ready: Vec<&PodView> = pods.iter().copied().filter(|p| !p.is_ready()).collect();
         if not_ready.is_empty() {
             continue;
         }
@@ -219,9 +212,9 @@ fn check_pods_ready(ctx: &CheckContext) -> Vec<Issue> {
             names_text(&listed)
         );
         out.push(if not_ready.len() == pods.len() {
-            Issue::error(pool_object(pool), format!("{message}; the pool has no endpoint to route to"), hint)
+            Issue::error(pool.object_ref(), format!("{message}; the pool has no endpoint to route to"), hint)
         } else {
-            Issue::warning(pool_object(pool), format!("{message}; the pool runs with reduced capacity"), hint)
+            Issue::warning(pool.object_ref(), format!("{message}; the pool runs with reduced capacity"), hint)
         });
     }
     out
@@ -254,7 +247,7 @@ fn check_pods_serve_target_port(ctx: &CheckContext) -> Vec<Issue> {
         let targets: Vec<String> = pool.target_ports.iter().map(i64::to_string).collect();
         let field = if pool.api == PoolApi::V1 { "spec.targetPorts" } else { "spec.targetPortNumber" };
         out.push(Issue::warning(
-            pool_object(pool),
+            pool.object_ref(),
             format!(
                 "InferencePool {} sends to port {} but selected pods {} declare only container ports {}; they may not serve the pool",
                 pool_path(pool),
@@ -281,7 +274,7 @@ fn check_target_ports_match(ctx: &CheckContext) -> Vec<Issue> {
         let targets: Vec<String> = pool.target_ports.iter().map(i64::to_string).collect();
         out.push(
             Issue::warning(
-                pool_object(pool),
+                pool.object_ref(),
                 format!(
                     "InferencePool {} targets port {} but its {} model server pods all declare container port {port}",
                     pool_path(pool),

@@ -7,8 +7,8 @@ use super::{Check, CheckContext, Issue};
 use crate::catalog::providers::{provider, Provider, PROVIDERS};
 use crate::catalog::{parse_version, provider_for_controller, Profile, ProviderId};
 use crate::findings::Category;
-use crate::fix::{Op, Repair};
-use crate::model::{groups, HttpRouteView, InferencePoolView, ObjectRef, PoolApi, DEFAULT_EPP_PORT};
+use crate::model::{groups, InferencePoolView, PoolApi, DEFAULT_EPP_PORT};
+use crate::repair::{Op, Repair};
 use crate::snapshot::{Kind, Snapshot};
 use k8s_openapi::api::apps::v1::Deployment;
 use serde_json::json;
@@ -109,20 +109,10 @@ const POOLS_V1_CRD: &str = "inferencepools.inference.networking.k8s.io";
 // ---------------------------------------------------------------------------------------------
 // Helpers shared with endpoint_picker, model_servers and istio.
 
-/// True when a v1 pool of the same namespace/name exists next to this x-k8s pool.
-pub(crate) fn has_v1_twin(snap: &Snapshot, pool: &InferencePoolView) -> bool {
-    snap.pool(pool.metadata.ns(), &pool.metadata.name).is_some()
-}
-
 /// The pools the other areas examine: every v1 pool, plus x-k8s pools without a v1 twin
 /// (a leftover alpha copy of a migrated pool would repeat every finding of its twin).
 pub(super) fn effective_pools(snap: &Snapshot) -> Vec<&InferencePoolView> {
-    snap.pools.items().iter().chain(snap.pools_x.items().iter().filter(|p| !has_v1_twin(snap, p))).collect()
-}
-
-/// The pool as findings name it.
-pub(crate) fn pool_object(pool: &InferencePoolView) -> ObjectRef {
-    ObjectRef::new("InferencePool", pool.api.group(), pool.metadata.ns(), &pool.metadata.name)
+    snap.pools.items().iter().chain(snap.pools_x.items().iter().filter(|p| !snap.has_v1_twin(p))).collect()
 }
 
 /// "ns/name" of a pool.
@@ -132,7 +122,7 @@ pub(super) fn pool_path(pool: &InferencePoolView) -> String {
 
 /// `kubectl patch` of a pool with a merge patch.
 pub(super) fn pool_patch(pool: &InferencePoolView, patch: &serde_json::Value) -> String {
-    let obj = pool_object(pool);
+    let obj = pool.object_ref();
     format!("kubectl patch {}{} --type=merge -p '{patch}'", obj.kubectl_name(), obj.ns_flag())
 }
 
@@ -150,7 +140,7 @@ pub(super) fn epp_port_repair(pool: &InferencePoolView, port: i64) -> Repair {
         PoolApi::V1 => "/spec/endpointPickerRef/port/number",
         PoolApi::V1Alpha2 => "/spec/extensionRef/portNumber",
     };
-    Repair::Edit { target: pool_object(pool), ops: vec![Op::set(path, port)] }
+    Repair::Edit { target: pool.object_ref(), ops: vec![Op::set(path, port)] }
 }
 
 /// The `doctor --fix` edit setting the target ports, in the pool's own API shape.
@@ -159,7 +149,7 @@ pub(super) fn target_ports_repair(pool: &InferencePoolView, port: i64) -> Repair
         PoolApi::V1 => Op::set("/spec/targetPorts", json!([{"number": port}])),
         PoolApi::V1Alpha2 => Op::set("/spec/targetPortNumber", port),
     };
-    Repair::Edit { target: pool_object(pool), ops: vec![op] }
+    Repair::Edit { target: pool.object_ref(), ops: vec![op] }
 }
 
 /// Merge patch setting the target ports, in the pool's own API shape.
@@ -170,41 +160,10 @@ pub(super) fn target_ports_patch(pool: &InferencePoolView, port: i64) -> serde_j
     }
 }
 
-/// The EPP Service a pool names (only `kind: Service` in the core group is an EPP Service).
-pub(crate) fn epp_service_name(pool: &InferencePoolView) -> Option<&str> {
-    let epp = pool.endpoint_picker.as_ref()?;
-    let core = epp.group.is_empty() || epp.group == "core";
-    (core && epp.kind == "Service" && !epp.name.is_empty()).then_some(epp.name.as_str())
-}
-
 /// Ready endpoints of Service `ns/name` in its EndpointSlices (a nil ready condition means
 /// "unknown", which consumers treat as ready); None when EndpointSlices were not collected.
 pub(crate) fn ready_endpoints(snap: &Snapshot, ns: &str, name: &str) -> Option<usize> {
     snap.ready_endpoints(ns, name)
-}
-
-/// HTTPRoutes with a backendRef of kind InferencePool (either group) naming this pool.
-pub(crate) fn routes_referencing<'a>(snap: &'a Snapshot, pool: &InferencePoolView) -> Vec<&'a HttpRouteView> {
-    snap.routes_to_pool(pool.metadata.ns(), &pool.metadata.name)
-        .filter(|r| {
-            r.spec.rules.iter().flat_map(|rule| &rule.backend_refs).any(|b| {
-                b.is_inference_pool()
-                    && b.name == pool.metadata.name
-                    && b.namespace.as_deref().unwrap_or(r.metadata.ns()) == pool.metadata.ns()
-            })
-        })
-        .collect()
-}
-
-/// (namespace, name) of the Gateways a route attaches to.
-pub(crate) fn route_gateways(route: &HttpRouteView) -> Vec<(String, String)> {
-    route
-        .spec
-        .parent_refs
-        .iter()
-        .filter(|p| p.kind.as_deref().unwrap_or("Gateway") == "Gateway")
-        .map(|p| (p.namespace.clone().unwrap_or_else(|| route.metadata.ns().to_string()), p.name.clone()))
-        .collect()
 }
 
 /// The controllerName behind a Gateway, when its class is known.
@@ -229,7 +188,7 @@ pub(crate) fn gateway_provider(snap: &Snapshot, ns: &str, name: &str) -> Option<
 /// The Gateways ("ns/name") serving a pool through its HTTPRoutes, with their provider when known.
 pub(crate) fn serving_gateways(snap: &Snapshot, pool: &InferencePoolView) -> Vec<(String, Option<&'static Provider>)> {
     let mut out: Vec<(String, Option<&'static Provider>)> = Vec::new();
-    for (ns, name) in routes_referencing(snap, pool).into_iter().flat_map(route_gateways) {
+    for (ns, name) in snap.routes_referencing(pool).into_iter().flat_map(|r| r.gateways()) {
         if snap.gateway(&ns, &name).is_none() {
             continue;
         }
@@ -256,7 +215,7 @@ fn enable_hint_for_gateway(snap: &Snapshot, ns: &str, name: &str) -> Option<Stri
 /// The installed CRDs and GatewayClasses are read when they were collected; when they are not
 /// (offline), the profile decides: every GAIE release from v1.0 on is routed through v1 pools.
 fn migration_reason(snap: &Snapshot, profile: &Profile, pool: &InferencePoolView) -> Option<String> {
-    if pool.api != PoolApi::V1Alpha2 || has_v1_twin(snap, pool) {
+    if pool.api != PoolApi::V1Alpha2 || snap.has_v1_twin(pool) {
         return None;
     }
     if snap.crd(POOLS_V1_CRD).is_some_and(|c| c.serves("v1")) {
@@ -325,7 +284,7 @@ fn check_migration(ctx: &CheckContext) -> Vec<Issue> {
         let epp_note = if pool.endpoint_picker.is_none() { " (it has no extensionRef to carry over)" } else { "" };
         out.push(
             Issue::error(
-                pool_object(pool),
+                pool.object_ref(),
                 format!(
                     "InferencePool {} exists only as {}/v1alpha2 while {reason}, so v1-speaking gateways will not route to it{epp_note}",
                     pool_path(pool),
@@ -345,10 +304,10 @@ fn check_duplicate_api(ctx: &CheckContext) -> Vec<Issue> {
     snap.pools_x
         .items()
         .iter()
-        .filter(|p| has_v1_twin(snap, p))
+        .filter(|p| snap.has_v1_twin(p))
         .map(|p| {
             Issue::info(
-                pool_object(p),
+                p.object_ref(),
                 format!(
                     "InferencePool {} exists in both {} and {}, so `kubectl get inferencepool {}` shows only one of them",
                     pool_path(p),
@@ -377,7 +336,7 @@ fn check_referenced(ctx: &CheckContext) -> Vec<Issue> {
     }
     let mut out = Vec::new();
     for pool in effective_pools(snap) {
-        if !routes_referencing(snap, pool).is_empty() {
+        if !snap.routes_referencing(pool).is_empty() {
             continue;
         }
         let ns = pool.metadata.ns();
@@ -413,7 +372,7 @@ fn check_referenced(ctx: &CheckContext) -> Vec<Issue> {
         };
         let scope = if snap.namespace.is_some() { format!(" in namespace {ns}") } else { String::new() };
         out.push(Issue::warning(
-            pool_object(pool),
+            pool.object_ref(),
             format!(
                 "InferencePool {} is referenced by no HTTPRoute backendRef{scope}, so no request reaches it",
                 pool_path(pool)
@@ -433,7 +392,7 @@ fn check_controller_attached(ctx: &CheckContext) -> Vec<Issue> {
             continue;
         }
         // Only when a route to it is accepted by a Gateway: otherwise the route checks own the cause.
-        let accepted = routes_referencing(snap, pool).into_iter().find_map(|r| {
+        let accepted = snap.routes_referencing(pool).into_iter().find_map(|r| {
             r.status.parents.iter().find(|p| crate::model::is_true(&p.conditions, "Accepted")).map(|p| {
                 (r, p.parent_ref.namespace.clone().unwrap_or_else(|| r.metadata.ns().into()), p.parent_ref.name.clone())
             })
@@ -442,7 +401,7 @@ fn check_controller_attached(ctx: &CheckContext) -> Vec<Issue> {
         let hint = enable_hint_for_gateway(snap, &gw_ns, &gw_name)
             .unwrap_or_else(|| format!("enable InferencePool support in the controller of Gateway {gw_ns}/{gw_name}"));
         out.push(Issue::error(
-            pool_object(pool),
+            pool.object_ref(),
             format!(
                 "InferencePool {} has no status.parents although HTTPRoute {}/{} is accepted by Gateway {gw_ns}/{gw_name}: no gateway controller has picked the pool up",
                 pool_path(pool),
@@ -473,7 +432,8 @@ fn check_accepted(ctx: &CheckContext) -> Vec<Issue> {
             let gw_name = &parent.parent_ref.name;
             let hint = match c.reason.as_str() {
                 "HTTPRouteNotAccepted" => {
-                    let routes: Vec<String> = routes_referencing(snap, pool)
+                    let routes: Vec<String> = snap
+                        .routes_referencing(pool)
                         .iter()
                         .map(|r| format!("httproute/{} -n {}", r.metadata.name, r.metadata.ns()))
                         .collect();
@@ -491,11 +451,11 @@ fn check_accepted(ctx: &CheckContext) -> Vec<Issue> {
                     "set spec.endpointPickerRef (name, port.number) in InferencePool {} to the endpoint picker Service",
                     pool_path(pool)
                 ),
-                _ => format!("kubectl describe {}{}", pool_object(pool).kubectl_name(), pool_object(pool).ns_flag()),
+                _ => format!("kubectl describe {}{}", pool.object_ref().kubectl_name(), pool.object_ref().ns_flag()),
             };
             let detail = if c.message.is_empty() { String::new() } else { format!(": {}", c.message) };
             out.push(Issue::error(
-                pool_object(pool),
+                pool.object_ref(),
                 format!(
                     "InferencePool {} is not Accepted by Gateway {gw_ns}/{gw_name} (reason {}){detail}",
                     pool_path(pool),
@@ -515,7 +475,7 @@ fn check_resolved_refs(ctx: &CheckContext) -> Vec<Issue> {
     for pool in effective_pools(snap) {
         let ns = pool.metadata.ns();
         // A missing EPP Service is reported by LLMD-EPP-001 and a missing ref by LLMD-POOL-007.
-        match epp_service_name(pool) {
+        match pool.epp_service_name() {
             Some(svc) if snap.services.is_listed() && snap.in_scope(ns) && snap.service(ns, svc).is_none() => continue,
             None if pool.endpoint_picker.is_none() => continue,
             _ => {}
@@ -529,7 +489,7 @@ fn check_resolved_refs(ctx: &CheckContext) -> Vec<Issue> {
             let epp = pool.endpoint_picker.as_ref().map(|e| e.name.as_str()).unwrap_or("");
             let detail = if c.message.is_empty() { String::new() } else { format!(": {}", c.message) };
             out.push(Issue::error(
-                pool_object(pool),
+                pool.object_ref(),
                 format!(
                     "Gateway {gw_ns}/{} cannot resolve the references of InferencePool {} (reason {}){detail}",
                     parent.parent_ref.name,
@@ -610,7 +570,7 @@ fn check_epp_ref_present(ctx: &CheckContext) -> Vec<Issue> {
             format!("Gateway {} rejects it (Accepted=False, EndpointPickerRefMissing)", rejected_by.join(", "))
         };
         out.push(Issue::error(
-            pool_object(pool),
+            pool.object_ref(),
             format!("InferencePool {} has no spec.{field}: {why}", pool_path(pool)),
             hint,
         ));
@@ -625,7 +585,7 @@ fn check_selector_and_ports(ctx: &CheckContext) -> Vec<Issue> {
         if pool.selector.is_empty() {
             let field = if pool.api == PoolApi::V1 { "spec.selector.matchLabels" } else { "spec.selector" };
             out.push(Issue::error(
-                pool_object(pool),
+                pool.object_ref(),
                 format!("InferencePool {} has an empty {field}, so it selects no model server pods", pool_path(pool)),
                 format!(
                     "set {field} in InferencePool {} to the model server pod labels (kubectl get pods -n {} --show-labels)",
@@ -637,7 +597,7 @@ fn check_selector_and_ports(ctx: &CheckContext) -> Vec<Issue> {
         if pool.target_ports.is_empty() {
             let field = if pool.api == PoolApi::V1 { "spec.targetPorts" } else { "spec.targetPortNumber" };
             out.push(Issue::error(
-                pool_object(pool),
+                pool.object_ref(),
                 format!(
                     "InferencePool {} has no {field}, so the gateway has no model server port to send to",
                     pool_path(pool)
@@ -656,7 +616,7 @@ fn check_selector_and_ports(ctx: &CheckContext) -> Vec<Issue> {
 /// endpoint), or None when it serves or that cannot be known (offline, not listed, out of scope).
 fn picker_down(snap: &Snapshot, pool: &InferencePoolView) -> Option<String> {
     let ns = pool.metadata.ns();
-    let svc = epp_service_name(pool)?;
+    let svc = pool.epp_service_name()?;
     // Manifests tell nothing about what runs (a Service left out of the files is not a down picker);
     // a dump of a cluster does.
     if !snap.reflects_cluster() || !snap.services.is_listed() || !snap.in_scope(ns) {
@@ -685,7 +645,7 @@ fn check_fail_open(ctx: &CheckContext) -> Vec<Issue> {
         };
         out.push(match picker_down(snap, pool) {
             Some(why) => Issue::warning(
-                pool_object(pool),
+                pool.object_ref(),
                 format!(
                     "InferencePool {} uses failureMode FailOpen and endpoint picker {} is down ({why}): requests bypass the picker now, without load-aware routing",
                     pool_path(pool),
@@ -697,7 +657,7 @@ fn check_fail_open(ctx: &CheckContext) -> Vec<Issue> {
                 ),
             ),
             None => Issue::info(
-                pool_object(pool),
+                pool.object_ref(),
                 format!(
                     "InferencePool {} uses failureMode FailOpen (the chart default): if endpoint picker {} goes down, requests bypass it instead of failing",
                     pool_path(pool),
@@ -769,7 +729,7 @@ fn check_ngf_fail_close(ctx: &CheckContext) -> Vec<Issue> {
         );
         out.push(match picker_down(snap, pool) {
             Some(why) => Issue::warning(
-                pool_object(pool),
+                pool.object_ref(),
                 format!(
                     "{ignored}: endpoint picker {} is down ({why}), so requests bypass it now and go to any model \
                      server instead of failing",
@@ -778,7 +738,7 @@ fn check_ngf_fail_close(ctx: &CheckContext) -> Vec<Issue> {
                 hint,
             ),
             None => Issue::info(
-                pool_object(pool),
+                pool.object_ref(),
                 format!(
                     "{ignored}: if endpoint picker {} goes down or fails, requests bypass it and go to any model \
                      server instead of failing",

@@ -6,11 +6,11 @@ use super::gatewayclasses::{inference_switch_off, provider_of_class};
 use super::{Check, CheckContext, Issue};
 use crate::catalog::providers::provider_for_controller;
 use crate::findings::Category;
-use crate::fix::{Op, Repair};
 use crate::model::{
     condition, duration_ms, groups, BackendRef, Condition, GatewayView, HttpRouteView, InferencePoolView, Listener,
     ObjectRef, ParentRef, ReferenceGrantView,
 };
+use crate::repair::{Op, Repair};
 use crate::snapshot::{Kind, Snapshot};
 use std::collections::BTreeSet;
 

@@ -1,7 +1,8 @@
 //! A kube client built from kubectl's flags, the way kubectl resolves them.
 
+use super::error::explain_kube_error;
 use super::layer::{ClientLayer, Counters};
-use crate::error::{explain_kube_error, Failure, Result};
+use crate::error::{Failure, Result};
 use kube::config::{KubeConfigOptions, Kubeconfig, KubeconfigError};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;

@@ -1,5 +1,7 @@
 //! What kind of failure a kube error is: the one classifier every caller matches on, instead of
-//! looking for "404" or "forbidden" in a message.
+//! looking for "404" or "forbidden" in a message; and the one wording of a kube error for users.
+
+use crate::error::{root_cause, Failure};
 
 /// The kind of a failed API request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -100,6 +102,50 @@ pub fn is_not_found(err: &kube::Error) -> bool {
 /// True when the error says the request was forbidden.
 pub fn is_forbidden(err: &kube::Error) -> bool {
     matches!(classify(err), Class::Forbidden { .. })
+}
+
+/// Turn a kube error into a one-line failure naming the action and the server.
+pub fn explain_kube_error(action: &str, server: &str, err: &kube::Error) -> Failure {
+    use kube::Error as E;
+    match err {
+        E::Api(status) if status.is_forbidden() => Failure::with_hint(
+            format!("{action} on {server}: forbidden: {}", status.message),
+            "ask a cluster administrator for the missing permission, or choose another --context/--user",
+        ),
+        E::Api(status) if status.code == 401 => Failure::with_hint(
+            format!("{action} on {server}: unauthorized: the credentials were rejected (expired or invalid)"),
+            "refresh your credentials (e.g. log in again) or pick another --context/--user",
+        ),
+        E::Api(status) => Failure::new(format!(
+            "{action} on {server}: the server answered {} {}: {}",
+            status.code, status.reason, status.message
+        )),
+        E::Auth(e) => Failure::with_hint(
+            format!("{action} on {server}: could not obtain credentials: {e}"),
+            "check the user entry of your kubeconfig (token, client certificate or exec plugin)",
+        ),
+        other => {
+            let mut cause = root_cause(other);
+            let class = classify(other);
+            if class == Class::Timeout && cause.contains("deadline has elapsed") {
+                cause = "no answer within the request timeout".into();
+            }
+            let hint = match class {
+                Class::Timeout => {
+                    "the server did not answer in time: check that it is up and reachable, or raise --request-timeout"
+                }
+                Class::Unreachable => {
+                    "the server is unreachable: check that the cluster is running and the kubeconfig's server address"
+                }
+                Class::Reset => {
+                    "the server closed the connection before answering: retry, and check the server (or a proxy in front of it) if it persists"
+                }
+                Class::Tls => "TLS failed: check certificate-authority-data in your kubeconfig",
+                _ => "check that the cluster is running and reachable with `kubectl cluster-info`",
+            };
+            Failure::with_hint(format!("{action} on {server}: {cause}"), hint)
+        }
+    }
 }
 
 #[cfg(test)]

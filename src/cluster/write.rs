@@ -3,9 +3,10 @@
 //! connection's life), reads, server-side apply and dry run with the one field manager, deletes, and
 //! waits through `kube::runtime::wait::await_condition`.
 
+use super::error::explain_kube_error;
 use super::error::{classify, Class};
 use super::Connection;
-use crate::error::{explain_kube_error, Failure};
+use crate::error::Failure;
 use futures::{StreamExt, TryStreamExt};
 use k8s_openapi::api::authorization::v1::{ResourceAttributes, SelfSubjectAccessReview, SelfSubjectAccessReviewSpec};
 use kube::api::{Api, ApiResource, DeleteParams, DynamicObject, Patch, PatchParams, PostParams};
@@ -52,7 +53,7 @@ impl Error {
 
 impl From<Error> for Failure {
     fn from(e: Error) -> Failure {
-        explain_kube_error(&e.action, &e.server, &e.source)
+        explain_kube_error(&e.action, &e.server, &e.source).caused_by(e)
     }
 }
 

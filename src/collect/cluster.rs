@@ -2,18 +2,19 @@
 //! Not installed → Absent; not allowed → Forbidden (checks needing it are skipped);
 //! any other failure means doctor could not run (exit 2).
 
+use super::kinds::{self, KindInfo as Target};
 use super::push;
 use crate::catalog::PROVIDERS;
 use crate::cluster::Connection;
 use crate::error::{Failure, Result};
-use crate::model::{groups, CrdView, InferencePoolView, PodView};
+use crate::model::{CrdView, InferencePoolView, PodView};
 use crate::snapshot::{Collected, Kind, SlotState, Snapshot, Source};
 use futures::future::join_all;
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::Service;
 use k8s_openapi::api::discovery::v1::EndpointSlice;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
-use kube::api::{ApiResource, DynamicObject, ListParams};
+use kube::api::{DynamicObject, ListParams};
 use kube::Resource;
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -26,106 +27,6 @@ use std::time::Instant;
 const PAGE_SIZE: u32 = 1000;
 /// Longest label selector sent in one pod LIST; longer sets of pool selectors are split.
 const MAX_SELECTOR_LEN: usize = 8 * 1024;
-
-/// A kind to list: where it lives and which versions we can read, most preferred first.
-struct Target {
-    kind: Kind,
-    group: &'static str,
-    kind_name: &'static str,
-    plural: &'static str,
-    versions: &'static [&'static str],
-    namespaced: bool,
-    /// Served by a CRD (so "not installed" is possible).
-    custom: bool,
-}
-
-const fn t(
-    kind: Kind,
-    group: &'static str,
-    kind_name: &'static str,
-    plural: &'static str,
-    versions: &'static [&'static str],
-    namespaced: bool,
-    custom: bool,
-) -> Target {
-    Target { kind, group, kind_name, plural, versions, namespaced, custom }
-}
-
-/// Everything listed besides CRDs and pods (pods are label-selected per pool afterwards).
-const TARGETS: &[Target] = &[
-    t(Kind::GatewayClasses, groups::GATEWAY, "GatewayClass", "gatewayclasses", &["v1", "v1beta1"], false, true),
-    t(Kind::Gateways, groups::GATEWAY, "Gateway", "gateways", &["v1", "v1beta1"], true, true),
-    t(Kind::HttpRoutes, groups::GATEWAY, "HTTPRoute", "httproutes", &["v1", "v1beta1"], true, true),
-    t(
-        Kind::ReferenceGrants,
-        groups::GATEWAY,
-        "ReferenceGrant",
-        "referencegrants",
-        &["v1", "v1beta1", "v1alpha2"],
-        true,
-        true,
-    ),
-    t(Kind::InferencePools, groups::INFERENCE, "InferencePool", "inferencepools", &["v1"], true, true),
-    t(Kind::InferencePoolsX, groups::INFERENCE_X, "InferencePool", "inferencepools", &["v1alpha2"], true, true),
-    t(
-        Kind::InferenceObjectives,
-        groups::INFERENCE_X,
-        "InferenceObjective",
-        "inferenceobjectives",
-        &["v1alpha2", "v1alpha1"],
-        true,
-        true,
-    ),
-    t(
-        Kind::InferenceObjectives,
-        groups::INFERENCE_X,
-        "InferenceModel",
-        "inferencemodels",
-        &["v1alpha2", "v1alpha1"],
-        true,
-        true,
-    ),
-    t(
-        Kind::InferenceObjectives,
-        groups::LLMD,
-        "InferenceObjective",
-        "inferenceobjectives",
-        &["v1alpha2", "v1alpha1", "v1"],
-        true,
-        true,
-    ),
-    t(
-        Kind::DestinationRules,
-        groups::ISTIO_NETWORKING,
-        "DestinationRule",
-        "destinationrules",
-        &["v1", "v1beta1", "v1alpha3"],
-        true,
-        true,
-    ),
-    t(Kind::Services, "", "Service", "services", &["v1"], true, false),
-    t(Kind::EndpointSlices, "discovery.k8s.io", "EndpointSlice", "endpointslices", &["v1"], true, false),
-    t(Kind::Deployments, "apps", "Deployment", "deployments", &["v1"], true, false),
-    t(Kind::StatefulSets, "apps", "StatefulSet", "statefulsets", &["v1"], true, false),
-    t(
-        Kind::AdmissionPolicies,
-        "admissionregistration.k8s.io",
-        "ValidatingAdmissionPolicy",
-        "validatingadmissionpolicies",
-        &["v1"],
-        false,
-        false,
-    ),
-    t(
-        Kind::Webhooks,
-        "admissionregistration.k8s.io",
-        "ValidatingWebhookConfiguration",
-        "validatingwebhookconfigurations",
-        &["v1"],
-        false,
-        false,
-    ),
-];
 
 /// The result of listing one target.
 enum Listing {
@@ -188,7 +89,7 @@ fn trim(meta: &mut ObjectMeta) {
 /// every other kind) the item is kept as JSON with apiVersion and kind set, for `Snapshot::insert`.
 fn decode_item(target: &Target, api_version: &str, raw: &RawValue) -> std::result::Result<Decoded, serde_json::Error> {
     let text = raw.get();
-    let typed = match target.kind {
+    let typed = match target.slot {
         // CRDs are mostly OpenAPI schemas, which the view skips without building them.
         Kind::Crds => serde_json::from_str::<CrdView>(text).map(|c| Decoded::Crd(Box::new(c))),
         Kind::Pods => serde_json::from_str::<PodView>(text).map(|o| Decoded::Pod(Box::new(o))),
@@ -216,7 +117,7 @@ fn json_item(target: &Target, api_version: &str, text: &str) -> std::result::Res
             meta.remove("managedFields");
         }
         m.insert("apiVersion".into(), Value::String(api_version.to_string()));
-        m.insert("kind".into(), Value::String(target.kind_name.to_string()));
+        m.insert("kind".into(), Value::String(target.kind.to_string()));
     }
     Ok(Decoded::Json(v))
 }
@@ -235,15 +136,7 @@ pub async fn collect_cluster(conn: &Connection, namespace: Option<&str>) -> Resu
     let info = conn.client.apiserver_version().await.map_err(|e| conn.explain("cannot reach the cluster", &e))?;
     snap.server_version = Collected::Listed(vec![info.git_version]);
 
-    let crd_target = t(
-        Kind::Crds,
-        "apiextensions.k8s.io",
-        "CustomResourceDefinition",
-        "customresourcedefinitions",
-        &["v1"],
-        false,
-        false,
-    );
+    let crd_target = kinds::CRDS;
     let crd_listing = list_target(conn, &crd_target, "v1", None, None, None).await?;
     let served: Option<Vec<CrdView>> = match crd_listing {
         Listing::Items(items) => {
@@ -265,25 +158,8 @@ pub async fn collect_cluster(conn: &Connection, namespace: Option<&str>) -> Resu
 
     // Decide the version of each custom kind from its CRD; without CRD access, probe the versions.
     let (mut pool_jobs, mut jobs) = (Vec::new(), Vec::new());
-    for target in TARGETS {
-        let versions: Vec<String> = if !target.custom {
-            target.versions.iter().map(|v| v.to_string()).collect()
-        } else if let Some(crds) = &served {
-            let name = format!("{}.{}", target.plural, target.group);
-            match crds.iter().find(|c| c.metadata.name == name) {
-                Some(crd) => {
-                    // Prefer a version we model; else any served one (the views are version-tolerant).
-                    let chosen = target.versions.iter().find(|v| crd.serves(v)).copied();
-                    chosen
-                        .or_else(|| crd.served_versions().first().copied())
-                        .map(|v| vec![v.to_string()])
-                        .unwrap_or_default()
-                }
-                None => vec![],
-            }
-        } else {
-            target.versions.iter().map(|v| v.to_string()).collect()
-        };
+    for target in kinds::LISTED {
+        let versions = target.versions_for(served.as_deref());
         let ns = if target.namespaced { namespace } else { None };
         let job = async move {
             if versions.is_empty() {
@@ -297,7 +173,7 @@ pub async fn collect_cluster(conn: &Connection, namespace: Option<&str>) -> Resu
             }
             (target, Ok(Listing::Absent))
         };
-        if matches!(target.kind, Kind::InferencePools | Kind::InferencePoolsX) {
+        if matches!(target.slot, Kind::InferencePools | Kind::InferencePoolsX) {
             pool_jobs.push(job);
         } else {
             jobs.push(job);
@@ -329,7 +205,7 @@ pub async fn collect_cluster(conn: &Connection, namespace: Option<&str>) -> Resu
     // Kinds listed from several groups (InferenceObjective/Model) share one slot: listed if any was.
     let mut states: Vec<(Kind, Listing)> = Vec::new();
     for (target, res) in results {
-        states.push((target.kind, res?));
+        states.push((target.slot, res?));
     }
     let mut kinds: Vec<Kind> = states.iter().map(|(k, _)| *k).collect();
     kinds.dedup();
@@ -391,7 +267,7 @@ async fn collect_controllers(conn: &Connection, snap: &mut Snapshot, scoped: &st
         PROVIDERS.iter().map(|p| p.namespace).filter(|n| !n.is_empty() && *n != scoped).collect();
     namespaces.sort();
     namespaces.dedup();
-    let target = t(Kind::Deployments, "apps", "Deployment", "deployments", &["v1"], true, false);
+    let target = kinds::DEPLOYMENTS;
     let jobs = namespaces.iter().map(|ns| list_target(conn, &target, "v1", Some(ns), None, None));
     for listing in join_all(jobs).await {
         if let Listing::Items(items) = listing? {
@@ -433,7 +309,7 @@ async fn list_pods(conn: &Connection, namespace: Option<&str>, pools: &[Inferenc
         (None, _) => None,
     };
     let selectors = merged_selectors(wanted.values().flatten());
-    let pod_target = t(Kind::Pods, "", "Pod", "pods", &["v1"], true, false);
+    let pod_target = kinds::PODS;
     let jobs =
         selectors.iter().map(|sel| list_target(conn, &pod_target, "v1", scope.as_deref(), Some(sel), Some(&keep)));
     let mut items = Vec::new();
@@ -553,18 +429,10 @@ async fn list_target(
     label_selector: Option<&str>,
     keep: Option<&(dyn Fn(&PodView) -> bool + Sync)>,
 ) -> Result<Listing> {
-    let api_version =
-        if target.group.is_empty() { version.to_string() } else { format!("{}/{}", target.group, version) };
-    let ar = ApiResource {
-        group: target.group.to_string(),
-        version: version.to_string(),
-        api_version: api_version.clone(),
-        kind: target.kind_name.to_string(),
-        plural: target.plural.to_string(),
-    };
+    let ar = target.api_resource(version);
+    let api_version = ar.api_version.clone();
     let request = kube::core::Request::new(DynamicObject::url_path(&ar, namespace));
-    let resource =
-        if target.group.is_empty() { target.plural.to_string() } else { format!("{}.{}", target.plural, target.group) };
+    let resource = target.resource();
     let mut items = Vec::new();
     let mut token: Option<String> = None;
     loop {
@@ -638,7 +506,7 @@ mod tests {
     }
 
     fn pod_target() -> Target {
-        t(Kind::Pods, "", "Pod", "pods", &["v1"], true, false)
+        kinds::PODS
     }
 
     fn raw(json: &str) -> Box<RawValue> {

@@ -4,6 +4,7 @@
 
 pub mod access;
 pub mod cluster;
+pub mod kinds;
 pub mod offline;
 
 use crate::model::*;
@@ -22,25 +23,7 @@ pub fn kind_of(obj: &Value) -> Option<Kind> {
     let api_version = obj.get("apiVersion").and_then(Value::as_str).unwrap_or("");
     let kind = obj.get("kind").and_then(Value::as_str).unwrap_or("");
     let group = if api_version.contains('/') { api_version.split('/').next().unwrap_or("") } else { "" };
-    Some(match (group, kind) {
-        ("apiextensions.k8s.io", "CustomResourceDefinition") => Kind::Crds,
-        (groups::GATEWAY, "GatewayClass") => Kind::GatewayClasses,
-        (groups::GATEWAY, "Gateway") => Kind::Gateways,
-        (groups::GATEWAY, "HTTPRoute") => Kind::HttpRoutes,
-        (groups::GATEWAY, "ReferenceGrant") => Kind::ReferenceGrants,
-        (groups::INFERENCE, "InferencePool") => Kind::InferencePools,
-        (groups::INFERENCE_X, "InferencePool") => Kind::InferencePoolsX,
-        (groups::INFERENCE_X | groups::LLMD, "InferenceObjective" | "InferenceModel") => Kind::InferenceObjectives,
-        ("", "Service") => Kind::Services,
-        ("discovery.k8s.io", "EndpointSlice") => Kind::EndpointSlices,
-        ("apps", "Deployment") => Kind::Deployments,
-        ("apps", "StatefulSet") => Kind::StatefulSets,
-        ("", "Pod") => Kind::Pods,
-        (groups::ISTIO_NETWORKING, "DestinationRule") => Kind::DestinationRules,
-        ("admissionregistration.k8s.io", "ValidatingAdmissionPolicy") => Kind::AdmissionPolicies,
-        ("admissionregistration.k8s.io", "ValidatingWebhookConfiguration") => Kind::Webhooks,
-        _ => return None,
-    })
+    kinds::slot_of(group, kind)
 }
 
 /// "Gateway llm/inference-gateway", "GatewayClass istio", "Gateway (no name)": an object as
@@ -86,7 +69,7 @@ impl Snapshot {
             kind,
             kind_name: obj.get("kind").and_then(Value::as_str).unwrap_or_default().to_string(),
             object: describe(obj),
-            error,
+            error: error.to_string(),
         })
     }
 

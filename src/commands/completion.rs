@@ -26,7 +26,7 @@ pub fn run(shell: clap_complete::Shell) -> Result<ExitCode> {
     let mut cmd = visible_command();
     let mut buf = Vec::new();
     clap_complete::generate(shell, &mut cmd, "kubectl-llmd", &mut buf);
-    crate::render::print_stdout(&String::from_utf8_lossy(&buf));
+    crate::render::print_stdout(&String::from_utf8_lossy(&buf))?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -154,7 +154,7 @@ pub async fn complete(words: &[String]) -> Result<ExitCode> {
     if !plan.glue.is_empty() {
         candidates = candidates.into_iter().map(|(w, h)| (format!("{}{w}", plan.glue), h)).collect();
     }
-    crate::render::print_stdout(&render(&candidates, plan.directive));
+    crate::render::print_stdout(&render(&candidates, plan.directive))?;
     Ok(ExitCode::SUCCESS)
 }
 

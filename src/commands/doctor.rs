@@ -1,28 +1,23 @@
 //! `kubectl llmd doctor`: collect → checks → report, for one context or a fleet of them.
 
-use crate::catalog::{resolve_profile, Profile};
-use crate::checks::{run_all, CheckContext};
+use crate::catalog::{profile_from_env, Profile};
+use crate::checks::diagnose;
 use crate::cli::{DoctorArgs, FailOn, FleetFlags, GlobalFlags, OutputFormat};
 use crate::cluster::client::{default_namespace, fleet_contexts};
 use crate::cluster::{connect, Connection};
 use crate::collect::{cluster::collect_cluster, offline::collect_files};
 use crate::commands::gateway::gateway_status;
 use crate::error::{Failure, Result};
-use crate::findings::{Report, Severity};
+use crate::findings::Report;
 use crate::fleet::{self, pool_count, ContextReport, FleetReport, Problem, Verdict};
 use crate::render::fleet::render_fleet;
-use crate::render::{doctor::render_table, print_stdout, to_json, to_yaml, Style};
+use crate::render::{print_stdout, report_document, to_json, to_yaml, Style};
 use crate::routing::pool_statuses;
 use crate::snapshot::Snapshot;
 use futures::StreamExt;
 use std::future::Future;
 use std::process::ExitCode;
 use std::time::Instant;
-
-/// The profile in effect for doctor and gateway commands.
-pub fn profile_from(flag: Option<&str>) -> Result<Profile> {
-    resolve_profile(flag, &|k| std::env::var(k).ok())
-}
 
 /// The namespace doctor looks at: every namespace unless -n narrows it.
 fn doctor_scope(global: &GlobalFlags) -> Option<&str> {
@@ -44,45 +39,14 @@ pub async fn inspect(conn: &Connection, namespace: Option<&str>, profile: &Profi
     Ok((snapshot, report))
 }
 
-/// Build the report from a snapshot (pure).
-pub fn diagnose(snapshot: &Snapshot, profile: &Profile, context: String) -> Report {
-    let ctx = CheckContext { snapshot, profile };
-    let (checks, findings) = run_all(&ctx);
-    let label = format!("{} (Gateway API {}, GAIE {})", profile.name, profile.gateway_api, profile.inference_extension);
-    let mut report = Report::new(context, label, checks, findings);
-    report.notes = snapshot.notes.clone();
-    report
-}
-
 /// Exit 1 when a finding reaches the threshold.
 pub fn exit_code(report: &Report, fail_on: FailOn) -> ExitCode {
-    ExitCode::from(exit_status(report, fail_on))
-}
-
-/// The exit status for a report: 1 when a finding reaches the threshold, else 0.
-pub fn exit_status(report: &Report, fail_on: FailOn) -> u8 {
-    let threshold = match fail_on {
-        FailOn::Error => Some(Severity::Error),
-        FailOn::Warning => Some(Severity::Warning),
-        FailOn::Info => Some(Severity::Info),
-        FailOn::Never => None,
-    };
-    match (report.worst(), threshold) {
-        (Some(w), Some(t)) if w >= t => 1,
-        _ => 0,
-    }
+    ExitCode::from(report.exit_status(fail_on.threshold()))
 }
 
 /// Print a report in the chosen output format.
-pub fn print_report(global: &GlobalFlags, report: &Report) {
-    match global.output {
-        // (-o dot|mermaid never reach here: commands::run refuses them outside `pool status`.)
-        OutputFormat::Table | OutputFormat::Wide | OutputFormat::Dot | OutputFormat::Mermaid => {
-            print_stdout(&render_table(report, Style::detect(global.no_color), global.output == OutputFormat::Wide))
-        }
-        OutputFormat::Json => print_stdout(&to_json(report)),
-        OutputFormat::Yaml => print_stdout(&to_yaml(report)),
-    }
+pub fn print_report(global: &GlobalFlags, report: &Report) -> Result<()> {
+    print_stdout(&report_document(report, global.output.report_format(), Style::detect(global.no_color)))
 }
 
 /// Run doctor.
@@ -91,12 +55,12 @@ pub async fn run(global: &GlobalFlags, args: &DoctorArgs) -> Result<ExitCode> {
         return run_fleet(global, args).await;
     }
     if let Some(codes) = &args.fix {
-        return crate::fix::run::run(global, args, codes).await;
+        return super::fix::run(global, args, codes).await;
     }
     if args.yes || args.dry_run {
         return Err(Failure::with_hint("--yes and --dry-run only apply with --fix", "add --fix to repair findings"));
     }
-    let profile = profile_from(args.profile.as_deref())?;
+    let profile = profile_from_env(args.profile.as_deref())?;
     let report = if args.files.is_empty() {
         let conn = connect(&global.into()).await?;
         inspect(&conn, doctor_scope(global), &profile).await?.1
@@ -105,7 +69,7 @@ pub async fn run(global: &GlobalFlags, args: &DoctorArgs) -> Result<ExitCode> {
         diagnose(&collect_files(&args.files, &default_namespace(&global.into())?)?, &profile, "files".to_string())
     };
     let started = Instant::now();
-    print_report(global, &report);
+    print_report(global, &report)?;
     tracing::info!("rendered in {:.0} ms", started.elapsed().as_secs_f64() * 1000.0);
     // Every authenticated user may read the server version: checks reading nothing else passing
     // does not mean doctor could look at the cluster.
@@ -199,7 +163,7 @@ async fn run_fleet(global: &GlobalFlags, args: &DoctorArgs) -> Result<ExitCode> 
         return Err(Failure::with_hint(format!("{flag} cannot be combined with --contexts or --all-contexts"), *hint));
     }
     let contexts = fleet_contexts_for(global, &args.fleet)?;
-    let profile = profile_from(args.profile.as_deref())?;
+    let profile = profile_from_env(args.profile.as_deref())?;
     let started = Instant::now();
     let fail_on = args.fail_on;
     let rows = for_each_context(global, &contexts, |one| diagnose_context(one, profile.clone(), fail_on)).await;
@@ -214,9 +178,9 @@ async fn run_fleet(global: &GlobalFlags, args: &DoctorArgs) -> Result<ExitCode> 
         );
     }
     match global.output {
-        OutputFormat::Json => print_stdout(&to_json(&fleet)),
-        OutputFormat::Yaml => print_stdout(&to_yaml(&fleet)),
-        _ => print_stdout(&render_fleet(&fleet, Style::detect(global.no_color), global.output == OutputFormat::Wide)),
+        OutputFormat::Json => print_stdout(&to_json(&fleet))?,
+        OutputFormat::Yaml => print_stdout(&to_yaml(&fleet))?,
+        _ => print_stdout(&render_fleet(&fleet, Style::detect(global.no_color), global.output == OutputFormat::Wide))?,
     }
     Ok(ExitCode::from(fleet.summary.exit_code))
 }
@@ -234,7 +198,7 @@ async fn diagnose_context(global: GlobalFlags, profile: Profile, fail_on: FailOn
         Err(f) => ContextReport::failed(&name, &conn.server, Verdict::Unreachable, problem(f)),
         Ok((snapshot, report)) => {
             let pools = pool_count(&pool_statuses(&snapshot, &report));
-            let status = exit_status(&report, fail_on);
+            let status = report.exit_status(fail_on.threshold());
             let blind = report.nothing_checked().then(|| problem(nothing_checked(&report)));
             let mut row = ContextReport::diagnosed(&name, &conn.server, report, status);
             row.error = blind;

@@ -3,26 +3,29 @@
 //! refuses what would fail or lose data, and verifies the result with doctor's checks.
 
 use crate::catalog::providers::{provider, InferenceSwitch, Provider, ProviderId, PROVIDERS};
+use crate::catalog::BundleKind;
 use crate::catalog::{annotations, Profile, SAFE_UPGRADES_POLICY};
+use crate::checks::diagnose;
 use crate::checks::gatewayclasses::{
     controller_container, controller_deployments, image_version, provider_arg, provider_of_class, switch_state,
 };
 use crate::cli::{
     GatewayCommand, GatewayInstallArgs, GatewayStatusArgs, GatewayUninstallArgs, GlobalFlags, OutputFormat, ProviderArg,
 };
+use crate::cluster::write::{Permission, FIELD_MANAGER};
 use crate::cluster::{connect, Connection};
 use crate::collect::cluster::collect_cluster;
-use crate::commands::doctor::{diagnose, profile_from};
+use crate::collect::kinds;
 use crate::error::{Failure, Result};
 use crate::findings::CheckStatus;
-use crate::install::apply::{self, Permission, FIELD_MANAGER};
+use crate::install::apply;
 use crate::install::crds::{self, CrdPlan};
 use crate::install::helm::{self, Helm};
 use crate::install::report::{
     self, BundleRead, ControlPlaneReport, CrdReport, InstallReport, Outcome, ReleaseAction, ReleaseReport, Removal,
     UninstallReport, VerifyFinding, VerifyItem,
 };
-use crate::install::source::{Bundle, BundleKind, CrdSource};
+use crate::install::source::{Bundle, CrdSource};
 use crate::model::condition;
 use crate::render::{print_stdout, to_json, to_yaml, Style, FAIL, PASS, WARN};
 use crate::snapshot::Snapshot;
@@ -53,7 +56,7 @@ fn profile_version(profile: &Profile, p: &Provider) -> String {
 
 /// Versions: the flags, else the profile (whose default honours the revision variables).
 fn target_profile(args: &GatewayInstallArgs) -> Result<Profile> {
-    let mut profile = profile_from(args.profile.as_deref())?;
+    let mut profile = crate::catalog::profile_from_env(args.profile.as_deref())?;
     if let Some(v) = &args.gateway_api_version {
         profile.gateway_api = v.clone();
     }
@@ -63,12 +66,13 @@ fn target_profile(args: &GatewayInstallArgs) -> Result<Profile> {
     Ok(profile)
 }
 
-fn out(line: impl AsRef<str>) {
-    print_stdout(&format!("{}\n", line.as_ref()));
+fn out(line: impl AsRef<str>) -> Result<()> {
+    print_stdout(&format!("{}\n", line.as_ref()))
 }
 
-const CRD_RESOURCE: &str = "customresourcedefinitions";
-const APIEXT: &str = "apiextensions.k8s.io";
+/// CRDs, as the kinds table names them.
+const CRD_RESOURCE: &str = kinds::CRDS.plural;
+const APIEXT: &str = kinds::CRDS.group;
 
 // ---------------------------------------------------------------------------------------------
 // install
@@ -84,20 +88,21 @@ impl Lines {
         Lines { structured: matches!(global.output, OutputFormat::Json | OutputFormat::Yaml) }
     }
 
-    fn say(self, line: impl AsRef<str>) {
+    fn say(self, line: impl AsRef<str>) -> Result<()> {
         if self.structured {
             eprintln!("{}", line.as_ref());
+            Ok(())
         } else {
-            out(line);
+            out(line)
         }
     }
 
     /// Print a document (JSON/YAML mode only).
-    fn document<T: Serialize>(self, global: &GlobalFlags, doc: &T) {
+    fn document<T: Serialize>(self, global: &GlobalFlags, doc: &T) -> Result<()> {
         match global.output {
             OutputFormat::Json => print_stdout(&to_json(doc)),
             OutputFormat::Yaml => print_stdout(&to_yaml(doc)),
-            _ => {}
+            _ => Ok(()),
         }
     }
 }
@@ -117,7 +122,7 @@ async fn install(global: &GlobalFlags, args: &GatewayInstallArgs) -> Result<Exit
                 rep.error = Some(f.into());
             }
         }
-        lines.document(global, &rep);
+        lines.document(global, &rep)?;
     }
     result
 }
@@ -157,7 +162,7 @@ async fn install_with(
         });
         if !lines.structured {
             for line in commands {
-                out(line);
+                out(line)?;
             }
         }
         return Ok(ExitCode::SUCCESS);
@@ -199,14 +204,14 @@ async fn install_with(
         } else {
             "--control-plane-only: CRDs left as they are"
         };
-        lines.say(format!("CRDs: {why}"));
+        lines.say(format!("CRDs: {why}"))?;
         rep.crds = Some(CrdReport { skipped: Some(why.into()), ..Default::default() });
     }
     if let (true, Some(p), Some(v)) = (with_control_plane, provider, &version) {
         install_control_plane(&conn, global, args, p, v, &snap, lines, rep).await?;
     }
     if args.dry_run {
-        lines.say("dry run: nothing was changed");
+        lines.say("dry run: nothing was changed")?;
         rep.outcome = Outcome::DryRun;
         return Ok(ExitCode::SUCCESS);
     }
@@ -214,7 +219,7 @@ async fn install_with(
     let snap = collect_cluster(&conn, None).await?;
     rep.verification = verification(&snap, &profile, verify_provider, conn.context.clone());
     if !lines.structured {
-        print_stdout(&render_verification(&rep.verification, style));
+        print_stdout(&render_verification(&rep.verification, style))?;
     }
     let failed = rep.verification.iter().any(|v| v.status == CheckStatus::Fail);
     Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
@@ -249,7 +254,7 @@ async fn install_crds(
     }
 
     let crd_plan = crds::plan_crds(conn, bundles, crds::cluster_facts(snap)).await?;
-    lines.say(crd_plan.render().trim_end());
+    lines.say(crd_plan.render().trim_end())?;
     let CrdPlan { bundles, plan, .. } = &crd_plan;
     let refused = plan.refusals().count();
     rep.crds = Some(CrdReport {
@@ -268,7 +273,7 @@ async fn install_crds(
         ));
     }
     if plan.is_noop() {
-        lines.say("CRDs: nothing to do, every object is already installed as the bundles have it");
+        lines.say("CRDs: nothing to do, every object is already installed as the bundles have it")?;
         return Ok(bundles.clone());
     }
 
@@ -279,9 +284,9 @@ async fn install_crds(
     let started = Instant::now();
     crds::write(conn, &crd_plan, true)
         .await
-        .map_err(|f| Failure { message: format!("{}; nothing was changed", f.message), hint: f.hint })?;
+        .map_err(|f| Failure { message: format!("{}; nothing was changed", f.message), ..f })?;
     if args.dry_run {
-        lines.say("dry run: the API server accepted every change (server-side dry run)");
+        lines.say("dry run: the API server accepted every change (server-side dry run)")?;
         return Ok(bundles.clone());
     }
     crds::write(conn, &crd_plan, false).await?;
@@ -299,7 +304,7 @@ async fn install_crds(
         applied.as_secs_f64(),
         names.len(),
         waited.as_secs_f64()
-    ));
+    ))?;
     Ok(bundles.clone())
 }
 
@@ -320,9 +325,9 @@ async fn install_control_plane(
     if p.id == ProviderId::Gke {
         // Managed: nothing to install; the verification checks the classes, the version and the CRDs.
         let steps = report::gke_manual_steps();
-        lines.say("Control plane (GKE Gateway): managed by GKE, nothing installed. What only GKE can do:");
+        lines.say("Control plane (GKE Gateway): managed by GKE, nothing installed. What only GKE can do:")?;
         for s in &steps {
-            lines.say(format!("  - {s}"));
+            lines.say(format!("  - {s}"))?;
         }
         rep.control_plane = Some(ControlPlaneReport {
             provider: p.name.into(),
@@ -370,7 +375,7 @@ async fn install_control_plane(
             lines.say(format!(
                 "Control plane ({}): already installed ({found}); left as is (rerun with --upgrade to move it to {version})",
                 p.name
-            ));
+            ))?;
             if args.dry_run {
                 return Ok(());
             }
@@ -403,12 +408,12 @@ async fn install_control_plane(
                 ),
             ));
         }
-        lines.say(format!("Control plane ({}): upgrading {found} to {version}", p.name));
+        lines.say(format!("Control plane ({}): upgrading {found} to {version}", p.name))?;
     }
     if args.dry_run {
-        lines.say(format!("Control plane ({}): would run", p.name));
+        lines.say(format!("Control plane ({}): would run", p.name))?;
         for line in &cp.commands {
-            lines.say(format!("  {line}"));
+            lines.say(format!("  {line}"))?;
         }
         rep.control_plane = Some(cp);
         return Ok(());
@@ -446,7 +451,7 @@ async fn install_control_plane(
         })
         .collect();
     let where_ = if one_namespace { format!(" in namespace {}", p.namespace) } else { String::new() };
-    lines.say(format!("Control plane ({}): installed {}{where_}", p.name, installed.join(", ")));
+    lines.say(format!("Control plane ({}): installed {}{where_}", p.name, installed.join(", ")))?;
     wait_ready(conn, p, args.timeout, lines, rep).await
 }
 
@@ -511,7 +516,7 @@ async fn wait_ready(
             format!("Control plane ({}): controller available and GatewayClass {c} Accepted after {took:.1}s", p.name)
         }
         None => format!("Control plane ({}): controller available after {took:.1}s", p.name),
-    });
+    })?;
     Ok(())
 }
 
@@ -772,9 +777,9 @@ async fn status(global: &GlobalFlags, args: &GatewayStatusArgs) -> Result<ExitCo
     };
     let s = gateway_status(&snap, &releases, conn.context.clone());
     match global.output {
-        OutputFormat::Json => print_stdout(&to_json(&s)),
-        OutputFormat::Yaml => print_stdout(&to_yaml(&s)),
-        _ => print_stdout(&render_status(&s, Style::detect(global.no_color))),
+        OutputFormat::Json => print_stdout(&to_json(&s))?,
+        OutputFormat::Yaml => print_stdout(&to_yaml(&s))?,
+        _ => print_stdout(&render_status(&s, Style::detect(global.no_color)))?,
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -801,7 +806,7 @@ async fn uninstall(global: &GlobalFlags, args: &GatewayUninstallArgs) -> Result<
         } else if args.dry_run {
             rep.outcome = Outcome::DryRun;
         }
-        lines.document(global, &rep);
+        lines.document(global, &rep)?;
     }
     result
 }
@@ -878,11 +883,11 @@ async fn uninstall_with(
                             done: false,
                         };
                         if args.dry_run {
-                            lines.say(format!("would run: helm uninstall {} --namespace {}", r.name, r.namespace));
+                            lines.say(format!("would run: helm uninstall {} --namespace {}", r.name, r.namespace))?;
                         } else {
                             helm.uninstall(&r.name, &r.namespace).await?;
                             removal.done = true;
-                            lines.say(format!("removed helm release {}/{} ({})", r.namespace, r.name, r.chart));
+                            lines.say(format!("removed helm release {}/{} ({})", r.namespace, r.name, r.chart))?;
                         }
                         rep.removals.push(removal);
                     }
@@ -914,19 +919,19 @@ async fn uninstall_with(
         let mut removal = Removal { kind: kind.into(), name: name.into(), namespace: String::new(), done: false };
         if args.dry_run {
             apply::delete(&conn, obj, true).await?;
-            lines.say(format!("would delete {kind} {name}"));
+            lines.say(format!("would delete {kind} {name}"))?;
         } else {
             apply::delete(&conn, obj, false).await?;
             removal.done = true;
-            lines.say(format!("deleted {kind} {name}"));
+            lines.say(format!("deleted {kind} {name}"))?;
         }
         rep.removals.push(removal);
     }
     if !args.control_plane_only && crds.is_empty() && policies.is_empty() {
-        lines.say(format!("CRDs: none installed by {FIELD_MANAGER}; nothing to remove"));
+        lines.say(format!("CRDs: none installed by {FIELD_MANAGER}; nothing to remove"))?;
     }
     if args.dry_run {
-        lines.say("dry run: nothing was changed");
+        lines.say("dry run: nothing was changed")?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -945,7 +950,7 @@ async fn remove_rbac(
         for obj in apply::get_objects(conn, &[&binding, &role]).await?.into_iter().filter(managed_by_us) {
             let kind = obj.get("kind").and_then(Value::as_str).unwrap_or("").to_string();
             apply::delete(conn, &obj, dry_run).await?;
-            lines.say(format!("{} {kind} {}", if dry_run { "would delete" } else { "deleted" }, r.name));
+            lines.say(format!("{} {kind} {}", if dry_run { "would delete" } else { "deleted" }, r.name))?;
             rep.removals.push(Removal { kind, name: r.name.into(), namespace: String::new(), done: !dry_run });
         }
     }

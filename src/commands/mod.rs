@@ -2,6 +2,7 @@
 
 pub mod completion;
 pub mod doctor;
+pub mod fix;
 pub mod gateway;
 pub mod pool;
 pub mod version;

@@ -1,19 +1,19 @@
 //! `kubectl llmd pool status`: the routing picture of every InferencePool, optionally watched.
 
 use crate::cli::{GlobalFlags, OutputFormat, PoolStatusArgs};
-use crate::cluster::{connect, Connection};
-use crate::commands::doctor::{
-    fleet_contexts_for, for_each_context, inspect, problem, profile_from, within_request_timeout,
-};
+use crate::cluster::{connect, error, Connection};
+use crate::collect::kinds::{self, ROUTING_CHAIN};
+use crate::commands::doctor::{fleet_contexts_for, for_each_context, inspect, problem, within_request_timeout};
 use crate::error::{Failure, Result};
 use crate::fleet::{ContextPools, FleetPools, Verdict, SCHEMA_VERSION};
-use crate::model::groups;
+use crate::model::CrdView;
 use crate::render::graph::{render_dot, render_mermaid};
 use crate::render::pool::{render_fleet_table, render_table, render_tree};
 use crate::render::{print_stdout, to_json, to_yaml, Style};
 use crate::routing::{pool_statuses, PoolStatus};
 use futures::StreamExt;
-use kube::api::{Api, ApiResource, DynamicObject};
+use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+use kube::api::{Api, DynamicObject};
 use kube::runtime::watcher;
 use serde::Serialize;
 use std::io::IsTerminal;
@@ -30,7 +30,7 @@ pub async fn run(global: &GlobalFlags, args: &PoolStatusArgs) -> Result<ExitCode
     if args.fleet.is_fleet() {
         return run_fleet(global, args).await;
     }
-    let profile = profile_from(args.profile.as_deref())?;
+    let profile = crate::catalog::profile_from_env(args.profile.as_deref())?;
     let conn = connect(&global.into()).await?;
     let namespace = if global.all_namespaces { None } else { Some(conn.namespace.clone()) };
     let style = Style::detect(global.no_color);
@@ -57,13 +57,13 @@ pub async fn run(global: &GlobalFlags, args: &PoolStatusArgs) -> Result<ExitCode
             }
         }
         if watch.is_some() && std::io::stdout().is_terminal() {
-            print_stdout("\x1b[2J\x1b[H");
+            print_stdout("\x1b[2J\x1b[H")?;
             // The collector's warnings were just cleared from the screen: say them again.
             for u in &snapshot.unreadable {
                 eprintln!("warning: {}", u.warning());
             }
         }
-        print_pools(global, args, &pools, namespace.as_deref(), style);
+        print_pools(global, args, &pools, namespace.as_deref(), style)?;
         tracing::info!("rendered in {:.0} ms (routing and rendering)", started.elapsed().as_secs_f64() * 1000.0);
         let Some(feed) = watch.as_mut() else { return Ok(ExitCode::SUCCESS) };
         tokio::select! {
@@ -71,12 +71,18 @@ pub async fn run(global: &GlobalFlags, args: &PoolStatusArgs) -> Result<ExitCode
             _ = tokio::signal::ctrl_c() => return Ok(ExitCode::SUCCESS),
         }
         if !std::io::stdout().is_terminal() {
-            print_stdout("\n");
+            print_stdout("\n")?;
         }
     }
 }
 
-fn print_pools(global: &GlobalFlags, args: &PoolStatusArgs, pools: &[PoolStatus], ns: Option<&str>, style: Style) {
+fn print_pools(
+    global: &GlobalFlags,
+    args: &PoolStatusArgs,
+    pools: &[PoolStatus],
+    ns: Option<&str>,
+    style: Style,
+) -> Result<()> {
     match global.output {
         OutputFormat::Json => print_stdout(&to_json(&PoolList { pools })),
         OutputFormat::Yaml => print_stdout(&to_yaml(&PoolList { pools })),
@@ -88,10 +94,11 @@ fn print_pools(global: &GlobalFlags, args: &PoolStatusArgs, pools: &[PoolStatus]
                     Some(n) => eprintln!("No InferencePools found in namespace {n}."),
                     None => eprintln!("No InferencePools found."),
                 }
+                Ok(())
             } else if args.tree || args.name.is_some() {
-                print_stdout(&render_tree(pools, style));
+                print_stdout(&render_tree(pools, style))
             } else {
-                print_stdout(&render_table(pools, ns.is_none(), global.output == OutputFormat::Wide));
+                print_stdout(&render_table(pools, ns.is_none(), global.output == OutputFormat::Wide))
             }
         }
     }
@@ -113,7 +120,7 @@ async fn run_fleet(global: &GlobalFlags, args: &PoolStatusArgs) -> Result<ExitCo
         return Err(Failure::with_hint(format!("{flag} cannot be combined with --contexts or --all-contexts"), *hint));
     }
     let contexts = fleet_contexts_for(global, &args.fleet)?;
-    let profile = profile_from(args.profile.as_deref())?;
+    let profile = crate::catalog::profile_from_env(args.profile.as_deref())?;
     let rows = for_each_context(global, &contexts, |one| {
         let (profile, wanted) = (profile.clone(), args.name.clone());
         async move {
@@ -166,13 +173,13 @@ async fn run_fleet(global: &GlobalFlags, args: &PoolStatusArgs) -> Result<ExitCo
     }
     let fleet = FleetPools { schema_version: SCHEMA_VERSION, contexts: rows };
     match global.output {
-        OutputFormat::Json => print_stdout(&to_json(&fleet)),
-        OutputFormat::Yaml => print_stdout(&to_yaml(&fleet)),
+        OutputFormat::Json => print_stdout(&to_json(&fleet))?,
+        OutputFormat::Yaml => print_stdout(&to_yaml(&fleet))?,
         _ => print_stdout(&render_fleet_table(
             &fleet.contexts,
             global.all_namespaces,
             global.output == OutputFormat::Wide,
-        )),
+        ))?,
     }
     Ok(if failed { ExitCode::from(2) } else { ExitCode::SUCCESS })
 }
@@ -194,51 +201,123 @@ fn context_failed(
     }
 }
 
+/// Why one watch of the change feed failed (the stream goes on unless the kind is not installed).
+#[derive(Debug, thiserror::Error)]
+enum WatchError {
+    /// The CRD of a custom kind could not be read to pick the version to watch.
+    #[error("get customresourcedefinitions {resource}: {source}")]
+    Crd {
+        resource: String,
+        #[source]
+        source: kube::Error,
+    },
+    /// The watch itself failed (listing, starting or during the watch).
+    #[error("watch {resource}: {source}")]
+    Watch {
+        resource: String,
+        #[source]
+        source: watcher::Error,
+    },
+}
+
+impl WatchError {
+    /// The kube error behind it, or the status the server sent during a watch.
+    fn cause(&self) -> (Option<&kube::Error>, Option<&kube::core::Status>) {
+        match self {
+            WatchError::Crd { source, .. } => (Some(source), None),
+            WatchError::Watch { source, .. } => match source {
+                watcher::Error::InitialListFailed(e)
+                | watcher::Error::WatchStartFailed(e)
+                | watcher::Error::WatchFailed(e) => (Some(e), None),
+                watcher::Error::WatchError(s) => (None, Some(s)),
+                watcher::Error::NoResourceVersion => (None, None),
+            },
+        }
+    }
+
+    /// The kind is not installed (404): its stream ends quietly.
+    fn not_installed(&self) -> bool {
+        match self.cause() {
+            (Some(e), _) => error::is_not_found(e),
+            (_, Some(s)) => s.is_not_found(),
+            _ => false,
+        }
+    }
+
+    /// The user may not watch (or read) it.
+    fn forbidden(&self) -> bool {
+        match self.cause() {
+            (Some(e), _) => error::is_forbidden(e),
+            (_, Some(s)) => s.is_forbidden(),
+            _ => false,
+        }
+    }
+}
+
+type ChangeStream = futures::stream::BoxStream<'static, std::result::Result<bool, WatchError>>;
+
 /// Watches on every kind in the routing chain, merged: yields once per burst of changes.
 struct ChangeFeed {
-    events: futures::stream::SelectAll<futures::stream::BoxStream<'static, std::result::Result<bool, String>>>,
+    events: futures::stream::SelectAll<ChangeStream>,
 }
 
 impl ChangeFeed {
+    /// One watch per kind of `kinds::ROUTING_CHAIN`, each at the version the collector reads (a
+    /// custom kind's CRD is read first to pick one it serves).
     fn start(conn: &Connection, namespace: Option<&str>) -> Self {
-        let kinds: [(&str, &str, &str, &str); 8] = [
-            (groups::INFERENCE, "v1", "InferencePool", "inferencepools"),
-            (groups::INFERENCE_X, "v1alpha2", "InferencePool", "inferencepools"),
-            (groups::GATEWAY, "v1", "HTTPRoute", "httproutes"),
-            (groups::GATEWAY, "v1", "Gateway", "gateways"),
-            ("", "v1", "Service", "services"),
-            ("discovery.k8s.io", "v1", "EndpointSlice", "endpointslices"),
-            ("apps", "v1", "Deployment", "deployments"),
-            ("", "v1", "Pod", "pods"),
-        ];
         let mut events = futures::stream::SelectAll::new();
-        for (group, version, kind, plural) in kinds {
-            let api_version = if group.is_empty() { version.to_string() } else { format!("{group}/{version}") };
-            let ar = ApiResource {
-                group: group.into(),
-                version: version.into(),
-                api_version,
-                kind: kind.into(),
-                plural: plural.into(),
+        for info in ROUTING_CHAIN.iter().filter_map(|(slot, group)| kinds::lookup(*slot, group)) {
+            let (client, namespace) = (conn.client.clone(), namespace.map(str::to_string));
+            let resource = info.resource();
+            let version = {
+                let (client, resource) = (client.clone(), resource.clone());
+                async move {
+                    if !info.custom {
+                        return Ok(info.versions.first().map(|v| v.to_string()));
+                    }
+                    let crds: Api<CustomResourceDefinition> = Api::all(client);
+                    let preferred = info.versions.first().map(|v| v.to_string());
+                    match crds.get_opt(&resource).await {
+                        // Not installed: nothing to watch.
+                        Ok(None) => Ok(None),
+                        Ok(Some(crd)) => match crd_view(&crd) {
+                            Ok(view) => Ok(info.versions_for(Some(&[view])).into_iter().next()),
+                            Err(why) => {
+                                tracing::warn!("CRD {resource} cannot be read ({why}): watching {preferred:?}");
+                                Ok(preferred)
+                            }
+                        },
+                        // Without access to CRDs, watch the version we prefer (as the collector probes).
+                        Err(e) if error::is_forbidden(&e) => Ok(preferred),
+                        Err(source) => Err(WatchError::Crd { resource, source }),
+                    }
+                }
             };
-            let api: Api<DynamicObject> = match namespace {
-                Some(ns) => Api::namespaced_with(conn.client.clone(), ns, &ar),
-                None => Api::all_with(conn.client.clone(), &ar),
-            };
-            let resource = format!("{plural}.{group}");
-            // true = a real change after the initial listing; errors for kinds that are not installed
-            // (404) end that one stream quietly.
-            let stream = watcher(api, watcher::Config::default())
-                .map(move |e| match e {
-                    Ok(watcher::Event::Apply(_) | watcher::Event::Delete(_)) => Ok(true),
-                    Ok(_) => Ok(false),
-                    Err(err) => Err(format!("watch {resource}: {err}")),
+            let stream = futures::stream::once(version)
+                .flat_map(move |chosen| -> ChangeStream {
+                    let version = match chosen {
+                        Err(e) => return futures::stream::once(async { Err(e) }).boxed(),
+                        // Not installed: nothing to watch.
+                        Ok(None) => return futures::stream::empty().boxed(),
+                        Ok(Some(v)) => v,
+                    };
+                    let ar = info.api_resource(&version);
+                    let api: Api<DynamicObject> = match &namespace {
+                        Some(ns) if info.namespaced => Api::namespaced_with(client.clone(), ns, &ar),
+                        _ => Api::all_with(client.clone(), &ar),
+                    };
+                    let resource = resource.clone();
+                    // true = a real change after the initial listing.
+                    watcher(api, watcher::Config::default())
+                        .map(move |e| match e {
+                            Ok(watcher::Event::Apply(_) | watcher::Event::Delete(_)) => Ok(true),
+                            Ok(_) => Ok(false),
+                            Err(source) => Err(WatchError::Watch { resource: resource.clone(), source }),
+                        })
+                        .boxed()
                 })
-                .take_while(|r| {
-                    let go_on =
-                        !matches!(r, Err(e) if e.contains("404") || e.contains("not found") || e.contains("NotFound"));
-                    futures::future::ready(go_on)
-                })
+                // A kind that is not installed (404) ends its stream quietly.
+                .take_while(|r| futures::future::ready(!matches!(r, Err(e) if e.not_installed())))
                 .boxed();
             events.push(stream);
         }
@@ -251,11 +330,12 @@ impl ChangeFeed {
             match self.events.next().await {
                 Some(Ok(true)) => break,
                 Some(Ok(false)) => continue,
-                Some(Err(e)) if e.contains("403") || e.to_lowercase().contains("forbidden") => {
+                Some(Err(e)) if e.forbidden() => {
                     return Err(Failure::with_hint(
                         format!("cannot {e}"),
                         "watching needs the watch verb on every kind in the chain",
-                    ))
+                    )
+                    .caused_by(e))
                 }
                 Some(Err(e)) => {
                     tracing::debug!("{e}");
@@ -273,4 +353,10 @@ impl ChangeFeed {
             }
         }
     }
+}
+
+/// A CRD as the kinds table reads it (served versions).
+fn crd_view(crd: &CustomResourceDefinition) -> std::result::Result<CrdView, String> {
+    let value = serde_json::to_value(crd).map_err(|e| e.to_string())?;
+    crate::model::read_view(&value).map_err(|e| e.to_string())
 }

@@ -36,7 +36,7 @@ pub async fn run(flags: &GlobalFlags) -> Result<ExitCode> {
     let human = matches!(flags.output, OutputFormat::Table | OutputFormat::Wide);
     if human {
         // Like kubectl: the local half is known even when the server is not.
-        print_stdout(&format!("Plugin Version: {}\n", plugin_version()));
+        print_stdout(&format!("Plugin Version: {}\n", plugin_version()))?;
     }
     let info = conn.client.apiserver_version().await.map_err(|e| conn.explain("cannot get the server version", &e))?;
     let report = VersionReport {
@@ -53,10 +53,10 @@ pub async fn run(flags: &GlobalFlags) -> Result<ExitCode> {
     match flags.output {
         // (-o dot|mermaid never reach here: commands::run refuses them outside `pool status`.)
         OutputFormat::Table | OutputFormat::Wide | OutputFormat::Dot | OutputFormat::Mermaid => {
-            print_stdout(&format!("Server Version: {} ({})\n", report.server_version.git_version, conn.server))
+            print_stdout(&format!("Server Version: {} ({})\n", report.server_version.git_version, conn.server))?
         }
-        OutputFormat::Json => print_stdout(&to_json(&report)),
-        OutputFormat::Yaml => print_stdout(&to_yaml(&report)),
+        OutputFormat::Json => print_stdout(&to_json(&report))?,
+        OutputFormat::Yaml => print_stdout(&to_yaml(&report))?,
     }
     Ok(ExitCode::SUCCESS)
 }

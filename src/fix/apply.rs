@@ -4,8 +4,9 @@
 //! install CRD bundles through `gateway install`'s code path (`crate::install::crds`).
 
 use super::controller::{self, HelmChange};
-use super::{apply_ops, diff, merge_union, migrate, touched_fields, Change, Plan, Repair};
+use super::{diff, migrate, Plan};
 use crate::catalog::providers::ProviderId;
+use crate::catalog::BundleKind;
 use crate::catalog::Profile;
 use crate::cluster::write::{self, FIELD_MANAGER};
 use crate::cluster::{Class, Connection};
@@ -13,7 +14,8 @@ use crate::error::{Failure, Result};
 use crate::install::crds::{self, CrdPlan};
 use crate::install::helm::Helm;
 use crate::install::plan::ClusterFacts;
-use crate::install::source::{BundleKind, CrdSource};
+use crate::install::source::CrdSource;
+use crate::repair::{apply_ops, merge_union, touched_fields, Change, Repair};
 use kube::api::{Api, ApiResource, DynamicObject};
 use serde_json::{json, Value};
 use std::collections::BTreeSet;

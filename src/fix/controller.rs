@@ -3,12 +3,13 @@
 //! (`crate::install::helm`) — the one way this tool runs helm.
 
 use super::apply::{access, failure_text, Access, Inputs, Prepared};
-use super::{diff, ControllerUpgrade};
+use super::diff;
 use crate::catalog::providers::{provider, Provider, ProviderId};
 use crate::catalog::releases::parse_version;
 use crate::checks::gatewayclasses::provider_arg;
 use crate::cluster::Connection;
 use crate::install::helm::{self, Helm, HelmStep, ValuesFrom};
+use crate::repair::ControllerUpgrade;
 use serde_json::Value;
 use std::time::Duration;
 

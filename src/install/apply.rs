@@ -3,7 +3,7 @@
 
 use crate::catalog::providers::Provider;
 use crate::cluster::write;
-pub use crate::cluster::write::{api_for, Permission, FIELD_MANAGER};
+use crate::cluster::write::{api_for, Permission};
 use crate::cluster::Connection;
 use crate::error::{Failure, Result};
 use crate::model::{condition, groups, Condition};

@@ -2,10 +2,12 @@
 //! (upstream by ref, a mirror, or files), plan them over what the cluster has (with the planner's
 //! refusals), validate every write with a server-side dry run, apply, and list what to wait for.
 
-use super::apply::{self, Permission};
+use super::apply;
 use super::plan::{self, Action, ClusterFacts, Plan, PlanItem};
-use super::source::{self, Bundle, BundleKind, CrdSource};
+use super::source::{self, Bundle, CrdSource};
+use crate::catalog::BundleKind;
 use crate::catalog::SAFE_UPGRADES_POLICY;
+use crate::cluster::write::Permission;
 use crate::cluster::Connection;
 use crate::error::Result;
 use crate::render::{FAIL, WARN};

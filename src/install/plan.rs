@@ -2,7 +2,8 @@
 //! installed and what the bundles hold, with the refusals that keep an upgrade from failing halfway
 //! or losing data. No I/O here.
 
-use super::source::{Bundle, BundleKind};
+use super::source::Bundle;
+use crate::catalog::BundleKind;
 use crate::catalog::{self, annotations, SAFE_UPGRADES_POLICY};
 use crate::model::CrdView;
 use serde::Serialize;
@@ -323,7 +324,7 @@ fn plan_crd(b: &Bundle, desired: &Value, current: Option<&Value>, facts: &Cluste
                 "status.storedVersions of {name} holds {}, which {} {to} no longer has: the API server would refuse the update ({})",
                 missing.join(", "),
                 b.kind.label(),
-                crate::checks::crds::stored_version_refusal(facts.server_version.as_deref(), index, first)
+                crate::catalog::stored_version_refusal(facts.server_version.as_deref(), index, first)
             ),
             way_out,
         });

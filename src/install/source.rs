@@ -14,10 +14,6 @@ use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-/// Gateway API repository.
-pub const GATEWAY_API_REPO: &str = "kubernetes-sigs/gateway-api";
-/// Gateway API Inference Extension repository.
-pub const GAIE_REPO: &str = "kubernetes-sigs/gateway-api-inference-extension";
 /// Raw file host.
 pub const RAW_BASE: &str = "https://raw.githubusercontent.com";
 /// Release asset host.
@@ -25,50 +21,7 @@ pub const GITHUB_BASE: &str = "https://github.com";
 /// Environment variable replacing both hosts (a mirror, or the tests' loopback server).
 pub const BASE_URL_ENV: &str = "LLMD_CRDS_BASE_URL";
 
-/// Which bundle a set of objects belongs to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
-pub enum BundleKind {
-    /// Gateway API, standard channel.
-    #[serde(rename = "Gateway API")]
-    GatewayApi,
-    /// Gateway API Inference Extension.
-    #[serde(rename = "GAIE")]
-    Gaie,
-}
-
-impl BundleKind {
-    /// Human name.
-    pub fn label(self) -> &'static str {
-        match self {
-            BundleKind::GatewayApi => "Gateway API",
-            BundleKind::Gaie => "GAIE",
-        }
-    }
-
-    fn repo(self) -> &'static str {
-        match self {
-            BundleKind::GatewayApi => GATEWAY_API_REPO,
-            BundleKind::Gaie => GAIE_REPO,
-        }
-    }
-
-    fn release_asset(self) -> &'static str {
-        match self {
-            BundleKind::GatewayApi => "standard-install.yaml",
-            BundleKind::Gaie => "manifests.yaml",
-        }
-    }
-
-    /// The bundle owning API group `group`.
-    pub fn of_group(group: &str) -> Option<BundleKind> {
-        use crate::model::groups;
-        match group {
-            groups::GATEWAY | groups::GATEWAY_X => Some(BundleKind::GatewayApi),
-            groups::INFERENCE | groups::INFERENCE_X => Some(BundleKind::Gaie),
-            _ => None,
-        }
-    }
-}
+use crate::catalog::BundleKind;
 
 /// One bundle to install: its objects and where they came from.
 #[derive(Debug, Clone)]

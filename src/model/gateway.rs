@@ -202,6 +202,18 @@ pub struct HttpRouteView {
     pub status: RouteStatus,
 }
 
+impl HttpRouteView {
+    /// (namespace, name) of the Gateways the route attaches to.
+    pub fn gateways(&self) -> Vec<(String, String)> {
+        self.spec
+            .parent_refs
+            .iter()
+            .filter(|p| p.kind.as_deref().unwrap_or("Gateway") == "Gateway")
+            .map(|p| (p.namespace.clone().unwrap_or_else(|| self.metadata.ns().to_string()), p.name.clone()))
+            .collect()
+    }
+}
+
 /// HTTPRoute spec.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]

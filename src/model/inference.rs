@@ -4,6 +4,7 @@ use super::gateway::{LabelSelector, RouteParentStatus};
 use super::groups;
 use super::meta::Meta;
 use super::read_view;
+use super::ObjectRef;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -148,9 +149,21 @@ impl RawPoolStatus {
 }
 
 impl InferencePoolView {
+    /// The pool as findings name it.
+    pub fn object_ref(&self) -> ObjectRef {
+        ObjectRef::new("InferencePool", self.api.group(), self.metadata.ns(), &self.metadata.name)
+    }
+
+    /// The name of the endpoint picker Service the pool names (a core Service reference only).
+    pub fn epp_service_name(&self) -> Option<&str> {
+        let epp = self.endpoint_picker.as_ref()?;
+        let core = epp.group.is_empty() || epp.group == "core";
+        (core && epp.kind == "Service" && !epp.name.is_empty()).then_some(epp.name.as_str())
+    }
+
     /// Build from a raw object of either API, known by its apiVersion. A field that does not fit
     /// is an error naming it ("spec.targetPorts[0].number: invalid type: …").
-    pub fn from_value(v: &serde_json::Value) -> Result<Self, String> {
+    pub fn from_value(v: &serde_json::Value) -> Result<Self, super::ViewError> {
         let api_version = v.get("apiVersion").and_then(|a| a.as_str()).unwrap_or("");
         if api_version.split('/').next() == Some(groups::INFERENCE) {
             let RawPool { metadata, spec, status } = read_view::<RawPool<RawSpecV1>>(v)?;
@@ -198,7 +211,7 @@ pub struct InferenceObjectiveView {
 
 impl InferenceObjectiveView {
     /// Build from a raw object; a field that does not fit is an error naming it.
-    pub fn from_value(v: &serde_json::Value) -> Result<Self, String> {
+    pub fn from_value(v: &serde_json::Value) -> Result<Self, super::ViewError> {
         #[derive(Deserialize, Default)]
         #[serde(rename_all = "camelCase", default)]
         struct Raw {

@@ -18,16 +18,30 @@ pub use pod::*;
 /// annotations), so null mapping members are dropped first and the view's defaults apply; null list
 /// elements stay and are errors. A field of the wrong shape is an error naming it
 /// ("spec.listeners[0].port: invalid type: string \"http\", expected i64").
-pub fn read_view<T: serde::de::DeserializeOwned>(v: &serde_json::Value) -> Result<T, String> {
+pub fn read_view<T: serde::de::DeserializeOwned>(v: &serde_json::Value) -> Result<T, ViewError> {
     let v = without_nulls(v);
     serde_path_to_error::deserialize(v.as_ref()).map_err(|e| {
         let path = e.path().to_string();
-        if path == "." {
-            e.into_inner().to_string()
-        } else {
-            format!("{path}: {}", e.into_inner())
-        }
+        ViewError { path: (path != ".").then_some(path), source: e.into_inner() }
     })
+}
+
+/// An object that does not fit its view: the field (a path such as `spec.listeners[0].port`; None
+/// for the object itself) and serde's complaint.
+#[derive(Debug, thiserror::Error)]
+pub struct ViewError {
+    pub path: Option<String>,
+    #[source]
+    pub source: serde_json::Error,
+}
+
+impl std::fmt::Display for ViewError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.path {
+            Some(path) => write!(f, "{path}: {}", self.source),
+            None => write!(f, "{}", self.source),
+        }
+    }
 }
 
 /// `v` without null mapping members, at any depth (cloned only when it has one).

@@ -88,3 +88,13 @@ pub struct ContainerStateView {
 pub struct WaitingView {
     pub reason: Option<String>,
 }
+
+impl PodView {
+    /// True when the pod's Ready condition is True.
+    pub fn is_ready(&self) -> bool {
+        self.status
+            .as_ref()
+            .and_then(|s| s.conditions.as_ref())
+            .is_some_and(|cs| cs.iter().any(|c| c.type_ == "Ready" && c.status == "True"))
+    }
+}

@@ -5,6 +5,8 @@ pub mod fleet;
 pub mod graph;
 pub mod pool;
 
+use crate::error::Failure;
+use crate::findings::Report;
 use owo_colors::OwoColorize;
 use std::io::{IsTerminal, Write};
 
@@ -82,16 +84,36 @@ pub const FAIL: &str = "✖";
 /// Symbol for a skipped check.
 pub const SKIP: &str = "-";
 
-/// Write data to stdout. A closed pipe (`| head`) ends the process quietly, as ripgrep does.
-pub fn print_stdout(text: &str) {
+/// Write data to stdout. A closed pipe (`| head`) is a quiet exit 0 (as ripgrep does), any other
+/// write error a failure; `main` ends the run either way.
+pub fn print_stdout(text: &str) -> Result<(), Failure> {
     let mut out = std::io::stdout().lock();
-    let res = out.write_all(text.as_bytes()).and_then(|_| out.flush());
-    if let Err(e) = res {
+    out.write_all(text.as_bytes()).and_then(|_| out.flush()).map_err(|e| {
         if e.kind() == std::io::ErrorKind::BrokenPipe {
-            std::process::exit(0);
+            Failure::quiet(0)
+        } else {
+            Failure::new(format!("cannot write to stdout: {e}")).caused_by(e)
         }
-        eprintln!("error: cannot write to stdout: {e}");
-        std::process::exit(2);
+    })
+}
+
+/// The document formats of a report (`-o`), as plain settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// The checklist for humans.
+    Table,
+    /// The checklist with every skipped check on its own line.
+    Wide,
+    Json,
+    Yaml,
+}
+
+/// A doctor report in `format`.
+pub fn report_document(report: &Report, format: Format, style: Style) -> String {
+    match format {
+        Format::Table | Format::Wide => doctor::render_table(report, style, format == Format::Wide),
+        Format::Json => to_json(report),
+        Format::Yaml => to_yaml(report),
     }
 }
 

@@ -108,9 +108,9 @@ fn cycle(h: &Harness, ns: &str, codes_arg: &str, watched: &str) -> Run {
     assert!(r.stderr.contains("dry run: nothing was changed"), "{}", r.stderr);
     assert_eq!(versions(h, watched, Some(ns)), before, "--dry-run wrote something");
 
-    // stdin is not a terminal and there is no --yes: the plan, then exit 1 with a hint.
+    // stdin is not a terminal and there is no --yes: the plan, then exit 2 with a hint (could not do what was asked).
     let r = doctor(h, &["-n", ns, &fix]);
-    r.expect_code(1);
+    r.expect_code(2);
     assert!(r.stderr.contains("add --yes"), "{}", r.stderr);
     assert_eq!(versions(h, watched, Some(ns)), before, "unconfirmed --fix wrote something");
 
@@ -596,7 +596,7 @@ fn missing_crds_are_installed_at_the_profiles_versions_crd_001_002() {
 
     // No terminal, no --yes: the plan, no write.
     let r = doctor_mirrored(&h, &["-A", "--fix"]);
-    r.expect_code(1);
+    r.expect_code(2);
     assert!(r.stderr.contains("add --yes"), "{}", r.stderr);
     assert!(crd_versions(&h).is_empty(), "unconfirmed --fix created CRDs");
 
@@ -673,7 +673,7 @@ fn older_bundles_are_upgraded_to_the_profile_crd_006() {
          spec:\n  selector: {{app: m}}\n  targetPortNumber: 8000\n  extensionRef: {{name: old-epp}}\n"
     ));
     let r = doctor_mirrored(&h, &["-A", "--fix=LLMD-CRD-006", "--yes", profile[0], profile[1]]);
-    r.expect_code(1);
+    r.expect_code(2);
     assert!(r.stdout.contains("refused: the CRD plan refuses 1 object(s)"), "{}\n{}", r.stdout, r.stderr);
     assert!(r.stdout.contains("1 InferencePool object(s) still use it"), "{}", r.stdout);
     assert!(r.stdout.contains("nothing to fix (1 change(s) refused above)"), "{}", r.stdout);

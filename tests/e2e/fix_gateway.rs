@@ -263,7 +263,7 @@ fn missing_control_plane_is_installed_only_for_the_named_provider_gwc_001() {
 
     // Without --provider: the choices, nothing installed, no helm call.
     let r = doctor(&h, &logged, &["--fix=LLMD-GWC-001", "--yes"]);
-    r.expect_code(1);
+    r.expect_code(2);
     assert!(
         r.stdout
             .contains("rerun with --fix --provider istio|agentgateway|kgateway|nginx-gateway-fabric|envoy-ai-gateway"),
@@ -354,7 +354,7 @@ fn old_controller_is_upgraded_never_downgraded_and_gateway_class_repointed_gwc_0
     );
     assert_eq!(findings(&h, &logged, "LLMD-GWC-006"), vec![("istiod".into(), true)]);
     let r = doctor(&h, &logged, &["--fix=LLMD-GWC-006", "--yes"]);
-    r.expect_code(1);
+    r.expect_code(2);
     assert!(
         r.stdout.contains("downgrade refused: the release's chart is 1.29.0, newer than the profile's 1.28.0"),
         "{}",
