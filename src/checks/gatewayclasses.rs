@@ -889,8 +889,15 @@ fn check_gke_prerequisites(ctx: &CheckContext) -> Vec<Issue> {
 mod tests {
     use super::*;
     use crate::checks::fixtures;
+    use crate::checks::fixtures::{condition, Obj};
     use crate::findings::Severity;
     use crate::snapshot::Collected;
+    use serde_json::{json, Value};
+
+    /// A snapshot of the objects (builders or YAML).
+    macro_rules! snap {
+        ($($o:expr),* $(,)?) => { fixtures::snapshot(&[$($o.to_string()),*].join("\n---\n")) };
+    }
 
     fn codes(snap: &Snapshot, code: &str) -> Vec<(String, Severity)> {
         fixtures::run(CHECKS, snap, &fixtures::prereq())
@@ -907,46 +914,30 @@ mod tests {
         (check.run)(&ctx)
     }
 
-    const ISTIO_CLASS: &str = r#"
-apiVersion: gateway.networking.k8s.io/v1
-kind: GatewayClass
-metadata: {name: istio}
-spec: {controllerName: istio.io/gateway-controller}
-status:
-  conditions:
-  - {type: Accepted, status: "True", reason: Accepted}
-"#;
+    /// A GatewayClass its controller has accepted.
+    fn accepted_class(name: &str, controller: &str) -> Obj {
+        fixtures::gateway_class(name, controller).conditions(json!([condition("Accepted", "True", "Accepted")]))
+    }
+
+    fn istio_class() -> Obj {
+        accepted_class("istio", "istio.io/gateway-controller")
+    }
 
     use fixtures::POOL_V1 as V1_POOL;
 
-    fn istiod(image: &str, env: &str) -> String {
-        format!(
-            r#"
-apiVersion: apps/v1
-kind: Deployment
-metadata: {{name: istiod, namespace: istio-system}}
-spec:
-  selector: {{matchLabels: {{app: istiod}}}}
-  template:
-    metadata: {{labels: {{app: istiod}}}}
-    spec:
-      containers:
-      - name: discovery
-        image: {image}
-        env: {env}
-"#
-        )
+    /// istiod (container discovery) running `image`.
+    fn istiod(image: &str) -> Obj {
+        fixtures::deployment("istio-system", "istiod")
+            .image(image)
+            .set("spec.template.spec.containers.0.name", "discovery")
     }
+
+    const SWITCH: &str = "ENABLE_GATEWAY_API_INFERENCE_EXTENSION";
 
     #[test]
     fn gwc001_no_provider_class_is_an_error_with_pools_and_info_without() {
-        let other = r#"
-apiVersion: gateway.networking.k8s.io/v1
-kind: GatewayClass
-metadata: {name: cilium}
-spec: {controllerName: io.cilium/gateway-controller}
-"#;
-        let snap = fixtures::snapshot(&format!("{other}\n---\n{V1_POOL}"));
+        let other = fixtures::gateway_class("cilium", "io.cilium/gateway-controller");
+        let snap = snap!(other, V1_POOL);
         assert_eq!(codes(&snap, "LLMD-GWC-001"), vec![("istio".into(), Severity::Error)]);
         let i = &issues(&snap, "LLMD-GWC-001")[0];
         assert!(i.message.contains("cilium") && i.hint.contains("gateway install --provider istio"));
@@ -963,33 +954,27 @@ spec: {controllerName: io.cilium/gateway-controller}
                 ]
             })
         );
-        let snap = fixtures::snapshot(other);
+        let snap = snap!(other);
         assert_eq!(codes(&snap, "LLMD-GWC-001"), vec![("istio".into(), Severity::Info)]);
         assert!(issues(&snap, "LLMD-GWC-001")[0].repair.is_none(), "no pools: nothing to repair");
-        let snap = fixtures::snapshot(&format!("{ISTIO_CLASS}\n---\n{V1_POOL}"));
+        let snap = snap!(istio_class(), V1_POOL);
         assert!(codes(&snap, "LLMD-GWC-001").is_empty());
     }
 
     #[test]
     fn gwc002_gateway_naming_a_missing_class() {
-        let gw = r#"
-apiVersion: gateway.networking.k8s.io/v1
-kind: Gateway
-metadata: {name: llm-d-inference-gateway, namespace: llm}
-spec:
-  gatewayClassName: agentgateway
-  listeners: [{name: http, port: 80, protocol: HTTP}]
-"#;
-        let snap = fixtures::snapshot(&format!("{ISTIO_CLASS}\n---\n{gw}"));
+        let gw = fixtures::gateway("llm", "llm-d-inference-gateway").class("agentgateway").listener("http", 80, "HTTP");
+        let snap = snap!(istio_class(), gw);
         assert_eq!(codes(&snap, "LLMD-GWC-002"), vec![("llm-d-inference-gateway".into(), Severity::Error)]);
         let i = &issues(&snap, "LLMD-GWC-002")[0];
         assert!(i.message.contains("agentgateway") && i.hint.contains("--provider agentgateway"), "{i:?}");
         assert!(i.repair.is_none(), "a provider's class name is not repointed to another provider");
         // Not reported twice: GWC-001 stays silent because GWC-002 names the cause.
-        let snap = fixtures::snapshot(gw);
+        let snap = snap!(gw);
         assert!(codes(&snap, "LLMD-GWC-001").is_empty());
         // An unknown class name → patch to an existing provider class.
-        let snap = fixtures::snapshot(&format!("{ISTIO_CLASS}\n---\n{}", gw.replace("agentgateway", "isito")));
+        let typo = gw.clone().class("isito");
+        let snap = snap!(istio_class(), typo);
         let i = &issues(&snap, "LLMD-GWC-002")[0];
         assert!(i.hint.contains("\"gatewayClassName\":\"istio\""));
         assert_eq!(
@@ -1000,92 +985,64 @@ spec:
             })
         );
         // Two capable classes: which one is meant is the user's call.
-        let agw = ISTIO_CLASS
-            .replace("name: istio}", "name: agentgateway}")
-            .replace("istio.io/gateway-controller", "agentgateway.dev/agentgateway");
-        let snap =
-            fixtures::snapshot(&format!("{ISTIO_CLASS}\n---\n{agw}\n---\n{}", gw.replace("agentgateway", "isito")));
+        let agw = accepted_class("agentgateway", "agentgateway.dev/agentgateway");
+        let snap = snap!(istio_class(), agw, typo);
         assert!(issues(&snap, "LLMD-GWC-002")[0].repair.is_none());
-        let snap = fixtures::snapshot(&format!("{ISTIO_CLASS}\n---\n{}", gw.replace("agentgateway", "istio")));
+        let snap = snap!(istio_class(), gw.class("istio"));
         assert!(codes(&snap, "LLMD-GWC-002").is_empty());
     }
 
     #[test]
     fn gwc003_class_waiting_for_controller_or_rejected() {
-        let pending = r#"
-apiVersion: gateway.networking.k8s.io/v1
-kind: GatewayClass
-metadata: {name: istio}
-spec: {controllerName: istio.io/gateway-controller}
-status:
-  conditions:
-  - {type: Accepted, status: Unknown, reason: Pending, message: Waiting for controller}
----
-apiVersion: gateway.networking.k8s.io/v1
-kind: Gateway
-metadata: {name: gw, namespace: llm}
-spec: {gatewayClassName: istio}
-"#;
-        let snap = fixtures::snapshot(pending);
+        let mut waiting = condition("Accepted", "Unknown", "Pending");
+        waiting["message"] = json!("Waiting for controller");
+        let pending = fixtures::gateway_class("istio", "istio.io/gateway-controller").conditions(json!([waiting]));
+        let gw = fixtures::gateway("llm", "gw");
+        let snap = snap!(pending, gw);
         assert_eq!(codes(&snap, "LLMD-GWC-003"), vec![("istio".into(), Severity::Error)]);
         // No istiod Deployment: restarting it would fail with NotFound, so install it.
         let i = &issues(&snap, "LLMD-GWC-003")[0];
         assert!(i.message.contains("istio.io/gateway-controller"), "{}", i.message);
         assert_eq!(i.hint, "kubectl llmd gateway install --provider istio");
         // The controller Deployment doctor saw is the one to restart.
-        let snap = fixtures::snapshot(&format!("{pending}---\n{}", istiod("docker.io/istio/pilot:1.28.0", "[]")));
+        let snap = snap!(pending, gw, istiod("docker.io/istio/pilot:1.28.0"));
         let i = &issues(&snap, "LLMD-GWC-003")[0];
         assert!(
             i.hint.starts_with("start the controller: kubectl rollout restart deployment/istiod -n istio-system, or"),
             "{}",
             i.hint
         );
-        let rejected = r#"
-apiVersion: gateway.networking.k8s.io/v1
-kind: GatewayClass
-metadata: {name: agw}
-spec: {controllerName: agentgateway.dev/agentgateway}
-status:
-  conditions:
-  - {type: Accepted, status: "False", reason: InvalidParameters, message: parameters not found}
-"#;
-        let snap = fixtures::snapshot(rejected);
+        let mut invalid = condition("Accepted", "False", "InvalidParameters");
+        invalid["message"] = json!("parameters not found");
+        let rejected = fixtures::gateway_class("agw", "agentgateway.dev/agentgateway").conditions(json!([invalid]));
+        let snap = snap!(rejected);
         assert_eq!(codes(&snap, "LLMD-GWC-003"), vec![("agw".into(), Severity::Warning)]);
         assert!(issues(&snap, "LLMD-GWC-003")[0].hint.contains("parametersRef"));
-        let snap = fixtures::snapshot(ISTIO_CLASS);
+        let snap = snap!(istio_class());
         assert!(codes(&snap, "LLMD-GWC-003").is_empty());
     }
 
     #[test]
     fn gwc004_supported_version_false() {
-        let yaml = r#"
-apiVersion: gateway.networking.k8s.io/v1
-kind: GatewayClass
-metadata: {name: istio}
-spec: {controllerName: istio.io/gateway-controller}
-status:
-  conditions:
-  - {type: Accepted, status: "True", reason: Accepted}
-  - {type: SupportedVersion, status: "False", reason: UnsupportedVersion, message: "bundle v1.6.0 not supported"}
-"#;
-        let snap = fixtures::snapshot(yaml);
+        let mut unsupported = condition("SupportedVersion", "False", "UnsupportedVersion");
+        unsupported["message"] = json!("bundle v1.6.0 not supported");
+        let class = |accepted: Value| {
+            fixtures::gateway_class("istio", "istio.io/gateway-controller").conditions(json!([accepted, unsupported]))
+        };
+        let snap = snap!(class(condition("Accepted", "True", "Accepted")));
         assert_eq!(codes(&snap, "LLMD-GWC-004"), vec![("istio".into(), Severity::Warning)]);
         assert!(issues(&snap, "LLMD-GWC-004")[0].hint.contains("download/v1.3.0/standard-install.yaml"));
-        let rejected = yaml.replace(
-            "{type: Accepted, status: \"True\", reason: Accepted}",
-            "{type: Accepted, status: \"False\", reason: UnsupportedVersion}",
-        );
-        let snap = fixtures::snapshot(&rejected);
+        let snap = snap!(class(condition("Accepted", "False", "UnsupportedVersion")));
         assert_eq!(codes(&snap, "LLMD-GWC-004"), vec![("istio".into(), Severity::Error)]);
         assert!(codes(&snap, "LLMD-GWC-003").is_empty(), "reported once");
-        let snap = fixtures::snapshot(ISTIO_CLASS);
+        let snap = snap!(istio_class());
         assert!(codes(&snap, "LLMD-GWC-004").is_empty());
     }
 
     #[test]
     fn gwc005_istiod_without_inference_env() {
-        let off = istiod("docker.io/istio/pilot:1.28.0", "[{name: PILOT_TRACE_SAMPLING, value: \"1\"}]");
-        let snap = fixtures::snapshot(&format!("{ISTIO_CLASS}\n---\n{off}\n---\n{V1_POOL}"));
+        let off = istiod("docker.io/istio/pilot:1.28.0").env("PILOT_TRACE_SAMPLING", "1");
+        let snap = snap!(istio_class(), off, V1_POOL);
         assert_eq!(codes(&snap, "LLMD-GWC-005"), vec![("istiod".into(), Severity::Error)]);
         let i = &issues(&snap, "LLMD-GWC-005")[0];
         // No helm annotations: istiod installed by istioctl, as the current guides do.
@@ -1098,11 +1055,11 @@ status:
             i.hint
         );
         // Installed by helm (the seed's helmfile): the release as installed, pinned to its chart version.
-        let helm = off.replace(
-            "metadata: {name: istiod, namespace: istio-system}",
-            "metadata: {name: istiod, namespace: istio-system, labels: {helm.sh/chart: istiod-1.28.1}, annotations: {meta.helm.sh/release-name: my-istiod, meta.helm.sh/release-namespace: istio-system}}",
+        let helm = off.clone().label("helm.sh/chart", "istiod-1.28.1").set(
+            "metadata.annotations",
+            json!({"meta.helm.sh/release-name": "my-istiod", "meta.helm.sh/release-namespace": "istio-system"}),
         );
-        let snap = fixtures::snapshot(&format!("{ISTIO_CLASS}\n---\n{helm}\n---\n{V1_POOL}"));
+        let snap = snap!(istio_class(), helm, V1_POOL);
         let i = &issues(&snap, "LLMD-GWC-005")[0];
         assert_eq!(
             i.hint,
@@ -1113,71 +1070,30 @@ status:
         assert_eq!(u.to_version, None);
         assert_eq!(u.set, vec![("pilot.env.ENABLE_GATEWAY_API_INFERENCE_EXTENSION".to_string(), "true".to_string())]);
         // istioctl's operator labels: no helm release to change, only the command.
-        let istioctl = off.replace(
-            "metadata: {name: istiod, namespace: istio-system}",
-            "metadata: {name: istiod, namespace: istio-system, labels: {operator.istio.io/component: Pilot}}",
-        );
-        let snap = fixtures::snapshot(&format!("{ISTIO_CLASS}\n---\n{istioctl}\n---\n{V1_POOL}"));
+        let istioctl = off.clone().label("operator.istio.io/component", "Pilot");
+        let snap = snap!(istio_class(), istioctl, V1_POOL);
         let i = &issues(&snap, "LLMD-GWC-005")[0];
         assert!(i.repair.is_none() && i.hint.starts_with("istioctl install"), "{i:?}");
-        let snap = fixtures::snapshot(&format!("{ISTIO_CLASS}\n---\n{off}"));
+        let snap = snap!(istio_class(), off);
         assert_eq!(codes(&snap, "LLMD-GWC-005"), vec![("istiod".into(), Severity::Warning)]);
-        let on =
-            istiod("docker.io/istio/pilot:1.28.0", "[{name: ENABLE_GATEWAY_API_INFERENCE_EXTENSION, value: \"true\"}]");
-        let snap = fixtures::snapshot(&format!("{ISTIO_CLASS}\n---\n{on}\n---\n{V1_POOL}"));
+        let on = istiod("docker.io/istio/pilot:1.28.0").env(SWITCH, "true");
+        let snap = snap!(istio_class(), on, V1_POOL);
         assert!(codes(&snap, "LLMD-GWC-005").is_empty());
     }
 
     #[test]
     fn gwc005_kgateway_env_ngf_arg_and_envoy_info() {
-        let yaml = r#"
-apiVersion: gateway.networking.k8s.io/v1
-kind: GatewayClass
-metadata: {name: kgateway}
-spec: {controllerName: kgateway.dev/kgateway}
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: kgateway, namespace: kgateway-system}
-spec:
-  selector: {matchLabels: {app: kgateway}}
-  template:
-    metadata: {labels: {app: kgateway}}
-    spec:
-      containers: [{name: kgateway, image: cr.kgateway.dev/kgateway-dev/kgateway:v2.1.0}]
----
-apiVersion: gateway.networking.k8s.io/v1
-kind: GatewayClass
-metadata: {name: nginx}
-spec: {controllerName: gateway.nginx.org/nginx-gateway-controller}
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: ngf-nginx-gateway-fabric, namespace: nginx-gateway}
-spec:
-  selector: {matchLabels: {app: ngf}}
-  template:
-    metadata: {labels: {app: ngf}}
-    spec:
-      containers:
-      - {name: nginx-gateway, image: ghcr.io/nginx/nginx-gateway-fabric:2.2.0, args: [controller, --gatewayclass=nginx]}
----
-apiVersion: gateway.networking.k8s.io/v1
-kind: GatewayClass
-metadata: {name: eg}
-spec: {controllerName: gateway.envoyproxy.io/gatewayclass-controller}
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: envoy-gateway, namespace: envoy-gateway-system}
-spec:
-  selector: {matchLabels: {app: eg}}
-  template:
-    metadata: {labels: {app: eg}}
-    spec:
-      containers: [{name: envoy-gateway, image: docker.io/envoyproxy/gateway:v1.5.0}]
-"#;
-        let snap = fixtures::snapshot(&format!("{yaml}\n---\n{V1_POOL}"));
+        let kgw_class = fixtures::gateway_class("kgateway", "kgateway.dev/kgateway");
+        let kgw =
+            fixtures::deployment("kgateway-system", "kgateway").image("cr.kgateway.dev/kgateway-dev/kgateway:v2.1.0");
+        let nginx_class = fixtures::gateway_class("nginx", "gateway.nginx.org/nginx-gateway-controller");
+        let ngf = fixtures::deployment("nginx-gateway", "ngf-nginx-gateway-fabric")
+            .image("ghcr.io/nginx/nginx-gateway-fabric:2.2.0")
+            .args(&["controller", "--gatewayclass=nginx"]);
+        let eg_class = fixtures::gateway_class("eg", "gateway.envoyproxy.io/gatewayclass-controller");
+        let eg =
+            fixtures::deployment("envoy-gateway-system", "envoy-gateway").image("docker.io/envoyproxy/gateway:v1.5.0");
+        let snap = snap!(kgw_class, kgw, nginx_class, ngf, eg_class, eg, V1_POOL);
         let mut got = codes(&snap, "LLMD-GWC-005");
         got.sort();
         assert_eq!(
@@ -1191,35 +1107,20 @@ spec:
         let all = issues(&snap, "LLMD-GWC-005");
         assert!(all.iter().any(|i| i.message.contains("KGW_ENABLE_INFER_EXT")));
         assert!(all.iter().any(|i| i.message.contains("--gateway-api-inference-extension")));
-        let fixed = yaml
-            .replace("kgateway:v2.1.0}]", "kgateway:v2.1.0, env: [{name: KGW_ENABLE_INFER_EXT, value: \"true\"}]}]")
-            .replace("--gatewayclass=nginx]", "--gatewayclass=nginx, --gateway-api-inference-extension]");
-        let snap = fixtures::snapshot(&format!("{fixed}\n---\n{V1_POOL}"));
+        let kgw = kgw.env("KGW_ENABLE_INFER_EXT", "true");
+        let ngf = ngf.args(&["controller", "--gatewayclass=nginx", "--gateway-api-inference-extension"]);
+        let snap = snap!(kgw_class, kgw, nginx_class, ngf, eg_class, eg, V1_POOL);
         assert_eq!(codes(&snap, "LLMD-GWC-005"), vec![("envoy-gateway".into(), Severity::Info)]);
     }
-
-    const EG: &str = r#"
-apiVersion: gateway.networking.k8s.io/v1
-kind: GatewayClass
-metadata: {name: eg}
-spec: {controllerName: gateway.envoyproxy.io/gatewayclass-controller}
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: envoy-gateway, namespace: envoy-gateway-system}
-spec:
-  selector: {matchLabels: {app: eg}}
-  template:
-    metadata: {labels: {app: eg}}
-    spec:
-      serviceAccountName: envoy-gateway
-      containers: [{name: envoy-gateway, image: docker.io/envoyproxy/gateway:v1.5.4}]
-"#;
 
     /// Envoy Gateway with `config` as its envoy-gateway.yaml and its ServiceAccount allowed
     /// (or not) to read InferencePools.
     fn envoy_gateway(config: Collected<String>, may_read_pools: bool) -> Snapshot {
-        let mut snap = fixtures::snapshot(&format!("{EG}\n---\n{V1_POOL}"));
+        let class = fixtures::gateway_class("eg", "gateway.envoyproxy.io/gatewayclass-controller");
+        let eg = fixtures::deployment("envoy-gateway-system", "envoy-gateway")
+            .image("docker.io/envoyproxy/gateway:v1.5.4")
+            .set("spec.template.spec.serviceAccountName", "envoy-gateway");
+        let mut snap = snap!(class, eg, V1_POOL);
         snap.envoy_gateway_config = config;
         let reviews = Snapshot::pool_reader_requests("envoy-gateway-system", "envoy-gateway")
             .into_iter()
@@ -1291,18 +1192,17 @@ spec:
 
     #[test]
     fn gwc006_old_istiod_with_v1_pools_and_known_bad_kgateway() {
-        let env = "[{name: ENABLE_GATEWAY_API_INFERENCE_EXTENSION, value: \"true\"}]";
-        let old = istiod("docker.io/istio/pilot:1.27.3-distroless", env);
-        let snap = fixtures::snapshot(&format!("{ISTIO_CLASS}\n---\n{old}\n---\n{V1_POOL}"));
+        let old = istiod("docker.io/istio/pilot:1.27.3-distroless").env(SWITCH, "true");
+        let snap = snap!(istio_class(), old, V1_POOL);
         assert_eq!(codes(&snap, "LLMD-GWC-006"), vec![("istiod".into(), Severity::Error)]);
         let i = &issues(&snap, "LLMD-GWC-006")[0];
         assert!(i.message.contains("1.27.3") && i.message.contains("1.28.0"), "{}", i.message);
         assert!(i.hint.starts_with("istioctl upgrade -y (with istioctl 1.28.0"), "{}", i.hint);
-        let helm = old.replace(
-            "metadata: {name: istiod, namespace: istio-system}",
-            "metadata: {name: istiod, namespace: istio-system, annotations: {meta.helm.sh/release-name: istiod, meta.helm.sh/release-namespace: istio-system}}",
+        let helm = old.clone().set(
+            "metadata.annotations",
+            json!({"meta.helm.sh/release-name": "istiod", "meta.helm.sh/release-namespace": "istio-system"}),
         );
-        let snap = fixtures::snapshot(&format!("{ISTIO_CLASS}\n---\n{helm}\n---\n{V1_POOL}"));
+        let snap = snap!(istio_class(), helm, V1_POOL);
         let i = &issues(&snap, "LLMD-GWC-006")[0];
         assert!(
             i.hint.contains(
@@ -1314,54 +1214,33 @@ spec:
         let Some(Repair::HelmUpgrade(u)) = &i.repair else { panic!("{i:?}") };
         assert_eq!((u.to_version.as_deref(), u.running.as_deref()), (Some("1.28.0"), Some("1.27.3-distroless")));
         // Without v1 pools an old istiod is fine (it speaks x-k8s).
-        let snap = fixtures::snapshot(&format!("{ISTIO_CLASS}\n---\n{old}"));
+        let snap = snap!(istio_class(), old);
         assert!(codes(&snap, "LLMD-GWC-006").is_empty());
-        let new = istiod("docker.io/istio/pilot:1.28.0", env);
-        let snap = fixtures::snapshot(&format!("{ISTIO_CLASS}\n---\n{new}\n---\n{V1_POOL}"));
+        let new = istiod("docker.io/istio/pilot:1.28.0").env(SWITCH, "true");
+        let snap = snap!(istio_class(), new, V1_POOL);
         assert!(codes(&snap, "LLMD-GWC-006").is_empty());
 
-        let kgw = r#"
-apiVersion: gateway.networking.k8s.io/v1
-kind: GatewayClass
-metadata: {name: kgateway}
-spec: {controllerName: kgateway.dev/kgateway}
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: kgateway, namespace: kgateway-system}
-spec:
-  selector: {matchLabels: {app: kgateway}}
-  template:
-    metadata: {labels: {app: kgateway}}
-    spec:
-      containers: [{name: kgateway, image: "cr.kgateway.dev/kgateway-dev/kgateway:v2.0.1"}]
-"#;
-        let snap = fixtures::snapshot(kgw);
+        let kgw_class = fixtures::gateway_class("kgateway", "kgateway.dev/kgateway");
+        let kgw =
+            fixtures::deployment("kgateway-system", "kgateway").image("cr.kgateway.dev/kgateway-dev/kgateway:v2.0.1");
+        let snap = snap!(kgw_class, kgw);
         assert_eq!(codes(&snap, "LLMD-GWC-006"), vec![("kgateway".into(), Severity::Warning)]);
         assert!(issues(&snap, "LLMD-GWC-006")[0].message.contains("kgateway#11239"));
     }
 
-    fn controller_yaml(ns: &str, name: &str, image: &str, env: &str) -> String {
-        format!(
-            "apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: {name}, namespace: {ns}}}\nspec:\n  selector: {{matchLabels: {{app: {name}}}}}\n  template:\n    metadata: {{labels: {{app: {name}}}}}\n    spec: {{containers: [{{name: c, image: \"{image}\", env: {env}}}]}}\n"
-        )
-    }
-
     #[test]
     fn openshift_service_mesh_is_an_istio_provider() {
-        let class = "apiVersion: gateway.networking.k8s.io/v1\nkind: GatewayClass\nmetadata: {name: openshift-default}\nspec: {controllerName: openshift.io/gateway-controller/v1}\nstatus: {conditions: [{type: Accepted, status: \"True\", reason: Accepted}]}\n";
-        let istiod = controller_yaml(
-            "openshift-ingress",
-            "istiod-openshift-gateway",
-            "registry.redhat.io/openshift-service-mesh/istio-pilot-rhel9@sha256:0123",
-            r#"[{name: ENABLE_GATEWAY_API_INFERENCE_EXTENSION, value: "true"}]"#,
-        );
-        let snap = fixtures::snapshot(&[class, &istiod, fixtures::POOL_V1].join("---\n"));
+        let class = accepted_class("openshift-default", "openshift.io/gateway-controller/v1");
+        let istiod = |switch: &str| {
+            fixtures::deployment("openshift-ingress", "istiod-openshift-gateway")
+                .image("registry.redhat.io/openshift-service-mesh/istio-pilot-rhel9@sha256:0123")
+                .env(SWITCH, switch)
+        };
+        let snap = snap!(class, istiod("true"), V1_POOL);
         let found = fixtures::run(CHECKS, &snap, &fixtures::prereq());
         assert!(found.iter().all(|(_, _, s)| *s == Severity::Info), "{found:?}");
         // Switched off: the same finding as for Istio, with OpenShift's own repair.
-        let off = istiod.replace(r#"value: "true""#, r#"value: "false""#);
-        let snap = fixtures::snapshot(&[class, &off, fixtures::POOL_V1].join("---\n"));
+        let snap = snap!(class, istiod("false"), V1_POOL);
         let i = &issues(&snap, "LLMD-GWC-005")[0];
         assert_eq!(i.severity, Severity::Error);
         assert!(
@@ -1374,18 +1253,13 @@ spec:
 
     #[test]
     fn kgateway_serving_the_agentgateway_class_is_judged_by_kgateway() {
-        let class = "apiVersion: gateway.networking.k8s.io/v1\nkind: GatewayClass\nmetadata: {name: agentgateway}\nspec: {controllerName: agentgateway.dev/agentgateway}\nstatus: {conditions: [{type: Accepted, status: \"True\", reason: Accepted}]}\n";
-        let kgw = controller_yaml(
-            "kgateway-system",
-            "kgateway",
-            "cr.kgateway.dev/kgateway-dev/kgateway:v2.1.0",
-            r#"[{name: KGW_ENABLE_INFER_EXT, value: "true"}]"#,
-        );
-        let snap = fixtures::snapshot(&[class, &kgw, fixtures::POOL_V1].join("---\n"));
+        let class = accepted_class("agentgateway", "agentgateway.dev/agentgateway");
+        let off =
+            fixtures::deployment("kgateway-system", "kgateway").image("cr.kgateway.dev/kgateway-dev/kgateway:v2.1.0");
+        let snap = snap!(class, off.clone().env("KGW_ENABLE_INFER_EXT", "true"), V1_POOL);
         let found = fixtures::run(CHECKS, &snap, &fixtures::prereq());
         assert!(found.iter().all(|(_, _, s)| *s == Severity::Info), "{found:?}");
-        let off = kgw.replace(r#"[{name: KGW_ENABLE_INFER_EXT, value: "true"}]"#, "[]");
-        let snap = fixtures::snapshot(&[class, &off, fixtures::POOL_V1].join("---\n"));
+        let snap = snap!(class, off, V1_POOL);
         let i = &issues(&snap, "LLMD-GWC-005")[0];
         assert_eq!((i.severity, i.object.name.as_str()), (Severity::Error, "kgateway"));
         assert!(i.message.contains("KGW_ENABLE_INFER_EXT=true"), "{}", i.message);
@@ -1393,20 +1267,15 @@ spec:
 
     #[test]
     fn gwc007_gke_too_old() {
-        let gke = r#"
-apiVersion: gateway.networking.k8s.io/v1
-kind: GatewayClass
-metadata: {name: gke-l7-rilb}
-spec: {controllerName: networking.gke.io/gateway}
-"#;
+        let gke = fixtures::gateway_class("gke-l7-rilb", "networking.gke.io/gateway");
         // gke-l7 classes but no InferencePool yet: nothing needs v1, information only.
-        let mut bare = fixtures::snapshot(gke);
+        let mut bare = snap!(gke);
         bare.server_version = Collected::Listed(vec!["v1.33.5-gke.1080000".into()]);
         assert_eq!(codes(&bare, "LLMD-GWC-007"), vec![("gke-l7-rilb".into(), Severity::Info)]);
         assert!(issues(&bare, "LLMD-GWC-007")[0]
             .message
             .ends_with("; no InferencePool exists, so nothing needs it yet"));
-        let mut snap = fixtures::snapshot(&format!("{gke}---{}", fixtures::POOL_V1));
+        let mut snap = snap!(gke, V1_POOL);
         snap.server_version = Collected::Listed(vec!["v1.33.5-gke.1080000".into()]);
         assert_eq!(codes(&snap, "LLMD-GWC-007"), vec![("gke-l7-rilb".into(), Severity::Error)]);
         let i = &issues(&snap, "LLMD-GWC-007")[0];
@@ -1418,7 +1287,7 @@ spec: {controllerName: networking.gke.io/gateway}
         snap.server_version = Collected::Listed(vec!["v1.35.1-gke.100".into()]);
         assert!(codes(&snap, "LLMD-GWC-007").is_empty());
         // No GKE class: nothing to say.
-        let mut snap = fixtures::snapshot(ISTIO_CLASS);
+        let mut snap = snap!(istio_class());
         snap.server_version = Collected::Listed(vec!["v1.30.0-gke.1".into()]);
         assert!(codes(&snap, "LLMD-GWC-007").is_empty());
     }

@@ -519,9 +519,10 @@ fn check_rule_tls(ctx: &CheckContext) -> Vec<Issue> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::checks::fixtures;
+    use crate::checks::fixtures::{self, Obj};
     use crate::findings::Severity;
     use crate::snapshot::Collected;
+    use serde_json::json;
 
     fn issues_in(code: &str, snap: &Snapshot) -> Vec<Issue> {
         let profile = fixtures::prereq();
@@ -533,30 +534,28 @@ mod tests {
         issues_in(code, &fixtures::snapshot(yaml))
     }
 
-    const BASE: &str = r#"
-apiVersion: gateway.networking.k8s.io/v1
-kind: GatewayClass
-metadata: {name: istio}
-spec: {controllerName: istio.io/gateway-controller}
----
-apiVersion: gateway.networking.k8s.io/v1
-kind: Gateway
-metadata: {name: llm-d-inference-gateway, namespace: llm}
-spec: {gatewayClassName: istio, listeners: [{name: http, port: 80, protocol: HTTP}]}
----
-apiVersion: inference.networking.k8s.io/v1
-kind: InferencePool
-metadata: {name: qwen, namespace: llm}
-spec:
-  selector: {matchLabels: {app: qwen}}
-  targetPorts: [{number: 8000}]
-  endpointPickerRef: {name: qwen-epp, port: {number: 9002}}
----
-apiVersion: v1
-kind: Service
-metadata: {name: qwen-epp, namespace: llm}
-spec: {selector: {app: qwen-epp}, ports: [{name: grpc-ext-proc, port: 9002}]}
-"#;
+    /// GatewayClass `class` (istio's controller), Gateway llm/llm-d-inference-gateway on it, and
+    /// `pool` with its picker Service qwen-epp.
+    fn stack(class: Obj, pool: Obj) -> String {
+        let gateway = fixtures::gateway("llm", "llm-d-inference-gateway").listener("http", 80, "HTTP");
+        let picker =
+            fixtures::service("llm", "qwen-epp").push("spec.ports", json!({"name": "grpc-ext-proc", "port": 9002}));
+        docs(&[&class.to_string(), &gateway.to_string(), &pool.to_string(), &picker.to_string()])
+    }
+
+    fn istio_class() -> Obj {
+        fixtures::gateway_class("istio", "istio.io/gateway-controller")
+    }
+
+    /// InferencePool llm/qwen: pods app=qwen on 8000, picker qwen-epp.
+    fn pool() -> Obj {
+        fixtures::pool("llm", "qwen")
+    }
+
+    /// The Istio stack: every test's starting point.
+    fn base() -> String {
+        stack(istio_class(), pool())
+    }
 
     fn rule(name: &str, host: &str, tls: &str) -> String {
         format!(
@@ -572,7 +571,7 @@ spec: {selector: {app: qwen-epp}, ports: [{name: grpc-ext-proc, port: 9002}]}
 
     #[test]
     fn missing_rule_behind_istio_is_a_fixable_error() {
-        let found = issues("LLMD-IST-001", BASE);
+        let found = issues("LLMD-IST-001", &base());
         assert_eq!(found.len(), 1);
         assert_eq!((found[0].severity, found[0].object.name.as_str()), (Severity::Error, "qwen"));
         assert!(found[0].repair.is_some());
@@ -582,7 +581,7 @@ spec: {selector: {app: qwen-epp}, ports: [{name: grpc-ext-proc, port: 9002}]}
 
     #[test]
     fn missing_rule_is_reported_when_the_crd_is_absent() {
-        let mut snap = fixtures::snapshot(BASE);
+        let mut snap = fixtures::snapshot(&base());
         snap.destination_rules = Collected::Absent;
         let found = issues_in("LLMD-IST-001", &snap);
         assert!(found.len() == 1 && found[0].message.contains("not installed"));
@@ -591,7 +590,7 @@ spec: {selector: {app: qwen-epp}, ports: [{name: grpc-ext-proc, port: 9002}]}
     #[test]
     fn any_accepted_host_spelling_passes() {
         for host in ["qwen-epp.llm.svc.cluster.local", "qwen-epp", "qwen-epp.llm.svc", "\"*.llm.svc.cluster.local\""] {
-            let yaml = docs(&[BASE, &rule("epp", host, GOOD_TLS)]);
+            let yaml = docs(&[&base(), &rule("epp", host, GOOD_TLS)]);
             assert!(issues("LLMD-IST-001", &yaml).is_empty(), "{host}");
             assert!(issues("LLMD-IST-003", &yaml).is_empty(), "{host}");
         }
@@ -599,8 +598,7 @@ spec: {selector: {app: qwen-epp}, ports: [{name: grpc-ext-proc, port: 9002}]}
 
     #[test]
     fn no_istio_gateway_no_finding() {
-        let yaml = BASE
-            .replace("controllerName: istio.io/gateway-controller", "controllerName: agentgateway.dev/agentgateway");
+        let yaml = stack(fixtures::gateway_class("istio", "agentgateway.dev/agentgateway"), pool());
         assert!(issues("LLMD-IST-001", &yaml).is_empty());
         let yaml = docs(&[&yaml, &rule("epp", "qwen-ep.llm.svc.cluster.local", GOOD_TLS)]);
         assert!(issues("LLMD-IST-002", &yaml).is_empty());
@@ -608,10 +606,8 @@ spec: {selector: {app: qwen-epp}, ports: [{name: grpc-ext-proc, port: 9002}]}
 
     #[test]
     fn offline_manifests_without_the_class_use_istio_class_names() {
-        let mut snap = fixtures::snapshot(
-            &BASE
-                .replace("kind: GatewayClass\nmetadata: {name: istio}", "kind: GatewayClass\nmetadata: {name: unused}"),
-        );
+        let mut snap =
+            fixtures::snapshot(&stack(fixtures::gateway_class("unused", "istio.io/gateway-controller"), pool()));
         snap.gateway_classes = Collected::Unknown { reason: "offline".into() };
         assert_eq!(issues_in("LLMD-IST-001", &snap).len(), 1);
         // A listed class list without "istio" means the Gateway is not Istio's.
@@ -621,12 +617,12 @@ spec: {selector: {app: qwen-epp}, ports: [{name: grpc-ext-proc, port: 9002}]}
 
     #[test]
     fn plaintext_picker_needs_no_rule() {
-        assert!(issues("LLMD-IST-001", &docs(&[BASE, PLAINTEXT_PICKER])).is_empty());
+        assert!(issues("LLMD-IST-001", &docs(&[&base(), &plaintext_picker()])).is_empty());
     }
 
     #[test]
     fn rule_with_wrong_host_is_paired_with_the_picker() {
-        let yaml = docs(&[BASE, &rule("qwen-epp", "qwen-ep.llm.svc.cluster.local", GOOD_TLS)]);
+        let yaml = docs(&[&base(), &rule("qwen-epp", "qwen-ep.llm.svc.cluster.local", GOOD_TLS)]);
         let found = issues("LLMD-IST-002", &yaml);
         assert_eq!(found.len(), 1);
         assert_eq!(
@@ -638,13 +634,13 @@ spec: {selector: {app: qwen-epp}, ports: [{name: grpc-ext-proc, port: 9002}]}
         // The same root cause is not reported again as a missing rule.
         assert!(issues("LLMD-IST-001", &yaml).is_empty());
         // A correct rule: nothing.
-        assert!(issues("LLMD-IST-002", &docs(&[BASE, &rule("qwen-epp", "qwen-epp", GOOD_TLS)])).is_empty());
+        assert!(issues("LLMD-IST-002", &docs(&[&base(), &rule("qwen-epp", "qwen-epp", GOOD_TLS)])).is_empty());
     }
 
     #[test]
     fn unpaired_orphan_rule_is_a_warning() {
         let yaml = docs(&[
-            BASE,
+            &base(),
             &rule("good", "qwen-epp", GOOD_TLS),
             &rule("stale", "llama-epp.llm.svc.cluster.local", GOOD_TLS),
         ]);
@@ -656,7 +652,7 @@ spec: {selector: {app: qwen-epp}, ports: [{name: grpc-ext-proc, port: 9002}]}
 
     #[test]
     fn wrong_tls_mode_is_a_fixable_error() {
-        let yaml = docs(&[BASE, &rule("qwen-epp", "qwen-epp.llm.svc.cluster.local", "{mode: ISTIO_MUTUAL}")]);
+        let yaml = docs(&[&base(), &rule("qwen-epp", "qwen-epp.llm.svc.cluster.local", "{mode: ISTIO_MUTUAL}")]);
         let found = issues("LLMD-IST-003", &yaml);
         assert_eq!(found.len(), 1);
         assert_eq!((found[0].severity, found[0].object.name.as_str()), (Severity::Error, "qwen-epp"));
@@ -671,7 +667,7 @@ spec: {selector: {app: qwen-epp}, ports: [{name: grpc-ext-proc, port: 9002}]}
         let verifying =
             ["{mode: SIMPLE, caCertificates: /etc/epp-ca/ca.crt}", "{mode: SIMPLE, credentialName: qwen-epp-ca}"];
         for tls in verifying {
-            let yaml = docs(&[BASE, &rule("qwen-epp", host, tls)]);
+            let yaml = docs(&[&base(), &rule("qwen-epp", host, tls)]);
             for code in ["LLMD-IST-001", "LLMD-IST-002", "LLMD-IST-003"] {
                 assert!(issues(code, &yaml).is_empty(), "{code} with {tls}: {:?}", issues(code, &yaml));
             }
@@ -680,32 +676,31 @@ spec: {selector: {app: qwen-epp}, ports: [{name: grpc-ext-proc, port: 9002}]}
         let per_port = format!(
             "apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {{name: qwen-epp, namespace: llm}}\nspec: {{host: {host}, trafficPolicy: {{portLevelSettings: [{{port: {{number: 9002}}, tls: {GOOD_TLS}}}]}}}}\n"
         );
-        let yaml = docs(&[BASE, &per_port]);
+        let yaml = docs(&[&base(), &per_port]);
         for code in ["LLMD-IST-001", "LLMD-IST-002", "LLMD-IST-003"] {
             assert!(issues(code, &yaml).is_empty(), "{code}: {:?}", issues(code, &yaml));
         }
         // The same rule for another port leaves the picker port without TLS.
-        let yaml = docs(&[BASE, &per_port.replace("number: 9002", "number: 9090")]);
+        let yaml = docs(&[&base(), &per_port.replace("number: 9002", "number: 9090")]);
         let found = issues("LLMD-IST-003", &yaml);
         assert_eq!(found.len(), 1);
         assert!(found[0].message.contains("has no trafficPolicy.tls"), "{}", found[0].message);
         // SIMPLE with neither verification nor skip: Istio verifies against system roots and fails.
-        let yaml = docs(&[BASE, &rule("qwen-epp", host, "{mode: SIMPLE}")]);
+        let yaml = docs(&[&base(), &rule("qwen-epp", host, "{mode: SIMPLE}")]);
         assert_eq!(issues("LLMD-IST-003", &yaml).len(), 1);
     }
 
+    /// istiod `version` with the inference switch on.
     fn istiod(version: &str) -> String {
-        format!(
-            "apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: istiod, namespace: istio-system}}\nspec:\n  selector: {{matchLabels: {{app: istiod}}}}\n  template:\n    metadata: {{labels: {{app: istiod}}}}\n    spec:\n      containers:\n      - name: discovery\n        image: docker.io/istio/pilot:{version}\n        env: [{{name: ENABLE_GATEWAY_API_INFERENCE_EXTENSION, value: 'true'}}]\n"
-        )
+        fixtures::deployment("istio-system", "istiod")
+            .image(&format!("docker.io/istio/pilot:{version}"))
+            .env("ENABLE_GATEWAY_API_INFERENCE_EXTENSION", "true")
+            .to_string()
     }
 
     #[test]
     fn ist004_h2c_pool_behind_an_istiod_that_ignores_app_protocol() {
-        let h2c = BASE.replace(
-            "targetPorts: [{number: 8000}]",
-            "targetPorts: [{number: 8000}]\n  appProtocol: kubernetes.io/h2c",
-        );
+        let h2c = stack(istio_class(), pool().set("spec.appProtocol", "kubernetes.io/h2c"));
         let found = issues("LLMD-IST-004", &docs(&[&h2c, &istiod("1.29.2")]));
         assert_eq!(found.len(), 1, "{found:?}");
         assert_eq!((found[0].severity, found[0].object.name.as_str()), (Severity::Error, "qwen"));
@@ -716,12 +711,12 @@ spec: {selector: {app: qwen-epp}, ports: [{name: grpc-ext-proc, port: 9002}]}
         assert!(found[0].hint.contains("1.31.0"), "{}", found[0].hint);
         assert!(issues("LLMD-IST-004", &docs(&[&h2c, &istiod("1.31.0")])).is_empty());
         // http (the default) is routed by every version.
-        assert!(issues("LLMD-IST-004", &docs(&[BASE, &istiod("1.28.0")])).is_empty());
+        assert!(issues("LLMD-IST-004", &docs(&[&base(), &istiod("1.28.0")])).is_empty());
     }
 
     #[test]
     fn ist004_several_target_ports_behind_istiod_1_28_0() {
-        let multi = BASE.replace("targetPorts: [{number: 8000}]", "targetPorts: [{number: 8000}, {number: 8001}]");
+        let multi = stack(istio_class(), pool().push("spec.targetPorts", json!({"number": 8001})));
         let found = issues("LLMD-IST-004", &docs(&[&multi, &istiod("1.28.0")]));
         assert_eq!(found.len(), 1, "{found:?}");
         assert_eq!(found[0].severity, Severity::Warning);
@@ -736,21 +731,20 @@ spec: {selector: {app: qwen-epp}, ports: [{name: grpc-ext-proc, port: 9002}]}
         assert!(issues("LLMD-IST-004", &multi).is_empty());
     }
 
-    const PLAINTEXT_PICKER: &str = r#"
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: qwen-epp, namespace: llm}
-spec:
-  selector: {matchLabels: {app: qwen-epp}}
-  template:
-    metadata: {labels: {app: qwen-epp}}
-    spec: {containers: [{name: epp, args: [--pool-name=qwen, --secure-serving=false]}]}
-"#;
+    /// The picker Deployment serving plaintext gRPC.
+    fn plaintext_picker() -> String {
+        fixtures::deployment("llm", "qwen-epp")
+            .set(
+                "spec.template.spec.containers",
+                json!([{"name": "epp", "args": ["--pool-name=qwen", "--secure-serving=false"]}]),
+            )
+            .to_string()
+    }
 
     #[test]
     fn ist005_tls_rule_in_front_of_a_plaintext_picker() {
         let simple = rule("qwen-epp", "qwen-epp.llm.svc.cluster.local", GOOD_TLS);
-        let found = issues("LLMD-IST-005", &docs(&[BASE, PLAINTEXT_PICKER, &simple]));
+        let found = issues("LLMD-IST-005", &docs(&[&base(), &plaintext_picker(), &simple]));
         assert_eq!(found.len(), 1, "{found:?}");
         assert_eq!((found[0].severity, found[0].object.name.as_str()), (Severity::Error, "qwen-epp"));
         assert!(found[0].message.contains("tls.mode SIMPLE") && found[0].message.contains("--secure-serving=false"));
@@ -760,13 +754,13 @@ spec:
         );
         // A port-level setting is patched where it is.
         let port_level = "apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {name: qwen-epp, namespace: llm}\nspec:\n  host: qwen-epp\n  trafficPolicy:\n    portLevelSettings: [{port: {number: 9002}, tls: {mode: SIMPLE, insecureSkipVerify: true}}]\n";
-        let found = issues("LLMD-IST-005", &docs(&[BASE, PLAINTEXT_PICKER, port_level]));
+        let found = issues("LLMD-IST-005", &docs(&[&base(), &plaintext_picker(), port_level]));
         assert!(found[0].hint.contains("/spec/trafficPolicy/portLevelSettings/0/tls/mode"), "{}", found[0].hint);
         // DISABLE, ISTIO_MUTUAL (ends at the sidecar) and a TLS picker are fine.
         for tls in ["{mode: DISABLE}", "{mode: ISTIO_MUTUAL}"] {
             let r = rule("qwen-epp", "qwen-epp.llm.svc.cluster.local", tls);
-            assert!(issues("LLMD-IST-005", &docs(&[BASE, PLAINTEXT_PICKER, &r])).is_empty(), "{tls}");
+            assert!(issues("LLMD-IST-005", &docs(&[&base(), &plaintext_picker(), &r])).is_empty(), "{tls}");
         }
-        assert!(issues("LLMD-IST-005", &docs(&[BASE, &simple])).is_empty());
+        assert!(issues("LLMD-IST-005", &docs(&[&base(), &simple])).is_empty());
     }
 }

@@ -754,8 +754,9 @@ fn check_ngf_fail_close(ctx: &CheckContext) -> Vec<Issue> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::checks::fixtures;
+    use crate::checks::fixtures::{self, condition, Obj};
     use crate::findings::Severity;
+    use serde_json::{json, Value};
 
     fn ctx_issues(check: &Check, yaml: &str) -> Vec<Issue> {
         fixtures::issues(std::slice::from_ref(check), check.code, yaml)
@@ -765,17 +766,20 @@ mod tests {
         CHECKS.iter().find(|c| c.code == code).expect("code")
     }
 
-    use fixtures::POOL_V1;
+    /// Objects (builders or YAML) as one multi-document text.
+    macro_rules! docs {
+        ($($o:expr),* $(,)?) => { [$($o.to_string()),*].join("\n---\n") };
+    }
 
-    const POOL_X: &str = r#"
-apiVersion: inference.networking.x-k8s.io/v1alpha2
-kind: InferencePool
-metadata: {name: qwen, namespace: llm}
-spec:
-  selector: {app: qwen}
-  targetPortNumber: 8000
-  extensionRef: {name: qwen-epp, failureMode: FailOpen}
-"#;
+    /// InferencePool llm/qwen on v1: pods app=qwen on 8000, picker qwen-epp:9002.
+    fn pool() -> Obj {
+        fixtures::pool("llm", "qwen")
+    }
+
+    /// The same pool on the alpha x-k8s API, failing open.
+    fn pool_x() -> Obj {
+        fixtures::alpha_pool("llm", "qwen").set("spec.extensionRef.failureMode", "FailOpen")
+    }
 
     const V1_CRD: &str = r#"
 apiVersion: apiextensions.k8s.io/v1
@@ -788,39 +792,47 @@ spec:
   versions: [{name: v1, served: true, storage: true}]
 "#;
 
-    const ROUTE: &str = r#"
-apiVersion: gateway.networking.k8s.io/v1
-kind: HTTPRoute
-metadata: {name: r, namespace: llm}
-spec:
-  parentRefs: [{name: gw}]
-  rules: [{backendRefs: [{group: inference.networking.k8s.io, kind: InferencePool, name: qwen}]}]
-status:
-  parents:
-  - parentRef: {name: gw}
-    controllerName: istio.io/gateway-controller
-    conditions: [{type: Accepted, status: "True", reason: Accepted}]
-"#;
+    /// HTTPRoute llm/r from Gateway gw to the pool on `group`, accepted by istio.
+    fn route_on(group: &str) -> Obj {
+        let accepted = json!([{"parentRef": {"name": "gw"}, "controllerName": "istio.io/gateway-controller",
+                               "conditions": [condition("Accepted", "True", "Accepted")]}]);
+        fixtures::route("llm", "r")
+            .parent_gateway("gw")
+            .backend(json!({"group": group, "kind": "InferencePool", "name": "qwen"}))
+            .set("status.parents", accepted)
+    }
 
-    const GATEWAY: &str = r#"
-apiVersion: gateway.networking.k8s.io/v1
-kind: GatewayClass
-metadata: {name: istio}
-spec: {controllerName: istio.io/gateway-controller}
----
-apiVersion: gateway.networking.k8s.io/v1
-kind: Gateway
-metadata: {name: gw, namespace: llm}
-spec: {gatewayClassName: istio, listeners: [{name: http, port: 80, protocol: HTTP}]}
-"#;
+    fn route() -> Obj {
+        route_on("inference.networking.k8s.io")
+    }
 
-    fn docs(parts: &[&str]) -> String {
-        parts.join("\n---\n")
+    /// GatewayClass istio and Gateway llm/gw with one HTTP listener.
+    fn gateway() -> String {
+        docs!(
+            fixtures::gateway_class("istio", "istio.io/gateway-controller"),
+            fixtures::gateway("llm", "gw").listener("http", 80, "HTTP")
+        )
+    }
+
+    /// `pool` with the status of one parent, Gateway gw (`parent_ref` as the controller wrote it).
+    fn with_parent_status(pool: Obj, parent_ref: Value, conditions: Value) -> Obj {
+        pool.set("status.parents", json!([{"parentRef": parent_ref, "conditions": conditions}]))
+    }
+
+    fn with_conditions(conditions: Value) -> Obj {
+        let gw = json!({"group": "gateway.networking.k8s.io", "kind": "Gateway", "name": "gw"});
+        with_parent_status(pool(), gw, conditions)
+    }
+
+    /// A condition with its message.
+    fn says(mut c: Value, message: &str) -> Value {
+        c["message"] = json!(message);
+        c
     }
 
     #[test]
     fn alpha_pool_without_v1_twin_needs_migration() {
-        let issues = ctx_issues(check("LLMD-POOL-001"), &docs(&[V1_CRD, POOL_X]));
+        let issues = ctx_issues(check("LLMD-POOL-001"), &docs!(V1_CRD, pool_x()));
         assert_eq!(issues.len(), 1);
         let i = &issues[0];
         assert_eq!(
@@ -833,23 +845,23 @@ spec: {gatewayClassName: istio, listeners: [{name: http, port: 80, protocol: HTT
         assert!(i.hint.contains(r#""port":{"number":9002}"#) && i.hint.contains("FailOpen"), "{}", i.hint);
         assert!(!i.hint.contains('\n'));
         // Without the v1 CRD but with a v1-speaking controller: still needed, hint installs the CRD first.
-        let issues = ctx_issues(check("LLMD-POOL-001"), &docs(&[GATEWAY, POOL_X]));
+        let issues = ctx_issues(check("LLMD-POOL-001"), &docs!(gateway(), pool_x()));
         assert_eq!(issues.len(), 1);
         assert!(issues[0].hint.contains("releases/download/v1.0.1/manifests.yaml"), "{}", issues[0].hint);
     }
 
     #[test]
     fn migrated_or_unneeded_alpha_pool_passes() {
-        assert!(ctx_issues(check("LLMD-POOL-001"), &docs(&[V1_CRD, POOL_X, POOL_V1])).is_empty());
+        assert!(ctx_issues(check("LLMD-POOL-001"), &docs!(V1_CRD, pool_x(), pool())).is_empty());
         // Nothing speaks v1 and the profile pins GAIE v0.5: an x-k8s pool is what the setup runs.
-        let snap = fixtures::snapshot(POOL_X);
+        let snap = fixtures::snapshot(&docs!(pool_x()));
         let old = Profile { inference_extension: "v0.5.1".into(), ..fixtures::prereq() };
         assert!((check("LLMD-POOL-001").run)(&CheckContext { snapshot: &snap, profile: &old }).is_empty());
     }
 
     #[test]
     fn offline_alpha_pool_is_judged_by_the_profile() {
-        let mut snap = fixtures::snapshot(POOL_X);
+        let mut snap = fixtures::snapshot(&docs!(pool_x()));
         snap.crds = crate::snapshot::Collected::Unknown { reason: "offline".into() };
         snap.gateway_classes = crate::snapshot::Collected::Unknown { reason: "offline".into() };
         let found = fixtures::run(&CHECKS[0..1], &snap, &fixtures::current());
@@ -860,104 +872,101 @@ spec: {gatewayClassName: istio, listeners: [{name: http, port: 80, protocol: HTT
 
     #[test]
     fn same_pool_in_both_apis_is_info() {
-        let snap = fixtures::snapshot(&docs(&[POOL_X, POOL_V1]));
+        let snap = fixtures::snapshot(&docs!(pool_x(), pool()));
         let found = fixtures::run(&CHECKS[1..2], &snap, &fixtures::prereq());
         assert_eq!(found, vec![("LLMD-POOL-002".into(), "qwen".into(), Severity::Info)]);
-        assert!(ctx_issues(check("LLMD-POOL-002"), POOL_V1).is_empty());
+        assert!(ctx_issues(check("LLMD-POOL-002"), &docs!(pool())).is_empty());
     }
 
     #[test]
     fn unreferenced_pool_warns_with_route_to_create() {
-        let issues = ctx_issues(check("LLMD-POOL-003"), &docs(&[GATEWAY, POOL_V1]));
+        let issues = ctx_issues(check("LLMD-POOL-003"), &docs!(gateway(), pool()));
         assert_eq!(issues.len(), 1);
         assert_eq!((issues[0].severity, issues[0].object.name.as_str()), (Severity::Warning, "qwen"));
         assert!(issues[0].hint.contains(r#""parentRefs":[{"name":"gw"}]"#), "{}", issues[0].hint);
-        assert!(ctx_issues(check("LLMD-POOL-003"), &docs(&[GATEWAY, POOL_V1, ROUTE])).is_empty());
+        assert!(ctx_issues(check("LLMD-POOL-003"), &docs!(gateway(), pool(), route())).is_empty());
     }
 
     #[test]
     fn route_with_x_k8s_group_still_counts_as_reference() {
-        let route = ROUTE.replace("group: inference.networking.k8s.io", "group: inference.networking.x-k8s.io");
-        assert!(ctx_issues(check("LLMD-POOL-003"), &docs(&[POOL_V1, &route])).is_empty());
+        let route = route_on("inference.networking.x-k8s.io");
+        assert!(ctx_issues(check("LLMD-POOL-003"), &docs!(pool(), route)).is_empty());
     }
 
     #[test]
     fn routed_pool_without_parents_has_no_controller() {
-        let issues = ctx_issues(check("LLMD-POOL-004"), &docs(&[GATEWAY, POOL_V1, ROUTE]));
+        let issues = ctx_issues(check("LLMD-POOL-004"), &docs!(gateway(), pool(), route()));
         assert_eq!(issues.len(), 1);
         assert_eq!((issues[0].severity, issues[0].object.name.as_str()), (Severity::Error, "qwen"));
         assert!(issues[0].hint.contains("ENABLE_GATEWAY_API_INFERENCE_EXTENSION=true"), "{}", issues[0].hint);
-        let with_status = format!(
-            "{POOL_V1}status:\n  parents:\n  - parentRef: {{name: gw}}\n    conditions: [{{type: Accepted, status: \"True\", reason: Accepted}}]\n"
-        );
-        assert!(ctx_issues(check("LLMD-POOL-004"), &docs(&[GATEWAY, &with_status, ROUTE])).is_empty());
-    }
-
-    fn with_conditions(conds: &str) -> String {
-        format!("{POOL_V1}status:\n  parents:\n  - parentRef: {{group: gateway.networking.k8s.io, kind: Gateway, name: gw}}\n    conditions: {conds}\n")
+        let with_status =
+            with_parent_status(pool(), json!({"name": "gw"}), json!([condition("Accepted", "True", "Accepted")]));
+        assert!(ctx_issues(check("LLMD-POOL-004"), &docs!(gateway(), with_status, route())).is_empty());
     }
 
     #[test]
     fn not_accepted_pool_is_an_error_with_reason() {
-        let pool = with_conditions(
-            r#"[{type: Accepted, status: "False", reason: NotSupportedByParent, message: "inference disabled"}]"#,
-        );
-        let issues = ctx_issues(check("LLMD-POOL-005"), &docs(&[GATEWAY, &pool, ROUTE]));
+        let pool = with_conditions(json!([says(
+            condition("Accepted", "False", "NotSupportedByParent"),
+            "inference disabled"
+        )]));
+        let issues = ctx_issues(check("LLMD-POOL-005"), &docs!(gateway(), pool, route()));
         assert_eq!(issues.len(), 1);
         assert_eq!((issues[0].severity, issues[0].object.name.as_str()), (Severity::Error, "qwen"));
         assert!(issues[0].message.contains("NotSupportedByParent") && issues[0].message.contains("inference disabled"));
         assert!(issues[0].hint.contains("ENABLE_GATEWAY_API_INFERENCE_EXTENSION"));
-        let ok = with_conditions(r#"[{type: Accepted, status: "True", reason: Accepted}]"#);
-        assert!(ctx_issues(check("LLMD-POOL-005"), &docs(&[GATEWAY, &ok, ROUTE])).is_empty());
+        let ok = with_conditions(json!([condition("Accepted", "True", "Accepted")]));
+        assert!(ctx_issues(check("LLMD-POOL-005"), &docs!(gateway(), ok, route())).is_empty());
     }
 
     #[test]
     fn unresolved_refs_reported_unless_epp_service_is_missing() {
-        let pool = with_conditions(r#"[{type: ResolvedRefs, status: "False", reason: InvalidExtensionRef}]"#);
-        let svc =
-            "apiVersion: v1\nkind: Service\nmetadata: {name: qwen-epp, namespace: llm}\nspec: {ports: [{port: 9002}]}";
-        let issues = ctx_issues(check("LLMD-POOL-006"), &docs(&[&pool, svc]));
+        let pool = with_conditions(json!([condition("ResolvedRefs", "False", "InvalidExtensionRef")]));
+        let svc = fixtures::service("llm", "qwen-epp").port(9002);
+        let issues = ctx_issues(check("LLMD-POOL-006"), &docs!(pool, svc));
         assert_eq!(issues.len(), 1);
         assert_eq!((issues[0].severity, issues[0].object.name.as_str()), (Severity::Error, "qwen"));
         assert!(issues[0].message.contains("InvalidExtensionRef"));
         // Service missing: LLMD-EPP-001 owns it.
-        assert!(ctx_issues(check("LLMD-POOL-006"), &pool).is_empty());
-        let ok = with_conditions(r#"[{type: ResolvedRefs, status: "True", reason: ResolvedRefs}]"#);
-        assert!(ctx_issues(check("LLMD-POOL-006"), &docs(&[&ok, svc])).is_empty());
+        assert!(ctx_issues(check("LLMD-POOL-006"), &docs!(pool)).is_empty());
+        let ok = with_conditions(json!([condition("ResolvedRefs", "True", "ResolvedRefs")]));
+        assert!(ctx_issues(check("LLMD-POOL-006"), &docs!(ok, svc)).is_empty());
     }
 
     #[test]
     fn missing_endpoint_picker_ref_is_an_error() {
-        let pool = POOL_V1.replace("  endpointPickerRef: {name: qwen-epp, port: {number: 9002}}\n", "");
-        let svc = "apiVersion: v1\nkind: Service\nmetadata: {name: qwen-epp, namespace: llm}\nspec: {ports: [{name: grpc-ext-proc, port: 9002}]}";
-        let issues = ctx_issues(check("LLMD-POOL-007"), &docs(&[&pool, svc]));
+        let pool = pool().without("spec.endpointPickerRef");
+        let issues = ctx_issues(check("LLMD-POOL-007"), &docs!(pool, epp_service()));
         assert_eq!(issues.len(), 1);
         assert_eq!((issues[0].severity, issues[0].object.name.as_str()), (Severity::Error, "qwen"));
         assert!(issues[0].hint.starts_with("kubectl patch inferencepool.inference.networking.k8s.io/qwen -n llm"));
         assert!(issues[0].hint.contains(r#""name":"qwen-epp""#));
         // The EndpointPickerRefMissing condition is not reported a second time.
-        let v16 = format!("{pool}status:\n  parents:\n  - parentRef: {{name: gw}}\n    conditions: [{{type: Accepted, status: \"False\", reason: EndpointPickerRefMissing}}]\n");
+        let rejected = json!([condition("Accepted", "False", "EndpointPickerRefMissing")]);
+        let v16 = docs!(with_parent_status(pool, json!({"name": "gw"}), rejected));
         assert!(ctx_issues(check("LLMD-POOL-005"), &v16).is_empty());
         let issues = ctx_issues(check("LLMD-POOL-007"), &v16);
         assert_eq!(
             issues[0].message,
             "InferencePool llm/qwen has no spec.endpointPickerRef: Gateway llm/gw rejects it (Accepted=False, EndpointPickerRefMissing)"
         );
-        assert!(ctx_issues(check("LLMD-POOL-007"), POOL_V1).is_empty());
+        assert!(ctx_issues(check("LLMD-POOL-007"), &docs!(self::pool())).is_empty());
     }
 
     #[test]
     fn v1_pool_without_picker_accepted_by_its_gateway_is_healthy() {
         // GAIE v1.6 makes endpointPickerRef optional; the gateway decides, and this one accepted it.
-        let pool = POOL_V1.replace("  endpointPickerRef: {name: qwen-epp, port: {number: 9002}}\n", "");
-        let accepted = format!(
-            "{pool}status:\n  parents:\n  - parentRef: {{name: gw}}\n    conditions: [{{type: Accepted, status: \"True\", reason: Accepted}}]\n"
-        );
+        let pool = pool().without("spec.endpointPickerRef");
+        let accepted = docs!(with_parent_status(
+            pool.clone(),
+            json!({"name": "gw"}),
+            json!([condition("Accepted", "True", "Accepted")])
+        ));
         for code in ["LLMD-POOL-005", "LLMD-POOL-006", "LLMD-POOL-007", "LLMD-POOL-009"] {
             assert!(ctx_issues(check(code), &accepted).is_empty(), "{code}");
         }
         // Not yet accepted by anyone: still an error.
-        let issues = ctx_issues(check("LLMD-POOL-007"), &pool);
+        let issues = ctx_issues(check("LLMD-POOL-007"), &docs!(pool));
         assert_eq!(
             issues[0].message,
             "InferencePool llm/qwen has no spec.endpointPickerRef: no gateway has Accepted it without one, and most require one (EndpointPickerRefMissing)"
@@ -966,22 +975,18 @@ spec: {gatewayClassName: istio, listeners: [{name: http, port: 80, protocol: HTT
 
     #[test]
     fn empty_selector_and_missing_ports_are_errors() {
-        let pool = POOL_V1.replace("{matchLabels: {app: qwen}}", "{}").replace("  targetPorts: [{number: 8000}]\n", "");
-        let issues = ctx_issues(check("LLMD-POOL-008"), &pool);
+        let pool = pool().set("spec.selector", json!({})).without("spec.targetPorts");
+        let issues = ctx_issues(check("LLMD-POOL-008"), &docs!(pool));
         assert_eq!(issues.len(), 2);
         assert!(issues.iter().all(|i| i.severity == Severity::Error && i.object.name == "qwen"));
         assert!(issues[0].message.contains("selector") && issues[1].message.contains("targetPorts"));
-        assert!(ctx_issues(check("LLMD-POOL-008"), POOL_V1).is_empty());
+        assert!(ctx_issues(check("LLMD-POOL-008"), &docs!(self::pool())).is_empty());
     }
 
-    const EPP_SERVICE: &str = r#"
-apiVersion: v1
-kind: Service
-metadata: {name: qwen-epp, namespace: llm}
-spec:
-  selector: {app: qwen-epp}
-  ports: [{name: grpc-ext-proc, port: 9002}]
-"#;
+    /// The picker's Service llm/qwen-epp (selector app=qwen-epp, port grpc-ext-proc 9002).
+    fn epp_service() -> Obj {
+        fixtures::service("llm", "qwen-epp").push("spec.ports", json!({"name": "grpc-ext-proc", "port": 9002}))
+    }
 
     fn epp_slice(ready: bool) -> String {
         format!(
@@ -997,8 +1002,8 @@ endpoints: [{{addresses: [10.0.0.5], conditions: {{ready: {ready}}}}}]
 
     #[test]
     fn fail_open_with_a_serving_picker_is_information() {
-        let pool = POOL_V1.replace("port: {number: 9002}}", "port: {number: 9002}, failureMode: FailOpen}");
-        let yaml = [pool.as_str(), EPP_SERVICE, &epp_slice(true)].join("\n---\n");
+        let pool = pool().set("spec.endpointPickerRef.failureMode", "FailOpen");
+        let yaml = docs!(pool, epp_service(), epp_slice(true));
         let issues = ctx_issues(check("LLMD-POOL-009"), &yaml);
         assert_eq!(issues.len(), 1, "{issues:?}");
         assert_eq!((issues[0].severity, issues[0].object.name.as_str()), (Severity::Info, "qwen"));
@@ -1008,18 +1013,18 @@ endpoints: [{{addresses: [10.0.0.5], conditions: {{ready: {ready}}}}}]
         );
         assert!(issues[0].hint.contains(r#""endpointPickerRef":{"failureMode":"FailClose"}"#), "{}", issues[0].hint);
         // Offline nothing tells whether the picker serves, even when its Service is not in the files.
-        let mut snap = fixtures::snapshot(&pool);
+        let mut snap = fixtures::snapshot(&docs!(pool));
         snap.live = false;
         snap.endpoint_slices = crate::snapshot::Collected::Unknown { reason: "offline".into() };
         let found = fixtures::issues_in(CHECKS, "LLMD-POOL-009", &snap);
         assert_eq!(found[0].severity, Severity::Info);
-        assert!(ctx_issues(check("LLMD-POOL-009"), POOL_V1).is_empty());
+        assert!(ctx_issues(check("LLMD-POOL-009"), &docs!(self::pool())).is_empty());
     }
 
     #[test]
     fn fail_open_while_the_picker_is_down_is_a_warning() {
         // No ready endpoint: traffic bypasses the picker right now.
-        let yaml = [POOL_X, EPP_SERVICE, &epp_slice(false)].join("\n---\n");
+        let yaml = docs!(pool_x(), epp_service(), epp_slice(false));
         let issues = ctx_issues(check("LLMD-POOL-009"), &yaml);
         assert_eq!(issues.len(), 1);
         assert_eq!((issues[0].severity, issues[0].object.name.as_str()), (Severity::Warning, "qwen"));
@@ -1029,7 +1034,7 @@ endpoints: [{{addresses: [10.0.0.5], conditions: {{ready: {ready}}}}}]
         );
         assert!(issues[0].hint.contains(r#""extensionRef":{"failureMode":"FailClose"}"#));
         // The Service itself is missing.
-        let issues = ctx_issues(check("LLMD-POOL-009"), POOL_X);
+        let issues = ctx_issues(check("LLMD-POOL-009"), &docs!(pool_x()));
         assert_eq!(issues[0].severity, Severity::Warning);
         assert!(issues[0].message.contains("its Service llm/qwen-epp does not exist"), "{}", issues[0].message);
     }

@@ -1411,8 +1411,9 @@ fn check_stale_backend_not_found(ctx: &CheckContext) -> Vec<Issue> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::checks::fixtures;
+    use crate::checks::fixtures::{self, condition, Obj};
     use crate::findings::Severity;
+    use serde_json::{json, Value};
 
     fn found(snap: &Snapshot, code: &str) -> Vec<Issue> {
         fixtures::issues_in(CHECKS, code, snap)
@@ -1422,58 +1423,60 @@ mod tests {
         fixtures::codes_in(CHECKS, snap)
     }
 
-    const GATEWAY: &str = r#"
-apiVersion: gateway.networking.k8s.io/v1
-kind: Gateway
-metadata: {name: llm-d-inference-gateway, namespace: llm}
-spec:
-  gatewayClassName: istio
-  listeners:
-  - {name: http, port: 80, protocol: HTTP}
-"#;
-
-    const POOL: &str = r#"
-apiVersion: inference.networking.k8s.io/v1
-kind: InferencePool
-metadata: {name: qwen-pool, namespace: llm, creationTimestamp: "2025-06-01T10:00:00Z"}
-spec:
-  selector: {matchLabels: {app: qwen}}
-  targetPorts: [{number: 8000}]
-  endpointPickerRef: {name: qwen-epp, port: {number: 9002}}
-"#;
-
-    fn route(ns: &str, parent: &str, backend: &str) -> String {
-        format!(
-            r#"
-apiVersion: gateway.networking.k8s.io/v1
-kind: HTTPRoute
-metadata: {{name: qwen-route, namespace: {ns}}}
-spec:
-  parentRefs: [{parent}]
-  rules:
-  - backendRefs: [{backend}]
-"#
-        )
+    /// A snapshot of the objects (builders or YAML).
+    macro_rules! snap {
+        ($($o:expr),* $(,)?) => { fixtures::snapshot(&[$($o.to_string()),*].join("\n---\n")) };
     }
 
-    const GOOD_PARENT: &str = "{name: llm-d-inference-gateway}";
-    const GOOD_BACKEND: &str = "{group: inference.networking.k8s.io, kind: InferencePool, name: qwen-pool}";
+    const GW: &str = "llm-d-inference-gateway";
 
-    fn snap(parts: &[&str]) -> Snapshot {
-        fixtures::snapshot(&parts.join("\n---\n"))
+    /// Gateway llm/llm-d-inference-gateway of class istio, one HTTP listener on 80 (same namespace only).
+    fn gateway() -> Obj {
+        fixtures::gateway("llm", GW).listener("http", 80, "HTTP")
+    }
+
+    /// The Gateway with its listener open to routes of every namespace.
+    fn open_gateway() -> Obj {
+        gateway().set("spec.listeners.0.allowedRoutes", json!({"namespaces": {"from": "All"}}))
+    }
+
+    /// InferencePool llm/qwen-pool: pods app=qwen, picker qwen-epp.
+    fn pool() -> Obj {
+        fixtures::pool("llm", "qwen-pool").selector("app", "qwen").picker("qwen-epp").created("2025-06-01T10:00:00Z")
+    }
+
+    /// The same pool on the alpha x-k8s API.
+    fn alpha_pool() -> Obj {
+        fixtures::alpha_pool("llm", "qwen-pool").selector("app", "qwen").picker("qwen-epp")
+    }
+
+    /// HTTPRoute qwen-route in `ns`, without parents or backends.
+    fn route(ns: &str) -> Obj {
+        fixtures::route(ns, "qwen-route")
+    }
+
+    /// The healthy route: the Gateway its parent, the pool its backend.
+    fn good_route() -> Obj {
+        route("llm").parent_gateway(GW).backend_pool("qwen-pool")
+    }
+
+    /// A route in `apps` to the Gateway and the pool of `llm`.
+    fn cross_namespace_route() -> Obj {
+        route("apps").parent(json!({"name": GW, "namespace": "llm"})).backend(
+            json!({"group": "inference.networking.k8s.io", "kind": "InferencePool", "name": "qwen-pool", "namespace": "llm"}),
+        )
     }
 
     #[test]
     fn a_healthy_route_has_no_findings() {
-        let r = route("llm", GOOD_PARENT, GOOD_BACKEND);
-        let s = snap(&[GATEWAY, POOL, &r]);
+        let s = snap!(gateway(), pool(), good_route());
         assert!(codes(&s).is_empty(), "{:?}", codes(&s));
     }
 
     #[test]
     fn rt001_missing_gateway_and_section() {
-        let r = route("llm", "{name: llm-d-infernce-gateway}", GOOD_BACKEND);
-        let s = snap(&[GATEWAY, POOL, &r]);
+        let r = route("llm").parent_gateway("llm-d-infernce-gateway").backend_pool("qwen-pool");
+        let s = snap!(gateway(), pool(), r);
         let f = found(&s, "LLMD-RT-001");
         assert_eq!(f.len(), 1);
         assert_eq!((f[0].object.name.as_str(), f[0].severity), ("qwen-route", Severity::Error));
@@ -1481,22 +1484,15 @@ spec:
             f[0].message.contains("llm/llm-d-infernce-gateway")
                 && f[0].hint.contains("\"value\":\"llm-d-inference-gateway\"")
         );
-        let r = route("llm", "{name: llm-d-inference-gateway, sectionName: https}", GOOD_BACKEND);
-        let s = snap(&[GATEWAY, POOL, &r]);
+        let r = route("llm").parent(json!({"name": GW, "sectionName": "https"})).backend_pool("qwen-pool");
+        let s = snap!(gateway(), pool(), r);
         let f = found(&s, "LLMD-RT-001");
         assert!(f[0].message.contains("sectionName \"https\"") && f[0].hint.contains("\"value\":\"http\""), "{f:?}");
-        let r = route("llm", "{name: llm-d-inference-gateway, sectionName: http, port: 80}", GOOD_BACKEND);
-        assert!(found(&snap(&[GATEWAY, POOL, &r]), "LLMD-RT-001").is_empty());
+        let r = route("llm").parent(json!({"name": GW, "sectionName": "http", "port": 80})).backend_pool("qwen-pool");
+        assert!(found(&snap!(gateway(), pool(), r), "LLMD-RT-001").is_empty());
     }
 
-    #[test]
-    fn rt002_same_namespace_listener_rejects_other_namespaces() {
-        let r = route(
-            "apps",
-            "{name: llm-d-inference-gateway, namespace: llm}",
-            "{group: inference.networking.k8s.io, kind: InferencePool, name: qwen-pool, namespace: llm}",
-        );
-        let grant = r#"
+    const GRANT_TO_POOLS: &str = r#"
 apiVersion: gateway.networking.k8s.io/v1beta1
 kind: ReferenceGrant
 metadata: {name: allow, namespace: llm}
@@ -1504,7 +1500,11 @@ spec:
   from: [{group: gateway.networking.k8s.io, kind: HTTPRoute, namespace: apps}]
   to: [{group: inference.networking.k8s.io, kind: InferencePool}]
 "#;
-        let s = snap(&[GATEWAY, POOL, &r, grant]);
+
+    #[test]
+    fn rt002_same_namespace_listener_rejects_other_namespaces() {
+        let r = cross_namespace_route();
+        let s = snap!(gateway(), pool(), r, GRANT_TO_POOLS);
         assert_eq!(codes(&s), vec!["LLMD-RT-002"]);
         let f = &found(&s, "LLMD-RT-002")[0];
         assert_eq!(f.severity, Severity::Error);
@@ -1513,13 +1513,12 @@ spec:
                 && f.hint.contains(r#""path":"/spec/listeners/0/allowedRoutes","value":{"namespaces":{"from":"All"}}"#),
             "{f:?}"
         );
-        let all = GATEWAY.replace("protocol: HTTP}", "protocol: HTTP, allowedRoutes: {namespaces: {from: All}}}");
-        assert!(codes(&snap(&[&all, POOL, &r, grant])).is_empty());
-        let sel = GATEWAY.replace(
-            "protocol: HTTP}",
-            "protocol: HTTP, allowedRoutes: {namespaces: {from: Selector, selector: {matchLabels: {llm-d/gateway: enabled}}}}}",
+        assert!(codes(&snap!(open_gateway(), pool(), r, GRANT_TO_POOLS)).is_empty());
+        let sel = gateway().set(
+            "spec.listeners.0.allowedRoutes",
+            json!({"namespaces": {"from": "Selector", "selector": {"matchLabels": {"llm-d/gateway": "enabled"}}}}),
         );
-        let s = snap(&[&sel, POOL, &r, grant]);
+        let s = snap!(sel, pool(), r, GRANT_TO_POOLS);
         let f = found(&s, "LLMD-RT-002");
         assert_eq!(f[0].severity, Severity::Info);
         assert!(f[0].hint.contains("kubectl label namespace apps llm-d/gateway=enabled"));
@@ -1527,15 +1526,14 @@ spec:
 
     #[test]
     fn rt003_hostnames_must_intersect() {
-        let gw = GATEWAY.replace("protocol: HTTP}", "protocol: HTTP, hostname: \"*.models.example.com\"}");
-        let mut r = route("llm", GOOD_PARENT, GOOD_BACKEND);
-        r.push_str("  hostnames: [api.example.org]\n");
-        let s = snap(&[&gw, POOL, &r]);
+        let gw = gateway().set("spec.listeners.0.hostname", "*.models.example.com");
+        let r = good_route().set("spec.hostnames", json!(["api.example.org"]));
+        let s = snap!(gw, pool(), r);
         let f = found(&s, "LLMD-RT-003");
         assert_eq!((f.len(), f[0].severity), (1, Severity::Error));
         assert!(f[0].hint.contains(r#""value":"*.models.example.com""#));
-        let r = r.replace("api.example.org", "qwen.models.example.com");
-        assert!(found(&snap(&[&gw, POOL, &r]), "LLMD-RT-003").is_empty());
+        let r = good_route().set("spec.hostnames", json!(["qwen.models.example.com"]));
+        assert!(found(&snap!(gw, pool(), r), "LLMD-RT-003").is_empty());
         assert!(hostnames_intersect("*.example.com", "a.b.example.com"));
         assert!(!hostnames_intersect("*.example.com", "example.com"));
         assert!(hostnames_intersect("foo.example.com", "*.example.com"));
@@ -1544,79 +1542,65 @@ spec:
 
     #[test]
     fn rt004_missing_pool_suggests_the_closest() {
-        let r = route("llm", GOOD_PARENT, "{group: inference.networking.k8s.io, kind: InferencePool, name: qwen-pol}");
-        let s = snap(&[GATEWAY, POOL, &r]);
+        let r = route("llm").parent_gateway(GW).backend_pool("qwen-pol");
+        let s = snap!(gateway(), pool(), r);
         assert_eq!(codes(&s), vec!["LLMD-RT-004"]);
         let f = &found(&s, "LLMD-RT-004")[0];
         assert_eq!(f.severity, Severity::Error);
         assert!(f.message.contains("llm/qwen-pol") && f.hint.contains("\"value\":\"qwen-pool\""), "{f:?}");
         assert!(f.repair.is_none());
-        let s = snap(&[GATEWAY, &r]);
+        let s = snap!(gateway(), r);
         assert!(found(&s, "LLMD-RT-004")[0].hint.contains("helm install qwen-pol"));
     }
 
     #[test]
     fn rt005_hostname_as_pool_name() {
-        let r = route(
-            "llm",
-            GOOD_PARENT,
-            "{group: inference.networking.k8s.io, kind: InferencePool, name: qwen-pool.llm.svc.cluster.local}",
-        );
-        let s = snap(&[GATEWAY, POOL, &r]);
+        let r = route("llm").parent_gateway(GW).backend_pool("qwen-pool.llm.svc.cluster.local");
+        let s = snap!(gateway(), pool(), r);
         assert_eq!(codes(&s), vec!["LLMD-RT-005"]);
         let f = &found(&s, "LLMD-RT-005")[0];
         assert_eq!(f.severity, Severity::Error);
         assert!(f.message.contains("hostname") && f.hint.contains("\"value\":\"qwen-pool\""));
     }
 
+    /// A route to the pool on the alpha x-k8s group.
+    fn x_k8s_route() -> Obj {
+        route("llm")
+            .parent_gateway(GW)
+            .backend(json!({"group": "inference.networking.x-k8s.io", "kind": "InferencePool", "name": "qwen-pool"}))
+    }
+
     #[test]
     fn rt006_x_k8s_group_after_migration_is_fixable() {
-        let r =
-            route("llm", GOOD_PARENT, "{group: inference.networking.x-k8s.io, kind: InferencePool, name: qwen-pool}");
-        let s = snap(&[GATEWAY, POOL, &r]);
+        let r = x_k8s_route();
+        let s = snap!(gateway(), pool(), r);
         assert_eq!(codes(&s), vec!["LLMD-RT-006"]);
         let f = &found(&s, "LLMD-RT-006")[0];
         assert_eq!((f.severity, f.repair.is_some()), (Severity::Error, true));
         assert!(f.hint.contains(r#""path":"/spec/rules/0/backendRefs/0/group","value":"inference.networking.k8s.io""#));
         // Both pools exist: a warning to switch.
-        let xpool = r#"
-apiVersion: inference.networking.x-k8s.io/v1alpha2
-kind: InferencePool
-metadata: {name: qwen-pool, namespace: llm}
-spec: {selector: {app: qwen}, targetPortNumber: 8000, extensionRef: {name: qwen-epp}}
-"#;
-        let s = snap(&[GATEWAY, POOL, xpool, &r]);
+        let s = snap!(gateway(), pool(), alpha_pool(), r);
         assert_eq!(found(&s, "LLMD-RT-006")[0].severity, Severity::Warning);
         // x-k8s pool only and the route on x-k8s: nothing for this check.
-        assert!(found(&snap(&[GATEWAY, xpool, &r]), "LLMD-RT-006").is_empty());
+        assert!(found(&snap!(gateway(), alpha_pool(), r), "LLMD-RT-006").is_empty());
     }
 
     #[test]
     fn rt007_kind_omitted_names_a_pool() {
-        let r = route("llm", GOOD_PARENT, "{name: qwen-pool, port: 8000}");
-        let s = snap(&[GATEWAY, POOL, &r]);
+        let r = route("llm").parent_gateway(GW).backend(json!({"name": "qwen-pool", "port": 8000}));
+        let s = snap!(gateway(), pool(), r);
         assert_eq!(codes(&s), vec!["LLMD-RT-007"]);
         let f = &found(&s, "LLMD-RT-007")[0];
         assert_eq!((f.severity, f.repair.is_some()), (Severity::Error, true));
         assert!(f.hint.contains(r#""path":"/spec/rules/0/backendRefs/0/kind","value":"InferencePool""#));
-        let svc = r#"
-apiVersion: v1
-kind: Service
-metadata: {name: qwen-pool, namespace: llm}
-spec: {ports: [{port: 8000}]}
-"#;
-        assert!(found(&snap(&[GATEWAY, POOL, &r, svc]), "LLMD-RT-007").is_empty());
+        let svc = fixtures::service("llm", "qwen-pool").port(8000);
+        assert!(found(&snap!(gateway(), pool(), r, svc), "LLMD-RT-007").is_empty());
     }
 
     #[test]
     fn rt008_cross_namespace_backend_needs_a_grant() {
-        let gw = GATEWAY.replace("protocol: HTTP}", "protocol: HTTP, allowedRoutes: {namespaces: {from: All}}}");
-        let r = route(
-            "apps",
-            "{name: llm-d-inference-gateway, namespace: llm}",
-            "{group: inference.networking.k8s.io, kind: InferencePool, name: qwen-pool, namespace: llm}",
-        );
-        let s = snap(&[&gw, POOL, &r]);
+        let r = cross_namespace_route();
+        let s = snap!(open_gateway(), pool(), r);
         assert_eq!(codes(&s), vec!["LLMD-RT-008"]);
         let f = &found(&s, "LLMD-RT-008")[0];
         assert_eq!((f.severity, f.repair.is_some(), f.object.namespace.as_str()), (Severity::Error, true, "apps"));
@@ -1625,144 +1609,115 @@ spec: {ports: [{port: 8000}]}
                 && f.hint.contains(r#""namespace":"apps""#)
                 && f.hint.contains("kubectl apply -f -")
         );
-        let grant = r#"
-apiVersion: gateway.networking.k8s.io/v1beta1
-kind: ReferenceGrant
-metadata: {name: allow, namespace: llm}
-spec:
-  from: [{group: gateway.networking.k8s.io, kind: HTTPRoute, namespace: apps}]
-  to: [{group: inference.networking.k8s.io, kind: InferencePool, name: qwen-pool}]
-"#;
-        assert!(codes(&snap(&[&gw, POOL, &r, grant])).is_empty());
+        let grant = GRANT_TO_POOLS.replace("kind: InferencePool}", "kind: InferencePool, name: qwen-pool}");
+        assert!(codes(&snap!(open_gateway(), pool(), r, grant)).is_empty());
     }
 
     #[test]
     fn rt009_grant_on_x_k8s_group_with_v1_pools() {
-        let gw = GATEWAY.replace("protocol: HTTP}", "protocol: HTTP, allowedRoutes: {namespaces: {from: All}}}");
-        let r = route(
-            "apps",
-            "{name: llm-d-inference-gateway, namespace: llm}",
-            "{group: inference.networking.k8s.io, kind: InferencePool, name: qwen-pool, namespace: llm}",
-        );
-        let grant = r#"
-apiVersion: gateway.networking.k8s.io/v1beta1
-kind: ReferenceGrant
-metadata: {name: allow, namespace: llm}
-spec:
-  from: [{group: gateway.networking.k8s.io, kind: HTTPRoute, namespace: apps}]
-  to: [{group: inference.networking.x-k8s.io, kind: InferencePool}]
-"#;
-        let s = snap(&[&gw, POOL, &r, grant]);
+        let r = cross_namespace_route();
+        let grant =
+            GRANT_TO_POOLS.replace("group: inference.networking.k8s.io", "group: inference.networking.x-k8s.io");
+        let s = snap!(open_gateway(), pool(), r, grant);
         assert_eq!(codes(&s), vec!["LLMD-RT-009"], "reported once, on the grant");
         let f = &found(&s, "LLMD-RT-009")[0];
         assert_eq!((f.object.kind.as_str(), f.severity, f.repair.is_some()), ("ReferenceGrant", Severity::Error, true));
         assert!(f.hint.contains(r#""op":"replace","path":"/spec/to/0/group","value":"inference.networking.k8s.io""#));
         // No route depends on it: a warning.
-        assert_eq!(found(&snap(&[POOL, grant]), "LLMD-RT-009")[0].severity, Severity::Warning);
-        let fixed = grant.replace("inference.networking.x-k8s.io", "inference.networking.k8s.io");
-        assert!(found(&snap(&[&gw, POOL, &r, &fixed]), "LLMD-RT-009").is_empty());
+        assert_eq!(found(&snap!(pool(), grant), "LLMD-RT-009")[0].severity, Severity::Warning);
+        assert!(found(&snap!(open_gateway(), pool(), r, GRANT_TO_POOLS), "LLMD-RT-009").is_empty());
     }
 
-    fn with_status(r: &str, conds: &str) -> String {
-        format!(
-            "{r}status:\n  parents:\n  - parentRef: {{group: gateway.networking.k8s.io, kind: Gateway, name: llm-d-inference-gateway}}\n    controllerName: istio.io/gateway-controller\n    conditions: {conds}\n"
-        )
+    /// `r` with status conditions from the Gateway's controller (istio).
+    fn with_status(r: Obj, conditions: Value) -> Obj {
+        let parent = json!({"group": "gateway.networking.k8s.io", "kind": "Gateway", "name": GW});
+        r.status(json!({"parents": [{"parentRef": parent, "controllerName": "istio.io/gateway-controller", "conditions": conditions}]}))
+    }
+
+    /// A condition with its message.
+    fn says(mut c: Value, message: &str) -> Value {
+        c["message"] = json!(message);
+        c
+    }
+
+    /// A condition that last changed at `at`.
+    fn since(mut c: Value, at: &str) -> Value {
+        c["lastTransitionTime"] = json!(at);
+        c
     }
 
     #[test]
     fn rt010_not_accepted_for_a_reason_the_specs_do_not_show() {
-        let r = with_status(
-            &route("llm", GOOD_PARENT, GOOD_BACKEND),
-            r#"[{type: Accepted, status: "False", reason: UnsupportedValue, message: "timeouts.request unsupported"}, {type: ResolvedRefs, status: "True", reason: ResolvedRefs}]"#,
-        );
-        let s = snap(&[GATEWAY, POOL, &r]);
+        let not_accepted = says(condition("Accepted", "False", "UnsupportedValue"), "timeouts.request unsupported");
+        let r = with_status(good_route(), json!([not_accepted, condition("ResolvedRefs", "True", "ResolvedRefs")]));
+        let s = snap!(gateway(), pool(), r);
         assert_eq!(codes(&s), vec!["LLMD-RT-010"]);
         let f = &found(&s, "LLMD-RT-010")[0];
         assert_eq!(f.severity, Severity::Error);
         assert!(f.message.contains("UnsupportedValue") && f.hint.contains("timeouts.request"));
         // Spec-visible cause: reported by RT-001 only.
         let r2 = with_status(
-            &route("llm", "{name: missing-gw}", GOOD_BACKEND),
-            r#"[{type: Accepted, status: "False", reason: NoMatchingParent}]"#,
+            route("llm").parent_gateway("missing-gw").backend_pool("qwen-pool"),
+            json!([condition("Accepted", "False", "NoMatchingParent")]),
         );
-        assert_eq!(codes(&snap(&[GATEWAY, POOL, &r2])), vec!["LLMD-RT-001"]);
-        let ok = with_status(
-            &route("llm", GOOD_PARENT, GOOD_BACKEND),
-            r#"[{type: Accepted, status: "True", reason: Accepted}]"#,
-        );
-        assert!(codes(&snap(&[GATEWAY, POOL, &ok])).is_empty());
+        assert_eq!(codes(&snap!(gateway(), pool(), r2)), vec!["LLMD-RT-001"]);
+        let ok = with_status(good_route(), json!([condition("Accepted", "True", "Accepted")]));
+        assert!(codes(&snap!(gateway(), pool(), ok)).is_empty());
     }
 
     #[test]
     fn rt011_resolved_refs_false_with_tailored_hint() {
-        let xpool = r#"
-apiVersion: inference.networking.x-k8s.io/v1alpha2
-kind: InferencePool
-metadata: {name: qwen-pool, namespace: llm, creationTimestamp: "2025-06-01T10:00:00Z"}
-spec: {selector: {app: qwen}, targetPortNumber: 8000, extensionRef: {name: qwen-epp}}
-"#;
-        let r = with_status(
-            &route("llm", GOOD_PARENT, "{group: inference.networking.x-k8s.io, kind: InferencePool, name: qwen-pool}"),
-            r#"[{type: Accepted, status: "True", reason: Accepted}, {type: ResolvedRefs, status: "False", reason: InvalidKind, message: "unsupported backend kind", lastTransitionTime: "2025-06-02T00:00:00Z"}]"#,
+        let xpool = alpha_pool().created("2025-06-01T10:00:00Z");
+        let invalid_kind = since(
+            says(condition("ResolvedRefs", "False", "InvalidKind"), "unsupported backend kind"),
+            "2025-06-02T00:00:00Z",
         );
-        let s = snap(&[GATEWAY, xpool, &r]);
+        let r = with_status(x_k8s_route(), json!([condition("Accepted", "True", "Accepted"), invalid_kind]));
+        let s = snap!(gateway(), xpool, r);
         assert_eq!(codes(&s), vec!["LLMD-RT-011"]);
         let f = &found(&s, "LLMD-RT-011")[0];
         assert_eq!(f.severity, Severity::Error);
         assert!(f.message.contains("InvalidKind") && f.hint.contains("convert InferencePool llm/qwen-pool"), "{f:?}");
         // The same status with a group typo visible in the spec → RT-006 only.
-        let r = with_status(
-            &route("llm", GOOD_PARENT, "{group: inference.networking.x-k8s.io, kind: InferencePool, name: qwen-pool}"),
-            r#"[{type: ResolvedRefs, status: "False", reason: InvalidKind}]"#,
-        );
-        assert_eq!(codes(&snap(&[GATEWAY, POOL, &r])), vec!["LLMD-RT-006"]);
+        let invalid = json!([condition("ResolvedRefs", "False", "InvalidKind")]);
+        let r = with_status(x_k8s_route(), invalid.clone());
+        assert_eq!(codes(&snap!(gateway(), pool(), r)), vec!["LLMD-RT-006"]);
         // Istio with the inference switch off → GWC-005 owns the cause.
-        let istiod = r#"
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: istiod, namespace: istio-system}
-spec:
-  selector: {matchLabels: {app: istiod}}
-  template:
-    metadata: {labels: {app: istiod}}
-    spec:
-      containers: [{name: discovery, image: "docker.io/istio/pilot:1.28.0"}]
-"#;
-        let r = with_status(
-            &route("llm", GOOD_PARENT, GOOD_BACKEND),
-            r#"[{type: ResolvedRefs, status: "False", reason: InvalidKind}]"#,
-        );
-        assert!(found(&snap(&[GATEWAY, POOL, &r, istiod]), "LLMD-RT-011").is_empty());
-        assert_eq!(found(&snap(&[GATEWAY, POOL, &r]), "LLMD-RT-011").len(), 1);
+        let istiod = fixtures::deployment("istio-system", "istiod").image("docker.io/istio/pilot:1.28.0");
+        let r = with_status(good_route(), invalid);
+        assert!(found(&snap!(gateway(), pool(), r, istiod), "LLMD-RT-011").is_empty());
+        assert_eq!(found(&snap!(gateway(), pool(), r), "LLMD-RT-011").len(), 1);
     }
 
     #[test]
     fn rt012_stale_backend_not_found() {
-        let r = with_status(
-            &route("llm", GOOD_PARENT, GOOD_BACKEND),
-            r#"[{type: Accepted, status: "True", reason: Accepted}, {type: ResolvedRefs, status: "False", reason: BackendNotFound, lastTransitionTime: "2025-05-31T09:00:00Z"}]"#,
-        );
-        let s = snap(&[GATEWAY, POOL, &r]);
+        let not_found = |at: &str| {
+            with_status(
+                good_route(),
+                json!([
+                    condition("Accepted", "True", "Accepted"),
+                    since(condition("ResolvedRefs", "False", "BackendNotFound"), at)
+                ]),
+            )
+        };
+        let s = snap!(gateway(), pool(), not_found("2025-05-31T09:00:00Z"));
         assert_eq!(codes(&s), vec!["LLMD-RT-012"], "RT-011 stays silent");
         let f = &found(&s, "LLMD-RT-012")[0];
         assert_eq!(f.severity, Severity::Error);
         assert!(f
             .hint
             .contains("kubectl annotate httproute qwen-route -n llm kubectl-llmd/nudge=$(date +%s) --overwrite"));
-        let fresh = r.replace("2025-05-31T09:00:00Z", "2025-06-01T11:00:00Z");
-        let s = snap(&[GATEWAY, POOL, &fresh]);
+        let s = snap!(gateway(), pool(), not_found("2025-06-01T11:00:00Z"));
         assert!(found(&s, "LLMD-RT-012").is_empty());
         assert_eq!(found(&s, "LLMD-RT-011").len(), 1, "a fresh BackendNotFound is RT-011's");
     }
 
     #[test]
     fn out_of_scope_namespaces_are_not_called_missing() {
-        let r = route(
-            "llm",
-            GOOD_PARENT,
-            "{group: inference.networking.k8s.io, kind: InferencePool, name: other, namespace: elsewhere}",
+        let r = route("llm").parent_gateway(GW).backend(
+            json!({"group": "inference.networking.k8s.io", "kind": "InferencePool", "name": "other", "namespace": "elsewhere"}),
         );
-        let mut s = snap(&[GATEWAY, POOL, &r]);
+        let mut s = snap!(gateway(), pool(), r);
         s.namespace = Some("llm".into());
         assert!(found(&s, "LLMD-RT-004").is_empty());
         assert!(found(&s, "LLMD-RT-008").is_empty());
@@ -1780,14 +1735,13 @@ spec:
         assert_eq!(duration_ms("1d"), None);
     }
 
-    fn timed_route(timeouts: &str) -> String {
-        route("llm", GOOD_PARENT, GOOD_BACKEND) + &format!("    timeouts: {timeouts}\n")
+    fn timed_route(timeouts: Value) -> Obj {
+        good_route().set("spec.rules.0.timeouts", timeouts)
     }
 
     #[test]
     fn rt013_short_timeouts_on_inference_rules() {
-        let r = timed_route("{request: 30s}");
-        let s = snap(&[GATEWAY, POOL, &r]);
+        let s = snap!(gateway(), pool(), timed_route(json!({"request": "30s"})));
         let f = found(&s, "LLMD-RT-013");
         assert_eq!(f.len(), 1, "{f:?}");
         assert_eq!(f[0].severity, Severity::Warning);
@@ -1801,61 +1755,50 @@ spec:
             r#"kubectl patch httproute qwen-route -n llm --type=json -p '[{"op":"replace","path":"/spec/rules/0/timeouts/request","value":"3600s"}]'"#
         );
         // backendRequest alone is raised to the request timeout, which it may not exceed.
-        let r = timed_route("{request: 20m, backendRequest: 15s}");
-        let f = found(&snap(&[GATEWAY, POOL, &r]), "LLMD-RT-013");
+        let r = timed_route(json!({"request": "20m", "backendRequest": "15s"}));
+        let f = found(&snap!(gateway(), pool(), r), "LLMD-RT-013");
         assert!(f[0].message.contains("timeouts.backendRequest 15s"), "{}", f[0].message);
         assert!(f[0].hint.contains(r#""path":"/spec/rules/0/timeouts/backendRequest","value":"20m""#), "{}", f[0].hint);
-        let r = timed_route("{request: 10s, backendRequest: 5s}");
-        let f = found(&snap(&[GATEWAY, POOL, &r]), "LLMD-RT-013");
+        let r = timed_route(json!({"request": "10s", "backendRequest": "5s"}));
+        let f = found(&snap!(gateway(), pool(), r), "LLMD-RT-013");
         assert!(f[0].hint.contains(r#"/timeouts/request","value":"3600s"},{"op":"replace","path":"/spec/rules/0/timeouts/backendRequest","value":"3600s"}"#), "{}", f[0].hint);
         // Long, disabled or absent timeouts are fine; so are short ones on rules without a pool.
-        for ok in ["{request: 5m}", "{request: 0s, backendRequest: 1h}", "{}"] {
-            assert!(found(&snap(&[GATEWAY, POOL, &timed_route(ok)]), "LLMD-RT-013").is_empty(), "{ok}");
+        for ok in [json!({"request": "5m"}), json!({"request": "0s", "backendRequest": "1h"}), json!({})] {
+            assert!(found(&snap!(gateway(), pool(), timed_route(ok.clone())), "LLMD-RT-013").is_empty(), "{ok}");
         }
-        let svc = route("llm", GOOD_PARENT, "{name: web, port: 80}") + "    timeouts: {request: 5s}\n";
-        assert!(found(&snap(&[GATEWAY, POOL, &svc]), "LLMD-RT-013").is_empty());
+        let svc = route("llm")
+            .parent_gateway(GW)
+            .backend(json!({"name": "web", "port": 80}))
+            .set("spec.rules.0.timeouts", json!({"request": "5s"}));
+        assert!(found(&snap!(gateway(), pool(), svc), "LLMD-RT-013").is_empty());
     }
 
-    const ISTIO_CLASS: &str = r#"
-apiVersion: gateway.networking.k8s.io/v1
-kind: GatewayClass
-metadata: {name: istio}
-spec: {controllerName: istio.io/gateway-controller}
-"#;
+    fn istio_class() -> Obj {
+        fixtures::gateway_class("istio", "istio.io/gateway-controller")
+    }
 
     #[test]
     fn rt014_several_pools_in_one_rule_behind_istio() {
-        let second = POOL.replace("qwen-pool", "qwen-canary");
-        let two = "{group: inference.networking.k8s.io, kind: InferencePool, name: qwen-pool, weight: 90}, \
-                   {group: inference.networking.k8s.io, kind: InferencePool, name: qwen-canary, weight: 10}";
-        let r = route("llm", GOOD_PARENT, two);
-        let f = found(&snap(&[ISTIO_CLASS, GATEWAY, POOL, &second, &r]), "LLMD-RT-014");
+        let second = pool().set("metadata.name", "qwen-canary");
+        let weighted = |name: &str, weight: u32| json!({"group": "inference.networking.k8s.io", "kind": "InferencePool", "name": name, "weight": weight});
+        let r = route("llm").parent_gateway(GW).backend(weighted("qwen-pool", 90)).backend(weighted("qwen-canary", 10));
+        let f = found(&snap!(istio_class(), gateway(), pool(), second, r), "LLMD-RT-014");
         assert_eq!(f.len(), 1);
         assert_eq!(f[0].severity, Severity::Warning);
         assert!(f[0].message.contains("InferencePools llm/qwen-canary, llm/qwen-pool in one rule"), "{}", f[0].message);
         assert!(f[0].message.contains("istio/istio#61594") && f[0].hint.contains("istio/istio#61601"));
         // Other providers resolve a picker per pool (GAIE conformance: GatewayWeightedAcrossTwoInferencePools).
-        let agw = ISTIO_CLASS
-            .replace("name: istio", "name: istio-like")
-            .replace("istio.io/gateway-controller", "agentgateway.dev/agentgateway");
-        let gw = GATEWAY.replace("gatewayClassName: istio", "gatewayClassName: istio-like");
-        assert!(found(&snap(&[&agw, &gw, POOL, &second, &r]), "LLMD-RT-014").is_empty());
+        let agw = fixtures::gateway_class("istio-like", "agentgateway.dev/agentgateway");
+        let gw = gateway().class("istio-like");
+        assert!(found(&snap!(agw, gw, pool(), second, r), "LLMD-RT-014").is_empty());
         // One pool per rule is fine behind Istio.
-        let one = route("llm", GOOD_PARENT, GOOD_BACKEND);
-        assert!(found(&snap(&[ISTIO_CLASS, GATEWAY, POOL, &one]), "LLMD-RT-014").is_empty());
+        assert!(found(&snap!(istio_class(), gateway(), pool(), good_route()), "LLMD-RT-014").is_empty());
     }
 
-    const EG_CLASS: &str = r#"
-apiVersion: gateway.networking.k8s.io/v1
-kind: GatewayClass
-metadata: {name: eg}
-spec: {controllerName: gateway.envoyproxy.io/gatewayclass-controller}
-"#;
-
     /// The Gateway on Envoy Gateway's class, the pool, `route` and BackendTrafficPolicies.
-    fn envoy(route: &str, policies: Vec<crate::snapshot::TrafficPolicyView>) -> Snapshot {
-        let gw = GATEWAY.replace("gatewayClassName: istio", "gatewayClassName: eg");
-        let mut s = snap(&[EG_CLASS, &gw, POOL, route]);
+    fn envoy(route: &Obj, policies: Vec<crate::snapshot::TrafficPolicyView>) -> Snapshot {
+        let eg = fixtures::gateway_class("eg", "gateway.envoyproxy.io/gatewayclass-controller");
+        let mut s = snap!(eg, gateway().class("eg"), pool(), route);
         s.backend_traffic_policies = crate::snapshot::Collected::Listed(policies);
         s
     }
@@ -1873,7 +1816,7 @@ spec: {controllerName: gateway.envoyproxy.io/gatewayclass-controller}
 
     #[test]
     fn rt015_envoy_gateway_default_timeout() {
-        let plain = route("llm", GOOD_PARENT, GOOD_BACKEND);
+        let plain = good_route();
         let f = found(&envoy(&plain, vec![]), "LLMD-RT-015");
         assert_eq!(f.len(), 1, "{f:?}");
         assert_eq!(f[0].severity, Severity::Warning);
@@ -1907,7 +1850,7 @@ spec: {controllerName: gateway.envoyproxy.io/gatewayclass-controller}
             .len(),
             1
         );
-        assert!(found(&envoy(&timed_route("{request: 0s}"), vec![]), "LLMD-RT-015").is_empty());
-        assert!(found(&snap(&[ISTIO_CLASS, GATEWAY, POOL, &plain]), "LLMD-RT-015").is_empty());
+        assert!(found(&envoy(&timed_route(json!({"request": "0s"})), vec![]), "LLMD-RT-015").is_empty());
+        assert!(found(&snap!(istio_class(), gateway(), pool(), plain), "LLMD-RT-015").is_empty());
     }
 }

@@ -3,16 +3,13 @@
 //! <TAB> (COMP_WORDS/COMP_CWORD set, the function called, COMPREPLY read). kubectl finds `kubectl-llmd` and the
 //! repository's `kubectl_complete-llmd` on PATH and relays what `kubectl-llmd __complete` answers.
 
-use crate::fixtures::cluster;
+use crate::common::manifest_dir;
+use crate::fixtures::{cluster, v1_pool_yaml};
 use crate::harness::Harness;
 use crate::run::{llmd_bin, run, Run};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
 
 /// A PATH directory holding kubectl, kubectl-llmd and the repository's kubectl_complete-llmd (as links).
 fn bin_dir(h: &Harness, tmp: &Path) -> PathBuf {
@@ -20,7 +17,8 @@ fn bin_dir(h: &Harness, tmp: &Path) -> PathBuf {
     std::fs::create_dir_all(&dir).unwrap();
     std::os::unix::fs::symlink(h.kubectl_path(), dir.join("kubectl")).unwrap();
     std::os::unix::fs::symlink(llmd_bin(), dir.join("kubectl-llmd")).unwrap();
-    std::os::unix::fs::symlink(repo().join("kubectl_complete-llmd"), dir.join("kubectl_complete-llmd")).unwrap();
+    std::os::unix::fs::symlink(manifest_dir().join("kubectl_complete-llmd"), dir.join("kubectl_complete-llmd"))
+        .unwrap();
     dir
 }
 
@@ -93,20 +91,12 @@ fn section(r: &Run, words: &str) -> Vec<String> {
     words
 }
 
-fn pool_yaml(ns: &str, name: &str) -> String {
-    format!(
-        "apiVersion: inference.networking.k8s.io/v1\nkind: InferencePool\nmetadata: {{name: {name}, namespace: {ns}}}\n\
-         spec:\n  selector: {{matchLabels: {{app: {name}}}}}\n  targetPorts: [{{number: 8000}}]\n  \
-         endpointPickerRef: {{name: {name}-epp, port: {{number: 9002}}}}\n"
-    )
-}
-
 #[test]
 fn bash_completes_subcommands_flags_namespaces_and_pools_through_kubectl() {
     let h = cluster(); // the GAIE v1.0.1 CRDs, with inference.networking.k8s.io/v1 InferencePool
     let ns = h.namespace("completion");
-    h.apply_yaml(&pool_yaml(&ns, "qwen-pool"));
-    h.apply_yaml(&pool_yaml(&ns, "llama-pool"));
+    h.apply_yaml(&v1_pool_yaml(&ns, "qwen-pool", "qwen-pool"));
+    h.apply_yaml(&v1_pool_yaml(&ns, "llama-pool", "llama-pool"));
     let tmp = tempfile::tempdir().unwrap();
     bin_dir(h, tmp.path());
 
@@ -155,7 +145,7 @@ complete_words kubectl llmd --namespace {prefix}
 fn kubectl_relays_the_cobra_protocol_and_directive() {
     let h = cluster();
     let ns = h.namespace("completion-protocol");
-    h.apply_yaml(&pool_yaml(&ns, "only-pool"));
+    h.apply_yaml(&v1_pool_yaml(&ns, "only-pool", "only-pool"));
     let tmp = tempfile::tempdir().unwrap();
     bin_dir(h, tmp.path());
 

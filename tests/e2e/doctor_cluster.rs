@@ -23,12 +23,16 @@
 //!   (MAX_ARG_STRLEN), so the CRD-013 scenario sets it with `kubectl patch --patch-file`, which
 //!   writes the same annotation.
 
+use crate::common::{
+    check_status, codes_in, doctor as doctor_table, doctor_as, doctor_command, findings, line, report_of, with_code,
+};
 use crate::fixtures::{
-    accepted_status, apply_files, cluster, gaie_crds, gateway_api_crds, go_module_dir, set_status, wait_established,
+    accepted_class, apply_files, cluster, condition, gaie_crds, gateway_api_crds, gateway_class, gateway_standard,
+    go_module_dir, install, install_prereq, set_status, v1_pool_yaml, wait_established,
 };
 use crate::harness::{assert_success, Harness};
 use crate::lab::{wait_policy_enforced, Lab};
-use crate::run::{llmd_command, run, Run};
+use crate::run::{run, Run};
 use crate::upstream::grpcroute_crd;
 use serde_json::{json, Value};
 use std::path::PathBuf;
@@ -38,11 +42,6 @@ use std::path::PathBuf;
 
 // ---------------------------------------------------------------------------------------------
 // CRD files.
-
-/// The Gateway API standard-channel CRDs of a release, without the safe-upgrades policy file.
-pub(crate) fn gateway_standard(version: &str) -> Vec<PathBuf> {
-    gateway_api_crds(version).into_iter().filter(|p| !p.to_string_lossy().contains("_vap_")).collect()
-}
 
 /// One Gateway API file: `channel` "standard" or "experimental", `file` such as "httproutes".
 fn gateway_file(version: &str, channel: &str, file: &str) -> PathBuf {
@@ -63,19 +62,6 @@ pub(crate) fn gaie_file(version: &str, stem: &str) -> PathBuf {
 pub(crate) const POOL_V1: &str = "inference.networking.k8s.io_inferencepools";
 const POOL_X: &str = "inference.networking.x-k8s.io_inferencepools";
 const MODELS_X: &str = "inference.networking.x-k8s.io_inferencemodels";
-
-/// Apply files and wait until every CRD is Established.
-pub(crate) fn install(h: &Harness, files: &[PathBuf]) {
-    apply_files(h, files);
-    wait_established(h);
-}
-
-/// The llm-d prerequisite's CRDs: Gateway API v1.3.0 standard + GAIE v1.0.1.
-fn install_prereq(h: &Harness) {
-    let mut files = gateway_standard("v1.3.0");
-    files.extend(gaie_crds("v1.0.1"));
-    install(h, &files);
-}
 
 /// `kubectl apply --server-side --force-conflicts` of files, returning the output (may fail).
 fn try_apply(h: &Harness, files: &[PathBuf], dry_run: bool) -> std::process::Output {
@@ -98,31 +84,9 @@ fn ensure_namespace(h: &Harness, ns: &str) {
     h.apply_yaml(&format!("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {ns}\n"));
 }
 
-fn gateway_class(h: &Harness, name: &str, controller: &str) {
-    h.apply_yaml(&format!(
-        "apiVersion: gateway.networking.k8s.io/v1\nkind: GatewayClass\nmetadata:\n  name: {name}\nspec:\n  controllerName: {controller}\n"
-    ));
-}
-
-/// A GatewayClass its controller has accepted.
-pub(crate) fn accepted_class(h: &Harness, name: &str, controller: &str) {
-    gateway_class(h, name, controller);
-    set_status(h, "gatewayclass.gateway.networking.k8s.io", None, name, &accepted_status(&["Accepted"], &[]));
-}
-
-/// One status condition as a controller writes it.
-fn condition(type_: &str, status: &str, reason: &str, message: &str) -> Value {
-    json!({"type": type_, "status": status, "reason": reason, "message": message,
-        "lastTransitionTime": "2026-01-01T00:00:00Z", "observedGeneration": 1})
-}
-
 /// An inference.networking.k8s.io/v1 InferencePool (needs the GAIE v1 CRD).
 fn v1_pool(h: &Harness, ns: &str, name: &str) {
-    h.apply_yaml(&format!(
-        "apiVersion: inference.networking.k8s.io/v1\nkind: InferencePool\nmetadata:\n  name: {name}\n  namespace: {ns}\n\
-         spec:\n  selector:\n    matchLabels: {{app: {name}}}\n  targetPorts: [{{number: 8000}}]\n  \
-         endpointPickerRef: {{name: {name}-epp, port: {{number: 9002}}}}\n"
-    ));
+    h.apply_yaml(&v1_pool_yaml(ns, name, name));
 }
 
 /// A controller Deployment (one container) in `ns`; `env` as (name, value).
@@ -140,19 +104,18 @@ pub(crate) fn controller(h: &Harness, ns: &str, name: &str, image: &str, env: &[
 // ---------------------------------------------------------------------------------------------
 // Running doctor and reading its report.
 
-/// doctor as admin on every namespace, `-o json`, with extra args and environment; exit 0 or 1; every
-/// kubectl command its hints print must run on the lab (`hints::assert_hints_run`).
+/// doctor as admin on every namespace, `-o json`, with extra args and environment; the exit code
+/// asserted against the report (`common::report_of`); every kubectl command its hints print must run
+/// on the lab (`hints::assert_hints_run`).
 pub(crate) fn doctor_env(h: &Harness, extra: &[&str], env: &[(&str, &str)]) -> (Run, Value) {
-    let kc = h.kubeconfig_admin.to_str().expect("utf-8 path");
-    let mut args = vec!["doctor", "--kubeconfig", kc, "-o", "json"];
+    let mut args = vec!["-o", "json"];
     args.extend_from_slice(extra);
-    let mut cmd = llmd_command(&args);
+    let mut cmd = doctor_command(&h.kubeconfig_admin, &args);
     for (k, v) in env {
         cmd.env(k, v);
     }
     let r = run(cmd);
-    assert!(r.code == 0 || r.code == 1, "doctor could not run ({}):\n{}\n{}", r.code, r.stderr, r.stdout);
-    let v = r.json();
+    let v = report_of(&r, &args);
     crate::hints::assert_hints_run(h, &v);
     (r, v)
 }
@@ -161,43 +124,14 @@ fn doctor(h: &Harness, extra: &[&str]) -> (Run, Value) {
     doctor_env(h, extra, &[])
 }
 
-/// doctor as admin on every namespace, table output.
-fn doctor_table(h: &Harness, extra: &[&str]) -> Run {
-    let kc = h.kubeconfig_admin.to_str().expect("utf-8 path");
-    let mut args = vec!["doctor", "--kubeconfig", kc];
-    args.extend_from_slice(extra);
-    run(llmd_command(&args))
-}
-
-/// Every finding with `code`.
-fn all_with<'a>(report: &'a Value, code: &str) -> Vec<&'a Value> {
-    report["findings"].as_array().map(|a| a.iter().filter(|f| f["code"] == code).collect()).unwrap_or_default()
-}
-
-/// "CODE kind/name severity" of every finding, for failure messages.
+/// "CODE severity Kind ns/name: message" of every finding, for failure messages.
 fn summary(report: &Value) -> Vec<String> {
-    report["findings"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .map(|f| {
-                    format!(
-                        "{} {}/{} {}: {}",
-                        f["code"].as_str().unwrap_or(""),
-                        f["object"]["kind"].as_str().unwrap_or(""),
-                        f["object"]["name"].as_str().unwrap_or(""),
-                        f["severity"].as_str().unwrap_or(""),
-                        f["message"].as_str().unwrap_or("")
-                    )
-                })
-                .collect()
-        })
-        .unwrap_or_default()
+    findings(report).into_iter().map(line).collect()
 }
 
 /// The finding with `code` about `kind`/`name`, asserting its severity.
 fn finding<'a>(report: &'a Value, code: &str, kind: &str, name: &str, severity: &str) -> &'a Value {
-    let f = all_with(report, code)
+    let f = with_code(report, code)
         .into_iter()
         .find(|f| f["object"]["kind"] == kind && f["object"]["name"] == name)
         .unwrap_or_else(|| panic!("expected {code} about {kind}/{name}; got {:#?}", summary(report)));
@@ -218,20 +152,8 @@ fn says(f: &Value, field: &str, fragments: &[&str]) {
 }
 
 fn assert_no(report: &Value, code: &str) {
-    let found = all_with(report, code);
+    let found = with_code(report, code);
     assert!(found.is_empty(), "unexpected {code}: {found:#?}");
-}
-
-/// Findings whose code starts with one of `prefixes` ("LLMD-CRD-").
-fn codes_in(report: &Value, prefixes: &[&str]) -> Vec<String> {
-    summary(report).into_iter().filter(|s| prefixes.iter().any(|p| s.starts_with(p))).collect()
-}
-
-fn check_status<'a>(report: &'a Value, code: &str) -> &'a Value {
-    report["checks"]
-        .as_array()
-        .and_then(|a| a.iter().find(|c| c["code"] == code))
-        .unwrap_or_else(|| panic!("no check {code}"))
 }
 
 fn crd_kind() -> &'static str {
@@ -340,7 +262,7 @@ fn crds_older_than_the_profile_crd_006() {
     let (r, report) = doctor(&h, &["--profile", "current"]);
     r.expect_code(0);
     assert!(text(&report, "profile").contains("current (Gateway API v1.5.1, GAIE v1.5.0)"), "{}", report["profile"]);
-    let found = all_with(&report, "LLMD-CRD-006");
+    let found = with_code(&report, "LLMD-CRD-006");
     assert_eq!(found.len(), 2, "{found:#?}");
     let gw = found.iter().find(|f| text(f, "message").starts_with("Gateway API")).expect("a Gateway API CRD-006");
     assert_eq!(gw["severity"], "warning");
@@ -371,13 +293,12 @@ fn gateway_api_crd_revision_env_changes_the_default_profile() {
     r.expect_code(0);
     let label = text(&report, "profile");
     assert!(label.contains("GATEWAY_API_CRD_REVISION") && label.contains("Gateway API v1.5.1, GAIE v1.0.1"), "{label}");
-    let found = all_with(&report, "LLMD-CRD-006");
+    let found = with_code(&report, "LLMD-CRD-006");
     assert_eq!(found.len(), 1, "only the Gateway API bundle is behind: {found:#?}");
     says(found[0], "message", &["bundle v1.3.0", "older than the profile's v1.5.1"]);
 
     // The table's verdict line names the profile too.
-    let kc = h.kubeconfig_admin.to_str().unwrap();
-    let mut cmd = llmd_command(&["doctor", "--kubeconfig", kc]);
+    let mut cmd = doctor_command(&h.kubeconfig_admin, &[]);
     cmd.env("GATEWAY_API_CRD_REVISION", "v1.5.1");
     let t = run(cmd);
     t.expect_code(0);
@@ -402,7 +323,7 @@ fn bundle_skew_crd_007_and_channel_mix_crd_008() {
     install(&h, &[gateway_file("v1.5.1", "standard", "httproutes")]);
     let (r, report) = doctor(&h, &[]);
     r.expect_code(0);
-    let found = all_with(&report, "LLMD-CRD-007");
+    let found = with_code(&report, "LLMD-CRD-007");
     assert_eq!(found.len(), 1, "{found:#?}");
     let f = found[0];
     assert_eq!(f["severity"], "warning");
@@ -700,8 +621,11 @@ fn current_guides_install_is_healthy() {
     ];
     for (args, env) in runs {
         let (r, report) = doctor_env(&h, args, env);
-        let loud: Vec<String> =
-            summary(&report).into_iter().filter(|s| s.contains(" warning: ") || s.contains(" error: ")).collect();
+        let loud: Vec<String> = findings(&report)
+            .into_iter()
+            .filter(|f| f["severity"] == "warning" || f["severity"] == "error")
+            .map(line)
+            .collect();
         assert_eq!(loud, Vec::<String>::new(), "doctor {args:?} {env:?}");
         r.expect_code(0);
     }
@@ -856,8 +780,8 @@ fn gateway_classes_not_accepted_gwc_003_and_unsupported_version_gwc_004() {
     let f = finding(&report, "LLMD-GWC-004", "GatewayClass", "agentgateway", "warning");
     says(f, "message", &["does not support the installed Gateway API CRD version", "UnsupportedVersion"]);
     says(f, "hint", &["releases/download/v1.3.0/standard-install.yaml"]);
-    assert_eq!(all_with(&report, "LLMD-GWC-003").len(), 2, "{:#?}", summary(&report));
-    assert_eq!(all_with(&report, "LLMD-GWC-004").len(), 1, "{:#?}", summary(&report));
+    assert_eq!(with_code(&report, "LLMD-GWC-003").len(), 2, "{:#?}", summary(&report));
+    assert_eq!(with_code(&report, "LLMD-GWC-004").len(), 1, "{:#?}", summary(&report));
 
     // A Gateway on the unaccepted class makes it an error.
     let ns = h.namespace("lab-gwc");
@@ -981,7 +905,7 @@ fn gwc_005_envoy_gateway_without_inference_pool_backend_or_rbac() {
     assert_success(&out, "deleting Envoy Gateway's InferencePool grant");
     let (r, report) = doctor(&h, &["-v"]);
     r.expect_code(1);
-    let found = all_with(&report, "LLMD-GWC-005");
+    let found = with_code(&report, "LLMD-GWC-005");
     assert_eq!(found.len(), 2, "{:#?}", summary(&report));
     let config = found.iter().find(|f| f["message"].as_str().unwrap().contains("backendResources")).expect("config");
     assert_eq!(config["severity"], "error");
@@ -1012,7 +936,7 @@ fn gwc_005_envoy_gateway_without_inference_pool_backend_or_rbac() {
         assert!(out.status.success(), "{cmd}: {}", String::from_utf8_lossy(&out.stderr));
     }
     let (_, report) = doctor(&h, &[]);
-    let found = all_with(&report, "LLMD-GWC-005");
+    let found = with_code(&report, "LLMD-GWC-005");
     assert_eq!(found.len(), 1, "{:#?}", summary(&report));
     assert!(found[0]["message"].as_str().unwrap().contains("backendResources"), "{:#}", found[0]);
 }
@@ -1034,7 +958,7 @@ fn gwc_005_envoy_gateway_with_inference_pool_backend_and_rbac_is_healthy() {
     );
     let (_, report) = doctor(&h, &[]);
     // Verified, so not even the "could not be verified" info is left.
-    assert_eq!(all_with(&report, "LLMD-GWC-005"), Vec::<&Value>::new(), "{:#?}", summary(&report));
+    assert_eq!(with_code(&report, "LLMD-GWC-005"), Vec::<&Value>::new(), "{:#?}", summary(&report));
     let check = report["checks"].as_array().unwrap().iter().find(|c| c["code"] == "LLMD-GWC-005").expect("listed");
     assert_eq!(check["status"], "pass", "{check:#}");
 }
@@ -1102,12 +1026,12 @@ fn rt_015_envoy_gateway_route_raised_by_a_backend_traffic_policy_passes() {
          timeout: {{http: {{requestTimeout: 1h}}}}\n"
     ));
     let (_, report) = doctor(&h, &[]);
-    assert_eq!(all_with(&report, "LLMD-RT-015"), Vec::<&Value>::new(), "{:#?}", summary(&report));
+    assert_eq!(with_code(&report, "LLMD-RT-015"), Vec::<&Value>::new(), "{:#?}", summary(&report));
     let check = report["checks"].as_array().unwrap().iter().find(|c| c["code"] == "LLMD-RT-015").expect("listed");
     assert_eq!(check["status"], "pass", "{check:#}");
     // With -n the policy in the namespace is still found.
     let (_, scoped) = doctor(&h, &["-n", &ns]);
-    assert_eq!(all_with(&scoped, "LLMD-RT-015"), Vec::<&Value>::new(), "{:#?}", summary(&scoped));
+    assert_eq!(with_code(&scoped, "LLMD-RT-015"), Vec::<&Value>::new(), "{:#?}", summary(&scoped));
 }
 
 #[test]
@@ -1137,8 +1061,8 @@ fn agentgateway_switch_off_gwc_005_and_kgateway_known_bad_gwc_006() {
     says(f, "message", &["runs v2.0.1", "known InferencePool bug", "kgateway#11239"]);
     says(f, "hint", &["helm upgrade kgateway", "--version v2.1.0"]);
     // kgateway has its switch on; agentgateway's version is fine.
-    assert_eq!(all_with(&report, "LLMD-GWC-005").len(), 1, "{:#?}", summary(&report));
-    assert_eq!(all_with(&report, "LLMD-GWC-006").len(), 1, "{:#?}", summary(&report));
+    assert_eq!(with_code(&report, "LLMD-GWC-005").len(), 1, "{:#?}", summary(&report));
+    assert_eq!(with_code(&report, "LLMD-GWC-006").len(), 1, "{:#?}", summary(&report));
     // Table output exits alike; -v reports the API requests (the largest scenario of this file).
     let t = doctor_table(&h, &["-v"]);
     t.expect_code(1);
@@ -1185,13 +1109,6 @@ fn healthy_cluster_scoped_baseline() {
 
 // ---------------------------------------------------------------------------------------------
 // Permissions (read-only: the shared harness).
-
-fn doctor_as(kubeconfig: &std::path::Path, extra: &[&str]) -> Run {
-    let kc = kubeconfig.to_str().expect("utf-8 path");
-    let mut args = vec!["doctor", "--kubeconfig", kc];
-    args.extend_from_slice(extra);
-    run(llmd_command(&args))
-}
 
 /// The check's skip reason, asserting it is skipped.
 fn skipped<'a>(report: &'a Value, code: &str) -> &'a str {
@@ -1370,6 +1287,7 @@ fn an_unreadable_gateway_is_a_warning_and_its_checks_are_incomplete() {
         summary(&report).into_iter().filter(|s| s.contains("Gateway") && s.contains("does not exist")).collect();
     assert_eq!(about_gw, Vec::<String>::new());
     let t = doctor_table(&h, &[]);
+    t.expect_code(r.code);
     assert!(t.stdout.contains(&format!("skipped ({reason})")), "{}", t.stdout);
     assert!(t.stderr.starts_with(&format!("warning: cannot read Gateway {ns}/gw")), "{}", t.stderr);
 }
@@ -1413,13 +1331,13 @@ fn ist_004_istiod_versions_that_do_not_route_the_pool_as_asked() {
     let f = finding(&report, "LLMD-IST-004", "InferencePool", "dp-pool", "warning");
     says(f, "message", &["lists 2 targetPorts", "runs 1.28.0", "istio/istio#57638"]);
     says(f, "hint", &["1.29.2"]);
-    assert!(all_with(&report, "LLMD-IST-004").iter().all(|f| f["object"]["name"] != "plain-pool"), "{report:#}");
+    assert!(with_code(&report, "LLMD-IST-004").iter().all(|f| f["object"]["name"] != "plain-pool"), "{report:#}");
 
     // 1.29 routes every targetPort; 1.31 honours appProtocol.
     controller(&h, "istio-system", "istiod", "docker.io/istio/pilot:1.29.2", &[(ISTIO_ENV, "true")]);
     let (_, report) = doctor(&h, &["-n", &ns]);
     finding(&report, "LLMD-IST-004", "InferencePool", "grpc-pool", "error");
-    assert!(all_with(&report, "LLMD-IST-004").iter().all(|f| f["object"]["name"] == "grpc-pool"), "{report:#}");
+    assert!(with_code(&report, "LLMD-IST-004").iter().all(|f| f["object"]["name"] == "grpc-pool"), "{report:#}");
     controller(&h, "istio-system", "istiod", "docker.io/istio/pilot:1.31.0", &[(ISTIO_ENV, "true")]);
     let (_, report) = doctor(&h, &["-n", &ns]);
     assert_no(&report, "LLMD-IST-004");

@@ -13,9 +13,12 @@
 //! tested). LLMD-GW-005 needs a GatewayClass with an unknown controller, a cluster-scoped object
 //! this shared-harness file must not create.
 
-use crate::fixtures::{cluster, doctor_json};
+use crate::common::{
+    brief, codes_in_ns, doctor, doctor_as, doctor_command, doctor_report, findings_in, report_of, FINDINGS, OK,
+};
+use crate::fixtures::{cluster, condition, doctor_json};
 use crate::harness::Harness;
-use crate::run::{llmd, Run};
+use crate::run::Run;
 use serde_json::{json, Value};
 
 pub(crate) const GW: &str = "inference-gateway";
@@ -345,8 +348,7 @@ pub fn stack(ns: &str, o: &Opts) -> String {
 
 /// A Gateway API / GAIE condition.
 pub fn cond(type_: &str, status: &str, reason: &str) -> Value {
-    json!({"type": type_, "status": status, "reason": reason, "message": "", "lastTransitionTime": LTT,
-           "observedGeneration": 1})
+    condition(type_, status, reason, "")
 }
 
 pub(crate) fn ok(type_: &str) -> Value {
@@ -459,50 +461,9 @@ pub fn deploy(h: &Harness, ns: &str, o: &Opts) {
 // ---------------------------------------------------------------------------------------------
 // Running doctor and reading its findings.
 
-fn kubeconfig(h: &Harness) -> String {
-    h.kubeconfig_admin.to_str().expect("utf-8 path").to_string()
-}
-
-/// doctor with the admin kubeconfig and `args`.
-fn doctor(h: &Harness, args: &[&str]) -> Run {
-    let kc = kubeconfig(h);
-    let mut all = vec!["doctor", "--kubeconfig", kc.as_str()];
-    all.extend_from_slice(args);
-    llmd(&all)
-}
-
-/// doctor on every namespace, -o json.
+/// doctor on every namespace, -o json, the exit code asserted against the report.
 fn doctor_all_json(h: &Harness) -> (Run, Value) {
-    let r = doctor(h, &["-o", "json"]);
-    assert!(r.code == 0 || r.code == 1, "doctor could not run: {}\n{}", r.stderr, r.stdout);
-    let v = r.json();
-    (r, v)
-}
-
-fn findings_in<'a>(report: &'a Value, namespaces: &[&str]) -> Vec<&'a Value> {
-    report["findings"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|f| namespaces.iter().any(|ns| f["object"]["namespace"] == *ns))
-        .collect()
-}
-
-pub(crate) fn brief(fs: &[&Value]) -> String {
-    fs.iter()
-        .map(|f| {
-            format!(
-                "{} {} {}/{} {}: {}",
-                f["code"].as_str().unwrap_or(""),
-                f["severity"].as_str().unwrap_or(""),
-                f["object"]["namespace"].as_str().unwrap_or(""),
-                f["object"]["name"].as_str().unwrap_or(""),
-                f["object"]["kind"].as_str().unwrap_or(""),
-                f["message"].as_str().unwrap_or("")
-            )
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
+    doctor_report(h, &[])
 }
 
 /// The finding `code` about `kind ns/name`, asserting its severity and that message or hint hold `words`.
@@ -535,10 +496,6 @@ pub(crate) fn expect<'a>(
         assert!(text.contains(w), "{code}: {w:?} not in message/hint:\n{f:#}");
     }
     f
-}
-
-fn codes_in(report: &Value, ns: &str) -> Vec<String> {
-    findings_in(report, &[ns]).iter().map(|f| f["code"].as_str().unwrap_or("").to_string()).collect()
 }
 
 pub(crate) fn assert_no_code(report: &Value, code: &str, ns: &str) {
@@ -605,15 +562,15 @@ fn pods_cost_the_same_requests_for_one_pool_or_five() {
     let h = cluster();
     let ns = h.namespace("rt-pod-requests");
     deploy(h, &ns, &Opts::new(Shape::Agentgateway));
-    let verbose = |h: &Harness| {
-        let mut cmd = crate::run::llmd_command(&["doctor", "--kubeconfig", &kubeconfig(h), "-n", &ns, "-v"]);
+    let verbose = |h: &Harness, code: i32| {
+        let mut cmd = doctor_command(&h.kubeconfig_admin, &["-n", &ns, "-v"]);
         cmd.env_remove("NO_COLOR");
         let r = crate::run::run(cmd);
-        assert!(r.code == 0 || r.code == 1, "doctor could not run: {}", r.stderr);
+        r.expect_code(code);
         r
     };
-    let one = collection_requests(&verbose(h));
-    // Four more pools, each with its own selector and pods, behind the same picker.
+    let one = collection_requests(&verbose(h, OK)); // a healthy stack
+                                                    // Four more pools, each with its own selector and pods, behind the same picker.
     let mut docs = Vec::new();
     for i in 2..=5 {
         docs.push(format!(
@@ -627,7 +584,7 @@ fn pods_cost_the_same_requests_for_one_pool_or_five() {
         ));
     }
     h.apply_yaml(&docs.join("---\n"));
-    let five = verbose(h);
+    let five = verbose(h, FINDINGS); // one picker for five pools: LLMD-EPP-005 errors
     assert_eq!(collection_requests(&five), one, "pods of five pools are listed in as many requests as one pool's");
 }
 
@@ -1307,9 +1264,8 @@ fn epp_007_picker_service_account_with_the_chart_grants_passes() {
     let patch = json!({"endpoints": not_ready_endpoints()["endpoints"]}).to_string();
     let out = h.kubectl(&["patch", "endpointslice", &format!("{EPP}-e2e"), "-n", &ns, "--type=merge", "-p", &patch]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let kc = h.kubeconfig_viewer.to_str().unwrap();
-    let r = llmd(&["doctor", "--kubeconfig", kc, "-n", &ns, "-o", "json"]);
-    let v = r.json();
+    let args = ["-n", &ns, "-o", "json"];
+    let v = report_of(&doctor_as(&h.kubeconfig_viewer, &args), &args);
     let check = v["checks"].as_array().unwrap().iter().find(|c| c["code"] == "LLMD-EPP-007").expect("EPP-007 listed");
     assert_eq!(check["status"], "skip", "{check:#}");
     assert_eq!(check["reason"], "forbidden: cannot create subjectaccessreviews.authorization.k8s.io", "{check:#}");
@@ -1678,7 +1634,7 @@ fn namespace_flag_scopes_namespaced_findings() {
     r.expect_code(1);
     let v = r.json();
     expect(&v, "LLMD-IST-001", "error", pool(&broken), &[]);
-    assert!(codes_in(&v, &healthy).is_empty(), "{}", brief(&findings_in(&v, &[&healthy])));
+    assert!(codes_in_ns(&v, &healthy).is_empty(), "{}", brief(&findings_in(&v, &[&healthy])));
 }
 
 #[test]
@@ -1714,7 +1670,7 @@ fn yaml_output_is_the_json_report() {
     };
     assert_eq!(check_codes(&j), check_codes(&y));
     for code in ["LLMD-IST-001", "LLMD-POOL-009", "LLMD-EPP-004"] {
-        assert!(codes_in(&j, &ns).iter().any(|c| c == code), "{code} missing: {:?}", codes_in(&j, &ns));
+        assert!(codes_in_ns(&j, &ns).iter().any(|c| c == code), "{code} missing: {:?}", codes_in_ns(&j, &ns));
     }
 }
 
@@ -1725,9 +1681,7 @@ fn request_count_and_wall_time_on_all_namespaces() {
         let ns = h.namespace(&format!("rt-load-{}", shape.class()));
         deploy(h, &ns, &Opts::new(shape));
     }
-    let r = doctor(h, &["-A", "-v", "-o", "json"]);
-    assert!(r.code == 0 || r.code == 1, "{}\n{}", r.stderr, r.stdout);
-    let v = r.json();
+    let (r, v) = doctor_report(h, &["-A", "-v"]);
     let namespaces: std::collections::BTreeSet<&str> = v["findings"]
         .as_array()
         .into_iter()

@@ -9,14 +9,15 @@
 //! gke-l7 classes without pools) — the real API server reports its own version (v1.36.3), never a
 //! `-gke.` build; the unit tests in src/checks/gatewayclasses.rs cover it.
 
-use crate::doctor_cluster::{
-    accepted_class, controller, doctor_env, gaie_file, gateway_standard, install, POOL_V1 as POOL_V1_FILE,
-};
+use crate::common::{brief, doctor_command};
+use crate::doctor_cluster::{controller, doctor_env, gaie_file, POOL_V1 as POOL_V1_FILE};
 use crate::doctor_routing::{
-    assert_no_code, brief, cond, deploy, epp_container, expect, ok, pool, scenario, Opts, Shape, EPP, EPP_PORT, GW,
-    POOL,
+    assert_no_code, cond, deploy, epp_container, expect, ok, pool, scenario, Opts, Shape, EPP, EPP_PORT, GW, POOL,
 };
-use crate::fixtures::{cluster, doctor_json, gaie_crds, set_status, DESTINATION_RULE_STAND_IN_CRD};
+use crate::fixtures::{
+    accepted_class, cluster, doctor_json, gaie_crds, gateway_standard, install, set_status, wait_established,
+    DESTINATION_RULE_STAND_IN_CRD,
+};
 use crate::harness::Harness;
 use crate::lab::Lab;
 use crate::run::Run;
@@ -32,8 +33,7 @@ fn assert_healthy(h: &Harness, r: &Run, report: &Value, ns: &str, env: &[(&str, 
         .collect();
     assert!(all.is_empty(), "false alarms:\n{}", brief(&all));
     r.expect_code(0);
-    let kc = h.kubeconfig_admin.to_str().expect("utf-8 path");
-    let mut cmd = crate::run::llmd_command(&["doctor", "--kubeconfig", kc, "-n", ns]);
+    let mut cmd = doctor_command(&h.kubeconfig_admin, &["-n", ns]);
     for (k, v) in env {
         cmd.env(k, v);
     }
@@ -182,7 +182,7 @@ fn install_crds(h: &Harness, gateway_api: &str, gaie: Vec<std::path::PathBuf>) {
     files.extend(gaie);
     install(h, &files);
     h.apply_yaml(DESTINATION_RULE_STAND_IN_CRD);
-    crate::fixtures::wait_established(h);
+    wait_established(h);
 }
 
 #[test]

@@ -2,14 +2,15 @@
 //! (`llmd::collect::offline::DUMP_COMMAND`) and the real kubectl, gives the findings the live run
 //! gives on that cluster. Runs on the lab: the documented command dumps every namespace.
 
+use crate::common::{doctor_report, report_of, FINDINGS};
 use crate::doctor_routing::{cond, deploy, Opts};
 use crate::fixtures::{
-    accepted_status, apply_files, gaie_crds, gateway_api_crds, set_status, wait_established,
+    accepted_class, apply_files, gaie_crds, gateway_api_crds, gateway_class, wait_established,
     DESTINATION_RULE_STAND_IN_CRD,
 };
 use crate::harness::Harness;
 use crate::lab::Lab;
-use crate::run::{llmd, path_with, Run};
+use crate::run::{llmd, path_with};
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
 use std::process::Command;
@@ -22,12 +23,8 @@ fn prerequisites(h: &Harness) {
     apply_files(h, &files);
     h.apply_yaml(DESTINATION_RULE_STAND_IN_CRD);
     wait_established(h);
-    for (class, controller) in [("istio", "istio.io/gateway-controller"), ("broken", "example.com/none")] {
-        h.apply_yaml(&format!(
-            "apiVersion: gateway.networking.k8s.io/v1\nkind: GatewayClass\nmetadata:\n  name: {class}\nspec:\n  controllerName: {controller}\n"
-        ));
-    }
-    set_status(h, "gatewayclass.gateway.networking.k8s.io", None, "istio", &accepted_status(&["Accepted"], &[]));
+    accepted_class(h, "istio", "istio.io/gateway-controller");
+    gateway_class(h, "broken", "example.com/none");
 }
 
 /// Run the documented dump command with the harness's kubectl (admin) into `dir/dump.yaml`.
@@ -66,11 +63,6 @@ fn skipped(v: &Value) -> BTreeSet<String> {
         .collect()
 }
 
-fn json_of(r: &Run) -> Value {
-    assert!(r.code == 0 || r.code == 1, "doctor could not run ({}):\n{}\n{}", r.code, r.stderr, r.stdout);
-    r.json()
-}
-
 #[test]
 fn a_dump_of_a_broken_cluster_gives_the_live_findings() {
     let h = Lab::take();
@@ -99,12 +91,13 @@ fn a_dump_of_a_broken_cluster_gives_the_live_findings() {
         "apiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {{name: orphan, namespace: {ns}}}\nspec:\n  gatewayClassName: broken\n  listeners: [{{name: http, port: 80, protocol: HTTP}}]\n"
     ));
 
-    let kc = h.kubeconfig_admin.to_str().expect("utf-8 path");
-    let live = json_of(&llmd(&["doctor", "--kubeconfig", kc, "-o", "json"]));
+    let (live_run, live) = doctor_report(&h, &[]);
+    live_run.expect_code(FINDINGS);
     let dir = tempfile::tempdir().expect("tempdir");
     let file = dump(&h, dir.path());
     let file = file.to_str().expect("utf-8 path");
-    let offline = json_of(&llmd(&["doctor", "-f", file, "-o", "json"]));
+    let offline_args = ["doctor", "-f", file, "-o", "json"];
+    let offline = report_of(&llmd(&offline_args), &offline_args);
 
     let (live_findings, dump_findings) = (findings(&live), findings(&offline));
     for code in ["LLMD-RT-010", "LLMD-EPP-004", "LLMD-POD-002", "LLMD-IST-003", "LLMD-GWC-003"] {

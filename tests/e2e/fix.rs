@@ -8,8 +8,13 @@
 //! CRD installs and upgrades) run on the exclusive lab harness and leave it empty. CRD bundles come
 //! from the Go module cache through the loopback mirror (`mirror.rs`), as `gateway install` reads them.
 
+use crate::common::{
+    code_for, codes, crd_versions, doctor, doctor_as, doctor_report, exists, get, has_code, names, transcript, versions,
+};
 use crate::doctor_routing::{deploy, Opts, Shape};
-use crate::fixtures::{apply_files, cluster, doctor_json, gaie_crds, gateway_api_crds, wait_established};
+use crate::fixtures::{
+    apply_files, cluster, doctor_json, gateway_api_crds, gateway_standard, install_prereq, wait_established,
+};
 use crate::harness::{assert_success, Harness};
 use crate::lab::Lab;
 use crate::mirror::mirror;
@@ -24,76 +29,11 @@ const XK8S: &str = "inference.networking.x-k8s.io";
 const POOL: &str = "llm-pool";
 const EPP: &str = "llm-pool-epp";
 
-fn kc(path: &std::path::Path) -> String {
-    path.to_str().expect("utf-8 path").to_string()
-}
-
-/// `doctor` as admin with `args`.
-fn doctor(h: &Harness, args: &[&str]) -> Run {
-    let k = kc(&h.kubeconfig_admin);
-    let mut all = vec!["doctor", "--kubeconfig", k.as_str()];
-    all.extend_from_slice(args);
-    llmd(&all)
-}
-
-/// The object as JSON (admin).
-fn get(h: &Harness, resource: &str, ns: Option<&str>, name: &str) -> Value {
-    let mut args = vec!["get", resource, name, "-o", "json"];
-    if let Some(ns) = ns {
-        args.extend(["-n", ns]);
-    }
-    let out = h.kubectl(&args);
-    assert_success(&out, &format!("kubectl get {resource} {name}"));
-    serde_json::from_slice(&out.stdout).expect("json")
-}
-
-fn exists(h: &Harness, resource: &str, ns: Option<&str>, name: &str) -> bool {
-    let mut args = vec!["get", resource, name, "--ignore-not-found", "-o", "name"];
-    if let Some(ns) = ns {
-        args.extend(["-n", ns]);
-    }
-    let out = h.kubectl(&args);
-    assert_success(&out, "kubectl get");
-    !out.stdout.is_empty()
-}
-
-/// resourceVersion of every object of the given resources in `ns` (name → rv), to prove "no write".
-fn versions(h: &Harness, resources: &str, ns: Option<&str>) -> Vec<(String, String)> {
-    let mut args = vec!["get", resources, "-o", "json"];
-    match ns {
-        Some(ns) => args.extend(["-n", ns]),
-        None => args.push("-A"),
-    }
-    let out = h.kubectl(&args);
-    assert_success(&out, "kubectl get (versions)");
-    let v: Value = serde_json::from_slice(&out.stdout).expect("json");
-    let mut rv: Vec<(String, String)> = v["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|o| {
-            (
-                format!("{}/{}/{}", o["kind"].as_str().unwrap(), o["metadata"]["namespace"], o["metadata"]["name"]),
-                o["metadata"]["resourceVersion"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect();
-    rv.sort();
-    rv
-}
-
-fn codes(report: &Value) -> Vec<String> {
-    report["findings"].as_array().unwrap().iter().map(|f| f["code"].as_str().unwrap().to_string()).collect()
-}
-
-fn has_code(report: &Value, code: &str) -> bool {
-    codes(report).iter().any(|c| c == code)
-}
-
 /// The whole cycle for namespaced repairs in `ns`: finding present → dry run (no write) →
 /// no confirmation on a non-TTY (no write) → --yes (finding gone) → rerun (no write).
+/// The plan shown before the prompt is a snapshot (`ns` and `others` namespaces redacted).
 /// Returns the output of the applying run.
-fn cycle(h: &Harness, ns: &str, codes_arg: &str, watched: &str) -> Run {
+fn cycle(h: &Harness, ns: &str, codes_arg: &str, watched: &str, others: &[(&str, &str)]) -> Run {
     let fix = format!("--fix={codes_arg}");
     let wanted: Vec<&str> = codes_arg.split(',').collect();
     let (_, report) = doctor_json(h, ns, &[]);
@@ -102,8 +42,9 @@ fn cycle(h: &Harness, ns: &str, codes_arg: &str, watched: &str) -> Run {
     }
     let before = versions(h, watched, Some(ns));
 
+    // --dry-run exits as doctor does on the report it repairs.
     let r = doctor(h, &["-n", ns, &fix, "--dry-run"]);
-    assert!(r.code == 1 || r.code == 0, "dry run: {}\n{}", r.stdout, r.stderr);
+    r.expect_code(code_for(&report, &[]));
     assert!(r.stdout.contains("validated by server-side dry run"), "{}\n{}", r.stdout, r.stderr);
     assert!(r.stderr.contains("dry run: nothing was changed"), "{}", r.stderr);
     assert_eq!(versions(h, watched, Some(ns)), before, "--dry-run wrote something");
@@ -112,13 +53,18 @@ fn cycle(h: &Harness, ns: &str, codes_arg: &str, watched: &str) -> Run {
     let r = doctor(h, &["-n", ns, &fix]);
     r.expect_code(2);
     assert!(r.stderr.contains("add --yes"), "{}", r.stderr);
+    // The plan and diffs exactly as the user reads them before being asked.
+    let mut redact = vec![(ns, "NS")];
+    redact.extend_from_slice(others);
+    insta::assert_snapshot!(format!("plan_{}", codes_arg.replace(',', "_")), transcript(&r, &redact));
     assert_eq!(versions(h, watched, Some(ns)), before, "unconfirmed --fix wrote something");
 
+    // --yes exits as doctor does on the cluster it leaves.
     let applied = doctor(h, &["-n", ns, &fix, "--yes"]);
-    assert!(applied.code == 0 || applied.code == 1, "--fix --yes: {}\n{}", applied.stdout, applied.stderr);
     assert!(!applied.stderr.contains('✖'), "{}", applied.stderr);
     assert!(applied.stderr.contains("Running doctor again"), "{}", applied.stderr);
     let (_, report) = doctor_json(h, ns, &[]);
+    applied.expect_code(code_for(&report, &[]));
     for c in &wanted {
         assert!(!has_code(&report, c), "{c} still reported after --fix: {report:#}");
     }
@@ -126,6 +72,7 @@ fn cycle(h: &Harness, ns: &str, codes_arg: &str, watched: &str) -> Run {
     let after = versions(h, watched, Some(ns));
     let r = doctor(h, &["-n", ns, &fix, "--yes"]);
     assert!(r.stdout.contains("nothing to fix"), "rerun: {}\n{}", r.stdout, r.stderr);
+    r.expect_code(code_for(&report, &[]));
     assert_eq!(versions(h, watched, Some(ns)), after, "rerun wrote something");
     applied
 }
@@ -160,7 +107,8 @@ fn route_group_and_kind_are_repaired_without_losing_anything() {
     let (h, ns) = stack("fix-routes", &o);
     let before = get(h, "httproute", Some(&ns), "llm-route");
 
-    let applied = cycle(h, &ns, "LLMD-RT-006,LLMD-RT-007", "httproutes,inferencepools.inference.networking.k8s.io");
+    let applied =
+        cycle(h, &ns, "LLMD-RT-006,LLMD-RT-007", "httproutes,inferencepools.inference.networking.k8s.io", &[]);
     assert!(applied.stdout.contains(&format!("+    - group: {V1}")), "diff shows the new group:\n{}", applied.stdout);
     assert!(applied.stdout.contains("+      kind: InferencePool"), "{}", applied.stdout);
     assert!(applied.stdout.contains("LLMD-RT-006, LLMD-RT-007 · patch HTTPRoute"), "{}", applied.stdout);
@@ -198,7 +146,7 @@ fn grant_naming_the_x_k8s_group_is_updated_rt_009() {
     let (h2, ns) = stack("fix-grant", &o);
     assert!(std::ptr::eq(h, h2));
     let before = get(h, "referencegrant", Some(&ns), "routes-from-apps");
-    cycle(h, &ns, "LLMD-RT-009", "referencegrants");
+    cycle(h, &ns, "LLMD-RT-009", "referencegrants", &[(&apps, "APPS")]);
     let after = get(h, "referencegrant", Some(&ns), "routes-from-apps");
     let mut expected = before["spec"].clone();
     expected["to"][0]["group"] = json!(V1);
@@ -220,7 +168,7 @@ fn alpha_pool_is_converted_to_v1_and_left_in_place_pool_001() {
     ));
     let (h, ns) = stack("fix-pool", &o);
     let alpha_rv = get(h, &format!("inferencepools.{XK8S}"), Some(&ns), POOL)["metadata"]["resourceVersion"].clone();
-    let applied = cycle(h, &ns, "LLMD-POOL-001", &format!("inferencepools.{V1}"));
+    let applied = cycle(h, &ns, "LLMD-POOL-001", &format!("inferencepools.{V1}"), &[]);
     assert!(applied.stdout.contains("+++ InferencePool"), "{}", applied.stdout);
     let v1 = get(h, &format!("inferencepools.{V1}"), Some(&ns), POOL);
     assert_eq!(v1["spec"]["selector"], json!({"matchLabels": {"app": "vllm-llama"}}));
@@ -239,7 +187,7 @@ fn epp_port_is_set_to_the_service_port_epp_002() {
     o.patch.push(("InferencePool".into(), json!({"spec": {"endpointPickerRef": {"port": {"number": 9003}}}})));
     let (h, ns) = stack("fix-epp-port", &o);
     let before = get(h, &format!("inferencepools.{V1}"), Some(&ns), POOL);
-    cycle(h, &ns, "LLMD-EPP-002", "inferencepools.inference.networking.k8s.io,services");
+    cycle(h, &ns, "LLMD-EPP-002", "inferencepools.inference.networking.k8s.io,services", &[]);
     let after = get(h, &format!("inferencepools.{V1}"), Some(&ns), POOL);
     let mut expected = before["spec"].clone();
     expected["endpointPickerRef"]["port"]["number"] = json!(9002);
@@ -252,7 +200,7 @@ fn target_ports_follow_the_model_servers_pod_004() {
     o.patch.push(("InferencePool".into(), json!({"spec": {"targetPorts": [{"number": 8080}]}})));
     let (h, ns) = stack("fix-target-port", &o);
     let before = get(h, &format!("inferencepools.{V1}"), Some(&ns), POOL);
-    cycle(h, &ns, "LLMD-POD-004", "inferencepools.inference.networking.k8s.io,pods");
+    cycle(h, &ns, "LLMD-POD-004", "inferencepools.inference.networking.k8s.io,pods", &[]);
     let after = get(h, &format!("inferencepools.{V1}"), Some(&ns), POOL);
     let mut expected = before["spec"].clone();
     expected["targetPorts"] = json!([{"number": 8000}]);
@@ -267,7 +215,7 @@ fn missing_destination_rule_is_created_ist_001() {
     let mut o = Opts::istio();
     o.drop.push("DestinationRule".into());
     let (h, ns) = stack("fix-dr-missing", &o);
-    cycle(h, &ns, "LLMD-IST-001", "destinationrules.networking.istio.io");
+    cycle(h, &ns, "LLMD-IST-001", "destinationrules.networking.istio.io", &[]);
     let dr = get(h, "destinationrules.networking.istio.io", Some(&ns), EPP);
     assert_eq!(dr["spec"]["host"], format!("{EPP}.{ns}.svc.cluster.local"));
     assert_eq!(dr["spec"]["trafficPolicy"]["tls"], json!({"mode": "SIMPLE", "insecureSkipVerify": true}));
@@ -283,7 +231,7 @@ fn destination_rule_tls_is_fixed_keeping_the_rest_ist_003() {
     ));
     let (h, ns) = stack("fix-dr-tls", &o);
     let before = get(h, "destinationrules.networking.istio.io", Some(&ns), EPP);
-    cycle(h, &ns, "LLMD-IST-003", "destinationrules.networking.istio.io");
+    cycle(h, &ns, "LLMD-IST-003", "destinationrules.networking.istio.io", &[]);
     let after = get(h, "destinationrules.networking.istio.io", Some(&ns), EPP);
     let mut expected = before["spec"].clone();
     expected["trafficPolicy"]["tls"] = json!({"mode": "SIMPLE", "insecureSkipVerify": true});
@@ -296,7 +244,7 @@ fn destination_rule_host_in_same_namespace_is_repointed_ist_002() {
     o.patch.push(("DestinationRule".into(), json!({"spec": {"host": "llm-pool-epp-old"}})));
     let (h, ns) = stack("fix-dr-host2", &o);
     let before = get(h, "destinationrules.networking.istio.io", Some(&ns), EPP);
-    cycle(h, &ns, "LLMD-IST-002", "destinationrules.networking.istio.io");
+    cycle(h, &ns, "LLMD-IST-002", "destinationrules.networking.istio.io", &[]);
     let after = get(h, "destinationrules.networking.istio.io", Some(&ns), EPP);
     let mut expected = before["spec"].clone();
     expected["host"] = json!(format!("{EPP}.{ns}.svc.cluster.local"));
@@ -339,8 +287,7 @@ fn a_user_without_write_permission_is_refused_before_any_write() {
     ]);
     assert_success(&out, "kubectl create rolebinding");
     let before = versions(h, "httproutes", Some(&ns));
-    let k = kc(&h.kubeconfig_viewer);
-    let r = llmd(&["doctor", "--kubeconfig", &k, "-n", &ns, "--fix=LLMD-RT-006", "--yes"]);
+    let r = doctor_as(&h.kubeconfig_viewer, &["-n", &ns, "--fix=LLMD-RT-006", "--yes"]);
     r.expect_code(2);
     assert!(
         r.stderr.contains("may not patch httproutes.gateway.networking.k8s.io in namespace")
@@ -366,20 +313,9 @@ fn unknown_codes_and_files_are_refused() {
 // ---------------------------------------------------------------------------------------------
 // The lab: cross-namespace grants, webhooks, storedVersions.
 
-/// The llm-d prerequisite's CRDs (Gateway API v1.3.0 standard, GAIE v1.0.1), Established.
-pub(crate) fn install_prereq(h: &Harness) {
-    let mut files: Vec<_> =
-        gateway_api_crds("v1.3.0").into_iter().filter(|p| !p.to_string_lossy().contains("_vap_")).collect();
-    files.extend(gaie_crds("v1.0.1"));
-    apply_files(h, &files);
-    wait_established(h);
-}
-
-/// doctor -A -o json as admin.
+/// doctor -A -o json as admin, the exit code asserted against the report.
 fn doctor_all(h: &Harness) -> Value {
-    let r = doctor(h, &["-A", "-o", "json"]);
-    assert!(r.code == 0 || r.code == 1, "{}\n{}", r.stdout, r.stderr);
-    r.json()
+    doctor_report(h, &["-A"]).1
 }
 
 #[test]
@@ -393,21 +329,26 @@ fn cross_namespace_route_gets_the_narrowest_grant_rt_008() {
          ---\napiVersion: {GWAPI}/v1\nkind: HTTPRoute\nmetadata: {{name: r, namespace: {apps}}}\n\
          spec:\n  rules:\n  - backendRefs: [{{group: {V1}, kind: InferencePool, name: {POOL}, namespace: {pools}}}]\n"
     ));
-    assert!(has_code(&doctor_all(&h), "LLMD-RT-008"));
+    let before = doctor_all(&h);
+    assert!(has_code(&before, "LLMD-RT-008"));
 
     let r = doctor(&h, &["-A", "--fix=LLMD-RT-008", "--dry-run"]);
+    r.expect_code(code_for(&before, &[]));
     assert!(r.stdout.contains("+++ ReferenceGrant"), "{}\n{}", r.stdout, r.stderr);
+    insta::assert_snapshot!("plan_rt_008_dry_run", transcript(&r, &[(&apps, "APPS"), (&pools, "POOLS")]));
     assert!(!exists(&h, "referencegrants", Some(&pools), &format!("allow-httproutes-from-{apps}")));
 
     let r = doctor(&h, &["-A", "--fix=LLMD-RT-008", "--yes"]);
-    assert!(r.code == 0 || r.code == 1, "{}\n{}", r.stdout, r.stderr);
-    assert!(!has_code(&doctor_all(&h), "LLMD-RT-008"));
+    let after = doctor_all(&h);
+    r.expect_code(code_for(&after, &[]));
+    assert!(!has_code(&after, "LLMD-RT-008"));
     let grant = get(&h, "referencegrants", Some(&pools), &format!("allow-httproutes-from-{apps}"));
     assert_eq!(grant["spec"]["from"], json!([{"group": GWAPI, "kind": "HTTPRoute", "namespace": apps}]));
     assert_eq!(grant["spec"]["to"], json!([{"group": V1, "kind": "InferencePool", "name": POOL}]));
 
     let rv = versions(&h, "referencegrants", None);
     let r = doctor(&h, &["-A", "--fix=LLMD-RT-008", "--yes"]);
+    r.expect_code(code_for(&after, &[]));
     assert!(r.stdout.contains("nothing to fix"), "{}", r.stdout);
     assert_eq!(versions(&h, "referencegrants", None), rv);
 }
@@ -427,15 +368,20 @@ fn leftover_admission_webhook_is_deleted_adm_003() {
 
     let rv = versions(&h, "validatingwebhookconfigurations", None);
     let r = doctor(&h, &["-A", "--fix=LLMD-ADM-003", "--dry-run"]);
+    r.expect_code(code_for(&report, &[]));
     assert!(r.stdout.contains("--- ValidatingWebhookConfiguration gateway-api-admission (live)"), "{}", r.stdout);
     assert!(r.stdout.contains("+++ /dev/null"), "{}", r.stdout);
+    insta::assert_snapshot!("plan_adm_003_dry_run", transcript(&r, &[]));
     assert_eq!(versions(&h, "validatingwebhookconfigurations", None), rv);
 
     let r = doctor(&h, &["-A", "--fix=LLMD-ADM-003", "--yes"]);
     assert!(r.stderr.contains("deleted ValidatingWebhookConfiguration gateway-api-admission"), "{}", r.stderr);
     assert!(!exists(&h, "validatingwebhookconfigurations", None, "gateway-api-admission"));
-    assert!(!has_code(&doctor_all(&h), "LLMD-ADM-003"));
+    let after = doctor_all(&h);
+    r.expect_code(code_for(&after, &[]));
+    assert!(!has_code(&after, "LLMD-ADM-003"));
     let r = doctor(&h, &["-A", "--fix=LLMD-ADM-003", "--yes"]);
+    r.expect_code(code_for(&after, &[]));
     assert!(r.stdout.contains("nothing to fix"), "{}", r.stdout);
 }
 
@@ -467,10 +413,8 @@ fn grpcroute_specs(h: &Harness) -> std::collections::BTreeMap<String, Value> {
 fn stored_versions_are_migrated_over_1000_objects_crd_009() {
     const N: usize = 1000;
     let h = Lab::take();
-    let files: Vec<_> = gateway_api_crds("v1.3.0")
-        .into_iter()
-        .filter(|p| !p.to_string_lossy().contains("_vap_") && !p.ends_with(format!("{GWAPI}_grpcroutes.yaml")))
-        .collect();
+    let files: Vec<_> =
+        gateway_standard("v1.3.0").into_iter().filter(|p| !p.ends_with(format!("{GWAPI}_grpcroutes.yaml"))).collect();
     apply_files(&h, &files);
     h.apply_yaml(&grpcroute_crd("v1alpha2"));
     wait_established(&h);
@@ -499,11 +443,13 @@ fn stored_versions_are_migrated_over_1000_objects_crd_009() {
     assert_eq!(stored_versions(&h), r#"["v1alpha2","v1"]"#);
     let specs = grpcroute_specs(&h);
     assert_eq!(specs.len(), N);
-    assert!(has_code(&doctor_all(&h), "LLMD-CRD-009"));
+    let before = doctor_all(&h);
+    assert!(has_code(&before, "LLMD-CRD-009"));
 
     // Dry run: the plan, no write.
     let rv = versions(&h, &format!("grpcroutes.{GWAPI}"), None);
     let r = doctor(&h, &["-A", "--fix=LLMD-CRD-009", "--dry-run"]);
+    r.expect_code(code_for(&before, &[]));
     assert!(
         r.stdout.contains(&format!("rewrite {N} GRPCRoute object(s) at storage version v1")),
         "{}\n{}",
@@ -516,14 +462,15 @@ fn stored_versions_are_migrated_over_1000_objects_crd_009() {
     let started = Instant::now();
     let r = doctor(&h, &["-A", "--fix=LLMD-CRD-009", "--yes"]);
     let took = started.elapsed();
-    assert!(r.code == 0 || r.code == 1, "{}\n{}", r.stdout, r.stderr);
     let line = r.stderr.lines().find(|l| l.contains("migrated")).unwrap_or_else(|| panic!("{}", r.stderr)).to_string();
     eprintln!("storedVersions migration of {N} objects: {line} (whole --fix run {:.2}s)", took.as_secs_f64());
     assert!(line.contains(&format!("migrated {N} GRPCRoute object(s) to v1")), "{line}");
 
     assert_eq!(stored_versions(&h), r#"["v1"]"#);
     assert_eq!(grpcroute_specs(&h), specs, "every object present with identical spec");
-    assert!(!has_code(&doctor_all(&h), "LLMD-CRD-009"));
+    let after = doctor_all(&h);
+    r.expect_code(code_for(&after, &[]));
+    assert!(!has_code(&after, "LLMD-CRD-009"));
 
     // The real v1.3.0 CRD now applies over it (the upgrade the stored version blocked).
     let real: Vec<_> =
@@ -540,6 +487,7 @@ fn stored_versions_are_migrated_over_1000_objects_crd_009() {
 
     let rv = versions(&h, &format!("grpcroutes.{GWAPI}"), None);
     let r = doctor(&h, &["-A", "--fix=LLMD-CRD-009", "--yes"]);
+    r.expect_code(code_for(&after, &[]));
     assert!(r.stdout.contains("nothing to fix"), "{}", r.stdout);
     assert_eq!(versions(&h, &format!("grpcroutes.{GWAPI}"), None), rv);
 }
@@ -552,11 +500,6 @@ fn doctor_mirrored(h: &Harness, args: &[&str]) -> Run {
     let mut cmd = llmd_command(&["doctor"]);
     cmd.args(args).env("KUBECONFIG", &h.kubeconfig_admin).env("LLMD_CRDS_BASE_URL", &mirror().base);
     run(cmd)
-}
-
-/// name → resourceVersion of every CRD.
-fn crd_versions(h: &Harness) -> Vec<(String, String)> {
-    versions(h, "customresourcedefinitions", None)
 }
 
 fn bundle_version(h: &Harness, crd: &str, key: &str) -> String {
@@ -579,7 +522,7 @@ fn missing_crds_are_installed_at_the_profiles_versions_crd_001_002() {
 
     // --dry-run: the install plan per CRD, validated by the server, and nothing written.
     let r = doctor_mirrored(&h, &["-A", "--fix", "--dry-run"]);
-    assert!(r.code == 0 || r.code == 1, "{}\n{}", r.stdout, r.stderr);
+    r.expect_code(code_for(&report, &[]));
     assert!(
         r.stdout.contains("LLMD-CRD-001, LLMD-CRD-002 · install CRD bundles Gateway API v1.3.0, GAIE v1.0.1"),
         "{}\n{}",
@@ -598,6 +541,7 @@ fn missing_crds_are_installed_at_the_profiles_versions_crd_001_002() {
     let r = doctor_mirrored(&h, &["-A", "--fix"]);
     r.expect_code(2);
     assert!(r.stderr.contains("add --yes"), "{}", r.stderr);
+    insta::assert_snapshot!("plan_crd_001_002", transcript(&r, &[]));
     assert!(crd_versions(&h).is_empty(), "unconfirmed --fix created CRDs");
 
     // --yes: downloaded through the mirror as gateway install does, applied, Established.
@@ -608,7 +552,6 @@ fn missing_crds_are_installed_at_the_profiles_versions_crd_001_002() {
         "doctor --fix --yes installing Gateway API v1.3.0 + GAIE v1.0.1: {:.2}s",
         started.elapsed().as_secs_f64()
     );
-    assert!(r.code == 0 || r.code == 1, "{}\n{}", r.stdout, r.stderr);
     assert!(!r.stderr.contains('✖'), "{}", r.stderr);
     let line =
         r.stderr.lines().find(|l| l.contains("✔ LLMD-CRD-001, LLMD-CRD-002")).unwrap_or_else(|| panic!("{}", r.stderr));
@@ -623,7 +566,7 @@ fn missing_crds_are_installed_at_the_profiles_versions_crd_001_002() {
         assert!(requested.iter().any(|p| p == path), "{path} not requested: {requested:?}");
     }
     let installed = crd_versions(&h);
-    let names: Vec<&str> = installed.iter().map(|(n, _)| n.rsplit('/').next().unwrap().trim_matches('"')).collect();
+    let names = names(&installed);
     for crd in [
         "gatewayclasses.gateway.networking.k8s.io",
         "gateways.gateway.networking.k8s.io",
@@ -645,10 +588,12 @@ fn missing_crds_are_installed_at_the_profiles_versions_crd_001_002() {
         route_crd["metadata"]["managedFields"]
     );
     let report = doctor_all(&h);
+    r.expect_code(code_for(&report, &[]));
     assert!(crd_codes(&report).is_empty(), "CRD findings after --fix: {:?}", crd_codes(&report));
 
     // Rerun: nothing to fix, nothing written.
     let r = doctor_mirrored(&h, &["-A", "--fix", "--yes"]);
+    r.expect_code(code_for(&report, &[]));
     assert!(r.stdout.contains("nothing to fix"), "{}\n{}", r.stdout, r.stderr);
     assert_eq!(crd_versions(&h), installed, "the rerun wrote CRDs");
 }
@@ -658,8 +603,7 @@ fn older_bundles_are_upgraded_to_the_profile_crd_006() {
     let h = Lab::take();
     install_prereq(&h);
     let profile = ["--profile", "current"];
-    let r = doctor(&h, &["-A", "-o", "json", "--profile", "current"]);
-    let report = r.json();
+    let (_, report) = doctor_report(&h, &["-A", "--profile", "current"]);
     let old: Vec<&Value> =
         report["findings"].as_array().unwrap().iter().filter(|f| f["code"] == "LLMD-CRD-006").collect();
     assert_eq!(old.len(), 2, "Gateway API and GAIE older than the profile: {:?}", codes(&report));
@@ -683,7 +627,7 @@ fn older_bundles_are_upgraded_to_the_profile_crd_006() {
 
     // --dry-run: each CRD's upgrade, validated, nothing written.
     let r = doctor_mirrored(&h, &["-A", "--fix=LLMD-CRD-006", "--dry-run", profile[0], profile[1]]);
-    assert!(r.code == 0 || r.code == 1, "{}\n{}", r.stdout, r.stderr);
+    r.expect_code(code_for(&doctor_report(&h, &["-A", "--profile", "current"]).1, &[]));
     assert!(r.stdout.contains("LLMD-CRD-006 · install CRD bundles Gateway API v1.5.1, GAIE v1.5.0"), "{}", r.stdout);
     assert!(r.stdout.contains("upgrade v1.3.0 → v1.5.1"), "{}", r.stdout);
     assert!(r.stdout.contains("upgrade v1.0.1 → v1.5.0"), "{}", r.stdout);
@@ -695,7 +639,6 @@ fn older_bundles_are_upgraded_to_the_profile_crd_006() {
     let started = Instant::now();
     let r = doctor_mirrored(&h, &["-A", "--fix=LLMD-CRD-006", "--yes", profile[0], profile[1]]);
     eprintln!("doctor --fix upgrading to Gateway API v1.5.1 + GAIE v1.5.0: {:.2}s", started.elapsed().as_secs_f64());
-    assert!(r.code == 0 || r.code == 1, "{}\n{}", r.stdout, r.stderr);
     assert!(!r.stderr.contains('✖'), "{}", r.stderr);
     let line = r.stderr.lines().find(|l| l.contains("✔ LLMD-CRD-006")).unwrap_or_else(|| panic!("{}", r.stderr));
     eprintln!("  {line}");
@@ -705,13 +648,14 @@ fn older_bundles_are_upgraded_to_the_profile_crd_006() {
     assert!(exists(&h, "crd", None, "listenersets.gateway.networking.k8s.io"));
     assert!(!exists(&h, "crd", None, &format!("inferencepools.{XK8S}")));
     assert!(exists(&h, "validatingadmissionpolicies", None, "safe-upgrades.gateway.networking.k8s.io"));
-    let r = doctor(&h, &["-A", "-o", "json", "--profile", "current"]);
-    let report = r.json();
+    let (_, report) = doctor_report(&h, &["-A", "--profile", "current"]);
+    r.expect_code(code_for(&report, &[]));
     assert!(!has_code(&report, "LLMD-CRD-006"), "{:?}", codes(&report));
 
     // Rerun: nothing to fix, nothing written.
     let upgraded = crd_versions(&h);
     let r = doctor_mirrored(&h, &["-A", "--fix=LLMD-CRD-006", "--yes", profile[0], profile[1]]);
+    r.expect_code(code_for(&report, &[]));
     assert!(r.stdout.contains("nothing to fix"), "{}\n{}", r.stdout, r.stderr);
     assert_eq!(crd_versions(&h), upgraded, "the rerun wrote CRDs");
 }

@@ -5,10 +5,11 @@
 //! without helm's rights refused before any write. helm runs through a wrapper that logs every
 //! call, so "the rerun calls no helm" is checked, not assumed.
 
-use crate::fix::install_prereq;
-use crate::gateway::{helm, helm_json, manifest_dir, play_controller, take_lab};
+use crate::common::{code_for, doctor_command, manifest_dir, report_of, transcript, with_code};
+use crate::fixtures::{gateway_class, install_prereq, v1_pool_yaml};
+use crate::gateway::{helm, helm_json, play_controller, take_lab};
 use crate::harness::{assert_success, Harness};
-use crate::run::{llmd_command, run, Run};
+use crate::run::{run, Run};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
@@ -17,23 +18,8 @@ const ISTIO_SWITCH: &str = "ENABLE_GATEWAY_API_INFERENCE_EXTENSION";
 /// A v1 InferencePool in its own namespace (pools make GatewayClass findings errors).
 fn pool(h: &Harness, prefix: &str) -> String {
     let ns = h.namespace(prefix);
-    h.apply_yaml(&format!(
-        r#"apiVersion: inference.networking.k8s.io/v1
-kind: InferencePool
-metadata: {{name: llm-pool, namespace: {ns}}}
-spec:
-  selector: {{matchLabels: {{app: vllm}}}}
-  targetPorts: [{{number: 8000}}]
-  endpointPickerRef: {{name: llm-pool-epp, port: {{number: 9002}}}}
-"#
-    ));
+    h.apply_yaml(&v1_pool_yaml(&ns, "llm-pool", "vllm"));
     ns
-}
-
-fn gateway_class(h: &Harness, name: &str, controller: &str) {
-    h.apply_yaml(&format!(
-        "apiVersion: gateway.networking.k8s.io/v1\nkind: GatewayClass\nmetadata: {{name: {name}}}\nspec: {{controllerName: {controller}}}\n"
-    ));
 }
 
 /// A shell wrapper around the real helm that appends each call's arguments to a log.
@@ -69,8 +55,8 @@ impl LoggedHelm {
 
 /// `doctor -A` as `kubeconfig` with the helm wrapper and the stand-in charts.
 fn doctor_as(kubeconfig: &Path, helm: &LoggedHelm, args: &[&str]) -> Run {
-    let mut cmd = llmd_command(&["doctor", "-A"]);
-    cmd.arg("--kubeconfig").arg(kubeconfig).args(args);
+    let mut cmd = doctor_command(kubeconfig, &["-A"]);
+    cmd.args(args);
     if args.iter().any(|a| a.starts_with("--fix")) {
         cmd.arg("--helm").arg(&helm.path).arg("--chart-source").arg(manifest_dir().join("tests/charts"));
     }
@@ -81,15 +67,22 @@ fn doctor(h: &Harness, helm: &LoggedHelm, args: &[&str]) -> Run {
     doctor_as(&h.kubeconfig_admin, helm, args)
 }
 
-/// The codes and objects of doctor's findings, with their fixable flag.
+/// doctor -A -o json as admin, the exit code asserted against the report.
+fn report(h: &Harness, helm: &LoggedHelm) -> Value {
+    let args = ["-o", "json"];
+    report_of(&doctor(h, helm, &args), &args)
+}
+
+/// The exit code doctor gives on the lab as it is now: what `--fix --dry-run` exits with before a
+/// repair, and `--fix --yes` after it (doctor runs again).
+fn verdict(h: &Harness, helm: &LoggedHelm) -> i32 {
+    code_for(&report(h, helm), &[])
+}
+
+/// The objects of doctor's findings with `code`, with their fixable flag.
 fn findings(h: &Harness, helm: &LoggedHelm, code: &str) -> Vec<(String, bool)> {
-    let r = doctor(h, helm, &["-o", "json"]);
-    assert!(r.code == 0 || r.code == 1, "{}\n{}", r.stdout, r.stderr);
-    r.json()["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|f| f["code"] == code)
+    with_code(&report(h, helm), code)
+        .into_iter()
         .map(|f| (f["object"]["name"].as_str().unwrap_or("").to_string(), f["fixable"] == true))
         .collect::<std::collections::BTreeSet<_>>()
         .into_iter()
@@ -145,7 +138,7 @@ fn inference_switch_is_turned_on_through_the_helm_release_gwc_005() {
     let logged = LoggedHelm::new("gwc005");
     let charts = manifest_dir().join("tests/charts");
     install_prereq(&h);
-    pool(&h, "gwc005");
+    let ns = pool(&h, "gwc005");
     gateway_class(&h, "istio", "istio.io/gateway-controller");
     gateway_class(&h, "agentgateway", "agentgateway.dev/agentgateway");
     // Both controllers installed by helm with the switch off (the charts' defaults).
@@ -199,7 +192,7 @@ fn inference_switch_is_turned_on_through_the_helm_release_gwc_005() {
     // --dry-run: the helm commands and the values diff; helm get values unchanged, no new revision.
     let r = doctor(&h, &logged, &["--fix", "--dry-run"]);
     eprintln!("GWC-005 --fix --dry-run (istiod + agentgateway): {:.2}s", r.elapsed.as_secs_f64());
-    assert!(r.code == 0 || r.code == 1, "{}\n{}", r.stdout, r.stderr);
+    r.expect_code(verdict(&h, &logged));
     assert!(
         r.stdout.contains(&format!("helm upgrade istiod {} --namespace istio-system --reuse-values --version 0.0.1 --set pilot.env.{ISTIO_SWITCH}=true", istiod_chart.display())),
         "{}",
@@ -214,6 +207,8 @@ fn inference_switch_is_turned_on_through_the_helm_release_gwc_005() {
     assert!(r.stdout.contains(&format!("+    {ISTIO_SWITCH}: true")), "{}", r.stdout);
     assert!(r.stdout.contains("helm's dry run (--dry-run=server) rendered the release"), "{}", r.stdout);
     assert!(r.stderr.contains("dry run: nothing was changed"), "{}", r.stderr);
+    let repo = manifest_dir();
+    insta::assert_snapshot!("plan_gwc_005_dry_run", transcript(&r, &[(repo.to_str().unwrap(), "REPO"), (&ns, "NS")]));
     let calls = logged.take();
     assert!(calls.iter().any(|c| c.contains("--dry-run=server")), "{calls:?}");
     assert!(calls.iter().filter(|c| c.starts_with("upgrade")).all(|c| c.contains("--dry-run=server")), "{calls:?}");
@@ -228,7 +223,7 @@ fn inference_switch_is_turned_on_through_the_helm_release_gwc_005() {
         "GWC-005 --fix --yes (istiod + agentgateway, 2 helm upgrades, doctor again): {:.2}s",
         r.elapsed.as_secs_f64()
     );
-    assert!(r.code == 0 || r.code == 1, "{}\n{}", r.stdout, r.stderr);
+    r.expect_code(verdict(&h, &logged));
     assert!(
         r.stderr.contains(
             "✔ LLMD-GWC-005 · helm upgrade the release of Deployment istio-system/istiod: helm upgraded istiod 0.0.1"
@@ -249,6 +244,7 @@ fn inference_switch_is_turned_on_through_the_helm_release_gwc_005() {
     logged.take();
     let r = doctor(&h, &logged, &["--fix=LLMD-GWC-005,LLMD-GWC-006", "--yes"]);
     assert!(r.stdout.contains("nothing to fix"), "{}", r.stdout);
+    r.expect_code(verdict(&h, &logged));
     assert_eq!(logged.take(), Vec::<String>::new());
     assert_eq!(revision(&h, "istiod", "istio-system"), "2");
 }
@@ -275,7 +271,7 @@ fn missing_control_plane_is_installed_only_for_the_named_provider_gwc_001() {
 
     // --provider agentgateway --dry-run: gateway install's helm commands, helm's dry run, nothing installed.
     let r = doctor(&h, &logged, &["--fix=LLMD-GWC-001", "--provider", "agentgateway", "--dry-run"]);
-    assert!(r.code == 0 || r.code == 1, "{}\n{}", r.stdout, r.stderr);
+    r.expect_code(verdict(&h, &logged));
     assert!(r.stdout.contains("LLMD-GWC-001 · install a gateway control plane"), "{}", r.stdout);
     assert!(r.stdout.contains("helm upgrade --install agentgateway-crds"), "{}", r.stdout);
     assert!(r.stdout.contains("--set inferenceExtension.enabled=true"), "{}", r.stdout);
@@ -296,7 +292,7 @@ fn missing_control_plane_is_installed_only_for_the_named_provider_gwc_001() {
         "GWC-001 --fix --provider agentgateway --yes (2 helm installs, wait, doctor again): {:.2}s",
         r.elapsed.as_secs_f64()
     );
-    assert!(r.code == 0 || r.code == 1, "{}\n{}", r.stdout, r.stderr);
+    r.expect_code(verdict(&h, &logged));
     assert!(
         r.stderr.contains("✔ LLMD-GWC-001 · install a gateway control plane: installed agentgateway-crds v1.0.0, agentgateway v1.0.0 in namespace agentgateway-system"),
         "{}",
@@ -371,12 +367,14 @@ fn old_controller_is_upgraded_never_downgraded_and_gateway_class_repointed_gwc_0
     );
     assert_eq!(image_of(&h, "istio-system", "istiod"), "example.invalid/istiod:1.27.3");
     let r = doctor(&h, &logged, &["--fix=LLMD-GWC-006", "--dry-run"]);
+    r.expect_code(verdict(&h, &logged));
     assert!(r.stdout.contains("--reset-then-reuse-values --version 1.28.0"), "{}", r.stdout);
     assert!(r.stdout.contains("values unchanged"), "{}", r.stdout);
     assert_eq!(revision(&h, "istiod", "istio-system"), "2");
     let r = doctor(&h, &logged, &["--fix=LLMD-GWC-006", "--yes"]);
     eprintln!("GWC-006 --fix --yes (helm upgrade 1.27.3 → 1.28.0, doctor again): {:.2}s", r.elapsed.as_secs_f64());
     assert!(r.stderr.contains("✔ LLMD-GWC-006"), "{}\n{}", r.stdout, r.stderr);
+    r.expect_code(verdict(&h, &logged));
     assert_eq!(image_of(&h, "istio-system", "istiod"), "example.invalid/istiod:1.28.0");
     assert_eq!(values(&h, "istiod", "istio-system")["pilot"]["env"][ISTIO_SWITCH], true);
     assert!(findings(&h, &logged, "LLMD-GWC-006").is_empty());
@@ -387,14 +385,17 @@ fn old_controller_is_upgraded_never_downgraded_and_gateway_class_repointed_gwc_0
         "apiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {{name: llm-d-inference-gateway, namespace: {ns}}}\nspec:\n  gatewayClassName: isito\n  listeners: [{{name: http, port: 80, protocol: HTTP}}]\n"
     ));
     let r = doctor(&h, &logged, &["--fix=LLMD-GWC-002", "--dry-run"]);
+    r.expect_code(verdict(&h, &logged));
     assert!(r.stdout.contains("+  gatewayClassName: istio"), "{}", r.stdout);
     let r = doctor(&h, &logged, &["--fix=LLMD-GWC-002", "--yes"]);
     eprintln!("GWC-002 --fix --yes (patch gatewayClassName, doctor again): {:.2}s", r.elapsed.as_secs_f64());
     assert!(r.stderr.contains("✔ LLMD-GWC-002"), "{}", r.stderr);
+    r.expect_code(verdict(&h, &logged));
     let out =
         h.kubectl(&["get", "gateway", "llm-d-inference-gateway", "-n", &ns, "-o", "jsonpath={.spec.gatewayClassName}"]);
     assert_eq!(String::from_utf8_lossy(&out.stdout), "istio");
     assert!(findings(&h, &logged, "LLMD-GWC-002").is_empty());
     let r = doctor(&h, &logged, &["--fix=LLMD-GWC-002,LLMD-GWC-006", "--yes"]);
     assert!(r.stdout.contains("nothing to fix"), "{}", r.stdout);
+    r.expect_code(verdict(&h, &logged));
 }

@@ -1,10 +1,12 @@
 //! Shared cluster fixtures for end-to-end tests: the real upstream CRDs (from the Go module cache),
 //! accepted GatewayClasses as their controllers would leave them, and helpers to write status.
 
+use crate::common::doctor_report;
 use crate::harness::{harness, Harness};
-use crate::run::{llmd, Run};
+use crate::run::Run;
 pub use crate::upstream::{apply_files, gaie_crds, gateway_api_crds, go_module_dir, wait_established};
 use serde_json::Value;
+use std::path::PathBuf;
 use std::sync::OnceLock;
 
 /// A stand-in for Istio's DestinationRule CRD (Istio's CRDs are not in the Go module cache);
@@ -53,25 +55,63 @@ pub fn install_prerequisites(h: &Harness, classes: &[&str]) {
         ("agentgateway", "agentgateway.dev/agentgateway"),
         ("gke-l7-rilb", "networking.gke.io/gateway"),
     ] {
-        if !classes.contains(&class) {
-            continue;
+        if classes.contains(&class) {
+            accepted_class(h, class, controller);
         }
-        h.apply_yaml(&format!(
-            "apiVersion: gateway.networking.k8s.io/v1\nkind: GatewayClass\nmetadata:\n  name: {class}\nspec:\n  controllerName: {controller}\n"
-        ));
-        set_status(h, "gatewayclass.gateway.networking.k8s.io", None, class, &accepted_status(&["Accepted"], &[]));
     }
+}
+
+/// The Gateway API standard-channel CRDs of a release, without the safe-upgrades policy file.
+pub fn gateway_standard(version: &str) -> Vec<PathBuf> {
+    gateway_api_crds(version).into_iter().filter(|p| !p.to_string_lossy().contains("_vap_")).collect()
+}
+
+/// Apply CRD files and wait until every CRD is Established.
+pub fn install(h: &Harness, files: &[PathBuf]) {
+    apply_files(h, files);
+    wait_established(h);
+}
+
+/// The llm-d prerequisite's CRDs only (Gateway API v1.3.0 standard without the safe-upgrades
+/// policy, GAIE v1.0.1), Established: the lab's usual starting point.
+pub fn install_prereq(h: &Harness) {
+    let mut files = gateway_standard("v1.3.0");
+    files.extend(gaie_crds("v1.0.1"));
+    install(h, &files);
+}
+
+/// A GatewayClass of `controller` (no status).
+pub fn gateway_class(h: &Harness, name: &str, controller: &str) {
+    h.apply_yaml(&format!(
+        "apiVersion: gateway.networking.k8s.io/v1\nkind: GatewayClass\nmetadata:\n  name: {name}\nspec:\n  controllerName: {controller}\n"
+    ));
+}
+
+/// A GatewayClass its controller has accepted.
+pub fn accepted_class(h: &Harness, name: &str, controller: &str) {
+    gateway_class(h, name, controller);
+    set_status(h, "gatewayclass.gateway.networking.k8s.io", None, name, &accepted_status(&["Accepted"], &[]));
+}
+
+/// An inference.networking.k8s.io/v1 InferencePool `name` selecting `app: app`, port 8000, picker
+/// `name-epp` on 9002 (needs the GAIE v1 CRD).
+pub fn v1_pool_yaml(ns: &str, name: &str, app: &str) -> String {
+    format!(
+        "apiVersion: inference.networking.k8s.io/v1\nkind: InferencePool\nmetadata: {{name: {name}, namespace: {ns}}}\n\
+         spec:\n  selector: {{matchLabels: {{app: {app}}}}}\n  targetPorts: [{{number: 8000}}]\n  \
+         endpointPickerRef: {{name: {name}-epp, port: {{number: 9002}}}}\n"
+    )
+}
+
+/// One status condition as a controller writes it.
+pub fn condition(type_: &str, status: &str, reason: &str, message: &str) -> Value {
+    serde_json::json!({"type": type_, "status": status, "reason": reason, "message": message,
+        "lastTransitionTime": "2026-01-01T00:00:00Z", "observedGeneration": 1})
 }
 
 /// A status with `conditions` of the given types all True.
 pub fn accepted_status(types: &[&str], extra: &[(&str, Value)]) -> Value {
-    let conditions: Vec<Value> = types
-        .iter()
-        .map(|t| {
-            serde_json::json!({"type": t, "status": "True", "reason": t, "message": "",
-                "lastTransitionTime": "2026-01-01T00:00:00Z", "observedGeneration": 1})
-        })
-        .collect();
+    let conditions: Vec<Value> = types.iter().map(|t| condition(t, "True", t, "")).collect();
     let mut status = serde_json::json!({ "conditions": conditions });
     for (k, v) in extra {
         status[*k] = v.clone();
@@ -90,15 +130,13 @@ pub fn set_status(h: &Harness, resource: &str, namespace: Option<&str>, name: &s
     assert!(out.status.success(), "status patch {resource}/{name}: {}", String::from_utf8_lossy(&out.stderr));
 }
 
-/// Run doctor as admin on one namespace with -o json; every kubectl command its hints print must run
-/// (writes as a server-side dry run, `hints::assert_hints_run`).
+/// Run doctor as admin on one namespace with -o json, the exit code asserted against the report
+/// (`common::report_of`); every kubectl command its hints print must run (writes as a server-side dry
+/// run, `hints::assert_hints_run`).
 pub fn doctor_json(h: &Harness, namespace: &str, extra: &[&str]) -> (Run, Value) {
-    let kc = h.kubeconfig_admin.to_str().unwrap().to_string();
-    let mut args = vec!["doctor", "--kubeconfig", &kc, "-n", namespace, "-o", "json"];
+    let mut args = vec!["-n", namespace];
     args.extend_from_slice(extra);
-    let r = llmd(&args);
-    assert!(r.code == 0 || r.code == 1, "doctor could not run: {}\n{}", r.stderr, r.stdout);
-    let v = r.json();
+    let (r, v) = doctor_report(h, &args);
     crate::hints::assert_hints_run(h, &v);
     (r, v)
 }

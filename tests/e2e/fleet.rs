@@ -3,6 +3,7 @@
 //! whose server port is closed, one whose server accepts connections and never answers, and one
 //! whose user may read nothing — and `pool status -o dot|mermaid`.
 
+use crate::common::{normalise, COULD_NOT_RUN, FINDINGS, OK};
 use crate::doctor_routing::{deploy, Opts};
 use crate::fixtures::{cluster, install_prerequisites};
 use crate::harness::{assert_success, Harness};
@@ -40,18 +41,7 @@ fn closed_port() -> u16 {
 
 /// Stable text for snapshots: the namespace and every loopback port replaced.
 fn redact(text: &str, ns: &str) -> String {
-    let text = text.replace(ns, "NS");
-    let mut parts = text.split("127.0.0.1:");
-    let mut out = parts.next().unwrap_or_default().to_string();
-    for part in parts {
-        out.push_str("127.0.0.1:");
-        match part.find(|c: char| !c.is_ascii_digit()) {
-            Some(0) => out.push_str(part),
-            Some(end) => out.push_str(&format!("PORT{}", &part[end..])),
-            None => out.push_str("PORT"),
-        }
-    }
-    out
+    normalise(text, &[(ns, "NS")])
 }
 
 fn row<'a>(table: &'a str, context: &str) -> &'a str {
@@ -219,6 +209,7 @@ fn fleet_doctor_and_pool_status_across_five_contexts() {
         assert!(r.stdout.is_empty(), "{args:?}: {}", r.stdout);
     }
     let r = run(&["doctor", "--contexts", "healthy,nope"]);
+    r.expect_code(COULD_NOT_RUN);
     assert!(r.stderr.contains("available contexts: healthy, broken, down, hung, nobody"), "{}", r.stderr);
 
     // Completion of --contexts: names from the merged kubeconfig, the one after the last comma.
@@ -254,15 +245,16 @@ fn fleet_doctor_and_pool_status_across_five_contexts() {
     run(&["pool", "status", "--contexts", "healthy,broken", "-n", &ns]).expect_code(0);
 
     // Wall time: the fleet run against the same contexts one after another (for the closing note), best of 3.
+    // One by one, each exits with its own verdict: healthy, findings, refused connection, no rights.
     let reachable = ["healthy", "broken", "down", "nobody"];
+    let codes = [OK, FINDINGS, COULD_NOT_RUN, COULD_NOT_RUN];
     let mut one_by_one = Duration::MAX;
     let mut fleet_best = Duration::MAX;
     let mut fleet = None;
     for _ in 0..3 {
         let started = Instant::now();
-        for c in reachable {
-            let r = run(&["doctor", "--context", c, "-n", &ns]);
-            assert!(r.code == 0 || r.code == 1 || r.code == 2, "{c}: {}", r.stderr);
+        for (c, code) in reachable.iter().zip(codes) {
+            run(&["doctor", "--context", c, "-n", &ns]).expect_code(code);
         }
         one_by_one = one_by_one.min(started.elapsed());
         let r = run(&["doctor", "--contexts", &reachable.join(","), "-n", &ns]);

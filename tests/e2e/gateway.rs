@@ -6,7 +6,8 @@
 //! The control-plane scenarios use real helm (built with `go install`) and the stand-in charts of
 //! `tests/charts`.
 
-use crate::fixtures::go_module_dir;
+use crate::common::{crd_versions, doctor_report, manifest_dir, names, tools_dir, transcript};
+use crate::fixtures::{gateway_class, go_module_dir};
 use crate::harness::{assert_success, harness, Harness};
 use crate::mirror::{mirror, start_mirror, Fault};
 use crate::run::{llmd_command, run, Run};
@@ -59,34 +60,10 @@ fn gateway_as(_h: &Harness, kubeconfig: &std::path::Path, args: &[&str]) -> Run 
     run(cmd)
 }
 
-/// name → resourceVersion of every CRD.
-fn crd_versions(h: &Harness) -> Vec<(String, String)> {
-    let out = h.kubectl(&["get", "crd", "-o", "json"]);
-    assert_success(&out, "kubectl get crd");
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let mut list: Vec<(String, String)> = v["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| {
-            (
-                c["metadata"]["name"].as_str().unwrap().to_string(),
-                c["metadata"]["resourceVersion"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect();
-    list.sort();
-    list
-}
-
 fn crd_json(h: &Harness, name: &str) -> Value {
     let out = h.kubectl(&["get", "crd", name, "-o", "json", "--show-managed-fields"]);
     assert_success(&out, &format!("kubectl get crd {name}"));
     serde_json::from_slice(&out.stdout).unwrap()
-}
-
-fn names(list: &[(String, String)]) -> Vec<&str> {
-    list.iter().map(|(n, _)| n.as_str()).collect()
 }
 
 const PREREQ_CRDS: [&str; 8] = [
@@ -148,9 +125,16 @@ fn crd_install_rerun_upgrade_downgrade_and_uninstall() {
     assert!(managers.contains(&"kubectl-llmd"), "{managers:?}");
     assert!(pool["metadata"]["annotations"].get("kubectl.kubernetes.io/last-applied-configuration").is_none());
 
-    // status shows what is installed.
+    // status shows what is installed, in every format exactly as the user reads it.
+    let r = gateway(&h, &["status"]);
+    r.expect_code(0);
+    insta::assert_snapshot!("status_crds_table", transcript(&r, &[(&h.server, "SERVER")]));
+    let r = gateway(&h, &["status", "-o", "yaml"]);
+    r.expect_code(0);
+    insta::assert_snapshot!("status_crds_yaml", transcript(&r, &[(&h.server, "SERVER")]));
     let r = gateway(&h, &["status", "-o", "json"]);
     r.expect_code(0);
+    insta::assert_snapshot!("status_crds_json", transcript(&r, &[(&h.server, "SERVER")]));
     let s = r.json();
     assert_eq!(s["bundles"][0]["bundle"], "Gateway API");
     assert_eq!(s["bundles"][0]["versions"], serde_json::json!(["v1.3.0"]));
@@ -330,22 +314,6 @@ fn users_without_rights_are_told_what_is_missing() {
 // ---------------------------------------------------------------------------------------------
 // Control planes through real helm.
 
-pub(crate) fn manifest_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn tools_dir() -> PathBuf {
-    let target = std::env::var_os("CARGO_TARGET_DIR").map_or(manifest_dir().join("target"), |t| {
-        let t = PathBuf::from(t);
-        if t.is_absolute() {
-            t
-        } else {
-            manifest_dir().join(t)
-        }
-    });
-    target.join("tools")
-}
-
 fn helm_if_built() -> Option<PathBuf> {
     let p = tools_dir().join("helm");
     p.is_file().then_some(p)
@@ -501,11 +469,17 @@ fn istio_control_plane_through_helm_with_local_charts() {
     let values = helm_json(&h, &["get", "values", "istiod", "-n", "istio-system"]);
     assert_eq!(values["pilot"]["env"]["ENABLE_GATEWAY_API_INFERENCE_EXTENSION"], true, "{values}");
 
-    // status: the provider with its version and inference switch.
+    // status: the provider with its version and inference switch; the table as the user reads it.
+    let mut cmd = llmd_command(&["gateway", "status", "--helm"]);
+    cmd.arg(&helm).env("KUBECONFIG", &h.kubeconfig_admin);
+    let table = run(cmd);
+    table.expect_code(0);
+    insta::assert_snapshot!("status_istio_table", transcript(&table, &[(&h.server, "SERVER")]));
     let mut cmd = llmd_command(&["gateway", "status", "-o", "json", "--helm"]);
     cmd.arg(&helm).env("KUBECONFIG", &h.kubeconfig_admin);
     let s = run(cmd);
     s.expect_code(0);
+    insta::assert_snapshot!("status_istio_json", transcript(&s, &[(&h.server, "SERVER")]));
     let s = s.json();
     let istio = s["providers"].as_array().unwrap().iter().find(|p| p["provider"] == "Istio").expect("istio found");
     assert_eq!(istio["version"], "1.28.0");
@@ -987,19 +961,9 @@ fn doctor_and_status_recognise_nginx_gateway_fabric_and_envoy_ai_gateway() {
              template:\n    metadata: {{labels: {{app: {name}}}}}\n    spec:\n      containers: [{{name: controller, image: \"{image}\", args: {args}}}]\n"
         ));
     }
-    for (class, controller) in [
-        ("nginx", "gateway.nginx.org/nginx-gateway-controller"),
-        ("eg", "gateway.envoyproxy.io/gatewayclass-controller"),
-    ] {
-        h.apply_yaml(&format!(
-            "apiVersion: gateway.networking.k8s.io/v1\nkind: GatewayClass\nmetadata: {{name: {class}}}\nspec: {{controllerName: {controller}}}\n"
-        ));
-    }
-    let mut cmd = llmd_command(&["doctor", "-o", "json"]);
-    cmd.env("KUBECONFIG", &h.kubeconfig_admin);
-    let r = run(cmd);
-    assert!(r.code == 0 || r.code == 1, "{}", r.stderr);
-    let report = r.json();
+    gateway_class(&h, "nginx", "gateway.nginx.org/nginx-gateway-controller");
+    gateway_class(&h, "eg", "gateway.envoyproxy.io/gatewayclass-controller");
+    let (_, report) = doctor_report(&h, &[]);
     let findings: Vec<&Value> = report["findings"].as_array().unwrap().iter().collect();
     assert!(
         !findings.iter().any(|f| f["code"] == "LLMD-GWC-001"),

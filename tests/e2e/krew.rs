@@ -7,6 +7,7 @@
 //! krew uninstall` needs a local index, so the test adds one cloned with git from a local directory holding
 //! `krew-index/plugins/llmd.yaml`, which also proves that entry loads as an index entry.
 
+use crate::common::{manifest_dir, tools_dir};
 use crate::harness::{assert_success, harness};
 use crate::run::{llmd_bin, run, Run};
 use std::path::{Path, PathBuf};
@@ -19,22 +20,8 @@ pub const KREW_VERSION: &str = "v0.4.3";
 const PLATFORMS: [&str; 5] = ["linux_amd64", "linux_arm64", "darwin_amd64", "darwin_arm64", "windows_amd64"];
 const PLACEHOLDER_SHA: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
 fn version() -> &'static str {
     env!("CARGO_PKG_VERSION")
-}
-
-/// `$CARGO_TARGET_DIR/tools` or `target/tools`.
-fn tools_dir() -> PathBuf {
-    let target = match std::env::var_os("CARGO_TARGET_DIR").filter(|t| !t.is_empty()) {
-        Some(t) if Path::new(&t).is_absolute() => PathBuf::from(t),
-        Some(t) => repo().join(t),
-        None => repo().join("target"),
-    };
-    target.join("tools")
 }
 
 /// Paths of `krew` and `validate-krew-manifest`, installed with `go install` on first use.
@@ -138,7 +125,8 @@ fn checksums(manifest: &str) -> Vec<(String, String)> {
 
 /// The template rendered as scripts/release.sh renders it, with the given checksums.
 fn render_template(sums: &[(String, String)]) -> String {
-    let mut text = std::fs::read_to_string(repo().join("plugin.yaml.tmpl")).unwrap().replace("{{VERSION}}", version());
+    let mut text =
+        std::fs::read_to_string(manifest_dir().join("plugin.yaml.tmpl")).unwrap().replace("{{VERSION}}", version());
     for (platform, sha) in sums {
         text = text.replace(&format!("{{{{SHA256_{platform}}}}}"), sha);
     }
@@ -174,7 +162,7 @@ fn release_archive_installs_with_krew_and_runs_through_kubectl() {
     // The release script, packaging the test build.
     let mut release = Command::new("bash");
     release
-        .arg(repo().join("scripts/release.sh"))
+        .arg(manifest_dir().join("scripts/release.sh"))
         .arg("--binary")
         .arg(llmd_bin())
         .arg("--dist")
@@ -288,8 +276,8 @@ fn release_archive_installs_with_krew_and_runs_through_kubectl() {
 /// template renders with their checksums (so they are not stale against plugin.yaml.tmpl).
 #[test]
 fn committed_manifests_are_valid_and_current() {
-    let plugin = repo().join("plugin.yaml");
-    let entry = repo().join("krew-index/plugins/llmd.yaml");
+    let plugin = manifest_dir().join("plugin.yaml");
+    let entry = manifest_dir().join("krew-index/plugins/llmd.yaml");
     let text = std::fs::read_to_string(&plugin).unwrap();
     assert_eq!(text, std::fs::read_to_string(&entry).unwrap(), "plugin.yaml and krew-index/plugins/llmd.yaml differ");
     for m in [&plugin, &entry] {

@@ -1,6 +1,7 @@
 //! End-to-end tests against a real kube-apiserver v1.36.3 (see `harness.rs` and `tests/kubeharness`).
 //! One test binary, so the harness is started once and shared; tests isolate by namespace.
 
+mod common;
 mod completion;
 mod doctor_cluster;
 mod doctor_routing;

@@ -2,6 +2,7 @@
 //! (insta snapshots, namespaces redacted), several pools across namespaces and gateways, both pool
 //! APIs side by side, and `--watch` redrawing when a pod's readiness changes.
 
+use crate::common::{kc, normalise};
 use crate::doctor_routing::{deploy, Opts, Shape};
 use crate::fixtures::{cluster, set_status};
 use crate::harness::Harness;
@@ -13,19 +14,14 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 fn pool_status(h: &Harness, args: &[&str]) -> Run {
-    let kc = h.kubeconfig_admin.to_str().unwrap().to_string();
-    let mut all = vec!["pool", "status", "--kubeconfig", &kc];
+    let mut all = vec!["pool", "status", "--kubeconfig", kc(&h.kubeconfig_admin)];
     all.extend_from_slice(args);
     llmd(&all)
 }
 
 /// Replace the random namespace names so snapshots are stable.
 fn redact(text: &str, namespaces: &[(&str, &str)]) -> String {
-    let mut out = text.to_string();
-    for (ns, placeholder) in namespaces {
-        out = out.replace(ns, placeholder);
-    }
-    out
+    normalise(text, namespaces)
 }
 
 #[test]
@@ -128,6 +124,7 @@ fn several_pools_across_namespaces_and_gateways() {
     assert_eq!(one.stdout.lines().count(), 2, "{}", one.stdout);
 
     let tree = pool_status(h, &["-n", &unready, "--tree"]);
+    tree.expect_code(0);
     assert!(tree.stdout.contains("✖ Pods") && tree.stdout.contains("not Ready"), "{}", tree.stdout);
     assert!(tree.stdout.contains("LLMD-POD-002"), "the finding that breaks the link is shown: {}", tree.stdout);
 }

@@ -18,9 +18,10 @@
 //! Deployment controller and the EndpointSlice controller would (statuses, the three model server pods,
 //! the picker's endpoint) and requires a clean bill of health.
 
+use crate::common::{self, findings, get_json, report_of};
 use crate::doctor_routing::cond;
-use crate::fixtures::{accepted_status, apply_files, doctor_json, gaie_crds, gateway_api_crds, go_module_dir};
-use crate::fixtures::{set_status, wait_established, DESTINATION_RULE_STAND_IN_CRD};
+use crate::fixtures::{accepted_class, apply_files, doctor_json, gaie_crds, gateway_api_crds, go_module_dir};
+use crate::fixtures::{wait_established, DESTINATION_RULE_STAND_IN_CRD};
 use crate::harness::{assert_success, Harness};
 use crate::lab::Lab;
 use crate::run::llmd;
@@ -97,21 +98,9 @@ fn file_args(q: &Quickstart) -> Vec<String> {
     q.files.iter().flat_map(|f| ["-f".to_string(), f.display().to_string()]).collect()
 }
 
-fn findings(report: &Value) -> Vec<&Value> {
-    report["findings"].as_array().map(|a| a.iter().collect()).unwrap_or_default()
-}
-
+/// One finding with its hint.
 fn line(f: &Value) -> String {
-    format!(
-        "{} {} {} {}/{}: {} | hint: {}",
-        f["code"].as_str().unwrap_or(""),
-        f["severity"].as_str().unwrap_or(""),
-        f["object"]["kind"].as_str().unwrap_or(""),
-        f["object"]["namespace"].as_str().unwrap_or(""),
-        f["object"]["name"].as_str().unwrap_or(""),
-        f["message"].as_str().unwrap_or(""),
-        f["hint"].as_str().unwrap_or("")
-    )
+    format!("{} | hint: {}", common::line(f), f["hint"].as_str().unwrap_or(""))
 }
 
 /// Warnings and errors as "CODE Kind/name", sorted.
@@ -187,10 +176,7 @@ fn install_prerequisites(h: &Harness) {
     apply_files(h, &files);
     h.apply_yaml(DESTINATION_RULE_STAND_IN_CRD);
     wait_established(h);
-    h.apply_yaml(&format!(
-        "apiVersion: gateway.networking.k8s.io/v1\nkind: GatewayClass\nmetadata:\n  name: istio\nspec:\n  controllerName: {ISTIO}\n"
-    ));
-    set_status(h, "gatewayclass.gateway.networking.k8s.io", None, "istio", &accepted_status(&["Accepted"], &[]));
+    accepted_class(h, "istio", ISTIO);
     h.apply_yaml(
         "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: istio-system\n---\n\
          apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: istiod\n  namespace: istio-system\n  labels: {app: istiod}\n\
@@ -203,12 +189,6 @@ fn install_prerequisites(h: &Harness) {
          status: {observedGeneration: 1, replicas: 1, readyReplicas: 1, availableReplicas: 1, updatedReplicas: 1,\n  \
          conditions: [{type: Available, status: \"True\", reason: MinimumReplicasAvailable, message: ok}]}\n",
     );
-}
-
-fn get_json(h: &Harness, args: &[&str]) -> Value {
-    let out = h.kubectl(args);
-    assert_success(&out, &format!("kubectl {args:?}"));
-    serde_json::from_slice(&out.stdout).expect("json")
 }
 
 /// Write what the controllers would: istiod's statuses on the Gateway, the route and the pool; the
@@ -235,7 +215,7 @@ fn act_as_controllers(h: &Harness, ns: &str) {
         "status": {"parents": [{"parentRef": parent, "controllerName": ISTIO, "conditions": [ok("Accepted"), ok("ResolvedRefs")]}]},
     })).unwrap());
     // Every Deployment available, with its pods Running and Ready.
-    let deployments = get_json(h, &["get", "deployments", "-n", ns, "-o", "json"]);
+    let deployments = get_json(h, &["get", "deployments", "-n", ns]);
     let mut picker_ip = None;
     for (i, d) in deployments["items"].as_array().unwrap().iter().enumerate() {
         let name = d["metadata"]["name"].as_str().unwrap();
@@ -270,7 +250,7 @@ fn act_as_controllers(h: &Harness, ns: &str) {
         }
     }
     let picker = format!("{RELEASE}-epp");
-    let service = get_json(h, &["get", "service", &picker, "-n", ns, "-o", "json"]);
+    let service = get_json(h, &["get", "service", &picker, "-n", ns]);
     let ports: Vec<Value> = service["spec"]["ports"]
         .as_array()
         .unwrap()
@@ -330,6 +310,6 @@ fn gaie_quickstart_applied_to_the_lab_reports_nothing_untrue() {
     let mut args = vec!["doctor".to_string(), "-n".into(), ns.clone(), "-o".into(), "json".into()];
     args.extend(file_args(&q));
     let refs: Vec<&str> = args.iter().map(String::as_str).collect();
-    let offline = llmd(&refs);
-    crate::hints::assert_hints_run(&h, &offline.json());
+    let offline = report_of(&llmd(&refs), &refs);
+    crate::hints::assert_hints_run(&h, &offline);
 }

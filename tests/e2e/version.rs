@@ -1,12 +1,9 @@
 //! Issue 2: `version`, kubeconfig resolution, plugin discovery and connection errors, for real.
 
+use crate::common::kc;
 use crate::harness::harness;
 use crate::run::{llmd, llmd_command, llmd_with_kubeconfig_env, path_with, plugin_path_dir, run};
 use std::net::TcpListener;
-
-fn kc(path: &std::path::Path) -> &str {
-    path.to_str().unwrap()
-}
 
 #[test]
 fn version_reports_plugin_and_server_versions() {
