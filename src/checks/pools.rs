@@ -1075,7 +1075,7 @@ spec:
 
     #[test]
     fn pool010_fail_close_pool_behind_ngf_that_fails_open() {
-        let yaml = format!("{POOL_V1}---{NGF_GATEWAY}---{}", ngf("2.6.7"));
+        let yaml = format!("{}---{NGF_GATEWAY}---{}", fixtures::POOL_V1, ngf("2.6.7"));
         let issues = ctx_issues(check("LLMD-POOL-010"), &yaml);
         assert_eq!(issues.len(), 1, "{issues:?}");
         // No Service of the picker is in the snapshot, so it is down: requests bypass it now.
@@ -1102,14 +1102,14 @@ spec:
         assert_eq!(issues[0].severity, Severity::Info, "{issues:?}");
         assert!(issues[0].message.ends_with("if endpoint picker qwen-epp goes down or fails, requests bypass it and go to any model server instead of failing"));
         // The x-k8s pool's patch is in its own shape.
-        let x = POOL_X.replace("failureMode: FailOpen", "failureMode: FailClose");
-        let x_issues = ctx_issues(check("LLMD-POOL-010"), &format!("{x}---{NGF_GATEWAY}---{}", ngf("2.2.0")));
+        let x = fixtures::alpha_pool("llm", "qwen").set("spec.extensionRef.failureMode", "FailClose").to_string();
+        let x_issues = ctx_issues(check("LLMD-POOL-010"), &format!("{x}\n---{NGF_GATEWAY}---{}", ngf("2.2.0")));
         assert!(x_issues[0].hint.contains(r#"{"spec":{"extensionRef":{"failureMode":"FailOpen"}}}"#), "{x_issues:?}");
     }
 
     #[test]
     fn pool010_healthy_cases_are_not_reported() {
-        let base = format!("{POOL_V1}---{NGF_GATEWAY}");
+        let base = format!("{}---{NGF_GATEWAY}", fixtures::POOL_V1);
         // FailOpen is what NGF does anyway.
         let open = base.replace("port: {number: 9002}}", "port: {number: 9002}, failureMode: FailOpen}");
         assert!(ctx_issues(check("LLMD-POOL-010"), &format!("{open}---{}", ngf("2.6.7"))).is_empty());

@@ -1386,7 +1386,7 @@ fn pool_010_fail_close_pool_behind_an_ngf_that_fails_open() {
         ],
     );
     says(f, "hint", &[r#"{"spec":{"endpointPickerRef":{"failureMode":"FailOpen"}}}"#, "#5494"]);
-    assert!(all_with(&report, "LLMD-POOL-010").len() == 1, "{:?}", summary(&report));
+    assert!(with_code(&report, "LLMD-POOL-010").len() == 1, "{:?}", summary(&report));
 }
 
 #[test]
@@ -1496,7 +1496,7 @@ fn epp_009_picker_tls_against_kgateway_and_nginx_gateway_fabric() {
         let out = h.kubectl(&["patch", "deployment", EPP, "-n", ns, "--type=json", "-p", quoted_patch(&hint)]);
         assert_success(&out, "the EPP-009 hint");
     }
-    assert!(all_with(&report, "LLMD-EPP-009").iter().all(|f| f["object"]["namespace"] != kgw_ok.as_str()));
+    assert!(with_code(&report, "LLMD-EPP-009").iter().all(|f| f["object"]["namespace"] != kgw_ok.as_str()));
     let (_, report) = doctor(&h, &[]);
     assert_no(&report, "LLMD-EPP-009");
 }

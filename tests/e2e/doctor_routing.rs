@@ -1543,15 +1543,9 @@ fn doctor_on_dump(h: &Harness, ns: &str) -> Value {
     let dir = tempfile::tempdir().expect("tempdir");
     let file = dir.path().join("dump.yaml");
     std::fs::write(&file, &out.stdout).expect("write dump");
-    let r = llmd(&["doctor", "-f", file.to_str().expect("utf-8 path"), "-o", "json"]);
+    let r = crate::run::llmd(&["doctor", "-f", file.to_str().expect("utf-8 path"), "-o", "json"]);
     assert!(r.code == 0 || r.code == 1, "doctor -f could not run: {}\n{}", r.stderr, r.stdout);
     r.json()
-}
-
-/// The check `code` ran (on the dump) and found nothing.
-fn assert_check_passed(report: &Value, code: &str) {
-    let c = report["checks"].as_array().into_iter().flatten().find(|c| c["code"] == code);
-    assert_eq!(c.map(|c| c["status"].clone()), Some(json!("pass")), "{code}: {c:?}");
 }
 
 #[test]
@@ -1578,13 +1572,13 @@ fn epp_008_picker_pod_without_sidecar_or_behind_istio_passes_in_a_dump() {
     deploy(h, &ns, &Opts::new(Shape::Agentgateway).extra(picker_pod(&ns, false)));
     let v = doctor_on_dump(h, &ns);
     assert_no_code(&v, "LLMD-EPP-008", &ns);
-    assert_check_passed(&v, "LLMD-EPP-008");
+    assert_eq!(crate::common::check_status(&v, "LLMD-EPP-008")["status"], "pass");
     // Istio's own Gateway with the picker in the mesh: no known failure.
     let ns = h.namespace("epp-008-istio");
     deploy(h, &ns, &Opts::istio().extra(picker_pod(&ns, true)));
     let v = doctor_on_dump(h, &ns);
     assert_no_code(&v, "LLMD-EPP-008", &ns);
-    assert_check_passed(&v, "LLMD-EPP-008");
+    assert_eq!(crate::common::check_status(&v, "LLMD-EPP-008")["status"], "pass");
 }
 
 #[test]
