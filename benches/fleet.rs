@@ -772,13 +772,7 @@ fn grpcroute_specs(h: &Harness) -> std::collections::BTreeMap<String, Value> {
 
 fn migration(n: usize) {
     let h = harness::start().unwrap_or_else(|e| die(&e));
-    let files: Vec<_> = upstream::gateway_api_crds("v1.3.0")
-        .into_iter()
-        .filter(|p| !p.to_string_lossy().contains("_vap_") && !p.ends_with(format!("{GWAPI}_grpcroutes.yaml")))
-        .collect();
-    upstream::apply_files(&h, &files);
-    h.apply_yaml(&grpcroute_crd("v1alpha2"));
-    upstream::wait_established(&h);
+    upstream::install_grpcroute_stand_in(&h);
     let rt = runtime();
     let client = rt.block_on(client(&h.kubeconfig_admin));
     let namespaces: Vec<String> = (0..5).map(|i| format!("migrate-{i}")).collect();

@@ -9,7 +9,7 @@ use super::Connection;
 use crate::error::Failure;
 use futures::{StreamExt, TryStreamExt};
 use k8s_openapi::api::authorization::v1::{ResourceAttributes, SelfSubjectAccessReview, SelfSubjectAccessReviewSpec};
-use kube::api::{Api, ApiResource, DeleteParams, DynamicObject, Patch, PatchParams, PostParams};
+use kube::api::{Api, ApiResource, DeleteParams, DynamicObject, Patch, PatchParams, PostParams, Preconditions};
 use kube::discovery::{self, ApiGroup, Scope};
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -255,10 +255,33 @@ pub async fn apply(
     let mut params = PatchParams::apply(FIELD_MANAGER).force();
     params.dry_run = dry_run;
     let mode = if dry_run { " (server-side dry run)" } else { "" };
-    api.patch(name, &params, &Patch::Apply(body))
+    patch_apply(conn, api, name, body, &params, &format!("cannot apply {what}{mode}")).await
+}
+
+/// Server-side apply `body` as [`FIELD_MANAGER`] without forcing conflicts: the create of an object
+/// planned as absent, so one created meanwhile keeps the fields its own manager set (409 Conflict).
+pub async fn apply_unforced(
+    conn: &Connection,
+    api: &Api<DynamicObject>,
+    name: &str,
+    body: &Value,
+    what: &str,
+) -> Result<Value, Error> {
+    patch_apply(conn, api, name, body, &PatchParams::apply(FIELD_MANAGER), &format!("cannot apply {what}")).await
+}
+
+async fn patch_apply(
+    conn: &Connection,
+    api: &Api<DynamicObject>,
+    name: &str,
+    body: &Value,
+    params: &PatchParams,
+    action: &str,
+) -> Result<Value, Error> {
+    api.patch(name, params, &Patch::Apply(body))
         .await
         .map(|o| serde_json::to_value(o).unwrap_or(Value::Null))
-        .map_err(|e| Error::new(conn, format!("cannot apply {what}{mode}"), e))
+        .map_err(|e| Error::new(conn, action, e))
 }
 
 /// A JSON merge patch as [`FIELD_MANAGER`] (dry run when asked).
@@ -282,8 +305,32 @@ pub async fn delete(
     dry_run: bool,
     what: &str,
 ) -> Result<bool, Error> {
-    let dp = DeleteParams { dry_run, ..DeleteParams::default() };
-    match api.delete(name, &dp).await {
+    delete_with(conn, api, name, &DeleteParams { dry_run, ..DeleteParams::default() }, what).await
+}
+
+/// Delete one object only while it is the version `before` (its uid and resourceVersion as
+/// preconditions): a newer version is refused with 409 Conflict, never deleted. Ok(false) when gone.
+pub async fn delete_unchanged(
+    conn: &Connection,
+    api: &Api<DynamicObject>,
+    name: &str,
+    before: &Value,
+    what: &str,
+) -> Result<bool, Error> {
+    let field = |f: &str| before.pointer(&format!("/metadata/{f}")).and_then(Value::as_str).map(str::to_string);
+    let preconditions = Preconditions { resource_version: field("resourceVersion"), uid: field("uid") };
+    delete_with(conn, api, name, &DeleteParams { preconditions: Some(preconditions), ..DeleteParams::default() }, what)
+        .await
+}
+
+async fn delete_with(
+    conn: &Connection,
+    api: &Api<DynamicObject>,
+    name: &str,
+    dp: &DeleteParams,
+    what: &str,
+) -> Result<bool, Error> {
+    match api.delete(name, dp).await {
         Ok(_) => Ok(true),
         Err(e) if classify(&e) == Class::NotFound => Ok(false),
         Err(e) => Err(Error::new(conn, format!("cannot delete {what}"), e)),

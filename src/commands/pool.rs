@@ -259,6 +259,10 @@ type ChangeStream = futures::stream::BoxStream<'static, std::result::Result<bool
 /// Watches on every kind in the routing chain, merged: yields once per burst of changes.
 struct ChangeFeed {
     events: futures::stream::SelectAll<ChangeStream>,
+    /// For the reconnection probe.
+    client: kube::Client,
+    /// Since when the watch has been failing (None: it works).
+    lost: Option<Instant>,
 }
 
 impl ChangeFeed {
@@ -321,12 +325,21 @@ impl ChangeFeed {
                 .boxed();
             events.push(stream);
         }
-        ChangeFeed { events }
+        ChangeFeed { events, client: conn.client.clone(), lost: None }
     }
 
     /// Wait for the next change, then let a burst settle so one edit redraws once.
     async fn next_change(&mut self) -> Result<()> {
         loop {
+            if let Some(since) = self.lost {
+                // The watches resume on their own; what changed meanwhile is unknown: redraw once the
+                // server answers again.
+                if self.client.apiserver_version().await.is_ok() {
+                    eprintln!("reconnected to the API server after {:.1}s; redrawing", since.elapsed().as_secs_f64());
+                    self.lost = None;
+                    return Ok(());
+                }
+            }
             match self.events.next().await {
                 Some(Ok(true)) => break,
                 Some(Ok(false)) => continue,
@@ -338,8 +351,12 @@ impl ChangeFeed {
                     .caused_by(e))
                 }
                 Some(Err(e)) => {
+                    if self.lost.is_none() {
+                        eprintln!("warning: {e}; reconnecting");
+                        self.lost = Some(Instant::now());
+                    }
                     tracing::debug!("{e}");
-                    tokio::time::sleep(Duration::from_millis(200)).await;
+                    tokio::time::sleep(Duration::from_millis(500)).await;
                 }
                 None => return Err(Failure::new("every watch ended; nothing left to watch")),
             }

@@ -331,7 +331,7 @@ async fn prepare_one(conn: &Connection, p: &mut Prepared) {
             }
             let mut fields = touched_fields(ops);
             fields.extend(owned_fields(before));
-            p.patch = Some(apply_body(&after, &ar, namespaced, &fields));
+            p.patch = Some(pinned(apply_body(&after, &ar, namespaced, &fields), before));
             p.needs.push(access("patch", &ar.group, &ar.plural, "", &ns));
         }
         Repair::Create { object } => match &p.before {
@@ -366,7 +366,7 @@ async fn prepare_one(conn: &Connection, p: &mut Prepared) {
                     }
                 }
                 fields.extend(owned_fields(before));
-                p.patch = Some(apply_body(&after, &ar, namespaced, &fields));
+                p.patch = Some(pinned(apply_body(&after, &ar, namespaced, &fields), before));
                 p.needs.push(access("patch", &ar.group, &ar.plural, "", &ns));
             }
         },
@@ -382,6 +382,20 @@ async fn prepare_one(conn: &Connection, p: &mut Prepared) {
         | Repair::HelmUpgrade(_)
         | Repair::InstallControlPlane { .. } => {}
     }
+}
+
+/// The apply body with the live object's resourceVersion as a precondition: an object changed
+/// between the plan shown (and confirmed) and the write is refused with 409, never overwritten.
+fn pinned(mut body: Value, before: &Value) -> Value {
+    if let Some(rv) = before.pointer("/metadata/resourceVersion") {
+        body["metadata"]["resourceVersion"] = rv.clone();
+    }
+    body
+}
+
+/// The refusal of a write whose precondition failed: the object changed after the plan was read.
+fn changed_since_plan(target: &impl std::fmt::Display) -> String {
+    format!("{target} changed after the plan was read, so nothing was written to it (a newer change is never overwritten); run --fix again to plan from its current state")
 }
 
 pub(super) fn access(verb: &str, group: &str, resource: &str, subresource: &str, namespace: &str) -> Access {
@@ -478,15 +492,26 @@ pub async fn apply(conn: &Connection, inputs: &Inputs, prepared: &[Prepared]) ->
         } else if let Some(api) = p.api(conn) {
             let what = target.to_string();
             match &p.change.repair {
-                Repair::Delete { .. } => match write::delete(conn, &api, &target.name, false, &what).await {
+                Repair::Delete { .. } => match match &p.before {
+                    // Only the version the plan showed is deleted.
+                    Some(before) => write::delete_unchanged(conn, &api, &target.name, before, &what).await,
+                    None => write::delete(conn, &api, &target.name, false, &what).await,
+                } {
                     Ok(true) => Ok(format!("deleted {target}")),
                     Ok(false) => Ok(format!("{target} was already gone")),
+                    Err(e) if e.class() == Class::Conflict => Err(changed_since_plan(&target)),
                     Err(e) => Err(format!("cannot delete {target}: {}", e.api_message())),
                 },
                 _ => match &p.patch {
-                    Some(body) => match write::apply(conn, &api, &target.name, body, false, &what).await {
+                    Some(body) => match match p.before {
+                        // A create does not force conflicts: an object that appeared since the plan
+                        // keeps the fields its own manager set (409, reported as a change since the plan).
+                        None => write::apply_unforced(conn, &api, &target.name, body, &what).await,
+                        Some(_) => write::apply(conn, &api, &target.name, body, false, &what).await,
+                    } {
                         Ok(_) if p.before.is_none() => Ok(format!("created {target}")),
                         Ok(_) => Ok(format!("updated {target}")),
+                        Err(e) if e.class() == Class::Conflict => Err(changed_since_plan(&target)),
                         Err(e) => Err(format!("cannot apply {target}: {}", e.api_message())),
                     },
                     None => continue,
@@ -547,6 +572,15 @@ mod tests {
 
     fn fields(paths: &[&str]) -> BTreeSet<String> {
         paths.iter().map(|p| p.to_string()).collect()
+    }
+
+    #[test]
+    fn a_pinned_body_carries_the_planned_resource_version_and_nothing_else_of_the_live_metadata() {
+        let live = json!({"metadata": {"name": "p", "resourceVersion": "42", "uid": "u", "labels": {"a": "b"}}});
+        let body = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "p"}, "data": {"k": "v"}});
+        let pinned = pinned(body, &live);
+        assert_eq!(pinned["metadata"], json!({"name": "p", "resourceVersion": "42"}));
+        assert_eq!(pinned["data"], json!({"k": "v"}));
     }
 
     #[test]

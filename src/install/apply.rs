@@ -103,10 +103,22 @@ pub async fn count_objects(conn: &Connection, crd: &Value) -> Result<usize> {
                     return Ok(count);
                 }
             }
-            Err(e) if crate::cluster::error::is_not_found(&e) => return Ok(count),
+            // Only a CRD that never became Established can hold no objects behind a 404; for any
+            // other the count is unknown, and an unknown count is never taken for zero.
+            Err(e) if crate::cluster::error::is_not_found(&e) && !established(crd) => return Ok(count),
             Err(e) => return Err(conn.explain(&format!("cannot count the objects of {name}"), &e)),
         }
     }
+}
+
+/// The CRD's Established condition is True.
+fn established(crd: &Value) -> bool {
+    crd.pointer("/status/conditions").and_then(Value::as_array).is_some_and(|cs| {
+        cs.iter().any(|c| {
+            c.get("type").and_then(Value::as_str) == Some("Established")
+                && c.get("status").and_then(Value::as_str) == Some("True")
+        })
+    })
 }
 
 /// The object as we apply it: no status, no client-side-apply annotation, no server fields.
@@ -329,4 +341,21 @@ pub async fn wait_control_plane(conn: &Connection, p: &Provider, timeout: Durati
             p.namespace
         ),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn only_an_established_true_condition_counts_as_established() {
+        let crd = |conditions: Value| json!({"status": {"conditions": conditions}});
+        assert!(established(&crd(
+            json!([{"type": "NamesAccepted", "status": "True"}, {"type": "Established", "status": "True"}])
+        )));
+        assert!(!established(&crd(json!([{"type": "Established", "status": "False"}]))));
+        assert!(!established(&crd(json!([]))));
+        assert!(!established(&json!({"metadata": {"name": "x"}})));
+    }
 }

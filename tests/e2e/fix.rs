@@ -12,14 +12,12 @@ use crate::common::{
     code_for, codes, crd_versions, doctor, doctor_as, doctor_report, exists, get, has_code, names, transcript, versions,
 };
 use crate::doctor_routing::{deploy, Opts, Shape};
-use crate::fixtures::{
-    apply_files, cluster, doctor_json, gateway_api_crds, gateway_standard, install_prereq, wait_established,
-};
+use crate::fixtures::{cluster, doctor_json, gateway_api_crds, install_prereq};
 use crate::harness::{assert_success, Harness};
 use crate::lab::Lab;
 use crate::mirror::mirror;
 use crate::run::{llmd, llmd_command, run, Run};
-use crate::upstream::grpcroute_crd;
+use crate::upstream::{create_grpcroutes, grpcroute_crd, install_grpcroute_stand_in};
 use serde_json::{json, Value};
 use std::time::Instant;
 
@@ -413,30 +411,12 @@ fn grpcroute_specs(h: &Harness) -> std::collections::BTreeMap<String, Value> {
 fn stored_versions_are_migrated_over_1000_objects_crd_009() {
     const N: usize = 1000;
     let h = Lab::take();
-    let files: Vec<_> =
-        gateway_standard("v1.3.0").into_iter().filter(|p| !p.ends_with(format!("{GWAPI}_grpcroutes.yaml"))).collect();
-    apply_files(&h, &files);
-    h.apply_yaml(&grpcroute_crd("v1alpha2"));
-    wait_established(&h);
+    install_grpcroute_stand_in(&h);
     let namespaces = [h.namespace("fix-migrate-a"), h.namespace("fix-migrate-b")];
 
     // 1,000 objects stored at v1alpha2, each with its own content, created in a few big requests.
     let started = Instant::now();
-    for (k, chunk) in (0..N).collect::<Vec<_>>().chunks(250).enumerate() {
-        let docs: Vec<String> = chunk
-            .iter()
-            .map(|i| {
-                format!(
-                    "apiVersion: {GWAPI}/v1alpha2\nkind: GRPCRoute\nmetadata: {{name: route-{i:04}, namespace: {}, labels: {{n: \"{i}\"}}}}\n\
-                     spec:\n  hostnames: [svc-{i}.example.com]\n  rules:\n  - matches: [{{method: {{service: pkg.Svc{i}, method: Call}}}}]\n    backendRefs: [{{name: backend-{i}, port: {}}}]\n",
-                    namespaces[k % 2],
-                    9000 + i
-                )
-            })
-            .collect();
-        let out = h.kubectl_stdin(&["create", "-f", "-", "-o", "name"], &docs.join("---\n"));
-        assert_success(&out, "kubectl create grpcroutes");
-    }
+    create_grpcroutes(&h, N, &namespaces, 1);
     eprintln!("created {N} GRPCRoutes in {:.1}s", started.elapsed().as_secs_f64());
     // Switch storage to v1 (v1alpha2 stays served): storedVersions becomes [v1alpha2, v1].
     h.apply_yaml(&grpcroute_crd("v1"));

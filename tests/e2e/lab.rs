@@ -56,6 +56,9 @@ impl Drop for Lab {
 /// (which deletes their objects: GatewayClasses, pools, routes). When CRDs refuse to go, the lab is
 /// replaced by a fresh instance: empty is what the next test needs, however it is reached.
 pub fn reset(h: &mut Harness) {
+    // kubectl's discovery cache would outlive the CRDs: after a test that served ReferenceGrant v1
+    // (Gateway API v1.5), `kubectl get referencegrants` in the next one asked for v1 and got NotFound.
+    let _ = std::fs::remove_dir_all(h.dir.join("kubectl-cache"));
     let out = h.kubectl(&[
         "delete",
         "validatingadmissionpolicybindings,validatingadmissionpolicies,validatingwebhookconfigurations",

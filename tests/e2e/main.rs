@@ -3,10 +3,13 @@
 
 mod common;
 mod completion;
+mod dataloss;
 mod doctor_cluster;
 mod doctor_routing;
 mod doctor_supported;
 mod dump;
+mod faultproxy;
+mod faults;
 mod fix;
 mod fix_gateway;
 mod fixtures;

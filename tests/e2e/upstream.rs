@@ -99,3 +99,46 @@ pub fn grpcroute_crd(storage: &str) -> String {
         version("v1")
     )
 }
+
+/// The Gateway API v1.3.0 standard CRDs except grpcroutes (and the safe-upgrades policy), with the
+/// GRPCRoute stand-in stored at v1alpha2 in its place: where the storedVersions scenarios start.
+pub fn install_grpcroute_stand_in(h: &Harness) {
+    let files: Vec<PathBuf> = gateway_api_crds("v1.3.0")
+        .into_iter()
+        .filter(|p| !p.to_string_lossy().contains("_vap_") && !p.ends_with("gateway.networking.k8s.io_grpcroutes.yaml"))
+        .collect();
+    apply_files(h, &files);
+    h.apply_yaml(&grpcroute_crd("v1alpha2"));
+    wait_established(h);
+}
+
+/// `n` GRPCRoutes at v1alpha2, each with its own content (label `n`, hostname, method, backend port),
+/// created 250 to a `kubectl create`, chunk k in `namespaces[k % len]`, `parallel` kubectl runs at a time.
+#[allow(dead_code)] // the fleet benchmark loads its objects through the API, concurrently
+pub fn create_grpcroutes(h: &Harness, n: usize, namespaces: &[String], parallel: usize) {
+    let chunks: Vec<Vec<usize>> = (0..n).collect::<Vec<_>>().chunks(250).map(<[usize]>::to_vec).collect();
+    let create = |k: usize, chunk: &[usize]| {
+        let ns = &namespaces[k % namespaces.len()];
+        let docs: Vec<String> = chunk
+            .iter()
+            .map(|i| {
+                format!(
+                    "apiVersion: gateway.networking.k8s.io/v1alpha2\nkind: GRPCRoute\nmetadata: {{name: route-{i:04}, namespace: {ns}, labels: {{n: \"{i}\"}}}}\n\
+                     spec:\n  hostnames: [svc-{i}.example.com]\n  rules:\n  - matches: [{{method: {{service: pkg.Svc{i}, method: Call}}}}]\n    backendRefs: [{{name: backend-{i}, port: {}}}]\n",
+                    9000 + i
+                )
+            })
+            .collect();
+        let out = h.kubectl_stdin(&["create", "-f", "-", "-o", "name"], &docs.join("---\n"));
+        assert!(out.status.success(), "kubectl create grpcroutes: {}", String::from_utf8_lossy(&out.stderr));
+    };
+    let indexed: Vec<(usize, &Vec<usize>)> = chunks.iter().enumerate().collect();
+    std::thread::scope(|s| {
+        for group in indexed.chunks(parallel.max(1)) {
+            let runs: Vec<_> = group.iter().map(|&(k, chunk)| s.spawn(move || create(k, chunk))).collect();
+            for r in runs {
+                r.join().expect("kubectl create thread");
+            }
+        }
+    });
+}
