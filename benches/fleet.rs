@@ -46,8 +46,9 @@ const LTT: &str = "2026-01-01T00:00:00Z";
 const LOAD_CONCURRENCY: usize = 48;
 
 fn usage() -> &'static str {
-    "usage: cargo bench --bench fleet -- [--sizes S,M,L] [--runs N] [--migration OBJECTS|0] [--watch SECONDS|0]\n\
-     defaults: --sizes S,M,L --runs 5 --migration 5000 --watch 120"
+    "usage: cargo bench --bench fleet -- [--sizes S,M,L] [--runs N] [--migration OBJECTS|0] [--watch SECONDS|0] [--hold]\n\
+     defaults: --sizes S,M,L --runs 5 --migration 5000 --watch 120\n\
+     --hold: load the first size, print its admin kubeconfig and keep the harness up until killed (for profiling)"
 }
 
 struct Opts {
@@ -55,10 +56,17 @@ struct Opts {
     runs: usize,
     migration: usize,
     watch_secs: u64,
+    hold: bool,
 }
 
 fn parse_opts() -> Opts {
-    let mut o = Opts { sizes: vec![("S", 10), ("M", 100), ("L", 1000)], runs: 5, migration: 5000, watch_secs: 120 };
+    let mut o = Opts {
+        sizes: vec![("S", 10), ("M", 100), ("L", 1000)],
+        runs: 5,
+        migration: 5000,
+        watch_secs: 120,
+        hold: false,
+    };
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         let mut value = || args.next().unwrap_or_else(|| die(&format!("{a} needs a value\n{}", usage())));
@@ -78,6 +86,7 @@ fn parse_opts() -> Opts {
             "--runs" => o.runs = value().parse().unwrap_or_else(|_| die("--runs needs a number")),
             "--migration" => o.migration = value().parse().unwrap_or_else(|_| die("--migration needs a number")),
             "--watch" => o.watch_secs = value().parse().unwrap_or_else(|_| die("--watch needs seconds")),
+            "--hold" => o.hold = true,
             "-h" | "--help" => {
                 println!("{}", usage());
                 std::process::exit(0)
@@ -118,6 +127,12 @@ fn main() {
             pools * PODS_PER_POOL,
             started.elapsed().as_secs_f64()
         );
+        if opts.hold {
+            println!("fleet bench: {size} fleet ready; KUBECONFIG={}", h.kubeconfig_admin.display());
+            loop {
+                std::thread::sleep(Duration::from_secs(3600));
+            }
+        }
         let row = measure_size(&h, size, pools, opts.runs);
         print_row(&row);
         rows.push(row);

@@ -16,6 +16,7 @@ use k8s_openapi::api::discovery::v1::EndpointSlice;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kube::api::{DynamicObject, ListParams};
 use kube::Resource;
+use serde::de::DeserializeSeed;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::Value;
@@ -40,7 +41,9 @@ enum Listing {
 /// else (and any core object the typed form cannot read) as JSON for `Snapshot::insert`, which
 /// reports what it cannot use.
 enum Decoded {
-    Json(Value),
+    /// Compact JSON text (apiVersion and kind set, managedFields dropped): held as text until
+    /// inserted, it takes a fraction of the memory of a parsed `Value`.
+    Json(Box<RawValue>),
     Crd(Box<CrdView>),
     Pod(Box<PodView>),
     Service(Box<Service>),
@@ -52,8 +55,8 @@ impl Snapshot {
     fn insert_decoded(&mut self, item: Decoded) {
         self.forget_lookups();
         match item {
-            Decoded::Json(v) => {
-                self.insert(&v);
+            Decoded::Json(text) => {
+                self.insert(&json_value(&text));
             }
             Decoded::Crd(c) => push(&mut self.crds, *c),
             Decoded::Pod(p) => push(&mut self.pods, *p),
@@ -64,20 +67,139 @@ impl Snapshot {
     }
 }
 
-/// One page of a LIST response. Items stay raw until each is decoded on its own, so one object
-/// the views cannot read does not take the page with it.
-#[derive(Deserialize)]
-struct Page<'a> {
-    #[serde(default)]
-    metadata: PageMeta,
-    #[serde(borrow, default)]
-    items: Option<Vec<&'a RawValue>>,
-}
-
-#[derive(Deserialize, Default)]
+/// What a LIST page says besides its items.
+#[derive(Deserialize, Default, Debug)]
 struct PageMeta {
     #[serde(rename = "continue", default)]
     continue_token: Option<String>,
+}
+
+/// One LIST page: the body is read once into one buffer (no text copy), then its items are decoded
+/// one at a time straight from it into what the Snapshot keeps (`decode_item`); pods `keep` refuses
+/// are dropped at once. Errors: the body broke off (`Io`), or the page or an item is not JSON (`Json`).
+async fn read_page<R>(
+    mut body: R,
+    target: &Target,
+    api_version: &str,
+    keep: Option<&(dyn Fn(&PodView) -> bool + Sync)>,
+    items: &mut Vec<Decoded>,
+) -> std::result::Result<PageMeta, PageError>
+where
+    R: futures::AsyncRead + Unpin,
+{
+    use futures::AsyncReadExt;
+    let mut bytes = Vec::new();
+    body.read_to_end(&mut bytes).await.map_err(PageError::Io)?;
+    let mut de = serde_json::Deserializer::from_slice(&bytes);
+    let seed = PageSeed {
+        on_item: |raw: &RawValue| {
+            let item = decode_item(target, api_version, raw)?;
+            if let (Some(keep), Decoded::Pod(p)) = (keep, &item) {
+                if !keep(p) {
+                    return Ok(());
+                }
+            }
+            items.push(item);
+            Ok(())
+        },
+    };
+    let meta = seed.deserialize(&mut de).and_then(|meta| de.end().map(|()| meta));
+    meta.map_err(PageError::Json)
+}
+
+/// Why a page could not be read.
+#[derive(Debug)]
+enum PageError {
+    Io(std::io::Error),
+    Json(serde_json::Error),
+}
+
+/// Reads a LIST object: `metadata` (for the continue token) and each of `items` handed raw to
+/// `on_item` as soon as it is complete; everything else is skipped.
+struct PageSeed<F> {
+    on_item: F,
+}
+
+impl<'de, F> serde::de::DeserializeSeed<'de> for PageSeed<F>
+where
+    F: FnMut(&RawValue) -> std::result::Result<(), serde_json::Error>,
+{
+    type Value = PageMeta;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> std::result::Result<PageMeta, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de, F> serde::de::Visitor<'de> for PageSeed<F>
+where
+    F: FnMut(&RawValue) -> std::result::Result<(), serde_json::Error>,
+{
+    type Value = PageMeta;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a LIST object")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(mut self, mut map: A) -> std::result::Result<PageMeta, A::Error> {
+        let mut meta = PageMeta::default();
+        while let Some(key) = map.next_key::<String>()? {
+            match key.as_str() {
+                "metadata" => meta = map.next_value()?,
+                "items" => map.next_value_seed(ItemsSeed { on_item: &mut self.on_item })?,
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(meta)
+    }
+}
+
+/// The `items` array (or null) of a LIST object, item by item.
+struct ItemsSeed<'f, F> {
+    on_item: &'f mut F,
+}
+
+impl<'de, F> serde::de::DeserializeSeed<'de> for ItemsSeed<'_, F>
+where
+    F: FnMut(&RawValue) -> std::result::Result<(), serde_json::Error>,
+{
+    type Value = ();
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> std::result::Result<(), D::Error> {
+        d.deserialize_option(self)
+    }
+}
+
+impl<'de, F> serde::de::Visitor<'de> for ItemsSeed<'_, F>
+where
+    F: FnMut(&RawValue) -> std::result::Result<(), serde_json::Error>,
+{
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a list of objects")
+    }
+
+    fn visit_none<E>(self) -> std::result::Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_unit<E>(self) -> std::result::Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_some<D: serde::Deserializer<'de>>(self, d: D) -> std::result::Result<(), D::Error> {
+        d.deserialize_seq(self)
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<(), A::Error> {
+        while let Some(raw) = seq.next_element::<&RawValue>()? {
+            (self.on_item)(raw).map_err(serde::de::Error::custom)?;
+        }
+        Ok(())
+    }
 }
 
 /// managedFields are the bulk of a small object and no check reads them.
@@ -119,7 +241,12 @@ fn json_item(target: &Target, api_version: &str, text: &str) -> std::result::Res
         m.insert("apiVersion".into(), Value::String(api_version.to_string()));
         m.insert("kind".into(), Value::String(target.kind.to_string()));
     }
-    Ok(Decoded::Json(v))
+    serde_json::value::to_raw_value(&v).map(Decoded::Json)
+}
+
+/// The object of a `Decoded::Json`, parsed again for `Snapshot::insert`.
+fn json_value(text: &RawValue) -> Value {
+    serde_json::from_str(text.get()).expect("JSON written by json_item reads back")
 }
 
 /// Collect a Snapshot from the cluster. `namespace` None = all namespaces.
@@ -132,12 +259,13 @@ pub async fn collect_cluster(conn: &Connection, namespace: Option<&str>) -> Resu
         ..Snapshot::default()
     };
 
-    // The version first: if the server cannot be reached, stop here with one clear error.
-    let info = conn.client.apiserver_version().await.map_err(|e| conn.explain("cannot reach the cluster", &e))?;
+    // The version and the CRDs together; if the server cannot be reached, the version's error is the
+    // one clear error.
+    let (info, crd_listing) =
+        futures::join!(conn.client.apiserver_version(), list_target(conn, &kinds::CRDS, "v1", None, None, None));
+    let info = info.map_err(|e| conn.explain("cannot reach the cluster", &e))?;
     snap.server_version = Collected::Listed(vec![info.git_version]);
-
-    let crd_target = kinds::CRDS;
-    let crd_listing = list_target(conn, &crd_target, "v1", None, None, None).await?;
+    let crd_listing = crd_listing?;
     let served: Option<Vec<CrdView>> = match crd_listing {
         Listing::Items(items) => {
             snap.set_state(Kind::Crds, &SlotState::Listed);
@@ -192,7 +320,7 @@ pub async fn collect_cluster(conn: &Connection, namespace: Option<&str>) -> Resu
             .flatten()
             .filter_map(|i| match i {
                 // A pool that cannot be read selects no pods; `Snapshot::insert` reports it below.
-                Decoded::Json(v) => InferencePoolView::from_value(v).ok(),
+                Decoded::Json(text) => InferencePoolView::from_value(&json_value(text)).ok(),
                 _ => None,
             })
             .collect();
@@ -233,6 +361,10 @@ pub async fn collect_cluster(conn: &Connection, namespace: Option<&str>) -> Resu
     match pods? {
         Listing::Items(items) => {
             snap.set_state(Kind::Pods, &SlotState::Listed);
+            // The fleet's biggest slot: sized once rather than regrown (and copied) while filled.
+            if let Collected::Listed(pods) = &mut snap.pods {
+                pods.reserve_exact(items.len());
+            }
             for i in items {
                 snap.insert_decoded(i);
             }
@@ -386,12 +518,13 @@ async fn list_pods(conn: &Connection, namespace: Option<&str>, pools: &[Inferenc
 }
 
 /// Set-based label selectors covering `selectors`: one per set of keys (`k1 in (a,b),k2 in (c)`),
-/// split so that none is longer than `MAX_SELECTOR_LEN`. The result may select more than the
-/// selectors do (the values combine freely); the collector drops the extra pods.
+/// split into parts of even size so that none is longer than `MAX_SELECTOR_LEN`. A selector
+/// repeated (pools in several namespaces) is listed once, so no pod comes back twice. The result may
+/// select more than the selectors do (the values combine freely); the collector drops the extra pods.
 fn merged_selectors<'a>(selectors: impl Iterator<Item = &'a BTreeMap<String, String>>) -> Vec<String> {
-    let mut by_keys: BTreeMap<Vec<&str>, Vec<&BTreeMap<String, String>>> = BTreeMap::new();
+    let mut by_keys: BTreeMap<Vec<&str>, BTreeSet<&BTreeMap<String, String>>> = BTreeMap::new();
     for sel in selectors {
-        by_keys.entry(sel.keys().map(String::as_str).collect()).or_default().push(sel);
+        by_keys.entry(sel.keys().map(String::as_str).collect()).or_default().insert(sel);
     }
     let render = |keys: &[&str], chunk: &[&BTreeMap<String, String>]| -> String {
         keys.iter()
@@ -404,16 +537,18 @@ fn merged_selectors<'a>(selectors: impl Iterator<Item = &'a BTreeMap<String, Str
     };
     let mut out = Vec::new();
     for (keys, sels) in by_keys {
-        let mut chunk: Vec<&BTreeMap<String, String>> = Vec::new();
-        for sel in sels {
-            chunk.push(sel);
-            if chunk.len() > 1 && render(&keys, &chunk).len() > MAX_SELECTOR_LEN {
-                chunk.pop();
-                out.push(render(&keys, &chunk));
-                chunk = vec![sel];
+        let sels: Vec<_> = sels.into_iter().collect();
+        // As few selectors as fit, of even size: their LISTs run concurrently, so the longest sets the time.
+        let mut parts = 1;
+        loop {
+            let size = sels.len().div_ceil(parts);
+            let rendered: Vec<String> = sels.chunks(size).map(|chunk| render(&keys, chunk)).collect();
+            if size == 1 || rendered.iter().all(|r| r.len() <= MAX_SELECTOR_LEN) {
+                out.extend(rendered);
+                break;
             }
+            parts += 1;
         }
-        out.push(render(&keys, &chunk));
     }
     out
 }
@@ -445,22 +580,16 @@ async fn list_target(
         }
         let req =
             request.list(&lp).map_err(|e| Failure::new(format!("cannot build the request to list {resource}: {e}")))?;
-        match conn.client.request_text(req).await {
+        match conn.client.request_stream(req).await {
             Ok(body) => {
-                let unreadable = |e: serde_json::Error| {
-                    Failure::new(format!("cannot read the list of {resource} from {}: {e}", conn.server))
-                };
-                let page: Page = serde_json::from_str(&body).map_err(unreadable)?;
-                for raw in page.items.unwrap_or_default() {
-                    let item = decode_item(target, &api_version, raw).map_err(unreadable)?;
-                    if let (Some(keep), Decoded::Pod(p)) = (keep, &item) {
-                        if !keep(p) {
-                            continue;
-                        }
+                let page = read_page(body, target, &api_version, keep, &mut items).await;
+                let page = page.map_err(|e| match e {
+                    PageError::Json(e) => {
+                        Failure::new(format!("cannot read the list of {resource} from {}: {e}", conn.server))
                     }
-                    items.push(item);
-                }
-                token = page.metadata.continue_token.filter(|t| !t.is_empty());
+                    PageError::Io(e) => conn.explain(&format!("cannot list {resource}"), &kube::Error::ReadEvents(e)),
+                })?;
+                token = page.continue_token.filter(|t| !t.is_empty());
                 if token.is_none() {
                     return Ok(Listing::Items(items));
                 }
@@ -479,6 +608,7 @@ async fn list_target(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use futures::TryStreamExt;
 
     fn selector(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
         pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
@@ -489,6 +619,8 @@ mod tests {
         let sels = [
             selector(&[("app", "b")]),
             selector(&[("app", "a")]),
+            // The same selector in another namespace.
+            selector(&[("app", "b")]),
             selector(&[("app", "a"), ("tier", "gpu")]),
             selector(&[("app", "c"), ("tier", "cpu")]),
         ];
@@ -497,10 +629,13 @@ mod tests {
 
     #[test]
     fn a_long_set_of_selectors_is_split_below_the_limit() {
-        let sels: Vec<_> = (0..2000).map(|i| selector(&[("app", &format!("model-{i:05}"))])).collect();
+        // Every selector twice, as when pools in two namespaces select the same label.
+        let sels: Vec<_> = (0..2000).chain(0..2000).map(|i| selector(&[("app", &format!("model-{i:05}"))])).collect();
         let merged = merged_selectors(sels.iter());
         assert!(merged.len() >= 2, "{}", merged.len());
         assert!(merged.iter().all(|s| s.len() <= MAX_SELECTOR_LEN));
+        let counts: Vec<usize> = merged.iter().map(|s| s.matches("model-").count()).collect();
+        assert!(counts.iter().max().unwrap() - counts.iter().min().unwrap() <= 1, "even parts: {counts:?}");
         let values: usize = merged.iter().map(|s| s.matches("model-").count()).sum();
         assert_eq!(values, 2000, "every pool's value is in exactly one selector");
     }
@@ -532,25 +667,78 @@ mod tests {
     #[test]
     fn a_pod_the_typed_form_cannot_read_is_handed_on_as_json_not_dropped() {
         // containers must be a list: the typed decode fails, the object still reaches Snapshot::insert.
-        let item = raw(r#"{"metadata":{"name":"odd","namespace":"ns"},"spec":{"containers":"oops"}}"#);
-        match decode_item(&pod_target(), "v1", &item).expect("decodes") {
-            Decoded::Json(v) => {
+        let item = raw(r#"{"metadata":{"name":"odd","namespace":"ns","managedFields":[{"manager":"m"}]},
+                           "spec":{"containers":"oops"}}"#);
+        let decoded = decode_item(&pod_target(), "v1", &item).expect("decodes");
+        match &decoded {
+            Decoded::Json(text) => {
+                let v = json_value(text);
+                assert!(!text.get().contains("managedFields"));
                 assert_eq!(v["kind"], "Pod");
                 assert_eq!(v["apiVersion"], "v1");
                 assert_eq!(v["metadata"]["name"], "odd");
             }
             _ => panic!("expected the JSON fallback"),
         }
+        // Inserted, it is reported as unreadable (and its kind marked incomplete), not dropped.
+        let mut snap = Snapshot::default();
+        snap.set_state(Kind::Pods, &SlotState::Listed);
+        snap.insert_decoded(decoded);
+        assert_eq!(snap.unreadable.len(), 1);
+        assert!(snap.unreadable[0].warning().contains("odd"), "{}", snap.unreadable[0].warning());
+        assert!(snap.skip_reason(Kind::Pods).is_some());
     }
 
-    #[test]
-    fn a_page_keeps_its_items_raw_and_reads_the_continue_token() {
-        let body = r#"{"kind":"PodList","metadata":{"continue":"abc","resourceVersion":"7"},
-                       "items":[{"metadata":{"name":"a"}},{"metadata":{"name":"b"}}]}"#;
-        let page: Page = serde_json::from_str(body).expect("page");
-        assert_eq!(page.metadata.continue_token.as_deref(), Some("abc"));
-        assert_eq!(page.items.map(|i| i.len()), Some(2));
-        let empty: Page = serde_json::from_str(r#"{"metadata":{},"items":null}"#).expect("page");
-        assert!(empty.items.is_none() && empty.metadata.continue_token.is_none());
+    /// A page body arriving in small pieces, as it does from the network.
+    fn body(json: &str) -> impl futures::AsyncRead + Unpin {
+        let pieces: Vec<std::io::Result<Vec<u8>>> = json.as_bytes().chunks(7).map(|c| Ok(c.to_vec())).collect();
+        futures::stream::iter(pieces).into_async_read()
+    }
+
+    async fn page(json: &str) -> (std::result::Result<PageMeta, PageError>, Vec<Decoded>) {
+        let mut items = Vec::new();
+        let meta = read_page(body(json), &pod_target(), "v1", None, &mut items).await;
+        (meta, items)
+    }
+
+    #[tokio::test]
+    async fn a_page_is_decoded_item_by_item_and_gives_its_continue_token() {
+        let (meta, items) = page(
+            r#"{"kind":"PodList","apiVersion":"v1","metadata":{"continue":"abc","resourceVersion":"7"},
+               "items":[{"metadata":{"name":"a","namespace":"ns"}},
+                        {"metadata":{"name":"odd","namespace":"ns"},"spec":{"containers":"oops"}},
+                        {"metadata":{"name":"b","namespace":"ns"}}]}"#,
+        )
+        .await;
+        assert_eq!(meta.expect("page").continue_token.as_deref(), Some("abc"));
+        let names: Vec<String> = items
+            .iter()
+            .map(|i| match i {
+                Decoded::Pod(p) => p.metadata.name.clone().unwrap_or_default(),
+                Decoded::Json(text) => format!("json:{}", json_value(text)["metadata"]["name"].as_str().unwrap_or("")),
+                _ => "other".into(),
+            })
+            .collect();
+        // The pod the typed form cannot read is still there, handed on as JSON for Snapshot::insert.
+        assert_eq!(names, ["a", "json:odd", "b"]);
+        let (meta, items) = page(r#"{"metadata":{},"items":null}"#).await;
+        assert!(meta.expect("page").continue_token.is_none() && items.is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_page_that_is_not_json_is_an_error_not_an_empty_list() {
+        let (meta, _) = page(r#"{"metadata":{},"items":[{"metadata":{"name":"a"}},{"metad"#).await;
+        assert!(matches!(meta, Err(PageError::Json(_))), "{meta:?}");
+        let (meta, _) = page("<html>proxy error</html>").await;
+        assert!(matches!(meta, Err(PageError::Json(_))), "{meta:?}");
+    }
+
+    #[tokio::test]
+    async fn pods_the_pools_do_not_select_are_dropped_as_the_page_is_read() {
+        let keep = |p: &PodView| p.metadata.name.as_deref() == Some("b");
+        let mut items = Vec::new();
+        let json = r#"{"items":[{"metadata":{"name":"a"}},{"metadata":{"name":"b"}}]}"#;
+        read_page(body(json), &pod_target(), "v1", Some(&keep), &mut items).await.expect("page");
+        assert_eq!(items.len(), 1);
     }
 }
