@@ -4,9 +4,12 @@
 //! E16 (the EPP ServiceAccount's RBAC on pods/inferencepools) is LLMD-EPP-007: it reads the
 //! SubjectAccessReviews the live collector made (`Kind::SaAccess`), so it is skipped offline.
 
-use super::pools::{effective_pools, epp_port_patch, epp_port_repair, pool_patch, pool_path, ready_endpoints};
+use super::pools::{
+    effective_pools, epp_port_patch, epp_port_repair, pool_patch, pool_path, ready_endpoints, serving_gateways,
+};
 use super::{Check, CheckContext, Issue};
-use crate::catalog::parse_version;
+use crate::catalog::providers::{is_istio_family, provider, Provider};
+use crate::catalog::{parse_version, ProviderId};
 use crate::findings::Category;
 use crate::model::{groups, InferencePoolView, ObjectRef, PoolApi, DEFAULT_EPP_PORT};
 use crate::snapshot::{service_account_of, service_selector, AccessRequest, Kind, PickerWorkload, Snapshot};
@@ -87,6 +90,37 @@ pub static CHECKS: &[Check] = &[
             Kind::SaAccess,
         ],
         run: check_picker_access,
+    },
+    Check {
+        code: "LLMD-EPP-008",
+        title: "No endpoint picker behind a gateway outside the mesh runs an Istio sidecar",
+        category: Category::EndpointPicker,
+        // Pods are read when they were collected (a dump holds every pod; live, the pools' pods).
+        needs: &[
+            Kind::InferencePools,
+            Kind::InferencePoolsX,
+            Kind::Services,
+            Kind::Deployments,
+            Kind::StatefulSets,
+            Kind::Gateways,
+            Kind::HttpRoutes,
+        ],
+        run: check_picker_sidecar,
+    },
+    Check {
+        code: "LLMD-EPP-009",
+        title: "Every endpoint picker behind kgateway or NGINX Gateway Fabric speaks TLS as the gateway does",
+        category: Category::EndpointPicker,
+        needs: &[
+            Kind::InferencePools,
+            Kind::InferencePoolsX,
+            Kind::Services,
+            Kind::Deployments,
+            Kind::StatefulSets,
+            Kind::Gateways,
+            Kind::HttpRoutes,
+        ],
+        run: check_picker_tls_matches_gateway,
     },
 ];
 
@@ -743,6 +777,218 @@ fn check_picker_access(ctx: &CheckContext) -> Vec<Issue> {
     out
 }
 
+/// Istio's sidecar container, as its injector names it.
+const ISTIO_PROXY: &str = "istio-proxy";
+/// The pod label (and the older annotation) that turns Istio's injection on or off for a pod.
+const ISTIO_INJECT: &str = "sidecar.istio.io/inject";
+
+/// Why a picker workload's pods run (or will run) Istio's sidecar, or None.
+fn picker_sidecar(snap: &Snapshot, w: &PickerWorkload) -> Option<String> {
+    let ns = w.meta.namespace.as_deref().unwrap_or("");
+    let template_meta = w.template.metadata.as_ref();
+    let template_labels = template_meta.and_then(|m| m.labels.as_ref());
+    // Pods, when collected (every pod of a dump): the injector adds a container named istio-proxy
+    // (a native sidecar, in initContainers, from Istio 1.27 on by default).
+    if let Some(labels) = template_labels.filter(|l| !l.is_empty()) {
+        let injected = snap.pods_in(ns).find(|p| {
+            let pod_labels = p.metadata.labels.as_ref();
+            let selected = labels.iter().all(|(k, v)| pod_labels.and_then(|l| l.get(k)) == Some(v));
+            let spec = p.spec.as_ref();
+            let mut names = spec
+                .into_iter()
+                .flat_map(|s| s.containers.iter().chain(s.init_containers.iter().flatten()))
+                .map(|c| c.name.as_str());
+            selected && names.any(|n| n == ISTIO_PROXY)
+        });
+        if let Some(pod) = injected {
+            return Some(format!(
+                "its pod {ns}/{} runs the {ISTIO_PROXY} sidecar",
+                pod.metadata.name.as_deref().unwrap_or("")
+            ));
+        }
+    }
+    // The pod label asks Istio's injector for a sidecar in any namespace (istio.io, "Controlling the
+    // injection policy"); it only matters where istiod runs.
+    let asks = template_labels.and_then(|l| l.get(ISTIO_INJECT)).is_some_and(|v| v == "true");
+    let istiod = !super::gatewayclasses::controller_deployments(snap, provider(ProviderId::Istio)).is_empty();
+    (asks && istiod)
+        .then(|| format!("its pod template has the label {ISTIO_INJECT}=true and istiod runs in the cluster"))
+}
+
+// LLMD-EPP-008: an Istio sidecar in the picker pod intercepts the picker's gRPC port; a gateway outside
+// the mesh (kgateway, agentgateway, Envoy Gateway, NGF, GKE…) connects with its own TLS to a picker
+// serving TLS (--secure-serving, the default), the two handshakes do not meet, the gateway logs
+// cx_connect_fail and answers 500 (ai-dynamo/dynamo#9935, fixed by `sidecar.istio.io/inject: "false"`
+// on the picker's pod template, as dynamo#9839 did for the kgateway proxy). Behind Istio's own Gateway
+// the picker in the mesh is not reported: no upstream report shows it breaking.
+fn check_picker_sidecar(ctx: &CheckContext) -> Vec<Issue> {
+    let snap = ctx.snapshot;
+    let mut out = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
+    for (pool, svc) in pools_with_service(snap) {
+        let outside: Vec<(String, &str)> = serving_gateways(snap, pool)
+            .into_iter()
+            .filter_map(|(g, p)| p.filter(|p| !is_istio_family(p.id)).map(|p| (g, p.name)))
+            .collect();
+        let Some((gateway, provider_name)) = outside.first() else { continue };
+        for w in snap.picker_workloads(svc) {
+            if serves_plaintext(&w) || !seen.insert(w.object()) {
+                continue;
+            }
+            let Some(why) = picker_sidecar(snap, &w) else { continue };
+            let obj = w.object();
+            // The label wins over the annotation in Istio's injector: turn off whichever asks.
+            let labelled = w
+                .template
+                .metadata
+                .as_ref()
+                .and_then(|m| m.labels.as_ref())
+                .is_some_and(|l| l.contains_key(ISTIO_INJECT));
+            let field = if labelled { "labels" } else { "annotations" };
+            let patch = json!({"spec": {"template": {"metadata": {field: {ISTIO_INJECT: "false"}}}}});
+            out.push(Issue::error(
+                obj.clone(),
+                format!(
+                    "endpoint picker {} {}/{} of InferencePool {} runs in Istio's mesh ({why}), but Gateway {gateway} \
+                     ({provider_name}) is outside it: the sidecar intercepts the picker's TLS port, the handshake \
+                     fails and the gateway answers 500 (ai-dynamo/dynamo#9935)",
+                    w.kind,
+                    obj.namespace,
+                    obj.name,
+                    pool_path(pool)
+                ),
+                format!(
+                    "kubectl patch {} {} -n {} -p '{patch}'  # new picker pods start without the sidecar",
+                    w.resource(),
+                    obj.name,
+                    obj.namespace
+                ),
+            ));
+        }
+    }
+    out
+}
+
+/// NGINX Gateway Fabric's flag that makes its endpoint-picker shim connect in plaintext (NGF 2.3.0
+/// on, nginx/nginx-gateway-fabric#4105, cmd/gateway/commands.go; the chart's
+/// `nginxGateway.gwAPIInferenceExtension.endpointPicker.disableTLS`). Without it NGF connects with
+/// TLS and skips verification (cmd/gateway/endpoint_picker.go `realExtProcClientFactory`; 2.2.0
+/// always did).
+const NGF_DISABLE_TLS: &str = "endpoint-picker-disable-tls";
+
+/// Whether a Gateway's controller connects to the picker with TLS: Some(true/false), None unknown
+/// (a provider not judged here, or an NGF whose controller Deployment was not read).
+fn gateway_speaks_tls(snap: &Snapshot, gateway: &str, p: &Provider) -> Option<bool> {
+    match p.id {
+        // Only kgateway's Envoy data plane: the agentgateway class kgateway also served
+        // (kgateway.dev/agentgateway) runs another proxy, not what kgateway#11429 is about.
+        ProviderId::Kgateway => {
+            let (ns, name) = gateway.split_once('/')?;
+            let class = snap.gateway(ns, name)?.spec.gateway_class_name.as_str();
+            let controller = snap.gateway_class(class).map(|c| c.spec.controller_name.as_str());
+            (controller.unwrap_or("kgateway.dev/kgateway") == "kgateway.dev/kgateway").then_some(true)
+        }
+        ProviderId::NginxGatewayFabric => {
+            let ngf = provider(ProviderId::NginxGatewayFabric);
+            let d = super::gatewayclasses::controller_deployments(snap, ngf).into_iter().next()?;
+            let c = super::gatewayclasses::controller_container(d, ngf)?;
+            let disabled = c.command.iter().flatten().chain(c.args.iter().flatten()).any(|a| {
+                let body = a.trim_start_matches('-');
+                body == NGF_DISABLE_TLS || body == format!("{NGF_DISABLE_TLS}=true")
+            });
+            Some(!disabled)
+        }
+        _ => None,
+    }
+}
+
+// LLMD-EPP-009: the gateway and its picker must agree on TLS.
+// - kgateway's endpoint-picker ext_proc cluster always carries a TLS transport socket
+//   (UpstreamTlsContext without validation), so a picker run with --secure-serving=false never
+//   completes the handshake (kgateway-dev/kgateway#11429, "Plain text ext-proc (Endpoint Picker) …
+//   doesn't work", open).
+// - NGINX Gateway Fabric connects with TLS unless its controller runs --endpoint-picker-disable-tls
+//   (NGF_DISABLE_TLS); a plaintext picker fails the first, a TLS picker (the default) the second.
+// Other providers are not judged: Istio's TLS is a DestinationRule (LLMD-IST-001/005); for
+// agentgateway, Envoy (AI) Gateway and GKE no upstream source shows a mismatch failing.
+fn check_picker_tls_matches_gateway(ctx: &CheckContext) -> Vec<Issue> {
+    let snap = ctx.snapshot;
+    let mut out = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
+    for (pool, svc) in pools_with_service(snap) {
+        let judged: Vec<(String, &Provider, bool)> = serving_gateways(snap, pool)
+            .into_iter()
+            .filter_map(|(g, p)| {
+                let p = p?;
+                let tls = gateway_speaks_tls(snap, &g, p)?;
+                Some((g, p, tls))
+            })
+            .collect();
+        for w in snap.picker_workloads(svc) {
+            // The --secure-serving=false a plaintext picker runs with (container index, flag).
+            let plain_flag = w.containers().iter().enumerate().find_map(|(i, c)| {
+                pool_flags(c).into_iter().find(|f| f.key == "secure-serving" && f.value == "false").map(|f| (i, f))
+            });
+            let plaintext = plain_flag.is_some();
+            let Some((gateway, p, _)) = judged.iter().find(|(_, _, tls)| *tls == plaintext) else { continue };
+            if !seen.insert(w.object()) {
+                continue;
+            }
+            let obj = w.object();
+            let (how, source, ops) = if let Some((i, flag)) = &plain_flag {
+                let path = format!("/spec/template/spec/containers/{i}/{}/{}", flag.field, flag.index);
+                let source = if p.id == ProviderId::Kgateway {
+                    "kgateway-dev/kgateway#11429"
+                } else {
+                    "nginx/nginx-gateway-fabric#4105: TLS unless --endpoint-picker-disable-tls"
+                };
+                (
+                    format!(
+                        "runs with {}=false and speaks plaintext, but {} connects to it with TLS",
+                        flag.spelled, p.name
+                    ),
+                    source,
+                    json!([{"op": "remove", "path": path}]),
+                )
+            } else {
+                let i = w.containers().iter().position(|c| !pool_flags(c).is_empty()).unwrap_or(0);
+                let has_args = w.containers().get(i).is_some_and(|c| c.args.is_some());
+                let op = if has_args {
+                    json!({"op": "add", "path": format!("/spec/template/spec/containers/{i}/args/-"), "value": "--secure-serving=false"})
+                } else {
+                    json!({"op": "add", "path": format!("/spec/template/spec/containers/{i}/args"), "value": ["--secure-serving=false"]})
+                };
+                (
+                    format!(
+                        "serves TLS (--secure-serving defaults to true), but {} runs with --{NGF_DISABLE_TLS} and connects to it in plaintext",
+                        p.name
+                    ),
+                    "nginx/nginx-gateway-fabric#4105",
+                    json!([op]),
+                )
+            };
+            out.push(Issue::error(
+                obj.clone(),
+                format!(
+                    "endpoint picker {} {}/{} of InferencePool {} {how} for Gateway {gateway} ({source}): the \
+                     handshake fails, so every request fails (or bypasses the picker with FailOpen)",
+                    w.kind,
+                    obj.namespace,
+                    obj.name,
+                    pool_path(pool),
+                ),
+                format!(
+                    "kubectl patch {} {} -n {} --type=json -p '{ops}'  # make the picker speak what the gateway speaks",
+                    w.resource(),
+                    obj.name,
+                    obj.namespace
+                ),
+            ));
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1132,5 +1378,168 @@ spec:
 
     fn issues_in_snap(snap: &Snapshot) -> Vec<Issue> {
         fixtures::issues_in(CHECKS, "LLMD-EPP-007", snap)
+    }
+
+    fn gateway_of(class: &str, controller: &str) -> String {
+        format!(
+            r#"
+apiVersion: gateway.networking.k8s.io/v1
+kind: GatewayClass
+metadata: {{name: {class}}}
+spec: {{controllerName: {controller}}}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {{name: gw, namespace: llm}}
+spec: {{gatewayClassName: {class}, listeners: [{{name: http, port: 80, protocol: HTTP}}]}}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {{name: r, namespace: llm}}
+spec:
+  parentRefs: [{{name: gw}}]
+  rules: [{{backendRefs: [{{group: inference.networking.k8s.io, kind: InferencePool, name: qwen}}]}}]
+"#
+        )
+    }
+
+    fn agentgateway() -> String {
+        gateway_of("agentgateway", "agentgateway.dev/agentgateway")
+    }
+
+    const PICKER_POD: &str = r#"
+apiVersion: v1
+kind: Pod
+metadata: {name: qwen-epp-7d9f-abcde, namespace: llm, labels: {app: qwen-epp, pod-template-hash: 7d9f}}
+spec:
+  containers: [{name: epp}]
+  initContainers: [{name: istio-init}, {name: istio-proxy, restartPolicy: Always}]
+"#;
+
+    const ISTIOD: &str = r#"
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: istiod, namespace: istio-system}
+spec:
+  selector: {matchLabels: {app: istiod}}
+  template:
+    metadata: {labels: {app: istiod}}
+    spec: {containers: [{name: discovery, image: "docker.io/istio/pilot:1.29.2"}]}
+"#;
+
+    #[test]
+    fn epp008_injected_picker_behind_a_gateway_outside_the_mesh() {
+        let gw = agentgateway();
+        // An injected pod (as a dump holds it).
+        let found = issues("LLMD-EPP-008", &docs(&[POOL, SERVICE, &healthy(), &gw, PICKER_POD]));
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].severity, Severity::Error);
+        assert_eq!(
+            found[0].message,
+            "endpoint picker Deployment llm/qwen-epp of InferencePool llm/qwen runs in Istio's mesh (its pod \
+             llm/qwen-epp-7d9f-abcde runs the istio-proxy sidecar), but Gateway llm/gw (agentgateway) is outside it: \
+             the sidecar intercepts the picker's TLS port, the handshake fails and the gateway answers 500 \
+             (ai-dynamo/dynamo#9935)"
+        );
+        assert_eq!(
+            found[0].hint,
+            r#"kubectl patch deployment qwen-epp -n llm -p '{"spec":{"template":{"metadata":{"annotations":{"sidecar.istio.io/inject":"false"}}}}}'  # new picker pods start without the sidecar"#
+        );
+        // A pod template asking for injection by label, where istiod runs: the label is what gets turned off.
+        let labelled = healthy().replace(
+            "metadata: {labels: {app: qwen-epp}}",
+            "metadata: {labels: {app: qwen-epp, sidecar.istio.io/inject: \"true\"}}",
+        );
+        let found = issues("LLMD-EPP-008", &docs(&[POOL, SERVICE, &labelled, &gw, ISTIOD]));
+        assert!(found[0].message.contains("label sidecar.istio.io/inject=true and istiod runs"), "{found:?}");
+        assert!(found[0].hint.contains(r#"{"labels":{"sidecar.istio.io/inject":"false"}}"#), "{found:?}");
+        // Without istiod, nothing injects it.
+        assert!(issues("LLMD-EPP-008", &docs(&[POOL, SERVICE, &labelled, &gw])).is_empty());
+    }
+
+    #[test]
+    fn epp008_picker_without_sidecar_or_behind_istio_passes() {
+        let gw = agentgateway();
+        // No sidecar in the pods.
+        let plain_pod = PICKER_POD
+            .replace("  initContainers: [{name: istio-init}, {name: istio-proxy, restartPolicy: Always}]\n", "");
+        assert!(issues("LLMD-EPP-008", &docs(&[POOL, SERVICE, &healthy(), &gw, &plain_pod])).is_empty());
+        // Another workload's injected pod.
+        let other = PICKER_POD.replace("app: qwen-epp,", "app: other,");
+        assert!(issues("LLMD-EPP-008", &docs(&[POOL, SERVICE, &healthy(), &gw, &other])).is_empty());
+        // Istio's own Gateway: the picker in the mesh is no known failure.
+        let istio = gateway_of("istio", "istio.io/gateway-controller");
+        assert!(issues("LLMD-EPP-008", &docs(&[POOL, SERVICE, &healthy(), &istio, PICKER_POD])).is_empty());
+        // A plaintext picker has no TLS handshake to break.
+        let plaintext = deployment(r#"["--pool-name", "qwen", "--secure-serving=false"]"#, IMAGE, 1, 1);
+        assert!(issues("LLMD-EPP-008", &docs(&[POOL, SERVICE, &plaintext, &gw, PICKER_POD])).is_empty());
+    }
+
+    #[test]
+    fn epp009_plaintext_picker_behind_kgateway() {
+        let kgateway = gateway_of("kgateway", "kgateway.dev/kgateway");
+        let plaintext = deployment(r#"["--pool-name", "qwen", "--secure-serving=false"]"#, IMAGE, 1, 1);
+        let found = issues("LLMD-EPP-009", &docs(&[POOL, SERVICE, &plaintext, &kgateway]));
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].severity, Severity::Error);
+        assert_eq!(
+            found[0].message,
+            "endpoint picker Deployment llm/qwen-epp of InferencePool llm/qwen runs with --secure-serving=false and \
+             speaks plaintext, but kgateway connects to it with TLS for Gateway llm/gw (kgateway-dev/kgateway#11429): \
+             the handshake fails, so every request fails (or bypasses the picker with FailOpen)"
+        );
+        assert_eq!(
+            found[0].hint,
+            r#"kubectl patch deployment qwen-epp -n llm --type=json -p '[{"op":"remove","path":"/spec/template/spec/containers/0/args/2"}]'  # make the picker speak what the gateway speaks"#
+        );
+        // A TLS picker behind kgateway, or a plaintext one behind another provider (the agentgateway
+        // class kgateway served runs another proxy): not reported.
+        assert!(issues("LLMD-EPP-009", &docs(&[POOL, SERVICE, &healthy(), &kgateway])).is_empty());
+        let kgw_agw = gateway_of("agentgateway", "kgateway.dev/agentgateway");
+        assert!(issues("LLMD-EPP-009", &docs(&[POOL, SERVICE, &plaintext, &kgw_agw])).is_empty());
+        assert!(issues("LLMD-EPP-009", &docs(&[POOL, SERVICE, &plaintext, &agentgateway()])).is_empty());
+    }
+
+    fn ngf_controller(args: &str) -> String {
+        format!(
+            r#"
+apiVersion: apps/v1
+kind: Deployment
+metadata: {{name: ngf-nginx-gateway-fabric, namespace: nginx-gateway}}
+spec:
+  selector: {{matchLabels: {{app: ngf}}}}
+  template:
+    metadata: {{labels: {{app: ngf}}}}
+    spec: {{containers: [{{name: nginx-gateway, image: "ghcr.io/nginx/nginx-gateway-fabric:2.6.7", args: {args}}}]}}
+"#
+        )
+    }
+
+    #[test]
+    fn epp009_ngf_tls_setting_against_the_picker() {
+        let nginx = gateway_of("nginx", "gateway.nginx.org/nginx-gateway-controller");
+        let plaintext = deployment(r#"["--pool-name", "qwen", "--secure-serving=false"]"#, IMAGE, 1, 1);
+        let tls_ngf = ngf_controller("[controller, --gateway-api-inference-extension]");
+        let plain_ngf =
+            ngf_controller("[controller, --gateway-api-inference-extension, --endpoint-picker-disable-tls]");
+        // NGF's default TLS to a plaintext picker.
+        let found = issues("LLMD-EPP-009", &docs(&[POOL, SERVICE, &plaintext, &nginx, &tls_ngf]));
+        assert!(found[0].message.contains("but NGINX Gateway Fabric connects to it with TLS"), "{found:?}");
+        // NGF in plaintext to a TLS picker: the picker is told to serve plaintext too.
+        let found = issues("LLMD-EPP-009", &docs(&[POOL, SERVICE, &healthy(), &nginx, &plain_ngf]));
+        assert!(
+            found[0].message.contains("serves TLS (--secure-serving defaults to true), but NGINX Gateway Fabric runs with --endpoint-picker-disable-tls"),
+            "{found:?}"
+        );
+        assert!(
+            found[0].hint.contains(
+                r#"[{"op":"add","path":"/spec/template/spec/containers/0/args/-","value":"--secure-serving=false"}]"#
+            ),
+            "{found:?}"
+        );
+        // Matching settings, or an NGF whose controller was not read: nothing.
+        assert!(issues("LLMD-EPP-009", &docs(&[POOL, SERVICE, &healthy(), &nginx, &tls_ngf])).is_empty());
+        assert!(issues("LLMD-EPP-009", &docs(&[POOL, SERVICE, &plaintext, &nginx, &plain_ngf])).is_empty());
+        assert!(issues("LLMD-EPP-009", &docs(&[POOL, SERVICE, &plaintext, &nginx])).is_empty());
     }
 }

@@ -2,12 +2,15 @@
 //! status and the spec fields every pool needs. Also holds the pool helpers the endpoint picker,
 //! model server and Istio checks share, so every area agrees on which pools count.
 
+use super::gatewayclasses::{controller_container, controller_deployments, image_version};
 use super::{Check, CheckContext, Issue};
-use crate::catalog::{parse_version, provider_for_controller, Profile};
+use crate::catalog::providers::{provider, Provider, PROVIDERS};
+use crate::catalog::{parse_version, provider_for_controller, Profile, ProviderId};
 use crate::findings::Category;
 use crate::model::{groups, InferencePoolView, PoolApi, DEFAULT_EPP_PORT};
 use crate::repair::{Op, Repair};
 use crate::snapshot::{Kind, Snapshot};
+use k8s_openapi::api::apps::v1::Deployment;
 use serde_json::json;
 
 /// Checks of this area.
@@ -91,6 +94,14 @@ pub static CHECKS: &[Check] = &[
         needs: &[Kind::InferencePools, Kind::InferencePoolsX],
         run: check_fail_open,
     },
+    Check {
+        code: "LLMD-POOL-010",
+        title: "No FailClose InferencePool is served by an NGINX Gateway Fabric that fails open",
+        category: Category::Pools,
+        // Services and EndpointSlices tell whether the picker is down now (read when collected).
+        needs: &[Kind::InferencePools, Kind::InferencePoolsX, Kind::Gateways, Kind::HttpRoutes, Kind::Deployments],
+        run: check_ngf_fail_close,
+    },
 ];
 
 const POOLS_V1_CRD: &str = "inferencepools.inference.networking.k8s.io";
@@ -160,6 +171,33 @@ fn gateway_controller<'a>(snap: &'a Snapshot, ns: &str, name: &str) -> Option<(&
     let gw = snap.gateway(ns, name)?;
     let class = snap.gateway_class(&gw.spec.gateway_class_name)?;
     Some((class.metadata.name.as_str(), class.spec.controller_name.as_str()))
+}
+
+/// The provider of a Gateway's class: by its controllerName when GatewayClasses were collected,
+/// else (manifests without the class) by the class names providers install.
+pub(crate) fn gateway_provider(snap: &Snapshot, ns: &str, name: &str) -> Option<&'static Provider> {
+    let gw = snap.gateway(ns, name)?;
+    let class = gw.spec.gateway_class_name.as_str();
+    match snap.gateway_class(class) {
+        Some(c) => super::gatewayclasses::provider_of_class(c),
+        None if !snap.gateway_classes.is_listed() => PROVIDERS.iter().find(|p| p.class_names.contains(&class)),
+        None => None,
+    }
+}
+
+/// The Gateways ("ns/name") serving a pool through its HTTPRoutes, with their provider when known.
+pub(crate) fn serving_gateways(snap: &Snapshot, pool: &InferencePoolView) -> Vec<(String, Option<&'static Provider>)> {
+    let mut out: Vec<(String, Option<&'static Provider>)> = Vec::new();
+    for (ns, name) in snap.routes_referencing(pool).into_iter().flat_map(|r| r.gateways()) {
+        if snap.gateway(&ns, &name).is_none() {
+            continue;
+        }
+        let path = format!("{ns}/{name}");
+        if !out.iter().any(|(p, _)| *p == path) {
+            out.push((path, gateway_provider(snap, &ns, &name)));
+        }
+    }
+    out
 }
 
 /// The command that turns inference support on for the controller of a Gateway.
@@ -635,6 +673,84 @@ fn check_fail_open(ctx: &CheckContext) -> Vec<Issue> {
     out
 }
 
+/// NGINX Gateway Fabric releases that route a FailClose pool like a FailOpen one: inference
+/// support came in 2.2.0 (nginx/nginx-gateway-fabric#4091, CHANGELOG "Release 2.2.0"); its NGINX
+/// map sends a request the picker answered with no endpoint (picker down or failing) to the pool's
+/// upstream whatever the failureMode (nginx/nginx-gateway-fabric#5420; internal/controller/nginx/
+/// config/maps.go `buildInferenceMaps`, the `""` entry). Fixed by #5494 (commit 8e8137c, on main
+/// 2026-07-01), which no release carries: tag v2.6.7 and branch release-2.6 still have the bug.
+/// Releases after 2.6.7 are not judged: whether they carry the fix is not known here.
+const NGF_IGNORES_FAIL_CLOSE: (semver::Version, semver::Version) =
+    (semver::Version::new(2, 2, 0), semver::Version::new(2, 6, 7));
+
+// LLMD-POOL-010: a FailClose pool behind NGF 2.2.0–2.6.7 fails open. FailOpen is the GAIE chart's
+// default (POOL-009), so this is what NGF does anyway: information while the picker serves, a
+// warning while it is down (requests bypass it now, against the pool's FailClose).
+fn check_ngf_fail_close(ctx: &CheckContext) -> Vec<Issue> {
+    let snap = ctx.snapshot;
+    let ngf = provider(ProviderId::NginxGatewayFabric);
+    let (first, last) = &NGF_IGNORES_FAIL_CLOSE;
+    // A version that cannot be read (a digest, `edge`) is not judged.
+    let affected: Vec<(&Deployment, String)> = controller_deployments(snap, ngf)
+        .into_iter()
+        .filter_map(|d| {
+            let (tag, v) = image_version(controller_container(d, ngf)?.image.as_deref()?)?;
+            (v >= *first && v <= *last).then_some((d, tag))
+        })
+        .collect();
+    let Some((d, tag)) = affected.first() else { return Vec::new() };
+    let controller =
+        format!("{}/{}", d.metadata.namespace.as_deref().unwrap_or(""), d.metadata.name.as_deref().unwrap_or(""));
+    let mut out = Vec::new();
+    for pool in effective_pools(snap) {
+        let Some(epp) = &pool.endpoint_picker else { continue };
+        if epp.failure_mode != "FailClose" {
+            continue;
+        }
+        let gateways: Vec<String> = serving_gateways(snap, pool)
+            .into_iter()
+            .filter(|(_, p)| p.is_some_and(|p| p.id == ProviderId::NginxGatewayFabric))
+            .map(|(g, _)| g)
+            .collect();
+        let Some(gateway) = gateways.first() else { continue };
+        let patch = match pool.api {
+            PoolApi::V1 => json!({"spec": {"endpointPickerRef": {"failureMode": "FailOpen"}}}),
+            PoolApi::V1Alpha2 => json!({"spec": {"extensionRef": {"failureMode": "FailOpen"}}}),
+        };
+        let hint = format!(
+            "{}  # states what NGINX Gateway Fabric {tag} does; to fail closed, upgrade NGF to a release with \
+             nginx/nginx-gateway-fabric#5494 (none up to 2.6.7)",
+            pool_patch(pool, &patch)
+        );
+        let ignored = format!(
+            "InferencePool {} sets failureMode FailClose, but Gateway {gateway} runs on NGINX Gateway Fabric {tag} \
+             ({controller}), which ignores it (nginx/nginx-gateway-fabric#5420)",
+            pool_path(pool)
+        );
+        out.push(match picker_down(snap, pool) {
+            Some(why) => Issue::warning(
+                pool.object_ref(),
+                format!(
+                    "{ignored}: endpoint picker {} is down ({why}), so requests bypass it now and go to any model \
+                     server instead of failing",
+                    epp.name
+                ),
+                hint,
+            ),
+            None => Issue::info(
+                pool.object_ref(),
+                format!(
+                    "{ignored}: if endpoint picker {} goes down or fails, requests bypass it and go to any model \
+                     server instead of failing",
+                    epp.name
+                ),
+                hint,
+            ),
+        });
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -921,5 +1037,91 @@ endpoints: [{{addresses: [10.0.0.5], conditions: {{ready: {ready}}}}}]
         let issues = ctx_issues(check("LLMD-POOL-009"), &docs!(pool_x()));
         assert_eq!(issues[0].severity, Severity::Warning);
         assert!(issues[0].message.contains("its Service llm/qwen-epp does not exist"), "{}", issues[0].message);
+    }
+
+    const NGF_GATEWAY: &str = r#"
+apiVersion: gateway.networking.k8s.io/v1
+kind: GatewayClass
+metadata: {name: nginx}
+spec: {controllerName: gateway.nginx.org/nginx-gateway-controller}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {name: gw, namespace: llm}
+spec: {gatewayClassName: nginx, listeners: [{name: http, port: 80, protocol: HTTP}]}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: r, namespace: llm}
+spec:
+  parentRefs: [{name: gw}]
+  rules: [{backendRefs: [{group: inference.networking.k8s.io, kind: InferencePool, name: qwen}]}]
+"#;
+
+    fn ngf(version: &str) -> String {
+        format!(
+            r#"
+apiVersion: apps/v1
+kind: Deployment
+metadata: {{name: ngf-nginx-gateway-fabric, namespace: nginx-gateway}}
+spec:
+  selector: {{matchLabels: {{app: ngf}}}}
+  template:
+    metadata: {{labels: {{app: ngf}}}}
+    spec: {{containers: [{{name: nginx-gateway, image: "ghcr.io/nginx/nginx-gateway-fabric:{version}"}}]}}
+"#
+        )
+    }
+
+    #[test]
+    fn pool010_fail_close_pool_behind_ngf_that_fails_open() {
+        let yaml = format!("{}---{NGF_GATEWAY}---{}", fixtures::POOL_V1, ngf("2.6.7"));
+        let issues = ctx_issues(check("LLMD-POOL-010"), &yaml);
+        assert_eq!(issues.len(), 1, "{issues:?}");
+        // No Service of the picker is in the snapshot, so it is down: requests bypass it now.
+        assert_eq!(issues[0].severity, Severity::Warning);
+        assert_eq!(
+            issues[0].message,
+            "InferencePool llm/qwen sets failureMode FailClose, but Gateway llm/gw runs on NGINX Gateway Fabric 2.6.7 \
+             (nginx-gateway/ngf-nginx-gateway-fabric), which ignores it (nginx/nginx-gateway-fabric#5420): endpoint \
+             picker qwen-epp is down (its Service llm/qwen-epp does not exist), so requests bypass it now and go to \
+             any model server instead of failing"
+        );
+        assert!(
+            issues[0].hint.starts_with(
+                r#"kubectl patch inferencepool.inference.networking.k8s.io/qwen -n llm --type=merge -p '{"spec":{"endpointPickerRef":{"failureMode":"FailOpen"}}}'"#
+            ),
+            "{}",
+            issues[0].hint
+        );
+        // A serving picker: the same fact, as information.
+        let svc = "apiVersion: v1\nkind: Service\nmetadata: {name: qwen-epp, namespace: llm}\nspec: {ports: [{port: 9002}]}\n";
+        let slice = "apiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\nmetadata: {name: qwen-epp-1, namespace: llm, labels: {kubernetes.io/service-name: qwen-epp}}\naddressType: IPv4\nendpoints: [{addresses: [10.0.0.9], conditions: {ready: true}}]\n";
+        let serving = format!("{yaml}---\n{svc}---\n{slice}");
+        let issues = ctx_issues(check("LLMD-POOL-010"), &serving);
+        assert_eq!(issues[0].severity, Severity::Info, "{issues:?}");
+        assert!(issues[0].message.ends_with("if endpoint picker qwen-epp goes down or fails, requests bypass it and go to any model server instead of failing"));
+        // The x-k8s pool's patch is in its own shape.
+        let x = fixtures::alpha_pool("llm", "qwen").set("spec.extensionRef.failureMode", "FailClose").to_string();
+        let x_issues = ctx_issues(check("LLMD-POOL-010"), &format!("{x}\n---{NGF_GATEWAY}---{}", ngf("2.2.0")));
+        assert!(x_issues[0].hint.contains(r#"{"spec":{"extensionRef":{"failureMode":"FailOpen"}}}"#), "{x_issues:?}");
+    }
+
+    #[test]
+    fn pool010_healthy_cases_are_not_reported() {
+        let base = format!("{}---{NGF_GATEWAY}", fixtures::POOL_V1);
+        // FailOpen is what NGF does anyway.
+        let open = base.replace("port: {number: 9002}}", "port: {number: 9002}, failureMode: FailOpen}");
+        assert!(ctx_issues(check("LLMD-POOL-010"), &format!("{open}---{}", ngf("2.6.7"))).is_empty());
+        // Before inference support, after the last release known to lack the fix, or a version that cannot be read.
+        for v in ["2.1.4", "2.7.0", "edge"] {
+            assert!(ctx_issues(check("LLMD-POOL-010"), &format!("{base}---{}", ngf(v))).is_empty(), "{v}");
+        }
+        // Another provider's Gateway.
+        let istio = base
+            .replace("name: nginx}", "name: istio}")
+            .replace("gateway.nginx.org/nginx-gateway-controller", "istio.io/gateway-controller")
+            .replace("gatewayClassName: nginx", "gatewayClassName: istio");
+        assert!(ctx_issues(check("LLMD-POOL-010"), &format!("{istio}---{}", ngf("2.6.7"))).is_empty());
     }
 }

@@ -1342,3 +1342,161 @@ fn ist_004_istiod_versions_that_do_not_route_the_pool_as_asked() {
     let (_, report) = doctor(&h, &["-n", &ns]);
     assert_no(&report, "LLMD-IST-004");
 }
+
+/// A Gateway of class `class` in `ns` and an HTTPRoute sending to every pool of `pools`.
+fn gateway_routing_to(h: &Harness, ns: &str, class: &str, pools: &[&str]) {
+    let backends: String = pools
+        .iter()
+        .map(|p| format!("\n    - {{group: inference.networking.k8s.io, kind: InferencePool, name: {p}}}"))
+        .collect();
+    h.apply_yaml(&format!(
+        "apiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {{name: gw, namespace: {ns}}}\n\
+         spec:\n  gatewayClassName: {class}\n  listeners: [{{name: http, port: 80, protocol: HTTP}}]\n---\n\
+         apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {{name: r, namespace: {ns}}}\n\
+         spec:\n  parentRefs: [{{name: gw}}]\n  rules:\n  - backendRefs:{backends}\n"
+    ));
+}
+
+#[test]
+fn pool_010_fail_close_pool_behind_an_ngf_that_fails_open() {
+    let h = Lab::take();
+    install_prereq(&h);
+    accepted_class(&h, "nginx", "gateway.nginx.org/nginx-gateway-controller");
+    let ns = h.namespace("lab-pool010");
+    // One pool sets FailClose, one FailOpen; neither picker Service exists, so both pickers are down.
+    for (pool, mode) in [("closed-pool", "FailClose"), ("open-pool", "FailOpen")] {
+        istio_pool(&h, &ns, pool, "[{number: 8000}]", "");
+        let patch = format!(r#"{{"spec":{{"endpointPickerRef":{{"failureMode":"{mode}"}}}}}}"#);
+        let args =
+            ["patch", "inferencepool.inference.networking.k8s.io", pool, "-n", &ns, "--type=merge", "-p", &patch];
+        assert_success(&h.kubectl(&args), "kubectl patch inferencepool");
+    }
+    gateway_routing_to(&h, &ns, "nginx", &["closed-pool", "open-pool"]);
+    controller(&h, "nginx-gateway", "ngf-nginx-gateway-fabric", "ghcr.io/nginx/nginx-gateway-fabric:2.6.7", &[]);
+    let (_, report) = doctor(&h, &["-n", &ns]);
+    let f = finding(&report, "LLMD-POOL-010", "InferencePool", "closed-pool", "warning");
+    says(
+        f,
+        "message",
+        &[
+            "sets failureMode FailClose",
+            &format!("Gateway {ns}/gw runs on NGINX Gateway Fabric 2.6.7 (nginx-gateway/ngf-nginx-gateway-fabric)"),
+            "nginx/nginx-gateway-fabric#5420",
+            "requests bypass it now",
+        ],
+    );
+    says(f, "hint", &[r#"{"spec":{"endpointPickerRef":{"failureMode":"FailOpen"}}}"#, "#5494"]);
+    assert!(with_code(&report, "LLMD-POOL-010").len() == 1, "{:?}", summary(&report));
+}
+
+#[test]
+fn pool_010_ngf_built_from_main_honours_fail_close() {
+    let h = Lab::take();
+    install_prereq(&h);
+    accepted_class(&h, "nginx", "gateway.nginx.org/nginx-gateway-controller");
+    let ns = h.namespace("lab-pool010-ok");
+    istio_pool(&h, &ns, "closed-pool", "[{number: 8000}]", "");
+    gateway_routing_to(&h, &ns, "nginx", &["closed-pool"]);
+    // The API's default failureMode is FailClose. Without an NGF controller to read the version of,
+    // nothing is guessed; `edge` is NGF's main branch, which has #5494.
+    let (_, report) = doctor(&h, &["-n", &ns]);
+    assert_no(&report, "LLMD-POOL-010");
+    controller(&h, "nginx-gateway", "ngf-nginx-gateway-fabric", "ghcr.io/nginx/nginx-gateway-fabric:edge", &[]);
+    let (_, report) = doctor(&h, &["-n", &ns]);
+    assert_no(&report, "LLMD-POOL-010");
+    // A release before inference support is not judged by this check either (GWC-004 reports it).
+    controller(&h, "nginx-gateway", "ngf-nginx-gateway-fabric", "ghcr.io/nginx/nginx-gateway-fabric:2.1.4", &[]);
+    let (_, report) = doctor(&h, &["-n", &ns]);
+    assert_no(&report, "LLMD-POOL-010");
+}
+
+/// The JSON between the single quotes of a `kubectl patch … -p '…'` hint.
+fn quoted_patch(hint: &str) -> &str {
+    hint.split('\'').nth(1).unwrap_or_else(|| panic!("no quoted patch in {hint}"))
+}
+
+#[test]
+fn epp_008_picker_asking_for_a_sidecar_behind_agentgateway() {
+    use crate::doctor_routing::{deploy, Opts, Shape, EPP};
+    let h = Lab::take();
+    install_prereq(&h);
+    accepted_class(&h, "agentgateway", "agentgateway.dev/agentgateway");
+    controller(&h, "istio-system", "istiod", "docker.io/istio/pilot:1.29.2", &[(ISTIO_ENV, "true")]);
+    let ns = h.namespace("lab-epp008");
+    let inject = json!({"spec": {"template": {"metadata": {"labels": {"sidecar.istio.io/inject": "true"}}}}});
+    deploy(&h, &ns, &Opts::new(Shape::Agentgateway).patch("Deployment", inject));
+    let (_, report) = doctor(&h, &["-n", &ns]);
+    let f = finding(&report, "LLMD-EPP-008", "Deployment", EPP, "error");
+    says(
+        f,
+        "message",
+        &[
+            "label sidecar.istio.io/inject=true and istiod runs",
+            &format!("Gateway {ns}/inference-gateway (agentgateway) is outside it"),
+            "answers 500",
+            "ai-dynamo/dynamo#9935",
+        ],
+    );
+    let hint = f["hint"].as_str().unwrap();
+    assert!(hint.starts_with(&format!("kubectl patch deployment {EPP} -n {ns} -p '")), "{hint}");
+    // The printed patch, applied for real, turns injection off: the finding goes away.
+    let out = h.kubectl(&["patch", "deployment", EPP, "-n", &ns, "-p", quoted_patch(hint)]);
+    assert_success(&out, "the EPP-008 hint");
+    let (_, report) = doctor(&h, &["-n", &ns]);
+    assert_no(&report, "LLMD-EPP-008");
+}
+
+#[test]
+fn epp_009_picker_tls_against_kgateway_and_nginx_gateway_fabric() {
+    use crate::doctor_routing::{deploy, epp_container, Opts, Shape, EPP, POOL};
+    let h = Lab::take();
+    install_prereq(&h);
+    accepted_class(&h, "kgateway", "kgateway.dev/kgateway");
+    accepted_class(&h, "nginx", "gateway.nginx.org/nginx-gateway-controller");
+    let on_class =
+        |class: &str| Opts::new(Shape::Agentgateway).patch("Gateway", json!({"spec": {"gatewayClassName": class}}));
+    let plaintext = |o: Opts, ns: &str| {
+        let args = ["--pool-name", POOL, "--pool-namespace", ns, "--secure-serving=false"];
+        let c = epp_container(args.iter().map(|s| s.to_string()).collect());
+        o.patch("Deployment", json!({"spec": {"template": {"spec": {"containers": [c]}}}}))
+    };
+    // kgateway always speaks TLS: a plaintext picker fails.
+    let kgw = h.namespace("lab-epp009-kgw");
+    deploy(&h, &kgw, &plaintext(on_class("kgateway"), &kgw));
+    // NGF told to connect in plaintext, in front of the default TLS picker.
+    let ngf = h.namespace("lab-epp009-ngf");
+    deploy(&h, &ngf, &on_class("nginx"));
+    let ngf_args = "[controller, --gateway-api-inference-extension, --endpoint-picker-disable-tls]";
+    ensure_namespace(&h, "nginx-gateway");
+    h.apply_yaml(&format!(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: ngf-nginx-gateway-fabric, namespace: nginx-gateway}}\n\
+         spec:\n  selector: {{matchLabels: {{app: ngf}}}}\n  template:\n    metadata: {{labels: {{app: ngf}}}}\n    \
+         spec: {{containers: [{{name: nginx-gateway, image: \"ghcr.io/nginx/nginx-gateway-fabric:2.6.7\", args: {ngf_args}}}]}}\n"
+    ));
+    // Healthy: kgateway with the default TLS picker.
+    let kgw_ok = h.namespace("lab-epp009-kgw-ok");
+    deploy(&h, &kgw_ok, &on_class("kgateway"));
+    let (_, report) = doctor(&h, &[]);
+    let at = |ns: &str| {
+        report["findings"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|f| f["code"] == "LLMD-EPP-009" && f["object"]["namespace"] == ns)
+            .unwrap_or_else(|| panic!("no LLMD-EPP-009 in {ns}: {:?}", summary(&report)))
+    };
+    let f = at(&kgw);
+    assert_eq!((f["severity"].as_str(), f["object"]["name"].as_str()), (Some("error"), Some(EPP)), "{f:#}");
+    says(f, "message", &["--secure-serving=false", "kgateway connects to it with TLS", "kgateway-dev/kgateway#11429"]);
+    let f = at(&ngf);
+    says(f, "message", &["serves TLS", "runs with --endpoint-picker-disable-tls", "nginx/nginx-gateway-fabric#4105"]);
+    // Each printed patch, applied for real, makes picker and gateway agree: both findings go away.
+    for ns in [&kgw, &ngf] {
+        let hint = at(ns)["hint"].as_str().unwrap().to_string();
+        let out = h.kubectl(&["patch", "deployment", EPP, "-n", ns, "--type=json", "-p", quoted_patch(&hint)]);
+        assert_success(&out, "the EPP-009 hint");
+    }
+    assert!(with_code(&report, "LLMD-EPP-009").iter().all(|f| f["object"]["namespace"] != kgw_ok.as_str()));
+    let (_, report) = doctor(&h, &[]);
+    assert_no(&report, "LLMD-EPP-009");
+}

@@ -1516,6 +1516,71 @@ fn ist_005_plaintext_picker_without_tls_origination_passes() {
     r.expect_code(0);
 }
 
+/// A picker pod of the stack, with Istio's sidecar (a native sidecar, as Istio injects it) or without.
+fn picker_pod(ns: &str, sidecar: bool) -> Value {
+    let mut init = vec![];
+    if sidecar {
+        init = vec![
+            json!({"name": "istio-init", "image": "docker.io/istio/proxyv2:1.29.2"}),
+            json!({"name": "istio-proxy", "image": "docker.io/istio/proxyv2:1.29.2", "restartPolicy": "Always"}),
+        ];
+    }
+    json!({
+        "apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": format!("{EPP}-5c7d9-x2x4q"), "namespace": ns, "labels": {"app": EPP}},
+        "spec": {"containers": [epp_container(vec![])], "initContainers": init},
+    })
+}
+
+/// `doctor -f` on a dump of namespace `ns` taken with the real kubectl (every pod, as the documented
+/// dump command takes them, and the CRDs, so that the dump reads as complete).
+fn doctor_on_dump(h: &Harness, ns: &str) -> Value {
+    let kinds =
+        "customresourcedefinitions,gatewayclasses,gateways,httproutes,inferencepools.inference.networking.k8s.io,\
+                 services,endpointslices,deployments,statefulsets,pods";
+    let out = h.kubectl(&["get", kinds, "-n", ns, "-o", "yaml"]);
+    crate::harness::assert_success(&out, "kubectl get -o yaml");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("dump.yaml");
+    std::fs::write(&file, &out.stdout).expect("write dump");
+    let r = crate::run::llmd(&["doctor", "-f", file.to_str().expect("utf-8 path"), "-o", "json"]);
+    assert!(r.code == 0 || r.code == 1, "doctor -f could not run: {}\n{}", r.stderr, r.stdout);
+    r.json()
+}
+
+#[test]
+fn epp_008_sidecar_in_the_picker_pod_behind_agentgateway_in_a_dump() {
+    let h = cluster();
+    let ns = h.namespace("epp-008");
+    deploy(h, &ns, &Opts::new(Shape::Agentgateway).extra(picker_pod(&ns, true)));
+    let v = doctor_on_dump(h, &ns);
+    let f = expect(
+        &v,
+        "LLMD-EPP-008",
+        "error",
+        epp_deployment(&ns),
+        &[&format!("its pod {ns}/{EPP}-5c7d9-x2x4q runs the istio-proxy sidecar"), "(agentgateway)", "answers 500"],
+    );
+    assert!(f["hint"].as_str().unwrap().contains(r#""annotations":{"sidecar.istio.io/inject":"false"}"#), "{f:#}");
+    crate::hints::assert_hints_run(h, &v);
+}
+
+#[test]
+fn epp_008_picker_pod_without_sidecar_or_behind_istio_passes_in_a_dump() {
+    let h = cluster();
+    let ns = h.namespace("epp-008-plain");
+    deploy(h, &ns, &Opts::new(Shape::Agentgateway).extra(picker_pod(&ns, false)));
+    let v = doctor_on_dump(h, &ns);
+    assert_no_code(&v, "LLMD-EPP-008", &ns);
+    assert_eq!(crate::common::check_status(&v, "LLMD-EPP-008")["status"], "pass");
+    // Istio's own Gateway with the picker in the mesh: no known failure.
+    let ns = h.namespace("epp-008-istio");
+    deploy(h, &ns, &Opts::istio().extra(picker_pod(&ns, true)));
+    let v = doctor_on_dump(h, &ns);
+    assert_no_code(&v, "LLMD-EPP-008", &ns);
+    assert_eq!(crate::common::check_status(&v, "LLMD-EPP-008")["status"], "pass");
+}
+
 #[test]
 fn ist_003_destination_rule_without_simple_tls() {
     let o = Opts::istio().patch(
