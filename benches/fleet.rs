@@ -105,9 +105,13 @@ fn die(msg: &str) -> ! {
 
 fn main() {
     let mut args = std::env::args().skip(1);
-    if args.next().as_deref() == Some("__floor") {
-        let kubeconfig = PathBuf::from(args.next().unwrap_or_else(|| die("__floor needs a kubeconfig")));
-        return runtime().block_on(floor(&kubeconfig));
+    match args.next().as_deref() {
+        Some("__floor") => {
+            let kubeconfig = PathBuf::from(args.next().unwrap_or_else(|| die("__floor needs a kubeconfig")));
+            return runtime().block_on(floor(&kubeconfig));
+        }
+        Some("__measure") => measure_child(args),
+        _ => {}
     }
     // `cargo bench` passes --bench; `cargo test --benches` does not: this is no test, say so and stop.
     if !std::env::args().any(|a| a == "--bench") {
@@ -368,23 +372,52 @@ struct Proc {
     stderr: String,
 }
 
-/// Run `cmd` to completion, reaping it with wait4 to read its own peak RSS.
+/// `__measure RSS_FILE PROGRAM ARGS…`: run PROGRAM and write its peak RSS (KiB) to RSS_FILE, exiting with its
+/// code. `measure` goes through this small, freshly exec'd process because Linux charges a spawned child the
+/// peak RSS of the address space it was forked from (exec records the old mm's high-water mark in the child's
+/// `ru_maxrss`): spawned straight from this process, which holds the loaded fleet, every command would be
+/// reported at least as large as the benchmark itself.
+fn measure_child(mut args: impl Iterator<Item = String>) -> ! {
+    let rss_file = args.next().unwrap_or_else(|| die("__measure needs a file"));
+    let program = args.next().unwrap_or_else(|| die("__measure needs a program"));
+    #[allow(clippy::zombie_processes)]
+    let child = Command::new(&program).args(args).spawn().unwrap_or_else(|e| die(&format!("spawning {program}: {e}")));
+    let (status, rusage) = wait4(child.id() as i32);
+    std::fs::write(&rss_file, rusage.ru_maxrss.to_string()).unwrap_or_else(|e| die(&format!("{rss_file}: {e}")));
+    std::process::exit(if libc::WIFEXITED(status) { libc::WEXITSTATUS(status) } else { 125 })
+}
+
+/// Run `cmd` to completion (through `__measure`, see there) and read its own peak RSS.
 fn measure(cmd: &mut Command) -> Proc {
     let dir = tempfile::tempdir().expect("tempdir");
     let (out_path, err_path) = (dir.path().join("stdout"), dir.path().join("stderr"));
-    cmd.stdin(Stdio::null())
+    let rss_path = dir.path().join("rss");
+    let mut wrapped = Command::new(std::env::current_exe().expect("current exe"));
+    wrapped.arg("__measure").arg(&rss_path).arg(cmd.get_program()).args(cmd.get_args());
+    for (k, v) in cmd.get_envs() {
+        match v {
+            Some(v) => wrapped.env(k, v),
+            None => wrapped.env_remove(k),
+        };
+    }
+    if let Some(d) = cmd.get_current_dir() {
+        wrapped.current_dir(d);
+    }
+    wrapped
+        .stdin(Stdio::null())
         .stdout(File::create(&out_path).expect("stdout file"))
         .stderr(File::create(&err_path).expect("stderr file"));
     let started = Instant::now();
-    // Reaped by wait4 below, which also reads its rusage (Child::wait cannot).
-    #[allow(clippy::zombie_processes)]
-    let child = cmd.spawn().unwrap_or_else(|e| die(&format!("spawning {cmd:?}: {e}")));
-    let (status, rusage) = wait4(child.id() as i32);
+    let status = wrapped.status().unwrap_or_else(|e| die(&format!("spawning {cmd:?}: {e}")));
     let wall = started.elapsed();
-    let code = if libc::WIFEXITED(status) { libc::WEXITSTATUS(status) } else { -1 };
+    let code = status.code().unwrap_or(-1);
+    let max_rss_kb = std::fs::read_to_string(&rss_path)
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or_else(|| die(&format!("no peak RSS recorded for {cmd:?}")));
     Proc {
         wall,
-        max_rss_kb: rusage.ru_maxrss,
+        max_rss_kb,
         code,
         stdout: std::fs::read_to_string(&out_path).unwrap_or_default(),
         stderr: std::fs::read_to_string(&err_path).unwrap_or_default(),
