@@ -281,6 +281,16 @@ fn expect(user: User, cmd: Cmd) -> Expect {
     use User::*;
     match (user, cmd) {
         (_, Version) => VERSION,
+        // Cluster-wide, read-all sees everything but may not create SubjectAccessReviews: LLMD-EPP-007 is
+        // skipped whenever a picker in another test's namespace serves no ready endpoint (check_row checks that
+        // nothing else is skipped).
+        (ReadAll, Doctor) => Expect {
+            code: 1,
+            stderr: &[],
+            stdout: &["\"code\": \"LLMD-RT-006\""],
+            skipped: &[],
+            writes: false,
+        },
         // Admin and read-all see everything: the finding, nothing skipped.
         (Admin | ReadAll, Doctor | DoctorNs) => Expect {
             code: 1,
@@ -370,6 +380,16 @@ fn check_row(h: &Harness, seat: &Seat, cmd: Cmd) -> String {
     }
     for want in e.stdout {
         assert!(r.stdout.contains(&fill(want, ns, &h.server)), "{what}: stdout lacks {want:?}:\n{}", r.stdout);
+    }
+    if matches!((seat.user, cmd), (User::ReadAll, Cmd::Doctor)) {
+        let report = r.json();
+        for c in report["checks"].as_array().unwrap().iter().filter(|c| c["status"] == "skip") {
+            assert_eq!(
+                (c["code"].as_str(), c["reason"].as_str()),
+                (Some("LLMD-EPP-007"), Some("forbidden: cannot create subjectaccessreviews.authorization.k8s.io")),
+                "{what}: only the SubjectAccessReviews may be missing: {c:#}"
+            );
+        }
     }
     if !e.skipped.is_empty() {
         let report = r.json();
