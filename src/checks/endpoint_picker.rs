@@ -18,6 +18,17 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde_json::json;
 use std::collections::BTreeMap;
 
+/// What LLMD-EPP-008/009 read: the pools, their pickers' workloads and the Gateways routing to them.
+const PICKER_BEHIND_GATEWAY: &[Kind] = &[
+    Kind::InferencePools,
+    Kind::InferencePoolsX,
+    Kind::Services,
+    Kind::Deployments,
+    Kind::StatefulSets,
+    Kind::Gateways,
+    Kind::HttpRoutes,
+];
+
 /// Checks of this area.
 pub static CHECKS: &[Check] = &[
     Check {
@@ -96,30 +107,14 @@ pub static CHECKS: &[Check] = &[
         title: "No endpoint picker behind a gateway outside the mesh runs an Istio sidecar",
         category: Category::EndpointPicker,
         // Pods are read when they were collected (a dump holds every pod; live, the pools' pods).
-        needs: &[
-            Kind::InferencePools,
-            Kind::InferencePoolsX,
-            Kind::Services,
-            Kind::Deployments,
-            Kind::StatefulSets,
-            Kind::Gateways,
-            Kind::HttpRoutes,
-        ],
+        needs: PICKER_BEHIND_GATEWAY,
         run: check_picker_sidecar,
     },
     Check {
         code: "LLMD-EPP-009",
         title: "Every endpoint picker behind kgateway or NGINX Gateway Fabric speaks TLS as the gateway does",
         category: Category::EndpointPicker,
-        needs: &[
-            Kind::InferencePools,
-            Kind::InferencePoolsX,
-            Kind::Services,
-            Kind::Deployments,
-            Kind::StatefulSets,
-            Kind::Gateways,
-            Kind::HttpRoutes,
-        ],
+        needs: PICKER_BEHIND_GATEWAY,
         run: check_picker_tls_matches_gateway,
     },
 ];
@@ -1501,18 +1496,7 @@ spec:
     }
 
     fn ngf_controller(args: &str) -> String {
-        format!(
-            r#"
-apiVersion: apps/v1
-kind: Deployment
-metadata: {{name: ngf-nginx-gateway-fabric, namespace: nginx-gateway}}
-spec:
-  selector: {{matchLabels: {{app: ngf}}}}
-  template:
-    metadata: {{labels: {{app: ngf}}}}
-    spec: {{containers: [{{name: nginx-gateway, image: "ghcr.io/nginx/nginx-gateway-fabric:2.6.7", args: {args}}}]}}
-"#
-        )
+        fixtures::ngf_controller("2.6.7", args)
     }
 
     #[test]

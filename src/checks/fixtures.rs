@@ -323,6 +323,22 @@ pub fn pod(ns: &str, name: &str, app: &str) -> Obj {
 }
 
 /// One status condition as controllers write it.
+/// NGINX Gateway Fabric's controller Deployment (chart release `ngf`) running `version` with `args` (YAML flow list).
+pub fn ngf_controller(version: &str, args: &str) -> String {
+    format!(
+        r#"
+apiVersion: apps/v1
+kind: Deployment
+metadata: {{name: ngf-nginx-gateway-fabric, namespace: nginx-gateway}}
+spec:
+  selector: {{matchLabels: {{app: ngf}}}}
+  template:
+    metadata: {{labels: {{app: ngf}}}}
+    spec: {{containers: [{{name: nginx-gateway, image: "ghcr.io/nginx/nginx-gateway-fabric:{version}", args: {args}}}]}}
+"#
+    )
+}
+
 pub fn condition(type_: &str, status: &str, reason: &str) -> Value {
     json!({"type": type_, "status": status, "reason": reason})
 }

@@ -1059,18 +1059,7 @@ spec:
 "#;
 
     fn ngf(version: &str) -> String {
-        format!(
-            r#"
-apiVersion: apps/v1
-kind: Deployment
-metadata: {{name: ngf-nginx-gateway-fabric, namespace: nginx-gateway}}
-spec:
-  selector: {{matchLabels: {{app: ngf}}}}
-  template:
-    metadata: {{labels: {{app: ngf}}}}
-    spec: {{containers: [{{name: nginx-gateway, image: "ghcr.io/nginx/nginx-gateway-fabric:{version}"}}]}}
-"#
-        )
+        fixtures::ngf_controller(version, "[]")
     }
 
     #[test]
